@@ -1,0 +1,33 @@
+use thiserror::Error;
+
+/// Errors of experiment tracking.
+#[derive(Debug, Error)]
+pub enum ExperimentError {
+    /// The store failed.
+    #[error(transparent)]
+    Registry(#[from] opsml_registry::RegistryError),
+    /// A name or value failed validation.
+    #[error(transparent)]
+    Invalid(#[from] opsml_types::TypesError),
+    /// The experiment was ended; nothing more can be logged to it.
+    #[error("experiment {uid} has ended; start or resume an experiment to log more")]
+    Ended { uid: String },
+    /// The background writer could not store logged data; the data is kept
+    /// and written again on the next flush.
+    #[error("experiment {uid}: storing logged data failed: {message}")]
+    Write { uid: String, message: String },
+    /// An option that does not fit the experiment being resumed.
+    #[error("experiment {uid} is {field} {actual:?}, not {requested:?}")]
+    ResumeMismatch {
+        uid: String,
+        field: &'static str,
+        actual: String,
+        requested: String,
+    },
+    /// A feature that this build does not provide yet.
+    #[error("{0}")]
+    NotImplemented(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = ExperimentError> = std::result::Result<T, E>;

@@ -1,0 +1,335 @@
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use opsml_registry::{default_store, NewExperiment, PointRecord, Store};
+use opsml_types::{
+    new_uid, now_micros, validate_name, ExperimentCard, MetricPoint, Parameter, ParameterValue,
+    Status,
+};
+use parking_lot::Mutex;
+
+use crate::environment::{compute_environment, generated_name, username};
+use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
+use crate::{live, ExperimentError, Result};
+
+/// Space of experiments started without one.
+pub const DEFAULT_SPACE: &str = "default";
+
+/// How to start (or resume) an experiment.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Space (project) of the experiment; the parent's for a child, else `"default"`.
+    pub space: Option<String>,
+    /// Name; a readable random one when absent.
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    /// Resume this existing experiment instead of creating one.
+    pub experiment_uid: Option<String>,
+    /// Directory of source code to capture with the experiment.
+    pub code_dir: Option<PathBuf>,
+    /// Sample hardware usage in the background.
+    pub log_hardware: bool,
+    /// Recorded in the compute environment when started from Python.
+    pub python_version: Option<String>,
+    /// Longest time a logged point stays in memory before it is written.
+    pub flush_interval: Duration,
+    /// Points queued before logging calls wait for the writer.
+    pub queue_capacity: usize,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            space: None,
+            name: None,
+            tags: Vec::new(),
+            experiment_uid: None,
+            code_dir: None,
+            log_hardware: false,
+            python_version: None,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    store: Arc<dyn Store>,
+    uid: String,
+    card: Mutex<ExperimentCard>,
+    pipeline: Pipeline,
+    ended: AtomicBool,
+    python_version: Option<String>,
+}
+
+impl Inner {
+    pub(crate) fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.pipeline.flush()
+    }
+
+    pub(crate) fn end(&self, status: Status) -> Result<()> {
+        if self.ended.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        live::unregister(self);
+        let drained = self.pipeline.close();
+        // A failed drain still ends the experiment, as failed: its data is not all stored.
+        let status = if drained.is_err() {
+            Status::Failed
+        } else {
+            status
+        };
+        let ended_at = Utc::now();
+        self.store.set_status(&self.uid, status, Some(ended_at))?;
+        {
+            let mut card = self.card.lock();
+            card.status = status;
+            card.ended_at = Some(ended_at);
+        }
+        tracing::debug!(uid = %self.uid, %status, "experiment ended");
+        drained
+    }
+}
+
+/// A running experiment. Logging calls only validate and queue; a background
+/// writer stores the data. Dropping the experiment ends it as completed.
+pub struct Experiment {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Experiment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Experiment")
+            .field("uid", &self.inner.uid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Experiment {
+    /// Starts (or resumes) an experiment in the store of `OPSML_TRACKING_URI`.
+    pub fn start(options: StartOptions) -> Result<Self> {
+        Self::start_in(default_store()?, options)
+    }
+
+    /// Starts (or resumes) an experiment in `store`.
+    pub fn start_in(store: Arc<dyn Store>, options: StartOptions) -> Result<Self> {
+        Self::start_with_parent(store, options, None)
+    }
+
+    /// Starts a child experiment, in this experiment's space unless another is given.
+    pub fn start_child(&self, mut options: StartOptions) -> Result<Self> {
+        let (space, uid) = {
+            let card = self.inner.card.lock();
+            (card.space.clone(), card.uid.clone())
+        };
+        options.space.get_or_insert(space);
+        if options.python_version.is_none() {
+            options.python_version.clone_from(&self.inner.python_version);
+        }
+        let child = Self::start_with_parent(Arc::clone(&self.inner.store), options, Some(uid))?;
+        self.inner
+            .card
+            .lock()
+            .experimentcard_uids
+            .push(child.uid().to_owned());
+        Ok(child)
+    }
+
+    fn start_with_parent(
+        store: Arc<dyn Store>,
+        options: StartOptions,
+        parent_uid: Option<String>,
+    ) -> Result<Self> {
+        if options.log_hardware {
+            return Err(ExperimentError::NotImplemented(
+                "log_hardware=True: hardware monitoring is not available in this version of opsml"
+                    .to_owned(),
+            ));
+        }
+        if let Some(dir) = &options.code_dir {
+            return Err(ExperimentError::NotImplemented(format!(
+                "code_dir={}: code capture is not available in this version of opsml",
+                dir.display()
+            )));
+        }
+        let card = match &options.experiment_uid {
+            Some(uid) => resume(store.as_ref(), uid, &options)?,
+            None => create(store.as_ref(), &options, parent_uid)?,
+        };
+        let uid = card.uid.clone();
+        let writer = store.open_writer(&uid)?;
+        let inner = Arc::new(Inner {
+            pipeline: Pipeline::start(
+                &uid,
+                writer,
+                options.flush_interval,
+                options.queue_capacity,
+            ),
+            store,
+            uid,
+            card: Mutex::new(card),
+            ended: AtomicBool::new(false),
+            python_version: options.python_version,
+        });
+        live::register(&inner);
+        Ok(Self { inner })
+    }
+
+    /// The experiment's uid.
+    pub fn uid(&self) -> &str {
+        &self.inner.uid
+    }
+
+    /// A snapshot of the experiment's card.
+    pub fn card(&self) -> ExperimentCard {
+        self.inner.card.lock().clone()
+    }
+
+    /// The store the experiment writes to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Logs one value of metric `name` (created now), waiting if the queue is full.
+    pub fn log_metric(&self, name: &str, value: f64, step: Option<i64>) -> Result<()> {
+        self.log_point(
+            name,
+            MetricPoint {
+                step,
+                value,
+                timestamp: None,
+                created_at: now_micros(),
+            },
+        )
+    }
+
+    /// Logs one point of metric `name`, waiting if the queue is full.
+    pub fn log_point(&self, name: &str, point: MetricPoint) -> Result<()> {
+        self.inner.pipeline.push(name, point)
+    }
+
+    /// Logs one point without ever waiting: `Ok(false)` when the queue is
+    /// full, in which case nothing was logged.
+    pub fn try_log_point(&self, name: &str, point: MetricPoint) -> Result<bool> {
+        self.inner.pipeline.try_push(name, point)
+    }
+
+    /// Gives names their ids for [`Experiment::log_records`], with the name table held once.
+    pub fn intern_names<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> R {
+        self.inner.pipeline.intern(f)
+    }
+
+    /// Logs points whose names were interned, waiting for room as needed.
+    pub fn log_records(&self, records: &[PointRecord]) -> Result<()> {
+        self.inner.pipeline.push_records(records)
+    }
+
+    /// Logs a batch of named points; an invalid name rejects the whole batch.
+    pub fn log_points<'a>(
+        &self,
+        points: impl IntoIterator<Item = (&'a str, MetricPoint)>,
+    ) -> Result<()> {
+        let records = self.intern_names(|names| {
+            points
+                .into_iter()
+                .map(|(name, point)| Ok(PointRecord { name_id: names.id(name)?, point }))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        self.log_records(&records)
+    }
+
+    /// Logs (or replaces) one parameter.
+    pub fn log_parameter(&self, name: &str, value: ParameterValue) -> Result<()> {
+        self.log_parameters(vec![Parameter {
+            name: name.to_owned(),
+            value,
+        }])
+    }
+
+    /// Logs (or replaces) parameters; an invalid name rejects the whole batch.
+    pub fn log_parameters(&self, parameters: Vec<Parameter>) -> Result<()> {
+        self.inner.pipeline.push_parameters(parameters)
+    }
+
+    /// Waits until everything logged so far is stored.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.flush()
+    }
+
+    /// Stores everything logged and ends the experiment with `status`. Ending
+    /// twice does nothing the second time.
+    pub fn end(&self, status: Status) -> Result<()> {
+        self.inner.end(status)
+    }
+
+    /// Whether the experiment has ended.
+    pub fn is_ended(&self) -> bool {
+        self.inner.ended.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Experiment {
+    fn drop(&mut self) {
+        if let Err(e) = self.inner.end(Status::Completed) {
+            tracing::error!(uid = %self.inner.uid, error = %e, "ending a dropped experiment failed");
+        }
+    }
+}
+
+fn create(
+    store: &dyn Store,
+    options: &StartOptions,
+    parent_uid: Option<String>,
+) -> Result<ExperimentCard> {
+    let space = options.space.clone().unwrap_or_else(|| DEFAULT_SPACE.to_owned());
+    let name = options.name.clone().unwrap_or_else(generated_name);
+    validate_name("space", &space)?;
+    validate_name("experiment", &name)?;
+    for tag in &options.tags {
+        validate_name("tag", tag)?;
+    }
+    let card = store.create_experiment(&NewExperiment {
+        uid: new_uid(),
+        space,
+        name,
+        tags: options.tags.clone(),
+        parent_uid,
+        compute_environment: compute_environment(options.python_version.as_deref()),
+        opsml_version: env!("CARGO_PKG_VERSION").to_owned(),
+        username: username(),
+        created_at: Utc::now(),
+    })?;
+    tracing::debug!(uid = %card.uid, space = %card.space, name = %card.name, version = %card.version, "experiment started");
+    Ok(card)
+}
+
+fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<ExperimentCard> {
+    let mut card = store
+        .get_experiment(uid)?
+        .ok_or_else(|| opsml_registry::RegistryError::ExperimentNotFound(uid.to_owned()))?;
+    for (field, actual, requested) in [
+        ("in space", &card.space, &options.space),
+        ("named", &card.name, &options.name),
+    ] {
+        if let Some(requested) = requested.as_ref().filter(|r| *r != actual) {
+            return Err(ExperimentError::ResumeMismatch {
+                uid: uid.to_owned(),
+                field,
+                actual: actual.clone(),
+                requested: requested.clone(),
+            });
+        }
+    }
+    store.set_status(uid, Status::Running, None)?;
+    card.status = Status::Running;
+    card.ended_at = None;
+    tracing::debug!(uid, "experiment resumed");
+    Ok(card)
+}

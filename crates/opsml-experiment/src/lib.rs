@@ -1,0 +1,85 @@
+//! Experiment tracking for machine learning, from Rust.
+//!
+//! Start an experiment, log parameters and metrics from a training loop, end
+//! it; everything lands in the store named by `OPSML_TRACKING_URI` (an
+//! embedded SQLite file by default). Logging calls only validate and queue:
+//! a background writer on one process-wide runtime batches points into
+//! transactions, and [`Experiment::flush`] / [`Experiment::end`] wait until
+//! they are stored.
+//!
+//! ```no_run
+//! use opsml_experiment::{Experiment, StartOptions, ParameterValue, Status};
+//!
+//! let exp = Experiment::start(StartOptions {
+//!     space: Some("vision".into()),
+//!     name: Some("resnet-sweep".into()),
+//!     ..StartOptions::default()
+//! })?;
+//! exp.log_parameter("lr", ParameterValue::Float(1e-3))?;
+//! for step in 0..1_000 {
+//!     exp.log_metric("loss", 1.0 / (step as f64 + 1.0), Some(step))?;
+//! }
+//! exp.end(Status::Completed)?;
+//!
+//! let points = opsml_experiment::get_experiment_metrics(exp.store().as_ref(), exp.uid(), None)?;
+//! assert_eq!(points.len(), 1_000);
+//! # Ok::<(), opsml_experiment::ExperimentError>(())
+//! ```
+
+mod environment;
+mod error;
+mod experiment;
+mod live;
+mod names;
+mod pipeline;
+mod runtime;
+
+pub use error::{ExperimentError, Result};
+pub use experiment::{Experiment, StartOptions, DEFAULT_SPACE};
+pub use opsml_registry::PointRecord;
+pub use opsml_types::{
+    ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
+};
+pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
+pub use runtime::runtime;
+
+use opsml_registry::Store;
+
+/// Every point of experiment `uid` (or of the named metrics), ordered by
+/// (name, step, insertion). Experiments of this process with that uid are
+/// flushed first, so what was logged before the call is included.
+pub fn get_experiment_metrics(
+    store: &dyn Store,
+    uid: &str,
+    names: Option<&[String]>,
+) -> Result<MetricColumns> {
+    flush_running(uid)?;
+    Ok(store.read_metrics(uid, names)?)
+}
+
+/// The parameters of experiment `uid` (or the named ones), in the order first logged.
+pub fn get_experiment_parameters(
+    store: &dyn Store,
+    uid: &str,
+    names: Option<&[String]>,
+) -> Result<Vec<Parameter>> {
+    flush_running(uid)?;
+    Ok(store.read_parameters(uid, names)?)
+}
+
+/// Waits until experiments of this process with this uid have stored what they logged.
+pub fn flush_running(uid: &str) -> Result<()> {
+    for inner in live::running(Some(uid)) {
+        inner.flush()?;
+    }
+    Ok(())
+}
+
+/// Ends every experiment of this process still running, as `status`, storing
+/// what they logged. Called at interpreter exit by the Python front.
+pub fn end_all_running(status: Status) -> Vec<ExperimentError> {
+    live::running(None)
+        .into_iter()
+        .filter_map(|inner| inner.end(status).err())
+        .collect()
+}

@@ -1,0 +1,316 @@
+//! The logging path: callers push points into a bounded in-memory queue; one
+//! background task per experiment swaps the queue out in bulk and writes it
+//! to the store in one transaction per batch.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsml_registry::{ExperimentWriter, PointRecord, WriteBatch};
+use opsml_types::{validate_name, MetricPoint, Parameter, TypesError};
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::Notify;
+
+use crate::names::NameTable;
+use crate::runtime::runtime;
+use crate::{ExperimentError, Result};
+
+/// Points the queue holds before callers wait (about 14 MB).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 18;
+/// Longest time a logged point waits in memory before it is written.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+struct Queue {
+    names: NameTable,
+    points: Vec<PointRecord>,
+    parameters: Vec<Parameter>,
+    /// Points and parameters ever accepted.
+    logged: u64,
+    /// Points and parameters known to be stored.
+    durable: u64,
+    /// The last write error, cleared by the next successful write.
+    failure: Option<String>,
+    closing: bool,
+    finished: bool,
+}
+
+struct Shared {
+    uid: String,
+    capacity: usize,
+    queue: Mutex<Queue>,
+    /// Signalled when the writer takes the queue: waiting callers have room.
+    room: Condvar,
+    /// Signalled after each write attempt and when the writer finishes.
+    progress: Condvar,
+    /// Wakes the writer before its interval is up.
+    wake: Notify,
+}
+
+impl Shared {
+    fn ended(&self) -> ExperimentError {
+        ExperimentError::Ended {
+            uid: self.uid.clone(),
+        }
+    }
+
+    fn write_failed(&self, message: &str) -> ExperimentError {
+        ExperimentError::Write {
+            uid: self.uid.clone(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// Gives metric names their ids while the queue is held, for batches.
+pub struct NameInterner<'a> {
+    names: &'a mut NameTable,
+}
+
+impl NameInterner<'_> {
+    /// The id of `name`, validating it on first sight.
+    pub fn id(&mut self, name: &str) -> Result<u32, TypesError> {
+        self.names.intern(name)
+    }
+}
+
+/// The queue and background writer of one experiment.
+pub(crate) struct Pipeline {
+    shared: Arc<Shared>,
+}
+
+impl Pipeline {
+    /// Starts the background writer of experiment `uid`.
+    pub(crate) fn start(
+        uid: &str,
+        writer: Box<dyn ExperimentWriter>,
+        interval: Duration,
+        capacity: usize,
+    ) -> Self {
+        let capacity = capacity.max(2);
+        let shared = Arc::new(Shared {
+            uid: uid.to_owned(),
+            capacity,
+            queue: Mutex::new(Queue {
+                names: NameTable::default(),
+                points: Vec::with_capacity(capacity),
+                parameters: Vec::new(),
+                logged: 0,
+                durable: 0,
+                failure: None,
+                closing: false,
+                finished: false,
+            }),
+            room: Condvar::new(),
+            progress: Condvar::new(),
+            wake: Notify::new(),
+        });
+        runtime().spawn(run_writer(Arc::clone(&shared), writer, interval));
+        Self { shared }
+    }
+
+    /// Queues one point without waiting; `Ok(false)` when the queue is full.
+    pub(crate) fn try_push(&self, name: &str, point: MetricPoint) -> Result<bool> {
+        let shared = &*self.shared;
+        let mut queue = shared.queue.lock();
+        if queue.closing {
+            return Err(shared.ended());
+        }
+        if queue.points.len() >= shared.capacity {
+            return Ok(false);
+        }
+        let name_id = queue.names.intern(name)?;
+        queue.points.push(PointRecord { name_id, point });
+        queue.logged += 1;
+        if queue.points.len() == shared.capacity / 2 {
+            shared.wake.notify_one();
+        }
+        Ok(true)
+    }
+
+    /// Queues one point, waiting for room when the queue is full.
+    pub(crate) fn push(&self, name: &str, point: MetricPoint) -> Result<()> {
+        if self.try_push(name, point)? {
+            return Ok(());
+        }
+        let name_id = self.intern(|names| names.id(name))?;
+        self.push_records(&[PointRecord { name_id, point }])
+    }
+
+    /// Runs `f` with the name table held, to give a batch of points their ids.
+    pub(crate) fn intern<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> R {
+        let mut queue = self.shared.queue.lock();
+        f(&mut NameInterner {
+            names: &mut queue.names,
+        })
+    }
+
+    /// Queues points whose names were interned, waiting for room as needed.
+    pub(crate) fn push_records(&self, mut records: &[PointRecord]) -> Result<()> {
+        let shared = &*self.shared;
+        let mut queue = shared.queue.lock();
+        while !records.is_empty() {
+            if queue.closing {
+                return Err(shared.ended());
+            }
+            let room = shared.capacity.saturating_sub(queue.points.len());
+            if room == 0 {
+                if let Some(failure) = &queue.failure {
+                    return Err(shared.write_failed(failure));
+                }
+                shared.wake.notify_one();
+                shared.room.wait(&mut queue);
+                continue;
+            }
+            let (now, later) = records.split_at(room.min(records.len()));
+            queue.points.extend_from_slice(now);
+            queue.logged += now.len() as u64;
+            records = later;
+        }
+        if queue.points.len() >= shared.capacity / 2 {
+            shared.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues parameters after validating all their names.
+    pub(crate) fn push_parameters(&self, parameters: Vec<Parameter>) -> Result<()> {
+        for parameter in &parameters {
+            validate_name("parameter", &parameter.name)?;
+        }
+        let mut queue = self.shared.queue.lock();
+        if queue.closing {
+            return Err(self.shared.ended());
+        }
+        queue.logged += parameters.len() as u64;
+        queue.parameters.extend(parameters);
+        Ok(())
+    }
+
+    /// Waits until everything queued so far is stored.
+    pub(crate) fn flush(&self) -> Result<()> {
+        let shared = &*self.shared;
+        let mut queue = shared.queue.lock();
+        let target = queue.logged;
+        while queue.durable < target {
+            if let Some(failure) = &queue.failure {
+                return Err(shared.write_failed(failure));
+            }
+            if queue.finished {
+                break;
+            }
+            shared.wake.notify_one();
+            shared.progress.wait(&mut queue);
+        }
+        Ok(())
+    }
+
+    /// Stores everything queued, then stops the writer. Further pushes fail.
+    pub(crate) fn close(&self) -> Result<()> {
+        let shared = &*self.shared;
+        let mut queue = shared.queue.lock();
+        queue.closing = true;
+        shared.room.notify_all();
+        while !queue.finished {
+            if let Some(failure) = &queue.failure {
+                return Err(shared.write_failed(failure));
+            }
+            shared.wake.notify_one();
+            shared.progress.wait(&mut queue);
+        }
+        Ok(())
+    }
+}
+
+/// What the writer holds between taking it from the queue and storing it.
+#[derive(Default)]
+struct Batch {
+    names: Vec<String>,
+    points: Vec<PointRecord>,
+    parameters: Vec<Parameter>,
+    /// `Queue::logged` when the batch was taken.
+    upto: u64,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.points.is_empty() && self.parameters.is_empty()
+    }
+}
+
+async fn run_writer(shared: Arc<Shared>, mut writer: Box<dyn ExperimentWriter>, interval: Duration) {
+    let span = tracing::debug_span!("experiment_writer", uid = %shared.uid);
+    let _enter = span.enter();
+    let mut batch = Batch {
+        points: Vec::with_capacity(shared.capacity),
+        ..Batch::default()
+    };
+    loop {
+        {
+            let mut queue = shared.queue.lock();
+            // A batch that failed is written again before anything newer.
+            if batch.is_empty() {
+                std::mem::swap(&mut queue.points, &mut batch.points);
+                std::mem::swap(&mut queue.parameters, &mut batch.parameters);
+                batch.upto = queue.logged;
+                shared.room.notify_all();
+            }
+            let known = batch.names.len();
+            batch.names.extend_from_slice(queue.names.since(known));
+            if batch.is_empty() {
+                queue.durable = queue.durable.max(batch.upto);
+                if queue.closing {
+                    queue.finished = true;
+                    shared.progress.notify_all();
+                    return;
+                }
+                shared.progress.notify_all();
+            }
+        }
+        if !batch.is_empty() {
+            let written = tokio::task::spawn_blocking(move || {
+                let result = writer.write(&WriteBatch {
+                    names: &batch.names,
+                    points: &batch.points,
+                    parameters: &batch.parameters,
+                });
+                (writer, batch, result)
+            })
+            .await;
+            let result;
+            (writer, batch, result) = match written {
+                Ok(done) => done,
+                Err(panic) => {
+                    let mut queue = shared.queue.lock();
+                    queue.failure = Some(format!("the writer panicked: {panic}"));
+                    queue.finished = true;
+                    shared.progress.notify_all();
+                    shared.room.notify_all();
+                    return;
+                }
+            };
+            let mut queue = shared.queue.lock();
+            match result {
+                Ok(()) => {
+                    queue.durable = batch.upto;
+                    queue.failure = None;
+                    batch.points.clear();
+                    batch.parameters.clear();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "writing logged data failed; will retry");
+                    queue.failure = Some(e.to_string());
+                }
+            }
+            shared.progress.notify_all();
+            if queue.failure.is_none() {
+                // Data may have arrived while writing: look again at once.
+                continue;
+            }
+            // A failed write waits for the next interval before it is retried.
+            drop(queue);
+        }
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}

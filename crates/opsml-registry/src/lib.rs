@@ -1,0 +1,30 @@
+//! Card registries and the stores that hold them.
+//!
+//! A [`Store`] keeps experiment cards, metric points and parameters. The
+//! embedded default is a SQLite file ([`SqliteStore`]); other backends implement
+//! the same trait, so the experiment crate never needs to know which one it
+//! talks to. [`open_store`] hands out one store per location per process.
+//!
+//! Metric points are stored in columnar chunks: per (experiment, metric), blocks
+//! of up to [`CHUNK_POINTS`] points packed into one blob, the open tail block
+//! rewritten at each flush. Writing a million points is a few hundred row writes
+//! and reading them back a few hundred blob reads.
+
+mod chunk;
+mod error;
+mod registry;
+mod sqlite;
+mod store;
+mod stores;
+mod uri;
+
+pub use chunk::CHUNK_POINTS;
+pub use error::RegistryError;
+pub use registry::{CardRegistries, CardRegistry};
+pub use sqlite::SqliteStore;
+pub use store::{CardQuery, ExperimentWriter, NewExperiment, PointRecord, Store, WriteBatch};
+pub use stores::{default_store, open_store};
+pub use uri::{TrackingUri, TRACKING_URI_ENV};
+
+/// Result alias of this crate.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

@@ -1,0 +1,97 @@
+use std::sync::Arc;
+
+use opsml_types::{CardRecord, ExperimentCard, RegistryType, Version};
+
+use crate::{default_store, CardQuery, RegistryError, Result, Store};
+
+/// The cards of one type in one store.
+#[derive(Debug, Clone)]
+pub struct CardRegistry {
+    registry_type: RegistryType,
+    store: Arc<dyn Store>,
+}
+
+impl CardRegistry {
+    /// The registry of `registry_type` in the store of `OPSML_TRACKING_URI`.
+    pub fn new(registry_type: RegistryType) -> Result<Self> {
+        Ok(Self::with_store(registry_type, default_store()?))
+    }
+
+    /// The registry of `registry_type` in `store`.
+    pub fn with_store(registry_type: RegistryType, store: Arc<dyn Store>) -> Self {
+        Self {
+            registry_type,
+            store,
+        }
+    }
+
+    pub fn registry_type(&self) -> RegistryType {
+        self.registry_type
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Card records matching `query`.
+    pub fn list_cards(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
+        self.store.list_experiments(query)
+    }
+
+    /// The card with this uid.
+    pub fn load_by_uid(&self, uid: &str) -> Result<ExperimentCard> {
+        self.store
+            .get_experiment(uid)?
+            .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()))
+    }
+
+    /// The card of this space and name with this version, or the newest one.
+    pub fn load_by_name(
+        &self,
+        space: &str,
+        name: &str,
+        version: Option<&Version>,
+    ) -> Result<ExperimentCard> {
+        self.store
+            .find_experiment(space, name, version)?
+            .ok_or_else(|| RegistryError::CardNotFound {
+                space: space.to_owned(),
+                name: name.to_owned(),
+                version: version.map(ToString::to_string),
+            })
+    }
+
+    /// Saves the card's tags, status and end time.
+    pub fn update_card(&self, card: &ExperimentCard) -> Result<()> {
+        self.store.update_experiment(card)
+    }
+
+    /// Deletes the card with its metrics and parameters.
+    pub fn delete_card(&self, uid: &str) -> Result<()> {
+        if self.store.delete_experiment(uid)? {
+            Ok(())
+        } else {
+            Err(RegistryError::ExperimentNotFound(uid.to_owned()))
+        }
+    }
+}
+
+/// Every registry of a store.
+#[derive(Debug, Clone)]
+pub struct CardRegistries {
+    pub experiment: CardRegistry,
+}
+
+impl CardRegistries {
+    /// The registries of the store of `OPSML_TRACKING_URI`.
+    pub fn new() -> Result<Self> {
+        Ok(Self::with_store(default_store()?))
+    }
+
+    /// The registries of `store`.
+    pub fn with_store(store: Arc<dyn Store>) -> Self {
+        Self {
+            experiment: CardRegistry::with_store(RegistryType::Experiment, store),
+        }
+    }
+}

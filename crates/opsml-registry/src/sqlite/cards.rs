@@ -1,0 +1,273 @@
+//! Experiment card rows.
+
+use chrono::{DateTime, Utc};
+use opsml_types::{micros_to_datetime, CardRecord, ExperimentCard, Status, Version};
+use rusqlite::types::{ToSql, Type};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+
+use crate::{CardQuery, NewExperiment};
+
+const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, ended_at, \
+                            parent_uid, username, compute_environment, opsml_version";
+
+/// Attempts at allocating a version before giving up; each retry follows a
+/// unique-constraint collision with another writer.
+pub(super) const VERSION_ATTEMPTS: u32 = 16;
+
+fn conversion_error(column: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| conversion_error(column, e.to_string()))
+}
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CardRecord> {
+    let version: String = row.get(3)?;
+    let status: String = row.get(5)?;
+    Ok(CardRecord {
+        uid: row.get(0)?,
+        space: row.get(1)?,
+        name: row.get(2)?,
+        version: Version::parse(&version).map_err(|e| conversion_error(3, e.to_string()))?,
+        tags: parse_json(row, 4)?,
+        status: status
+            .parse()
+            .map_err(|e: opsml_types::TypesError| conversion_error(5, e.to_string()))?,
+        created_at: micros_to_datetime(row.get(6)?),
+        ended_at: row.get::<_, Option<i64>>(7)?.map(micros_to_datetime),
+        parent_uid: row.get(8)?,
+        username: row.get(9)?,
+    })
+}
+
+fn card_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ExperimentCard> {
+    let record = record_from_row(row)?;
+    let experimentcard_uids = children(conn, &record.uid)?;
+    Ok(ExperimentCard {
+        uid: record.uid,
+        space: record.space,
+        name: record.name,
+        version: record.version,
+        tags: record.tags,
+        status: record.status,
+        created_at: record.created_at,
+        ended_at: record.ended_at,
+        experimentcard_uids,
+        parent_uid: record.parent_uid,
+        compute_environment: parse_json(row, 10)?,
+        opsml_version: row.get(11)?,
+        username: record.username,
+    })
+}
+
+fn children(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT uid FROM experiments WHERE parent_uid = ?1 ORDER BY created_at, uid",
+    )?;
+    let rows = stmt.query_map([uid], |r| r.get(0))?;
+    rows.collect()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+}
+
+/// Outcome of one attempt at inserting a new experiment.
+pub(super) enum Created {
+    Card(Box<ExperimentCard>),
+    /// Another writer took the version between our read and our insert.
+    VersionTaken,
+}
+
+/// Inserts the experiment with the next minor version of its (space, name).
+pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Result<Created> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let latest: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT major, minor FROM experiments WHERE space = ?1 AND name = ?2
+             ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+            params![new.space, new.name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let version = match latest {
+        Some((major, minor)) => Version::new(major as u64, minor as u64 + 1, 0),
+        None => Version::new(0, 1, 0),
+    };
+    let inserted = tx.execute(
+        "INSERT INTO experiments (uid, space, name, version, major, minor, patch, tags, status,
+             created_at, ended_at, parent_uid, compute_environment, opsml_version, username)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13, ?14)",
+        params![
+            new.uid,
+            new.space,
+            new.name,
+            version.to_string(),
+            version.major as i64,
+            version.minor as i64,
+            version.patch as i64,
+            to_json(&new.tags)?,
+            Status::Running.as_str(),
+            new.created_at.timestamp_micros(),
+            new.parent_uid,
+            to_json(&new.compute_environment)?,
+            new.opsml_version,
+            new.username,
+        ],
+    );
+    match inserted {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == ErrorCode::ConstraintViolation
+                && e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            return Ok(Created::VersionTaken);
+        }
+        Err(e) => return Err(e),
+    }
+    tx.commit()?;
+    Ok(Created::Card(Box::new(ExperimentCard {
+        uid: new.uid.clone(),
+        space: new.space.clone(),
+        name: new.name.clone(),
+        version,
+        tags: new.tags.clone(),
+        status: Status::Running,
+        created_at: micros_to_datetime(new.created_at.timestamp_micros()),
+        ended_at: None,
+        experimentcard_uids: Vec::new(),
+        parent_uid: new.parent_uid.clone(),
+        compute_environment: new.compute_environment.clone(),
+        opsml_version: new.opsml_version.clone(),
+        username: new.username.clone(),
+    })))
+}
+
+pub(super) fn get(conn: &Connection, uid: &str) -> rusqlite::Result<Option<ExperimentCard>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {CARD_COLUMNS} FROM experiments WHERE uid = ?1"))?;
+    stmt.query_row([uid], |row| card_from_row(conn, row))
+        .optional()
+}
+
+pub(super) fn exists(conn: &Connection, uid: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM experiments WHERE uid = ?1")?;
+    stmt.exists([uid])
+}
+
+pub(super) fn find(
+    conn: &Connection,
+    space: &str,
+    name: &str,
+    version: Option<&Version>,
+) -> rusqlite::Result<Option<ExperimentCard>> {
+    match version {
+        Some(version) => {
+            let sql = format!(
+                "SELECT {CARD_COLUMNS} FROM experiments
+                 WHERE space = ?1 AND name = ?2 AND version = ?3"
+            );
+            conn.query_row(&sql, params![space, name, version.to_string()], |row| {
+                card_from_row(conn, row)
+            })
+            .optional()
+        }
+        None => {
+            let sql = format!(
+                "SELECT {CARD_COLUMNS} FROM experiments WHERE space = ?1 AND name = ?2
+                 ORDER BY major DESC, minor DESC, patch DESC LIMIT 1"
+            );
+            conn.query_row(&sql, params![space, name], |row| card_from_row(conn, row))
+                .optional()
+        }
+    }
+}
+
+pub(super) fn list(conn: &Connection, query: &CardQuery) -> rusqlite::Result<Vec<CardRecord>> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut add = |clause: &str, value: Box<dyn ToSql>| {
+        values.push(value);
+        clauses.push(clause.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(uid) = &query.uid {
+        add("uid = ?", Box::new(uid.clone()));
+    }
+    if let Some(space) = &query.space {
+        add("space = ?", Box::new(space.clone()));
+    }
+    if let Some(name) = &query.name {
+        add("name = ?", Box::new(name.clone()));
+    }
+    if let Some(version) = &query.version {
+        add("version = ?", Box::new(version.to_string()));
+    }
+    for tag in &query.tags {
+        add(
+            "EXISTS (SELECT 1 FROM json_each(experiments.tags) WHERE json_each.value = ?)",
+            Box::new(tag.clone()),
+        );
+    }
+    if let Some(max_date) = query.max_date {
+        add("created_at <= ?", Box::new(max_date.timestamp_micros()));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let order = if query.sort_by_timestamp {
+        "created_at DESC, uid DESC"
+    } else {
+        "space, name, major DESC, minor DESC, patch DESC"
+    };
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let sql =
+        format!("SELECT {CARD_COLUMNS} FROM experiments {filter} ORDER BY {order} LIMIT {limit}");
+    let mut stmt = conn.prepare(&sql)?;
+    let params: Vec<&dyn ToSql> = values.iter().map(AsRef::as_ref).collect();
+    let rows = stmt.query_map(params.as_slice(), record_from_row)?;
+    rows.collect()
+}
+
+pub(super) fn update(conn: &Connection, card: &ExperimentCard) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE experiments SET tags = ?2, status = ?3, ended_at = ?4 WHERE uid = ?1",
+        params![
+            card.uid,
+            to_json(&card.tags)?,
+            card.status.as_str(),
+            card.ended_at.map(|t| t.timestamp_micros()),
+        ],
+    )
+}
+
+pub(super) fn set_status(
+    conn: &Connection,
+    uid: &str,
+    status: Status,
+    ended_at: Option<DateTime<Utc>>,
+) -> rusqlite::Result<usize> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE experiments SET status = ?2, ended_at = ?3 WHERE uid = ?1")?;
+    stmt.execute(params![
+        uid,
+        status.as_str(),
+        ended_at.map(|t| t.timestamp_micros())
+    ])
+}
+
+pub(super) fn delete(conn: &mut Connection, uid: &str) -> rusqlite::Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM metric_chunks WHERE experiment_uid = ?1", [uid])?;
+    tx.execute("DELETE FROM parameters WHERE experiment_uid = ?1", [uid])?;
+    tx.execute(
+        "UPDATE experiments SET parent_uid = NULL WHERE parent_uid = ?1",
+        [uid],
+    )?;
+    let deleted = tx.execute("DELETE FROM experiments WHERE uid = ?1", [uid])?;
+    tx.commit()?;
+    Ok(deleted > 0)
+}

@@ -1,0 +1,180 @@
+//! The embedded SQLite store: one database file in WAL mode, shared by every
+//! experiment, registry and reader of the process through a small connection pool.
+
+mod cards;
+mod points;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use opsml_types::{CardRecord, ExperimentCard, MetricColumns, Parameter, Status, Version};
+use parking_lot::Mutex;
+use rusqlite::Connection;
+
+use crate::{CardQuery, ExperimentWriter, NewExperiment, RegistryError, Result, Store};
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Idle connections kept for reuse.
+const MAX_IDLE_CONNECTIONS: usize = 8;
+
+/// A store in one SQLite database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| RegistryError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let store = Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        };
+        store.with_conn(schema::migrate)?;
+        tracing::debug!(path = %path.display(), "opened sqlite store");
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open(&self.path).map_err(|e| self.error(e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.error(e))?;
+        // WAL lets readers run beside the writer; FULL makes each committed flush
+        // survive power loss, not only a crash of the process.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(|e| self.error(e))?;
+        Ok(conn)
+    }
+
+    /// Runs `f` on a pooled connection.
+    pub(crate) fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let pooled = self.idle.lock().pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let result = f(&mut conn).map_err(|e| self.error(e));
+        if result.is_ok() || conn.is_autocommit() {
+            let mut idle = self.idle.lock();
+            if idle.len() < MAX_IDLE_CONNECTIONS {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+
+    pub(crate) fn error(&self, source: rusqlite::Error) -> RegistryError {
+        RegistryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn location(&self) -> String {
+        format!("sqlite:///{}", self.path.display()).replace("////", "///")
+    }
+
+    fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
+        for _ in 0..cards::VERSION_ATTEMPTS {
+            match self.with_conn(|conn| cards::create(conn, new))? {
+                cards::Created::Card(card) => return Ok(*card),
+                cards::Created::VersionTaken => {
+                    tracing::debug!(space = %new.space, name = %new.name, "version taken, retrying");
+                }
+            }
+        }
+        Err(RegistryError::VersionContention {
+            space: new.space.clone(),
+            name: new.name.clone(),
+            attempts: cards::VERSION_ATTEMPTS,
+        })
+    }
+
+    fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
+        self.with_conn(|conn| cards::get(conn, uid))
+    }
+
+    fn find_experiment(
+        &self,
+        space: &str,
+        name: &str,
+        version: Option<&Version>,
+    ) -> Result<Option<ExperimentCard>> {
+        self.with_conn(|conn| cards::find(conn, space, name, version))
+    }
+
+    fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
+        self.with_conn(|conn| cards::list(conn, query))
+    }
+
+    fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
+        match self.with_conn(|conn| cards::update(conn, card))? {
+            0 => Err(RegistryError::ExperimentNotFound(card.uid.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
+        match self.with_conn(|conn| cards::set_status(conn, uid, status, ended_at))? {
+            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    fn delete_experiment(&self, uid: &str) -> Result<bool> {
+        self.with_conn(|conn| cards::delete(conn, uid))
+    }
+
+    fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
+        let conn = self.connect()?;
+        if !cards::exists(&conn, uid).map_err(|e| self.error(e))? {
+            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+        }
+        Ok(Box::new(points::SqliteWriter::new(
+            conn,
+            self.path.clone(),
+            uid.to_owned(),
+        )))
+    }
+
+    fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(points::read_metrics(conn, uid, names)?.map_err(RegistryError::Corrupt))
+        })?
+    }
+
+    fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(points::read_parameters(conn, uid, names)?.map_err(RegistryError::Corrupt))
+        })?
+    }
+}

@@ -1,0 +1,208 @@
+//! Metric chunks and parameters: the experiment writer and the readers.
+
+use std::path::PathBuf;
+
+use opsml_types::{MetricColumns, Parameter, ParameterValue};
+use rusqlite::{params, Connection, TransactionBehavior, Transaction};
+
+use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
+use crate::{ExperimentWriter, RegistryError, Result, WriteBatch};
+
+/// The open block of one metric: its row once first written, and its points.
+#[derive(Debug, Default)]
+struct Tail {
+    chunk_id: Option<i64>,
+    columns: ChunkColumns,
+    dirty: bool,
+}
+
+/// Writes one experiment's points through a connection of its own, so that a
+/// flush never waits for a reader of the same process.
+pub(super) struct SqliteWriter {
+    conn: Connection,
+    path: PathBuf,
+    uid: String,
+    /// Open tails by metric name id.
+    tails: Vec<Tail>,
+}
+
+impl SqliteWriter {
+    pub(super) fn new(conn: Connection, path: PathBuf, uid: String) -> Self {
+        Self {
+            conn,
+            path,
+            uid,
+            tails: Vec::new(),
+        }
+    }
+
+    fn write_transaction(&mut self, batch: &WriteBatch<'_>) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if self.tails.len() < batch.names.len() {
+            self.tails.resize_with(batch.names.len(), Tail::default);
+        }
+        let mut touched: Vec<u32> = Vec::new();
+        for record in batch.points {
+            let tail = &mut self.tails[record.name_id as usize];
+            tail.columns.push(&record.point);
+            if !tail.dirty {
+                tail.dirty = true;
+                touched.push(record.name_id);
+            }
+            if tail.columns.len() == CHUNK_POINTS {
+                save_tail(&tx, &self.uid, &batch.names[record.name_id as usize], tail)?;
+                *tail = Tail::default();
+            }
+        }
+        for name_id in touched {
+            let tail = &mut self.tails[name_id as usize];
+            if tail.dirty {
+                save_tail(&tx, &self.uid, &batch.names[name_id as usize], tail)?;
+            }
+        }
+        if !batch.parameters.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (experiment_uid, name) DO UPDATE
+                 SET kind = excluded.kind, value = excluded.value",
+            )?;
+            for parameter in batch.parameters {
+                stmt.execute(params![
+                    self.uid,
+                    parameter.name,
+                    parameter.value.kind(),
+                    parameter.value.to_stored()
+                ])?;
+            }
+        }
+        tx.commit()
+    }
+}
+
+fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> rusqlite::Result<()> {
+    let data = tail.columns.encode();
+    let count = tail.columns.len() as i64;
+    match tail.chunk_id {
+        Some(id) => {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1",
+            )?;
+            stmt.execute(params![id, count, data])?;
+        }
+        None => {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            stmt.execute(params![uid, name, count, data])?;
+            tail.chunk_id = Some(tx.last_insert_rowid());
+        }
+    }
+    tail.dirty = false;
+    Ok(())
+}
+
+impl ExperimentWriter for SqliteWriter {
+    fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        self.write_transaction(batch).map_err(|source| {
+            // The transaction rolled back: forget the tails so that the retried
+            // batch goes into fresh blocks and nothing is written twice.
+            self.tails.clear();
+            RegistryError::Sqlite {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+}
+
+/// Names as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+fn names_json(names: Option<&[String]>) -> Option<String> {
+    names.map(|n| serde_json::Value::from(n.to_vec()).to_string())
+}
+
+pub(super) fn read_metrics(
+    conn: &Connection,
+    uid: &str,
+    names: Option<&[String]>,
+) -> rusqlite::Result<std::result::Result<MetricColumns, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, data FROM metric_chunks
+         WHERE experiment_uid = ?1
+           AND (?2 IS NULL OR name IN (SELECT value FROM json_each(?2)))
+         ORDER BY name, id",
+    )?;
+    let mut rows = stmt.query(params![uid, names_json(names)])?;
+    let mut columns = MetricColumns::default();
+    let mut segment_starts = Vec::new();
+    while let Some(row) = rows.next()? {
+        let name = row.get_ref(0)?.as_str()?;
+        if columns.names.last().map(String::as_str) != Some(name) {
+            columns.names.push(name.to_owned());
+            segment_starts.push(columns.len());
+        }
+        let name_id = (columns.names.len() - 1) as u32;
+        let data = row.get_ref(1)?.as_blob()?;
+        if let Err(e) = decode_into(data, name_id, &mut columns) {
+            return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}")));
+        }
+    }
+    segment_starts.push(columns.len());
+    for window in segment_starts.windows(2) {
+        sort_segment_by_step(&mut columns, window[0]..window[1]);
+    }
+    Ok(Ok(columns))
+}
+
+/// Orders one metric's points by step (points without a step first), keeping
+/// insertion order among equal steps. Already ordered segments, the common
+/// case, are left untouched.
+fn sort_segment_by_step(columns: &mut MetricColumns, range: std::ops::Range<usize>) {
+    let steps = &columns.steps[range.clone()];
+    let start = range.start;
+    if steps.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by_key(|&i| steps[i]);
+    permute_column(&mut columns.steps, start, &order);
+    permute_column(&mut columns.values, start, &order);
+    permute_column(&mut columns.timestamps, start, &order);
+    permute_column(&mut columns.created_at, start, &order);
+}
+
+fn permute_column<T: Copy>(column: &mut [T], start: usize, order: &[usize]) {
+    let original = column[start..start + order.len()].to_vec();
+    for (slot, &from) in column[start..].iter_mut().zip(order) {
+        *slot = original[from];
+    }
+}
+
+pub(super) fn read_parameters(
+    conn: &Connection,
+    uid: &str,
+    names: Option<&[String]>,
+) -> rusqlite::Result<std::result::Result<Vec<Parameter>, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, kind, value FROM parameters
+         WHERE experiment_uid = ?1
+           AND (?2 IS NULL OR name IN (SELECT value FROM json_each(?2)))
+         ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query(params![uid, names_json(names)])?;
+    let mut parameters = Vec::new();
+    while let Some(row) = rows.next()? {
+        let name: String = row.get(0)?;
+        let kind: String = row.get(1)?;
+        let text: String = row.get(2)?;
+        let Some(value) = ParameterValue::from_stored(&kind, &text) else {
+            return Ok(Err(format!(
+                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
+            )));
+        };
+        parameters.push(Parameter { name, value });
+    }
+    Ok(Ok(parameters))
+}

@@ -1,0 +1,60 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE experiments (
+    uid                 TEXT PRIMARY KEY,
+    space               TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    version             TEXT NOT NULL,
+    major               INTEGER NOT NULL,
+    minor               INTEGER NOT NULL,
+    patch               INTEGER NOT NULL,
+    tags                TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    ended_at            INTEGER,
+    parent_uid          TEXT,
+    compute_environment TEXT NOT NULL,
+    opsml_version       TEXT NOT NULL,
+    username            TEXT NOT NULL,
+    UNIQUE (space, name, major, minor, patch)
+);
+CREATE INDEX experiments_by_parent ON experiments (parent_uid);
+CREATE INDEX experiments_by_created ON experiments (created_at);
+
+CREATE TABLE metric_chunks (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    point_count    INTEGER NOT NULL,
+    data           BLOB NOT NULL
+);
+CREATE INDEX metric_chunks_by_experiment ON metric_chunks (experiment_uid, name, id);
+
+CREATE TABLE parameters (
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (experiment_uid, name)
+);
+"];
+
+/// Brings the schema up to date. Safe with several processes opening a new
+/// file at once: the check and the migration run under the write lock.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current >= MIGRATIONS.len() as i64 {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tracing::info!(version = index + 1, "applied store migration");
+    }
+    tx.commit()
+}

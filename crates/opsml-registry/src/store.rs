@@ -1,0 +1,106 @@
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use opsml_types::{
+    CardRecord, ComputeEnvironment, ExperimentCard, MetricColumns, MetricPoint, Parameter, Status,
+    Version,
+};
+
+use crate::Result;
+
+/// What is needed to create an experiment; the store allocates its version.
+#[derive(Debug, Clone)]
+pub struct NewExperiment {
+    pub uid: String,
+    pub space: String,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub parent_uid: Option<String>,
+    pub compute_environment: ComputeEnvironment,
+    pub opsml_version: String,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of a card listing. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct CardQuery {
+    pub uid: Option<String>,
+    pub space: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<Version>,
+    /// Cards carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Cards created at or before this instant.
+    pub max_date: Option<DateTime<Utc>>,
+    /// Newest first by creation time; otherwise by space, name, newest version first.
+    pub sort_by_timestamp: bool,
+    pub limit: usize,
+}
+
+/// A metric point and the id of its name in [`WriteBatch::names`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointRecord {
+    pub name_id: u32,
+    pub point: MetricPoint,
+}
+
+/// One batch handed from an experiment's background writer to its store.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteBatch<'a> {
+    /// Metric names by id; ids stay stable for the life of the writer.
+    pub names: &'a [String],
+    /// Points in the order they were logged.
+    pub points: &'a [PointRecord],
+    /// Parameters in the order they were logged; a later one replaces an earlier one.
+    pub parameters: &'a [Parameter],
+}
+
+/// Writes one experiment's points and parameters. Each call of
+/// [`ExperimentWriter::write`] is one transaction: all of the batch is stored or
+/// none of it, and on failure the same batch can be written again.
+pub trait ExperimentWriter: Send {
+    fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()>;
+}
+
+/// A place that holds experiment cards, metrics and parameters.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Where the store is, for messages.
+    fn location(&self) -> String;
+
+    /// Creates an experiment with the next free version of its (space, name).
+    fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard>;
+
+    /// The card with this uid, children included.
+    fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>>;
+
+    /// The card of this space and name with this version, or the newest one.
+    fn find_experiment(
+        &self,
+        space: &str,
+        name: &str,
+        version: Option<&Version>,
+    ) -> Result<Option<ExperimentCard>>;
+
+    /// Card records matching the query.
+    fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>>;
+
+    /// Saves the card's tags, status and end time.
+    fn update_experiment(&self, card: &ExperimentCard) -> Result<()>;
+
+    /// Sets the status and end time of an experiment.
+    fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()>;
+
+    /// Removes an experiment with its metrics and parameters; `false` if it did not exist.
+    fn delete_experiment(&self, uid: &str) -> Result<bool>;
+
+    /// A writer for the points and parameters of an existing experiment.
+    fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>>;
+
+    /// Every point of the experiment (or of the named metrics), ordered by
+    /// (name, step, insertion).
+    fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns>;
+
+    /// The experiment's parameters (or the named ones) in the order first logged.
+    fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>>;
+}

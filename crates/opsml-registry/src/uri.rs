@@ -1,0 +1,97 @@
+use std::path::{Path, PathBuf};
+
+use crate::{RegistryError, Result};
+
+/// Environment variable holding the tracking URI.
+pub const TRACKING_URI_ENV: &str = "OPSML_TRACKING_URI";
+
+/// Where cards and metrics are stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TrackingUri {
+    /// An embedded SQLite database file.
+    Sqlite(PathBuf),
+}
+
+impl TrackingUri {
+    /// Parses `sqlite:///absolute/path.db`, `sqlite://relative.db` or a bare
+    /// path ending in `.db`. Relative paths are taken from `cwd`.
+    pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
+        let invalid = |reason: &str| RegistryError::InvalidUri {
+            uri: uri.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let trimmed = uri.trim();
+        if trimmed.is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        if let Some(path) = trimmed.strip_prefix("sqlite://") {
+            if path.is_empty() || path == "/" {
+                return Err(invalid("no database path after sqlite://"));
+            }
+            // sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative.
+            return Ok(Self::Sqlite(cwd.join(path)));
+        }
+        for (scheme, backend) in [
+            ("postgres://", "postgres"),
+            ("postgresql://", "postgres"),
+            ("http://", "http"),
+            ("https://", "http"),
+        ] {
+            if trimmed.starts_with(scheme) {
+                return Err(RegistryError::UnsupportedBackend {
+                    uri: uri.to_owned(),
+                    backend,
+                });
+            }
+        }
+        if trimmed.contains("://") {
+            return Err(invalid("unknown scheme; expected sqlite://"));
+        }
+        Ok(Self::Sqlite(cwd.join(trimmed)))
+    }
+
+    /// The URI from `OPSML_TRACKING_URI`, or `sqlite:///<cwd>/opsml.db`.
+    pub fn from_env() -> Result<Self> {
+        let cwd = std::env::current_dir().map_err(|source| RegistryError::CreateDir {
+            path: PathBuf::from("."),
+            source,
+        })?;
+        match std::env::var(TRACKING_URI_ENV) {
+            Ok(value) if !value.trim().is_empty() => Self::parse(&value, &cwd),
+            _ => Ok(Self::Sqlite(cwd.join("opsml.db"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_absolute_relative_and_bare_paths() {
+        let cwd = Path::new("/work");
+        assert_eq!(
+            TrackingUri::parse("sqlite:///data/runs.db", cwd).unwrap(),
+            TrackingUri::Sqlite("/data/runs.db".into())
+        );
+        assert_eq!(
+            TrackingUri::parse("sqlite://runs.db", cwd).unwrap(),
+            TrackingUri::Sqlite("/work/runs.db".into())
+        );
+        assert_eq!(
+            TrackingUri::parse("local/opsml.db", cwd).unwrap(),
+            TrackingUri::Sqlite("/work/local/opsml.db".into())
+        );
+    }
+
+    #[test]
+    fn names_the_uri_in_errors() {
+        let cwd = Path::new("/work");
+        let err = TrackingUri::parse("mysql://db", cwd).unwrap_err();
+        assert!(err.to_string().contains("mysql://db"), "{err}");
+        let err = TrackingUri::parse("postgres://u@h/db", cwd).unwrap_err();
+        assert!(err.to_string().contains("postgres"), "{err}");
+        assert!(TrackingUri::parse("sqlite://", cwd).is_err());
+        assert!(TrackingUri::parse("  ", cwd).is_err());
+    }
+}

@@ -1,0 +1,187 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+use crate::TypesError;
+
+/// Lifecycle state of an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Started and not ended yet.
+    Running,
+    /// Ended normally.
+    Completed,
+    /// Ended by an exception.
+    Failed,
+    /// Ended by a signal or found dead.
+    Killed,
+}
+
+impl Status {
+    /// The lowercase name used in the store and in Python.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Killed => "killed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = TypesError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "running" => Ok(Self::Running),
+            "completed" => Ok(Self::Completed),
+            "failed" => Ok(Self::Failed),
+            "killed" => Ok(Self::Killed),
+            _ => Err(TypesError::UnknownStatus(s.to_owned())),
+        }
+    }
+}
+
+/// Kind of card a registry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryType {
+    Experiment,
+}
+
+impl RegistryType {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Experiment => "experiment",
+        }
+    }
+}
+
+impl FromStr for RegistryType {
+    type Err = TypesError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "experiment" => Ok(Self::Experiment),
+            _ => Err(TypesError::UnknownRegistryType(s.to_owned())),
+        }
+    }
+}
+
+/// Where an experiment ran. Fields added later default when absent, so cards
+/// written by older versions still load.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ComputeEnvironment {
+    /// Logical CPUs available to the process.
+    pub cpu_count: usize,
+    /// Physical memory of the host, in bytes.
+    pub total_memory_bytes: u64,
+    /// Operating system name and version.
+    pub os: String,
+    /// Host name.
+    pub hostname: String,
+    /// Python version, when the experiment was started from Python.
+    pub python_version: Option<String>,
+}
+
+/// The full record of one experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentCard {
+    pub uid: String,
+    pub space: String,
+    pub name: String,
+    pub version: Version,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Uids of the child experiments, oldest first.
+    pub experimentcard_uids: Vec<String>,
+    pub parent_uid: Option<String>,
+    pub compute_environment: ComputeEnvironment,
+    /// Version of opsml that created the card.
+    pub opsml_version: String,
+    pub username: String,
+}
+
+impl ExperimentCard {
+    /// The short listing form of the card.
+    pub fn record(&self) -> CardRecord {
+        CardRecord {
+            uid: self.uid.clone(),
+            space: self.space.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            tags: self.tags.clone(),
+            status: self.status,
+            created_at: self.created_at,
+            ended_at: self.ended_at,
+            parent_uid: self.parent_uid.clone(),
+            username: self.username.clone(),
+        }
+    }
+}
+
+/// One row of a card listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardRecord {
+    pub uid: String,
+    pub space: String,
+    pub name: String,
+    pub version: Version,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub parent_uid: Option<String>,
+    pub username: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parses_its_own_names_and_rejects_others() {
+        for status in [
+            Status::Running,
+            Status::Completed,
+            Status::Failed,
+            Status::Killed,
+        ] {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+        }
+        assert_eq!("Completed".parse::<Status>(), Ok(Status::Completed));
+        let err = "done".parse::<Status>().unwrap_err();
+        assert!(err.to_string().contains("\"done\""), "{err}");
+    }
+
+    #[test]
+    fn registry_type_accepts_any_case() {
+        assert_eq!(
+            "Experiment".parse::<RegistryType>(),
+            Ok(RegistryType::Experiment)
+        );
+        assert!("model".parse::<RegistryType>().is_err());
+    }
+
+    #[test]
+    fn compute_environment_loads_with_missing_fields() {
+        let env: ComputeEnvironment = serde_json::from_str(r#"{"cpu_count": 4}"#).unwrap();
+        assert_eq!(env.cpu_count, 4);
+        assert_eq!(env.python_version, None);
+    }
+}

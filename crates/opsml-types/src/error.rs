@@ -1,0 +1,29 @@
+use thiserror::Error;
+
+/// Errors raised while validating plain values.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TypesError {
+    /// A metric, parameter or card name was empty.
+    #[error("{kind} name must not be empty")]
+    EmptyName { kind: &'static str },
+    /// A name was longer than the limit.
+    #[error("{kind} name {name:?} is {len} characters long; the limit is {limit}")]
+    NameTooLong {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        limit: usize,
+    },
+    /// A name contained a control character (newline, NUL, ...).
+    #[error("{kind} name {name:?} contains a control character")]
+    ControlCharacter { kind: &'static str, name: String },
+    /// A status string that is not one of the known statuses.
+    #[error("unknown status {0:?}; expected one of running, completed, failed, killed")]
+    UnknownStatus(String),
+    /// A registry type string that is not known.
+    #[error("unknown registry type {0:?}; expected \"experiment\"")]
+    UnknownRegistryType(String),
+    /// A version string that is not valid semver.
+    #[error("invalid version {value:?}: {reason}")]
+    InvalidVersion { value: String, reason: String },
+}

@@ -1,0 +1,22 @@
+//! Plain data shared by every opsml crate: experiment cards and their records,
+//! metric points, parameters, statuses and versions. No I/O happens here.
+
+mod card;
+mod error;
+mod metric;
+mod parameter;
+mod time;
+mod validate;
+
+pub use card::{CardRecord, ComputeEnvironment, ExperimentCard, RegistryType, Status};
+pub use error::TypesError;
+pub use metric::{MetricColumns, MetricPoint};
+pub use parameter::{Parameter, ParameterValue};
+pub use semver::Version;
+pub use time::{micros_to_datetime, now_micros};
+pub use validate::{validate_name, MAX_NAME_CHARS};
+
+/// A new time-ordered unique identifier (UUIDv7) as a string.
+pub fn new_uid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,71 @@
+use serde::{Deserialize, Serialize};
+
+/// One logged value of a metric, without its name (names are interned by the
+/// writer and kept beside the points).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    /// Training step, if the caller gave one.
+    pub step: Option<i64>,
+    /// The value; NaN and infinities are kept as they are.
+    pub value: f64,
+    /// Caller-defined integer timestamp, if given.
+    pub timestamp: Option<i64>,
+    /// When the point was logged, in microseconds since the Unix epoch (UTC).
+    pub created_at: i64,
+}
+
+/// Metric points of one experiment in columns, ordered by (name, step, insertion).
+///
+/// Point `i` has name `names[name_ids[i]]`. Columnar so that a million points read
+/// back cost a few allocations, not a million objects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricColumns {
+    /// Distinct metric names, sorted.
+    pub names: Vec<String>,
+    /// Index into `names` for each point.
+    pub name_ids: Vec<u32>,
+    /// Step of each point.
+    pub steps: Vec<Option<i64>>,
+    /// Value of each point.
+    pub values: Vec<f64>,
+    /// Caller timestamp of each point.
+    pub timestamps: Vec<Option<i64>>,
+    /// Creation time of each point, microseconds since the Unix epoch.
+    pub created_at: Vec<i64>,
+}
+
+impl MetricColumns {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Name of point `index`.
+    pub fn name(&self, index: usize) -> &str {
+        &self.names[self.name_ids[index] as usize]
+    }
+
+    /// Point `index` without its name.
+    pub fn point(&self, index: usize) -> MetricPoint {
+        MetricPoint {
+            step: self.steps[index],
+            value: self.values[index],
+            timestamp: self.timestamps[index],
+            created_at: self.created_at[index],
+        }
+    }
+
+    /// Appends one point of metric `name_id`.
+    pub fn push(&mut self, name_id: u32, point: MetricPoint) {
+        self.name_ids.push(name_id);
+        self.steps.push(point.step);
+        self.values.push(point.value);
+        self.timestamps.push(point.timestamp);
+        self.created_at.push(point.created_at);
+    }
+}
