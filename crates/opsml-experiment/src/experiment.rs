@@ -131,7 +131,9 @@ impl Experiment {
         };
         options.space.get_or_insert(space);
         if options.python_version.is_none() {
-            options.python_version.clone_from(&self.inner.python_version);
+            options
+                .python_version
+                .clone_from(&self.inner.python_version);
         }
         let child = Self::start_with_parent(Arc::clone(&self.inner.store), options, Some(uid))?;
         self.inner
@@ -166,12 +168,7 @@ impl Experiment {
         let uid = card.uid.clone();
         let writer = store.open_writer(&uid)?;
         let inner = Arc::new(Inner {
-            pipeline: Pipeline::start(
-                &uid,
-                writer,
-                options.flush_interval,
-                options.queue_capacity,
-            ),
+            pipeline: Pipeline::start(&uid, writer, options.flush_interval, options.queue_capacity),
             store,
             uid,
             card: Mutex::new(card),
@@ -239,7 +236,12 @@ impl Experiment {
         let records = self.intern_names(|names| {
             points
                 .into_iter()
-                .map(|(name, point)| Ok(PointRecord { name_id: names.id(name)?, point }))
+                .map(|(name, point)| {
+                    Ok(PointRecord {
+                        name_id: names.id(name)?,
+                        point,
+                    })
+                })
                 .collect::<Result<Vec<_>>>()
         })?;
         self.log_records(&records)
@@ -288,7 +290,10 @@ fn create(
     options: &StartOptions,
     parent_uid: Option<String>,
 ) -> Result<ExperimentCard> {
-    let space = options.space.clone().unwrap_or_else(|| DEFAULT_SPACE.to_owned());
+    let space = options
+        .space
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SPACE.to_owned());
     let name = options.name.clone().unwrap_or_else(generated_name);
     validate_name("space", &space)?;
     validate_name("experiment", &name)?;

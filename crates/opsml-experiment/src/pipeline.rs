@@ -236,7 +236,11 @@ impl Batch {
     }
 }
 
-async fn run_writer(shared: Arc<Shared>, mut writer: Box<dyn ExperimentWriter>, interval: Duration) {
+async fn run_writer(
+    shared: Arc<Shared>,
+    mut writer: Box<dyn ExperimentWriter>,
+    interval: Duration,
+) {
     let span = tracing::debug_span!("experiment_writer", uid = %shared.uid);
     let _enter = span.enter();
     let mut batch = Batch {

@@ -88,10 +88,7 @@ pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) ->
     }
     let n = u32::from_le_bytes(data[1..HEADER_LEN].try_into().expect("4 bytes")) as usize;
     if data.len() != HEADER_LEN + n * BYTES_PER_POINT {
-        return Err(corrupt(&format!(
-            "{} bytes for {n} points",
-            data.len()
-        )));
+        return Err(corrupt(&format!("{} bytes for {n} points", data.len())));
     }
     let (flags, rest) = data[HEADER_LEN..].split_at(n);
     let (steps, rest) = rest.split_at(n * 8);

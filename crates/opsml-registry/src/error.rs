@@ -16,7 +16,9 @@ pub enum RegistryError {
     #[error("invalid tracking uri {uri:?}: {reason}")]
     InvalidUri { uri: String, reason: String },
     /// The tracking URI names a backend this build cannot reach.
-    #[error("tracking uri {uri:?} needs the {backend} backend, which is not available in this build")]
+    #[error(
+        "tracking uri {uri:?} needs the {backend} backend, which is not available in this build"
+    )]
     UnsupportedBackend { uri: String, backend: &'static str },
     /// No experiment has this uid.
     #[error("no experiment with uid {0:?}")]

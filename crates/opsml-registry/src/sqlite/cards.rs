@@ -146,8 +146,9 @@ pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Re
 }
 
 pub(super) fn get(conn: &Connection, uid: &str) -> rusqlite::Result<Option<ExperimentCard>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {CARD_COLUMNS} FROM experiments WHERE uid = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CARD_COLUMNS} FROM experiments WHERE uid = ?1"
+    ))?;
     stmt.query_row([uid], |row| card_from_row(conn, row))
         .optional()
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use opsml_types::{MetricColumns, Parameter, ParameterValue};
-use rusqlite::{params, Connection, TransactionBehavior, Transaction};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
 use crate::{ExperimentWriter, RegistryError, Result, WriteBatch};

@@ -1,0 +1,407 @@
+//! `ExperimentCard` and the listing types `CardRecord` and `CardList`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use opsml_registry::Store;
+use opsml_types::{CardRecord, ComputeEnvironment, ExperimentCard, Status};
+use pyo3::exceptions::{PyIndexError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::convert::tags as extract_tags;
+use crate::metric::PyMetrics;
+use crate::parameter::PyParameters;
+use crate::read;
+
+fn format_time(time: Option<DateTime<Utc>>) -> String {
+    time.map_or_else(
+        || "-".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+}
+
+/// The uids of cards related to an experiment card.
+#[pyclass(name = "CardUids", module = "opsml._opsml", frozen)]
+pub struct PyCardUids {
+    experimentcard_uids: Vec<String>,
+}
+
+#[pymethods]
+impl PyCardUids {
+    /// Uids of the child experiments, oldest first.
+    #[getter]
+    fn experimentcard_uids(&self) -> Vec<String> {
+        self.experimentcard_uids.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CardUids(experimentcard_uids={:?})",
+            self.experimentcard_uids
+        )
+    }
+}
+
+/// Where an experiment ran.
+#[pyclass(name = "ComputeEnvironment", module = "opsml._opsml", frozen)]
+pub struct PyComputeEnvironment {
+    env: ComputeEnvironment,
+}
+
+#[pymethods]
+impl PyComputeEnvironment {
+    /// Logical CPUs available to the process.
+    #[getter]
+    fn cpu_count(&self) -> usize {
+        self.env.cpu_count
+    }
+
+    /// Physical memory of the host in bytes.
+    #[getter]
+    fn total_memory_bytes(&self) -> u64 {
+        self.env.total_memory_bytes
+    }
+
+    /// Operating system name and version.
+    #[getter]
+    fn os(&self) -> &str {
+        &self.env.os
+    }
+
+    /// Host name.
+    #[getter]
+    fn hostname(&self) -> &str {
+        &self.env.hostname
+    }
+
+    /// Python version, when started from Python.
+    #[getter]
+    fn python_version(&self) -> Option<&str> {
+        self.env.python_version.as_deref()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ComputeEnvironment(cpu_count={}, total_memory_bytes={}, os={:?}, hostname={:?}, \
+             python_version={:?})",
+            self.env.cpu_count,
+            self.env.total_memory_bytes,
+            self.env.os,
+            self.env.hostname,
+            self.env.python_version.as_deref().unwrap_or("None"),
+        )
+    }
+}
+
+/// The record of one experiment: identity, version, status, environment, and
+/// access to its metrics and parameters.
+#[pyclass(name = "ExperimentCard", module = "opsml._opsml")]
+pub struct PyExperimentCard {
+    pub(crate) card: ExperimentCard,
+    pub(crate) store: Arc<dyn Store>,
+}
+
+#[pymethods]
+impl PyExperimentCard {
+    /// Unique id (UUIDv7).
+    #[getter]
+    fn uid(&self) -> &str {
+        &self.card.uid
+    }
+
+    /// Space (project) of the experiment.
+    #[getter]
+    fn space(&self) -> &str {
+        &self.card.space
+    }
+
+    /// Experiment name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    /// Semantic version within (space, name).
+    #[getter]
+    fn version(&self) -> String {
+        self.card.version.to_string()
+    }
+
+    /// Tags; assign a new list and call `CardRegistry.update_card` to save it.
+    #[getter]
+    fn tags(&self) -> Vec<String> {
+        self.card.tags.clone()
+    }
+
+    #[setter]
+    fn set_tags(&mut self, tags: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.card.tags = extract_tags(Some(tags))?;
+        Ok(())
+    }
+
+    /// One of "running", "completed", "failed", "killed".
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.card.status.as_str()
+    }
+
+    #[setter]
+    fn set_status(&mut self, status: &str) -> PyResult<()> {
+        self.card.status = status
+            .parse::<Status>()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(())
+    }
+
+    /// When the experiment started (aware UTC datetime).
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.card.created_at
+    }
+
+    /// When the experiment ended, or None while it runs.
+    #[getter]
+    fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.card.ended_at
+    }
+
+    /// Uids of related cards (`uids.experimentcard_uids`: the children).
+    #[getter]
+    fn uids(&self) -> PyCardUids {
+        PyCardUids {
+            experimentcard_uids: self.card.experimentcard_uids.clone(),
+        }
+    }
+
+    /// Uid of the parent experiment, or None.
+    #[getter]
+    fn parent_uid(&self) -> Option<&str> {
+        self.card.parent_uid.as_deref()
+    }
+
+    /// Where the experiment ran.
+    #[getter]
+    fn compute_environment(&self) -> PyComputeEnvironment {
+        PyComputeEnvironment {
+            env: self.card.compute_environment.clone(),
+        }
+    }
+
+    /// Version of opsml that created the card.
+    #[getter]
+    fn opsml_version(&self) -> &str {
+        &self.card.opsml_version
+    }
+
+    /// Who ran the experiment.
+    #[getter]
+    fn username(&self) -> &str {
+        &self.card.username
+    }
+
+    /// Metric points of this experiment (or of the named metrics).
+    #[pyo3(signature = (names=None))]
+    fn get_metrics(&self, py: Python<'_>, names: Option<&Bound<'_, PyAny>>) -> PyResult<PyMetrics> {
+        read::metrics(py, &self.store, &self.card.uid, names)
+    }
+
+    /// Parameters of this experiment (or the named ones).
+    #[pyo3(signature = (names=None))]
+    fn get_parameters(
+        &self,
+        py: Python<'_>,
+        names: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyParameters> {
+        read::parameters(py, &self.store, &self.card.uid, names)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ExperimentCard(space={:?}, name={:?}, version={:?}, uid={:?}, status={:?})",
+            self.card.space,
+            self.card.name,
+            self.card.version.to_string(),
+            self.card.uid,
+            self.card.status.as_str()
+        )
+    }
+
+    fn __str__(&self) -> String {
+        let c = &self.card;
+        let env = &c.compute_environment;
+        let mut out = String::new();
+        let _ = writeln!(out, "ExperimentCard {}/{} v{}", c.space, c.name, c.version);
+        let _ = writeln!(out, "  uid          {}", c.uid);
+        let _ = writeln!(out, "  status       {}", c.status);
+        let _ = writeln!(out, "  created_at   {}", format_time(Some(c.created_at)));
+        let _ = writeln!(out, "  ended_at     {}", format_time(c.ended_at));
+        let _ = writeln!(out, "  tags         {}", c.tags.join(", "));
+        let _ = writeln!(out, "  username     {}", c.username);
+        if let Some(parent) = &c.parent_uid {
+            let _ = writeln!(out, "  parent_uid   {parent}");
+        }
+        if !c.experimentcard_uids.is_empty() {
+            let _ = writeln!(out, "  children     {}", c.experimentcard_uids.join(", "));
+        }
+        let _ = write!(
+            out,
+            "  environment  {} on {}, {} CPUs, {:.1} GiB, Python {}",
+            env.hostname,
+            env.os,
+            env.cpu_count,
+            env.total_memory_bytes as f64 / f64::from(1u32 << 30),
+            env.python_version.as_deref().unwrap_or("-")
+        );
+        out
+    }
+}
+
+/// One row of a card listing.
+#[pyclass(name = "CardRecord", module = "opsml._opsml", frozen)]
+pub struct PyCardRecord {
+    pub(crate) record: CardRecord,
+}
+
+#[pymethods]
+impl PyCardRecord {
+    #[getter]
+    fn uid(&self) -> &str {
+        &self.record.uid
+    }
+
+    #[getter]
+    fn space(&self) -> &str {
+        &self.record.space
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    #[getter]
+    fn version(&self) -> String {
+        self.record.version.to_string()
+    }
+
+    #[getter]
+    fn tags(&self) -> Vec<String> {
+        self.record.tags.clone()
+    }
+
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.record.status.as_str()
+    }
+
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.record.created_at
+    }
+
+    #[getter]
+    fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.record.ended_at
+    }
+
+    #[getter]
+    fn parent_uid(&self) -> Option<&str> {
+        self.record.parent_uid.as_deref()
+    }
+
+    #[getter]
+    fn username(&self) -> &str {
+        &self.record.username
+    }
+
+    fn __repr__(&self) -> String {
+        let r = &self.record;
+        format!(
+            "CardRecord(space={:?}, name={:?}, version={:?}, uid={:?}, status={:?})",
+            r.space,
+            r.name,
+            r.version.to_string(),
+            r.uid,
+            r.status.as_str()
+        )
+    }
+}
+
+/// Card records returned by `CardRegistry.list_cards`: a sequence that prints as a table.
+#[pyclass(name = "CardList", module = "opsml._opsml", frozen, sequence)]
+pub struct PyCardList {
+    pub(crate) records: Vec<CardRecord>,
+}
+
+#[pymethods]
+impl PyCardList {
+    fn __len__(&self) -> usize {
+        self.records.len()
+    }
+
+    fn __getitem__(&self, index: isize) -> PyResult<PyCardRecord> {
+        let len = self.records.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&i) {
+            return Err(PyIndexError::new_err(format!(
+                "card index {index} out of range for {len} cards"
+            )));
+        }
+        Ok(PyCardRecord {
+            record: self.records[i as usize].clone(),
+        })
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let items: Vec<PyCardRecord> = self
+            .records
+            .iter()
+            .map(|r| PyCardRecord { record: r.clone() })
+            .collect();
+        Ok(items.into_pyobject(py)?.try_iter()?.into_any().unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CardList({} cards)", self.records.len())
+    }
+
+    fn __str__(&self) -> String {
+        let header = ["space", "name", "version", "status", "created_at", "uid"];
+        let rows: Vec<[String; 6]> = self
+            .records
+            .iter()
+            .map(|r| {
+                [
+                    r.space.clone(),
+                    r.name.clone(),
+                    r.version.to_string(),
+                    r.status.to_string(),
+                    format_time(Some(r.created_at)),
+                    r.uid.clone(),
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let mut line = |cells: &[&str]| {
+            let parts: Vec<String> = cells
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+        };
+        line(&header);
+        for row in &rows {
+            line(&row.each_ref().map(String::as_str));
+        }
+        let _ = write!(out, "{} cards", rows.len());
+        out
+    }
+}

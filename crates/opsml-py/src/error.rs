@@ -1,0 +1,66 @@
+//! The Python exception hierarchy and the mapping of core errors onto it.
+//! This is the only place where Rust errors become Python exceptions.
+
+use opsml_experiment::ExperimentError;
+use opsml_registry::RegistryError;
+use pyo3::exceptions::{PyException, PyNotImplementedError, PyValueError};
+use pyo3::{create_exception, PyErr};
+
+create_exception!(
+    opsml,
+    OpsmlError,
+    PyException,
+    "Base class of every opsml error."
+);
+create_exception!(
+    opsml,
+    StoreError,
+    OpsmlError,
+    "The store (database) could not be read or written."
+);
+create_exception!(
+    opsml,
+    ConfigurationError,
+    OpsmlError,
+    "A setting such as OPSML_TRACKING_URI is invalid."
+);
+create_exception!(
+    opsml,
+    CardNotFoundError,
+    OpsmlError,
+    "No card matches the uid, or the space, name and version, asked for."
+);
+create_exception!(
+    opsml,
+    ExperimentEndedError,
+    OpsmlError,
+    "The experiment has ended; nothing more can be logged to it."
+);
+
+pub(crate) fn registry_error(error: RegistryError) -> PyErr {
+    let message = error.to_string();
+    match error {
+        RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
+            CardNotFoundError::new_err(message)
+        }
+        RegistryError::InvalidUri { .. } | RegistryError::UnsupportedBackend { .. } => {
+            ConfigurationError::new_err(message)
+        }
+        RegistryError::Invalid(_) => PyValueError::new_err(message),
+        RegistryError::Sqlite { .. }
+        | RegistryError::Corrupt(_)
+        | RegistryError::VersionContention { .. }
+        | RegistryError::CreateDir { .. } => StoreError::new_err(message),
+    }
+}
+
+pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
+    match error {
+        ExperimentError::Registry(e) => registry_error(e),
+        ExperimentError::Invalid(e) => PyValueError::new_err(e.to_string()),
+        e @ ExperimentError::ResumeMismatch { .. } => PyValueError::new_err(e.to_string()),
+        e @ ExperimentError::Ended { .. } => ExperimentEndedError::new_err(e.to_string()),
+        e @ ExperimentError::Write { .. } => StoreError::new_err(e.to_string()),
+        ExperimentError::NotImplemented(message) => PyNotImplementedError::new_err(message),
+    }
+}

@@ -1,0 +1,250 @@
+//! `Metric` and `Metrics`: logged points, one at a time or read back in bulk.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use opsml_types::{now_micros, MetricColumns, MetricPoint};
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::PySlice;
+
+use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int};
+
+/// One value of a metric.
+///
+/// Args:
+///     name: Metric name.
+///     value: A number (int, float, or a numpy/torch scalar).
+///     step: Training step.
+///     timestamp: Your own integer timestamp.
+///     created_at: When the value was produced (default: now).
+#[pyclass(name = "Metric", module = "opsml._opsml", frozen)]
+pub struct PyMetric {
+    pub(crate) name: String,
+    pub(crate) point: MetricPoint,
+}
+
+impl PyMetric {
+    pub(crate) fn from_columns(columns: &MetricColumns, index: usize) -> Self {
+        Self {
+            name: columns.name(index).to_owned(),
+            point: columns.point(index),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let p = &self.point;
+        let mut out = format!("Metric(name={:?}, value={}", self.name, py_float(p.value));
+        if let Some(step) = p.step {
+            let _ = write!(out, ", step={step}");
+        }
+        if let Some(timestamp) = p.timestamp {
+            let _ = write!(out, ", timestamp={timestamp}");
+        }
+        out.push(')');
+        out
+    }
+}
+
+/// A float as Python prints it.
+pub(crate) fn py_float(value: f64) -> String {
+    if value.is_nan() {
+        "nan".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else {
+        format!("{value:?}")
+    }
+}
+
+#[pymethods]
+impl PyMetric {
+    #[new]
+    #[pyo3(signature = (name, value, step=None, timestamp=None, created_at=None))]
+    fn new(
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+        step: Option<&Bound<'_, PyAny>>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        created_at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let name = name_str("metric", name)?;
+        opsml_types::validate_name("metric", name)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let point = MetricPoint {
+            value: metric_value(name, value)?,
+            step: optional_int("step", name, step)?,
+            timestamp: optional_int("timestamp", name, timestamp)?,
+            created_at: match created_at.filter(|c| !c.is_none()) {
+                Some(c) => datetime_micros("created_at", c)?,
+                None => now_micros(),
+            },
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            point,
+        })
+    }
+
+    /// Metric name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The value; NaN and infinities are kept.
+    #[getter]
+    fn value(&self) -> f64 {
+        self.point.value
+    }
+
+    /// Training step, or None.
+    #[getter]
+    fn step(&self) -> Option<i64> {
+        self.point.step
+    }
+
+    /// Your integer timestamp, or None.
+    #[getter]
+    fn timestamp(&self) -> Option<i64> {
+        self.point.timestamp
+    }
+
+    /// When the value was logged, as an aware UTC datetime.
+    #[getter]
+    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        micros_to_py(py, self.point.created_at)
+    }
+
+    fn __repr__(&self) -> String {
+        self.describe()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Self>().is_ok_and(|other| {
+            let other = other.get();
+            other.name == self.name && other.point == self.point
+        })
+    }
+}
+
+/// Metric points read back from an experiment, ordered by (name, step,
+/// insertion). A sequence: `len(metrics)`, `metrics[i]`, iteration. Points
+/// are kept in columns and become `Metric` objects only when accessed.
+#[pyclass(name = "Metrics", module = "opsml._opsml", frozen, sequence)]
+pub struct PyMetrics {
+    pub(crate) columns: MetricColumns,
+}
+
+impl PyMetrics {
+    fn resolve(&self, index: isize) -> PyResult<usize> {
+        let len = self.columns.len() as isize;
+        let resolved = if index < 0 { index + len } else { index };
+        if (0..len).contains(&resolved) {
+            Ok(resolved as usize)
+        } else {
+            Err(PyIndexError::new_err(format!(
+                "metric index {index} out of range for {len} points"
+            )))
+        }
+    }
+}
+
+#[pymethods]
+impl PyMetrics {
+    fn __len__(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        index: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Ok(slice) = index.cast::<PySlice>() {
+            let indices = slice.indices(self.columns.len() as isize)?;
+            let mut items = Vec::with_capacity(indices.slicelength);
+            let mut i = indices.start;
+            for _ in 0..indices.slicelength {
+                items.push(PyMetric::from_columns(&self.columns, i as usize));
+                i += indices.step;
+            }
+            return Ok(items.into_pyobject(py)?.into_any());
+        }
+        let Ok(index) = index.extract::<isize>() else {
+            return Err(PyTypeError::new_err(format!(
+                "Metrics indices must be integers or slices, not {}",
+                index.get_type().name()?
+            )));
+        };
+        let i = self.resolve(index)?;
+        Ok(Bound::new(py, PyMetric::from_columns(&self.columns, i))?.into_any())
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> MetricsIter {
+        MetricsIter {
+            metrics: slf.unbind(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Distinct metric names, sorted.
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.columns.names.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        let n = self.columns.len();
+        let mut out = format!("Metrics({n} points");
+        if !self.columns.names.is_empty() {
+            let _ = write!(out, " of {}", self.columns.names.join(", "));
+        }
+        out.push(')');
+        out
+    }
+
+    fn __str__(&self) -> String {
+        let n = self.columns.len();
+        let mut out = format!("{:<24} {:>10} {:>20}\n", "name", "step", "value");
+        let row = |out: &mut String, i: usize| {
+            let step = self.columns.steps[i].map_or_else(|| "-".to_owned(), |s| s.to_string());
+            let _ = writeln!(
+                out,
+                "{:<24} {:>10} {:>20}",
+                self.columns.name(i),
+                step,
+                py_float(self.columns.values[i])
+            );
+        };
+        if n <= 20 {
+            (0..n).for_each(|i| row(&mut out, i));
+        } else {
+            (0..10).for_each(|i| row(&mut out, i));
+            let _ = writeln!(out, "... ({} more points)", n - 20);
+            (n - 10..n).for_each(|i| row(&mut out, i));
+        }
+        let _ = write!(out, "{n} points");
+        out
+    }
+}
+
+/// Iterator over `Metrics`.
+#[pyclass(module = "opsml._opsml", frozen)]
+pub struct MetricsIter {
+    metrics: Py<PyMetrics>,
+    next: AtomicUsize,
+}
+
+#[pymethods]
+impl MetricsIter {
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self) -> Option<PyMetric> {
+        let columns = &self.metrics.get().columns;
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        (i < columns.len()).then(|| PyMetric::from_columns(columns, i))
+    }
+}

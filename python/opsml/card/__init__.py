@@ -1,0 +1,23 @@
+"""Cards and the registries that hold them."""
+
+from opsml._opsml import (
+    CardList,
+    CardRecord,
+    CardRegistries,
+    CardRegistry,
+    CardUids,
+    ComputeEnvironment,
+    ExperimentCard,
+    RegistryType,
+)
+
+__all__ = [
+    "CardList",
+    "CardRecord",
+    "CardRegistries",
+    "CardRegistry",
+    "CardUids",
+    "ComputeEnvironment",
+    "ExperimentCard",
+    "RegistryType",
+]
