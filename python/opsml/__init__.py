@@ -1,11 +1,7 @@
 """opsml: experiment tracking for machine learning with a Rust core.
 
-    from opsml import start_experiment
-
-    with start_experiment(space="vision", name="resnet") as exp:
-        exp.log_parameters({"lr": 1e-3})
-        for step in range(100):
-            exp.log_metric("loss", 1 / (step + 1), step=step)
+Start with ``start_experiment``; read runs back with ``CardRegistry`` and
+``get_experiment_metrics``.
 """
 
 import atexit

@@ -21,15 +21,14 @@ impl NameTable {
                 return Ok(last);
             }
         }
-        let id = match self.ids.get(name) {
-            Some(&id) => id,
-            None => {
-                validate_name("metric", name)?;
-                let id = self.names.len() as u32;
-                self.names.push(name.to_owned());
-                self.ids.insert(name.to_owned(), id);
-                id
-            }
+        let id = if let Some(&id) = self.ids.get(name) {
+            id
+        } else {
+            validate_name("metric", name)?;
+            let id = self.names.len() as u32;
+            self.names.push(name.to_owned());
+            self.ids.insert(name.to_owned(), id);
+            id
         };
         self.last = Some(id);
         Ok(id)

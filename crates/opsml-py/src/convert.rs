@@ -121,7 +121,7 @@ pub(crate) fn datetime_micros(what: &str, value: &Bound<'_, PyAny>) -> PyResult<
 }
 
 /// Microseconds since the epoch as an aware UTC `datetime`.
-pub(crate) fn micros_to_py<'py>(py: Python<'py>, micros: i64) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn micros_to_py(py: Python<'_>, micros: i64) -> PyResult<Bound<'_, PyAny>> {
     micros_to_datetime(micros)
         .into_pyobject(py)
         .map(Bound::into_any)

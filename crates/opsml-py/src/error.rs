@@ -37,6 +37,8 @@ create_exception!(
     "The experiment has ended; nothing more can be logged to it."
 );
 
+// By value so that it fits `map_err` directly.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn registry_error(error: RegistryError) -> PyErr {
     let message = error.to_string();
     match error {

@@ -16,7 +16,7 @@ pub use semver::Version;
 pub use time::{micros_to_datetime, now_micros};
 pub use validate::{validate_name, MAX_NAME_CHARS};
 
-/// A new time-ordered unique identifier (UUIDv7) as a string.
+/// A new time-ordered unique identifier (`UUIDv7`) as a string.
 pub fn new_uid() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -164,25 +164,22 @@ pub(super) fn find(
     name: &str,
     version: Option<&Version>,
 ) -> rusqlite::Result<Option<ExperimentCard>> {
-    match version {
-        Some(version) => {
-            let sql = format!(
-                "SELECT {CARD_COLUMNS} FROM experiments
-                 WHERE space = ?1 AND name = ?2 AND version = ?3"
-            );
-            conn.query_row(&sql, params![space, name, version.to_string()], |row| {
-                card_from_row(conn, row)
-            })
+    if let Some(version) = version {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM experiments
+             WHERE space = ?1 AND name = ?2 AND version = ?3"
+        );
+        conn.query_row(&sql, params![space, name, version.to_string()], |row| {
+            card_from_row(conn, row)
+        })
+        .optional()
+    } else {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM experiments WHERE space = ?1 AND name = ?2
+             ORDER BY major DESC, minor DESC, patch DESC LIMIT 1"
+        );
+        conn.query_row(&sql, params![space, name], |row| card_from_row(conn, row))
             .optional()
-        }
-        None => {
-            let sql = format!(
-                "SELECT {CARD_COLUMNS} FROM experiments WHERE space = ?1 AND name = ?2
-                 ORDER BY major DESC, minor DESC, patch DESC LIMIT 1"
-            );
-            conn.query_row(&sql, params![space, name], |row| card_from_row(conn, row))
-                .optional()
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use rusqlite::Connection;
 use crate::{CardQuery, ExperimentWriter, NewExperiment, RegistryError, Result, Store};
 
 /// How long a connection waits for another process's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+const BUSY_TIMEOUT: Duration = Duration::from_mins(1);
 /// Idle connections kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
 

@@ -84,21 +84,17 @@ impl SqliteWriter {
 fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> rusqlite::Result<()> {
     let data = tail.columns.encode();
     let count = tail.columns.len() as i64;
-    match tail.chunk_id {
-        Some(id) => {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1",
-            )?;
-            stmt.execute(params![id, count, data])?;
-        }
-        None => {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            stmt.execute(params![uid, name, count, data])?;
-            tail.chunk_id = Some(tx.last_insert_rowid());
-        }
+    if let Some(id) = tail.chunk_id {
+        let mut stmt = tx
+            .prepare_cached("UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1")?;
+        stmt.execute(params![id, count, data])?;
+    } else {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        stmt.execute(params![uid, name, count, data])?;
+        tail.chunk_id = Some(tx.last_insert_rowid());
     }
     tail.dirty = false;
     Ok(())

@@ -1,0 +1,45 @@
+# `make quickstart` builds opsml into .venv and runs a real experiment.
+# `make test` runs every check: Rust format, lints and tests, Python lints,
+# stub check and the pytest suite.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: quickstart install test rust-check rust-test python-check python-test bench clean
+
+$(VENV)/.tools: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.tools
+	$(VENV)/bin/maturin develop --release --quiet
+
+quickstart: install
+	$(PY) examples/quickstart.py
+
+rust-check:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+rust-test:
+	cargo test --locked
+
+python-check: install
+	$(VENV)/bin/ruff check python tests benches examples
+	$(VENV)/bin/ruff format --check python tests benches examples
+	$(VENV)/bin/mypy python/opsml
+	$(PY) -m mypy.stubtest opsml._opsml
+
+python-test: install
+	$(PY) -m pytest tests
+
+test: rust-check rust-test python-check python-test
+
+bench: install
+	$(PY) benches/logging.py
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,329 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsml_experiment::{
+    get_experiment_metrics, get_experiment_parameters, Experiment, ExperimentError, MetricPoint,
+    ParameterValue, StartOptions, Status,
+};
+use opsml_registry::{SqliteStore, Store};
+
+fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("opsml.db")).unwrap();
+    (dir, Arc::new(store))
+}
+
+/// A second, independent view of the same file: what another process would see.
+fn reopen(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("opsml.db")).unwrap()
+}
+
+fn options(name: &str) -> StartOptions {
+    StartOptions {
+        space: Some("tests".into()),
+        name: Some(name.into()),
+        ..StartOptions::default()
+    }
+}
+
+#[test]
+fn ending_drains_every_point_in_order() {
+    let (dir, store) = temp_store();
+    let exp = Experiment::start_in(store, options("drain")).unwrap();
+    for step in 0..50_000 {
+        exp.log_metric("loss", f64::from(step), Some(i64::from(step)))
+            .unwrap();
+        exp.log_metric("acc", -f64::from(step), Some(i64::from(step)))
+            .unwrap();
+    }
+    exp.end(Status::Completed).unwrap();
+
+    let other = reopen(&dir);
+    let points = other.read_metrics(exp.uid(), None).unwrap();
+    assert_eq!(points.len(), 100_000);
+    assert_eq!(points.names, ["acc", "loss"]);
+    let loss: Vec<f64> = points.values[50_000..].to_vec();
+    assert_eq!(loss, (0..50_000).map(f64::from).collect::<Vec<_>>());
+    let card = other.get_experiment(exp.uid()).unwrap().unwrap();
+    assert_eq!(card.status, Status::Completed);
+    assert!(card.ended_at.is_some());
+}
+
+#[test]
+fn a_full_queue_blocks_producers_and_loses_nothing() {
+    let (dir, store) = temp_store();
+    let exp = Arc::new(
+        Experiment::start_in(
+            store,
+            StartOptions {
+                queue_capacity: 64,
+                flush_interval: Duration::from_millis(5),
+                ..options("full-queue")
+            },
+        )
+        .unwrap(),
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let exp = Arc::clone(&exp);
+            std::thread::spawn(move || {
+                for step in 0..20_000 {
+                    exp.log_metric(&format!("thread{t}"), 1.0, Some(step))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    exp.flush().unwrap();
+    let points = reopen(&dir).read_metrics(exp.uid(), None).unwrap();
+    assert_eq!(points.len(), 80_000);
+    for (name_id, name) in points.names.iter().enumerate() {
+        let steps: Vec<i64> = points
+            .name_ids
+            .iter()
+            .zip(&points.steps)
+            .filter(|(id, _)| **id as usize == name_id)
+            .map(|(_, s)| s.unwrap())
+            .collect();
+        assert_eq!(steps, (0..20_000).collect::<Vec<_>>(), "{name}");
+    }
+}
+
+#[test]
+fn flush_makes_points_and_parameters_visible_to_other_readers() {
+    let (dir, store) = temp_store();
+    let exp = Experiment::start_in(store, options("flush")).unwrap();
+    exp.log_parameter("lr", ParameterValue::Float(0.5)).unwrap();
+    for step in 0..1_000 {
+        exp.log_metric("m", 2.0, Some(step)).unwrap();
+    }
+    exp.flush().unwrap();
+    let other = reopen(&dir);
+    assert_eq!(other.read_metrics(exp.uid(), None).unwrap().len(), 1_000);
+    assert_eq!(other.read_parameters(exp.uid(), None).unwrap().len(), 1);
+    assert_eq!(
+        other.get_experiment(exp.uid()).unwrap().unwrap().status,
+        Status::Running
+    );
+}
+
+#[test]
+fn reads_in_the_same_process_include_what_was_just_logged() {
+    let (_dir, store) = temp_store();
+    let exp = Experiment::start_in(Arc::clone(&store), options("read-your-writes")).unwrap();
+    exp.log_metric("m", 1.0, None).unwrap();
+    exp.log_parameter("p", ParameterValue::Bool(true)).unwrap();
+    assert_eq!(
+        get_experiment_metrics(&*store, exp.uid(), None)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get_experiment_parameters(&*store, exp.uid(), None).unwrap()[0].value,
+        ParameterValue::Bool(true)
+    );
+}
+
+#[test]
+fn logging_after_end_fails_and_keeps_what_was_stored() {
+    let (_dir, store) = temp_store();
+    let exp = Experiment::start_in(Arc::clone(&store), options("ended")).unwrap();
+    exp.log_metric("m", 1.0, Some(0)).unwrap();
+    exp.end(Status::Completed).unwrap();
+    exp.end(Status::Failed).unwrap();
+    let err = exp.log_metric("m", 2.0, Some(1)).unwrap_err();
+    assert!(matches!(err, ExperimentError::Ended { .. }), "{err}");
+    assert!(err.to_string().contains(exp.uid()));
+    assert!(exp.log_parameter("p", ParameterValue::Int(1)).is_err());
+    assert_eq!(store.read_metrics(exp.uid(), None).unwrap().len(), 1);
+    assert_eq!(exp.card().status, Status::Completed);
+}
+
+#[test]
+fn resuming_continues_the_same_experiment() {
+    let (_dir, store) = temp_store();
+    let first = Experiment::start_in(Arc::clone(&store), options("resume")).unwrap();
+    for step in 0..10 {
+        first.log_metric("m", 1.0, Some(step)).unwrap();
+    }
+    first.end(Status::Failed).unwrap();
+    let uid = first.uid().to_owned();
+
+    let resumed = Experiment::start_in(
+        Arc::clone(&store),
+        StartOptions {
+            experiment_uid: Some(uid.clone()),
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(resumed.uid(), uid);
+    assert_eq!(
+        store.get_experiment(&uid).unwrap().unwrap().status,
+        Status::Running
+    );
+    assert_eq!(store.get_experiment(&uid).unwrap().unwrap().ended_at, None);
+    for step in 10..20 {
+        resumed.log_metric("m", 1.0, Some(step)).unwrap();
+    }
+    resumed.end(Status::Completed).unwrap();
+    let points = store.read_metrics(&uid, None).unwrap();
+    assert_eq!(points.steps, (0..20).map(Some).collect::<Vec<_>>());
+    assert_eq!(
+        store.get_experiment(&uid).unwrap().unwrap().status,
+        Status::Completed
+    );
+
+    let err = Experiment::start_in(
+        Arc::clone(&store),
+        StartOptions {
+            experiment_uid: Some(uid.clone()),
+            name: Some("another-name".into()),
+            ..StartOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("another-name"), "{err}");
+    let err = Experiment::start_in(
+        store,
+        StartOptions {
+            experiment_uid: Some("no-such-uid".into()),
+            ..StartOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no-such-uid"), "{err}");
+}
+
+#[test]
+fn children_are_linked_both_ways_and_inherit_the_space() {
+    let (_dir, store) = temp_store();
+    let parent = Experiment::start_in(Arc::clone(&store), options("parent")).unwrap();
+    let child = parent
+        .start_child(StartOptions {
+            name: Some("child".into()),
+            ..StartOptions::default()
+        })
+        .unwrap();
+    let elsewhere = parent
+        .start_child(StartOptions {
+            space: Some("other".into()),
+            ..StartOptions::default()
+        })
+        .unwrap();
+    assert_eq!(child.card().space, "tests");
+    assert_eq!(elsewhere.card().space, "other");
+    assert_eq!(child.card().parent_uid.as_deref(), Some(parent.uid()));
+    let expected = vec![child.uid().to_owned(), elsewhere.uid().to_owned()];
+    assert_eq!(parent.card().experimentcard_uids, expected);
+    child.end(Status::Completed).unwrap();
+    elsewhere.end(Status::Completed).unwrap();
+    parent.end(Status::Completed).unwrap();
+    let stored = store.get_experiment(parent.uid()).unwrap().unwrap();
+    assert_eq!(stored.experimentcard_uids, expected);
+}
+
+#[test]
+fn dropping_an_experiment_stores_its_data_and_completes_it() {
+    let (_dir, store) = temp_store();
+    let exp = Experiment::start_in(Arc::clone(&store), options("dropped")).unwrap();
+    let uid = exp.uid().to_owned();
+    exp.log_metric("m", 1.0, None).unwrap();
+    drop(exp);
+    assert_eq!(
+        store.get_experiment(&uid).unwrap().unwrap().status,
+        Status::Completed
+    );
+    assert_eq!(store.read_metrics(&uid, None).unwrap().len(), 1);
+}
+
+#[test]
+fn a_batch_with_a_bad_name_logs_nothing() {
+    let (_dir, store) = temp_store();
+    let exp = Experiment::start_in(Arc::clone(&store), options("batch")).unwrap();
+    let point = MetricPoint {
+        step: None,
+        value: 1.0,
+        timestamp: None,
+        created_at: 0,
+    };
+    let err = exp
+        .log_points([("good", point), ("", point), ("also-good", point)])
+        .unwrap_err();
+    assert!(matches!(err, ExperimentError::Invalid(_)), "{err}");
+    exp.log_points([("good", point), ("also-good", point)])
+        .unwrap();
+    exp.end(Status::Completed).unwrap();
+    assert_eq!(store.read_metrics(exp.uid(), None).unwrap().len(), 2);
+}
+
+#[test]
+fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
+    let (dir, store) = temp_store();
+    let exp = Experiment::start_in(
+        store,
+        StartOptions {
+            flush_interval: Duration::from_millis(10),
+            ..options("failing")
+        },
+    )
+    .unwrap();
+    let control = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
+    control
+        .execute_batch(
+            "CREATE TABLE fail_writes (on_ INTEGER);
+             INSERT INTO fail_writes VALUES (1);
+             CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
+             WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    for step in 0..100 {
+        exp.log_metric("m", 1.0, Some(step)).unwrap();
+    }
+    let err = exp.flush().unwrap_err();
+    assert!(matches!(err, ExperimentError::Write { .. }), "{err}");
+    assert!(err.to_string().contains("disk full"), "{err}");
+
+    control.execute("DELETE FROM fail_writes", []).unwrap();
+    // The retry happens on the writer's next interval.
+    let mut flushed = exp.flush();
+    for _ in 0..100 {
+        if flushed.is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        flushed = exp.flush();
+    }
+    flushed.unwrap();
+    exp.end(Status::Completed).unwrap();
+    let points = reopen(&dir).read_metrics(exp.uid(), None).unwrap();
+    assert_eq!(points.steps, (0..100).map(Some).collect::<Vec<_>>());
+}
+
+#[test]
+fn unavailable_features_are_refused_by_name() {
+    let (_dir, store) = temp_store();
+    let err = Experiment::start_in(
+        Arc::clone(&store),
+        StartOptions {
+            log_hardware: true,
+            ..options("hw")
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExperimentError::NotImplemented(_)));
+    assert!(err.to_string().contains("log_hardware"), "{err}");
+    let err = Experiment::start_in(
+        store,
+        StartOptions {
+            code_dir: Some("src".into()),
+            ..options("code")
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("code_dir=src"), "{err}");
+}

@@ -1,0 +1,279 @@
+mod common;
+
+use common::{create, temp_store};
+use opsml_registry::{PointRecord, RegistryError, Store, WriteBatch, CHUNK_POINTS};
+use opsml_types::{MetricPoint, Parameter, ParameterValue};
+
+fn point(step: Option<i64>, value: f64) -> MetricPoint {
+    MetricPoint {
+        step,
+        value,
+        timestamp: None,
+        created_at: 1_700_000_000_000_000,
+    }
+}
+
+fn records(name_id: u32, steps: impl IntoIterator<Item = i64>) -> Vec<PointRecord> {
+    steps
+        .into_iter()
+        .map(|s| PointRecord {
+            name_id,
+            point: point(Some(s), s as f64),
+        })
+        .collect()
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn points_spanning_many_chunks_and_flushes_read_back_complete() {
+    let (_dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let mut writer = store.open_writer(&card.uid).unwrap();
+    let names = names(&["loss", "acc"]);
+    let total = CHUNK_POINTS * 3 + 17;
+    // Many small flushes: the open tail is rewritten each time.
+    for start in (0..total).step_by(1000) {
+        let end = (start + 1000).min(total);
+        let mut batch = records(0, start as i64..end as i64);
+        batch.extend(records(1, start as i64..end as i64));
+        writer
+            .write(&WriteBatch {
+                names: &names,
+                points: &batch,
+                parameters: &[],
+            })
+            .unwrap();
+    }
+    let read = store.read_metrics(&card.uid, None).unwrap();
+    assert_eq!(read.len(), total * 2);
+    assert_eq!(read.names, ["acc", "loss"]);
+    for (i, step) in read.steps[..total].iter().enumerate() {
+        assert_eq!(*step, Some(i as i64));
+        assert_eq!(read.values[i], i as f64);
+        assert_eq!(read.name(i), "acc");
+    }
+    let only_loss = store
+        .read_metrics(&card.uid, Some(&["loss".to_owned()]))
+        .unwrap();
+    assert_eq!(only_loss.len(), total);
+    assert_eq!(only_loss.names, ["loss"]);
+}
+
+#[test]
+fn points_are_ordered_by_step_then_insertion_with_missing_steps_first() {
+    let (_dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let mut writer = store.open_writer(&card.uid).unwrap();
+    let names = names(&["m"]);
+    let logged = [
+        point(Some(3), 30.0),
+        point(Some(1), 10.0),
+        point(None, -1.0),
+        point(Some(2), 20.0),
+        point(Some(1), 11.0),
+    ];
+    let batch: Vec<PointRecord> = logged
+        .iter()
+        .map(|p| PointRecord {
+            name_id: 0,
+            point: *p,
+        })
+        .collect();
+    writer
+        .write(&WriteBatch {
+            names: &names,
+            points: &batch,
+            parameters: &[],
+        })
+        .unwrap();
+    let read = store.read_metrics(&card.uid, None).unwrap();
+    assert_eq!(read.steps, [None, Some(1), Some(1), Some(2), Some(3)]);
+    assert_eq!(read.values, [-1.0, 10.0, 11.0, 20.0, 30.0]);
+}
+
+#[test]
+fn a_second_writer_on_the_same_experiment_adds_rather_than_overwrites() {
+    let (_dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let names = names(&["m"]);
+    for round in 0..2 {
+        let mut writer = store.open_writer(&card.uid).unwrap();
+        let batch = records(0, round * 10..round * 10 + 10);
+        writer
+            .write(&WriteBatch {
+                names: &names,
+                points: &batch,
+                parameters: &[],
+            })
+            .unwrap();
+    }
+    let read = store.read_metrics(&card.uid, None).unwrap();
+    assert_eq!(read.len(), 20);
+}
+
+#[test]
+fn parameters_keep_types_and_later_values_replace_earlier_ones() {
+    let (_dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let mut writer = store.open_writer(&card.uid).unwrap();
+    let params = vec![
+        Parameter {
+            name: "lr".into(),
+            value: ParameterValue::Float(0.1),
+        },
+        Parameter {
+            name: "epochs".into(),
+            value: ParameterValue::Int(3),
+        },
+        Parameter {
+            name: "lr".into(),
+            value: ParameterValue::Float(0.01),
+        },
+        Parameter {
+            name: "augment".into(),
+            value: ParameterValue::Bool(false),
+        },
+    ];
+    writer
+        .write(&WriteBatch {
+            names: &[],
+            points: &[],
+            parameters: &params,
+        })
+        .unwrap();
+    let read = store.read_parameters(&card.uid, None).unwrap();
+    assert_eq!(
+        read,
+        vec![
+            Parameter {
+                name: "lr".into(),
+                value: ParameterValue::Float(0.01)
+            },
+            Parameter {
+                name: "epochs".into(),
+                value: ParameterValue::Int(3)
+            },
+            Parameter {
+                name: "augment".into(),
+                value: ParameterValue::Bool(false)
+            },
+        ]
+    );
+    let one = store
+        .read_parameters(&card.uid, Some(&["epochs".to_owned()]))
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
+
+#[test]
+fn deleting_an_experiment_removes_its_points_and_parameters() {
+    let (_dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let keep = create(&*store, "s", "other");
+    for uid in [&card.uid, &keep.uid] {
+        let mut writer = store.open_writer(uid).unwrap();
+        writer
+            .write(&WriteBatch {
+                names: &names(&["m"]),
+                points: &records(0, 0..100),
+                parameters: &[Parameter {
+                    name: "p".into(),
+                    value: ParameterValue::Int(1),
+                }],
+            })
+            .unwrap();
+    }
+    assert!(store.delete_experiment(&card.uid).unwrap());
+    assert!(matches!(
+        store.read_metrics(&card.uid, None),
+        Err(RegistryError::ExperimentNotFound(_))
+    ));
+    assert!(matches!(
+        store.read_parameters(&card.uid, None),
+        Err(RegistryError::ExperimentNotFound(_))
+    ));
+    assert_eq!(store.read_metrics(&keep.uid, None).unwrap().len(), 100);
+    assert_eq!(store.read_parameters(&keep.uid, None).unwrap().len(), 1);
+}
+
+/// Makes every chunk write fail while the `fail_writes` table holds a row, as
+/// a full disk or a lost database would.
+fn install_write_failure(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE fail_writes (on_ INTEGER);
+         CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
+         WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+         CREATE TRIGGER fail_chunk_update BEFORE UPDATE ON metric_chunks
+         WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+    )
+    .unwrap();
+    conn
+}
+
+#[test]
+fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
+    let (dir, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let control = install_write_failure(&dir.path().join("opsml.db"));
+    let mut writer = store.open_writer(&card.uid).unwrap();
+    let names = names(&["m"]);
+    let first = records(0, 0..5);
+    writer
+        .write(&WriteBatch {
+            names: &names,
+            points: &first,
+            parameters: &[],
+        })
+        .unwrap();
+
+    control
+        .execute("INSERT INTO fail_writes VALUES (1)", [])
+        .unwrap();
+    let second = records(0, 5..10);
+    let failed = writer.write(&WriteBatch {
+        names: &names,
+        points: &second,
+        parameters: &[Parameter {
+            name: "p".into(),
+            value: ParameterValue::Int(1),
+        }],
+    });
+    let err = failed.unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    // Nothing of the failed batch is visible, and nothing earlier was lost.
+    assert_eq!(store.read_metrics(&card.uid, None).unwrap().len(), 5);
+    assert!(store.read_parameters(&card.uid, None).unwrap().is_empty());
+
+    control.execute("DELETE FROM fail_writes", []).unwrap();
+    writer
+        .write(&WriteBatch {
+            names: &names,
+            points: &second,
+            parameters: &[Parameter {
+                name: "p".into(),
+                value: ParameterValue::Int(1),
+            }],
+        })
+        .unwrap();
+    writer
+        .write(&WriteBatch {
+            names: &names,
+            points: &records(0, 10..12),
+            parameters: &[],
+        })
+        .unwrap();
+    let read = store.read_metrics(&card.uid, None).unwrap();
+    assert_eq!(read.steps, (0..12).map(Some).collect::<Vec<_>>());
+    assert_eq!(store.read_parameters(&card.uid, None).unwrap().len(), 1);
+}
+
+#[test]
+fn opening_a_writer_for_a_missing_experiment_names_it() {
+    let (_dir, store) = temp_store();
+    let err = store.open_writer("nope").err().expect("must fail");
+    assert!(err.to_string().contains("\"nope\""), "{err}");
+}

@@ -1,0 +1,83 @@
+"""Shared fixtures: every test gets its own SQLite store and working directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+RunPython = Callable[..., subprocess.CompletedProcess[str]]
+SpawnPython = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture(autouse=True)
+def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Points OPSML_TRACKING_URI at a fresh database and runs the test in tmp_path."""
+    db = tmp_path / "opsml.db"
+    monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite://{db}")
+    monkeypatch.chdir(tmp_path)
+    return db
+
+
+def _command(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+@pytest.fixture
+def run_python(tmp_path: Path) -> RunPython:
+    """Runs a Python snippet in a fresh interpreter with the test's environment.
+
+    Fails the test (showing stdout and stderr) unless the snippet exits with 0,
+    or `check=False` is passed.
+    """
+
+    def run(code: str, *, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            _command(code),
+            env=os.environ.copy(),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check:
+            assert proc.returncode == 0, (
+                f"subprocess exited with {proc.returncode}\n"
+                f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+            )
+        return proc
+
+    return run
+
+
+@pytest.fixture
+def spawn_python(tmp_path: Path) -> Iterator[SpawnPython]:
+    """Starts a Python snippet in the background; the caller must `communicate()`.
+
+    Processes still running when the test ends are killed and reaped.
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def spawn(code: str, *args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [*_command(code), *args],
+            env=os.environ.copy(),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(proc)
+        return proc
+
+    yield spawn
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

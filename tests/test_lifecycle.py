@@ -1,0 +1,258 @@
+"""Starting and ending experiments: status, timestamps, versions and the card's facts."""
+
+from __future__ import annotations
+
+import gc
+import platform
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import opsml
+from opsml import (
+    CardRegistry,
+    ExperimentEndedError,
+    Metric,
+    OpsmlError,
+    Parameter,
+    RegistryType,
+    get_experiment_metrics,
+    get_experiment_parameters,
+    start_experiment,
+)
+
+
+def stored_card(uid: str) -> opsml.ExperimentCard:
+    return CardRegistry(RegistryType.Experiment).load_card(uid=uid)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_with_block_marks_completed_with_timestamps() -> None:
+    before = datetime.now(timezone.utc)
+    with start_experiment(space="lc", name="ok") as exp:
+        assert exp.card.status == "running"
+        assert exp.card.ended_at is None
+        assert stored_card(exp.uid).status == "running"
+        exp.log_metric("loss", 1.0)
+    after = datetime.now(timezone.utc)
+
+    for card in (exp.card, stored_card(exp.uid)):
+        assert card.status == "completed"
+        assert card.created_at.tzinfo is not None
+        assert card.ended_at is not None
+        assert card.ended_at.tzinfo is not None
+        slack = timedelta(seconds=1)
+        assert before - slack <= card.created_at <= card.ended_at <= after + slack
+
+
+def test_exception_marks_failed_propagates_and_keeps_points() -> None:
+    with pytest.raises(Boom, match="bad batch"), start_experiment(name="fails") as exp:
+        for step in range(5):
+            exp.log_metric("loss", float(step), step=step)
+        exp.log_parameter("lr", 0.5)
+        raise Boom("bad batch")
+
+    card = stored_card(exp.uid)
+    assert card.status == "failed"
+    assert card.ended_at is not None
+    metrics = get_experiment_metrics(exp.uid)
+    assert [m.step for m in metrics] == [0, 1, 2, 3, 4]
+    assert [m.value for m in metrics] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert get_experiment_parameters(exp.uid).to_dict() == {"lr": 0.5}
+
+
+def test_keyboard_interrupt_marks_killed() -> None:
+    with pytest.raises(KeyboardInterrupt), start_experiment(name="interrupted") as exp:
+        exp.log_metric("loss", 1.0)
+        raise KeyboardInterrupt
+    assert stored_card(exp.uid).status == "killed"
+    assert len(get_experiment_metrics(exp.uid)) == 1
+
+
+def test_end_without_with_and_twice_is_harmless() -> None:
+    exp = start_experiment(name="manual")
+    exp.log_metric("loss", 2.0, step=0)
+    exp.end()
+    first = stored_card(exp.uid)
+    assert first.status == "completed"
+    assert first.ended_at is not None
+
+    exp.end()
+    exp.end(status="failed")  # already ended: changes nothing
+    second = stored_card(exp.uid)
+    assert second.status == "completed"
+    assert second.ended_at == first.ended_at
+    assert exp.card.status == "completed"
+    assert len(get_experiment_metrics(exp.uid)) == 1
+
+
+def test_end_with_explicit_status() -> None:
+    exp = start_experiment(name="explicit")
+    exp.end(status="failed")
+    assert stored_card(exp.uid).status == "failed"
+
+
+def test_end_with_unknown_status_raises_value_error() -> None:
+    exp = start_experiment(name="badstatus")
+    with pytest.raises(ValueError, match="finished"):
+        exp.end(status="finished")
+    exp.end()
+    assert stored_card(exp.uid).status == "completed"
+
+
+def test_logging_after_end_raises_and_keeps_earlier_data() -> None:
+    with start_experiment(name="ended") as exp:
+        exp.log_metric("loss", 1.0, step=1)
+        exp.log_parameter("lr", 0.1)
+
+    assert issubclass(ExperimentEndedError, OpsmlError)
+    with pytest.raises(ExperimentEndedError, match=exp.uid):
+        exp.log_metric("loss", 2.0, step=2)
+    with pytest.raises(ExperimentEndedError):
+        exp.log_metrics([Metric("loss", 3.0, step=3)])
+    with pytest.raises(ExperimentEndedError):
+        exp.log_parameter("lr", 0.2)
+    with pytest.raises(ExperimentEndedError):
+        exp.log_parameters({"lr": 0.3})
+    with pytest.raises(ExperimentEndedError):
+        exp.log_parameters([Parameter("lr", 0.4)])
+
+    metrics = get_experiment_metrics(exp.uid)
+    assert [(m.name, m.step, m.value) for m in metrics] == [("loss", 1, 1.0)]
+    assert get_experiment_parameters(exp.uid).to_dict() == {"lr": 0.1}
+    assert stored_card(exp.uid).status == "completed"
+
+
+def test_unended_experiment_is_completed_at_interpreter_exit(run_python) -> None:
+    proc = run_python(
+        """
+        from opsml import start_experiment
+        exp = start_experiment(space="exit", name="no-end")
+        for step in range(1000):
+            exp.log_metric("loss", step / 1000, step=step)
+        exp.log_parameter("epochs", 3)
+        print(exp.uid)
+        """
+    )
+    uid = proc.stdout.strip()
+    card = stored_card(uid)
+    assert card.status == "completed"
+    assert card.ended_at is not None
+    metrics = get_experiment_metrics(uid)
+    assert len(metrics) == 1000
+    assert [m.step for m in metrics] == list(range(1000))
+    assert metrics[999].value == 0.999
+    assert get_experiment_parameters(uid).to_dict() == {"epochs": 3}
+
+
+def test_dropped_experiment_is_completed() -> None:
+    exp = start_experiment(name="dropped")
+    exp.log_metric("loss", 1.0)
+    uid = exp.uid
+    del exp
+    gc.collect()
+    assert stored_card(uid).status == "completed"
+    assert len(get_experiment_metrics(uid)) == 1
+
+
+def test_default_space_and_generated_name() -> None:
+    with start_experiment() as exp:
+        pass
+    card = stored_card(exp.uid)
+    assert card.space == "default"
+    assert isinstance(card.name, str)
+    assert card.name.strip()
+    assert card.version == "0.1.0"
+
+
+def test_generated_names_differ() -> None:
+    names = set()
+    for _ in range(5):
+        with start_experiment() as exp:
+            pass
+        names.add(exp.card.name)
+    assert len(names) > 1
+
+
+def test_versions_increase_per_space_and_name() -> None:
+    def version(space: str, name: str) -> str:
+        with start_experiment(space=space, name=name) as exp:
+            pass
+        assert stored_card(exp.uid).version == exp.card.version
+        return exp.card.version
+
+    assert version("vision", "resnet") == "0.1.0"
+    assert version("vision", "resnet") == "0.2.0"
+    assert version("vision", "vit") == "0.1.0"
+    assert version("nlp", "resnet") == "0.1.0"
+    assert version("vision", "resnet") == "0.3.0"
+
+
+def test_versions_count_failed_runs() -> None:
+    with pytest.raises(Boom), start_experiment(space="s", name="n"):
+        raise Boom
+    with start_experiment(space="s", name="n") as exp:
+        pass
+    assert exp.card.version == "0.2.0"
+
+
+def test_uids_are_unique() -> None:
+    uids = set()
+    for _ in range(5):
+        with start_experiment(name="u") as exp:
+            pass
+        uids.add(exp.uid)
+        assert exp.card.uid == exp.uid
+    assert len(uids) == 5
+
+
+def test_compute_environment() -> None:
+    with start_experiment(name="env") as exp:
+        pass
+    for card in (exp.card, stored_card(exp.uid)):
+        env = card.compute_environment
+        assert env.cpu_count > 0
+        assert env.total_memory_bytes > 0
+        assert env.os.strip()
+        assert env.hostname == platform.node()
+        assert env.python_version == platform.python_version()
+
+
+def test_opsml_version_and_username() -> None:
+    with start_experiment(name="who") as exp:
+        pass
+    card = stored_card(exp.uid)
+    assert card.opsml_version == opsml.__version__
+    assert card.username.strip()
+
+
+def test_tags_are_stored() -> None:
+    with start_experiment(name="tagged", tags=["baseline", "gpu"]) as exp:
+        assert exp.card.tags == ["baseline", "gpu"]
+    assert stored_card(exp.uid).tags == ["baseline", "gpu"]
+    with start_experiment(name="untagged") as exp:
+        pass
+    assert stored_card(exp.uid).tags == []
+
+
+def test_log_hardware_not_implemented() -> None:
+    with pytest.raises(NotImplementedError, match="log_hardware"):
+        start_experiment(name="hw", log_hardware=True)
+    assert len(CardRegistry("experiment").list_cards()) == 0
+
+
+def test_code_dir_not_implemented() -> None:
+    with pytest.raises(NotImplementedError, match="code_dir"):
+        start_experiment(name="code", code_dir="src")
+    assert len(CardRegistry("experiment").list_cards()) == 0
+
+
+def test_repr_names_the_experiment() -> None:
+    with start_experiment(space="r", name="repr-me") as exp:
+        text = repr(exp)
+    assert "repr-me" in text
+    assert exp.uid in text
+    assert "0.1.0" in text
