@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -41,6 +42,7 @@ def finish(procs: list) -> list[str]:
 
 
 def test_simultaneous_starts_get_distinct_versions(tmp_path: Path, spawn_python) -> None:
+    CardRegistry("experiment")  # the store exists; a brand-new one is tested below
     code = BARRIER + """
 with start_experiment(space="race", name="same") as exp:
     exp.log_metric("m", 1.0)
@@ -61,6 +63,7 @@ print(exp.card.version, exp.uid)
 
 
 def test_processes_logging_at_once_store_every_point(tmp_path: Path, spawn_python) -> None:
+    CardRegistry("experiment")  # the store exists; a brand-new one is tested below
     code = BARRIER + """
 with start_experiment(space="load", name=f"proc-{index}") as exp:
     for step in range(20_000):
@@ -81,6 +84,36 @@ print(exp.uid)
     assert {r.status for r in CardRegistry("experiment").list_cards(space="load")} == {
         "completed"
     }
+
+
+def test_new_store_opened_by_many_processes_at_once(tmp_path: Path, spawn_python) -> None:
+    """Processes that open a store that does not exist yet all succeed.
+
+    Each round uses a new database file; one round loses the race only now
+    and then, so several rounds are run.
+    """
+    code = """
+import os, pathlib, sys, time
+from opsml import CardRegistry, start_experiment
+pathlib.Path(f"ready-{sys.argv[1]}").touch()
+while not pathlib.Path("go").exists():
+    time.sleep(0.0005)
+with start_experiment(space="fresh", name="n") as exp:
+    exp.log_metric("m", 1.0)
+print(exp.card.version)
+"""
+    for round_ in range(15):
+        directory = tmp_path / f"round-{round_}"
+        directory.mkdir()
+        os.environ["OPSML_TRACKING_URI"] = f"sqlite://{directory / 'opsml.db'}"
+        (tmp_path / "go").unlink(missing_ok=True)
+        for ready in tmp_path.glob("ready-*"):
+            ready.unlink()
+        procs = [spawn_python(code, str(i)) for i in range(8)]
+        release_when_ready(tmp_path, 8)
+        versions = finish(procs)
+        assert sorted(versions) == sorted(f"0.{i}.0" for i in range(1, 9)), f"round {round_}"
+        assert len(CardRegistry("experiment").list_cards()) == 8
 
 
 def test_threads_logging_into_one_experiment() -> None:
