@@ -36,7 +36,9 @@ def run_python(tmp_path: Path) -> RunPython:
     or `check=False` is passed.
     """
 
-    def run(code: str, *, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        code: str, *, timeout: float = 60, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             _command(code),
             env=os.environ.copy(),

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from opsml import (
     CardRegistry,
     Metric,
@@ -119,7 +118,7 @@ def test_bad_metric_object(args: tuple[object, ...], error: type[Exception], fra
 
 
 def test_bad_metric_keyword_arguments() -> None:
-    with pytest.raises(TypeError, match="1.5"):
+    with pytest.raises(TypeError, match=r"1\.5"):
         Metric("m", 1.0, step=1.5)
     with pytest.raises(ValueError, match=str(2**64)):
         Metric("m", 1.0, timestamp=2**64)
@@ -149,7 +148,9 @@ def test_bad_parameter_object() -> None:
         pytest.param({"space": "a\tb"}, ValueError, "control", id="space control"),
     ],
 )
-def test_bad_start_arguments(kwargs: dict[str, object], error: type[Exception], fragment: str) -> None:
+def test_bad_start_arguments(
+    kwargs: dict[str, object], error: type[Exception], fragment: str
+) -> None:
     with pytest.raises(error) as info:
         start_experiment(**kwargs)
     assert fragment in str(info.value)

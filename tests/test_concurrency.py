@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from opsml import CardRegistry, get_experiment_metrics, start_experiment
 
 # Imports opsml, reports ready, then waits for the "go" file so that every
@@ -43,11 +43,14 @@ def finish(procs: list) -> list[str]:
 
 def test_simultaneous_starts_get_distinct_versions(tmp_path: Path, spawn_python) -> None:
     CardRegistry("experiment")  # the store exists; a brand-new one is tested below
-    code = BARRIER + """
+    code = (
+        BARRIER
+        + """
 with start_experiment(space="race", name="same") as exp:
     exp.log_metric("m", 1.0)
 print(exp.card.version, exp.uid)
 """
+    )
     procs = [spawn_python(code, str(i)) for i in range(8)]
     release_when_ready(tmp_path, 8)
     lines = finish(procs)
@@ -64,12 +67,15 @@ print(exp.card.version, exp.uid)
 
 def test_processes_logging_at_once_store_every_point(tmp_path: Path, spawn_python) -> None:
     CardRegistry("experiment")  # the store exists; a brand-new one is tested below
-    code = BARRIER + """
+    code = (
+        BARRIER
+        + """
 with start_experiment(space="load", name=f"proc-{index}") as exp:
     for step in range(20_000):
         exp.log_metric("loss", step * 0.5, step=step)
 print(exp.uid)
 """
+    )
     procs = [spawn_python(code, str(i)) for i in range(4)]
     release_when_ready(tmp_path, 4)
     uids = finish(procs)
@@ -81,20 +87,20 @@ print(exp.uid)
         assert metrics[0].step == 0
         assert metrics[-1].step == 19_999
         assert sum(m.value for m in metrics) == sum(range(20_000)) * 0.5
-    assert {r.status for r in CardRegistry("experiment").list_cards(space="load")} == {
-        "completed"
-    }
+    assert {r.status for r in CardRegistry("experiment").list_cards(space="load")} == {"completed"}
 
 
-def test_new_store_opened_by_many_processes_at_once(tmp_path: Path, spawn_python) -> None:
+def test_new_store_opened_by_many_processes_at_once(
+    tmp_path: Path, spawn_python, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Processes that open a store that does not exist yet all succeed.
 
     Each round uses a new database file; one round loses the race only now
     and then, so several rounds are run.
     """
     code = """
-import os, pathlib, sys, time
-from opsml import CardRegistry, start_experiment
+import pathlib, sys, time
+from opsml import start_experiment
 pathlib.Path(f"ready-{sys.argv[1]}").touch()
 while not pathlib.Path("go").exists():
     time.sleep(0.0005)
@@ -105,7 +111,7 @@ print(exp.card.version)
     for round_ in range(15):
         directory = tmp_path / f"round-{round_}"
         directory.mkdir()
-        os.environ["OPSML_TRACKING_URI"] = f"sqlite://{directory / 'opsml.db'}"
+        monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite://{directory / 'opsml.db'}")
         (tmp_path / "go").unlink(missing_ok=True)
         for ready in tmp_path.glob("ready-*"):
             ready.unlink()

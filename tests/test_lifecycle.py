@@ -6,9 +6,8 @@ import gc
 import platform
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 import opsml
+import pytest
 from opsml import (
     CardRegistry,
     ExperimentEndedError,
@@ -48,28 +47,39 @@ def test_with_block_marks_completed_with_timestamps() -> None:
         assert before - slack <= card.created_at <= card.ended_at <= after + slack
 
 
-def test_exception_marks_failed_propagates_and_keeps_points() -> None:
-    with pytest.raises(Boom, match="bad batch"), start_experiment(name="fails") as exp:
-        for step in range(5):
+def run_then_raise(error: BaseException, points: int, uids: list[str]) -> None:
+    """Starts an experiment (its uid goes to `uids`), logs, then raises `error`."""
+    with start_experiment(name="raises") as exp:
+        uids.append(exp.uid)
+        for step in range(points):
             exp.log_metric("loss", float(step), step=step)
         exp.log_parameter("lr", 0.5)
-        raise Boom("bad batch")
+        raise error
 
-    card = stored_card(exp.uid)
+
+def test_exception_marks_failed_propagates_and_keeps_points() -> None:
+    uids: list[str] = []
+    with pytest.raises(Boom, match="bad batch"):
+        run_then_raise(Boom("bad batch"), 5, uids)
+    (uid,) = uids
+
+    card = stored_card(uid)
     assert card.status == "failed"
     assert card.ended_at is not None
-    metrics = get_experiment_metrics(exp.uid)
+    metrics = get_experiment_metrics(uid)
     assert [m.step for m in metrics] == [0, 1, 2, 3, 4]
     assert [m.value for m in metrics] == [0.0, 1.0, 2.0, 3.0, 4.0]
-    assert get_experiment_parameters(exp.uid).to_dict() == {"lr": 0.5}
+    assert get_experiment_parameters(uid).to_dict() == {"lr": 0.5}
 
 
 def test_keyboard_interrupt_marks_killed() -> None:
-    with pytest.raises(KeyboardInterrupt), start_experiment(name="interrupted") as exp:
-        exp.log_metric("loss", 1.0)
-        raise KeyboardInterrupt
-    assert stored_card(exp.uid).status == "killed"
-    assert len(get_experiment_metrics(exp.uid)) == 1
+    uids: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        run_then_raise(KeyboardInterrupt(), 1, uids)
+    (uid,) = uids
+    assert stored_card(uid).status == "killed"
+    assert len(get_experiment_metrics(uid)) == 1
+    assert get_experiment_parameters(uid).to_dict() == {"lr": 0.5}
 
 
 def test_end_without_with_and_twice_is_harmless() -> None:

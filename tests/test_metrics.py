@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-
 from opsml import Metric, Metrics, get_experiment_metrics, start_experiment
 
 

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from opsml import Parameter, Parameters, get_experiment_parameters, start_experiment
 
 

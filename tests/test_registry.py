@@ -6,7 +6,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from opsml import (
     CardNotFoundError,
     CardRegistries,

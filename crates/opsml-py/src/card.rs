@@ -9,10 +9,19 @@ use opsml_types::{CardRecord, ComputeEnvironment, ExperimentCard, Status};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::convert::tags as extract_tags;
+use crate::convert::{py_str, tags as extract_tags};
 use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
 use crate::read;
+
+/// "1 card", "2 cards".
+pub(crate) fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
 
 fn format_time(time: Option<DateTime<Utc>>) -> String {
     time.map_or_else(
@@ -37,8 +46,12 @@ impl PyCardUids {
 
     fn __repr__(&self) -> String {
         format!(
-            "CardUids(experimentcard_uids={:?})",
+            "CardUids(experimentcard_uids=[{}])",
             self.experimentcard_uids
+                .iter()
+                .map(|u| py_str(u))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     }
 }
@@ -83,13 +96,16 @@ impl PyComputeEnvironment {
 
     fn __repr__(&self) -> String {
         format!(
-            "ComputeEnvironment(cpu_count={}, total_memory_bytes={}, os={:?}, hostname={:?}, \
-             python_version={:?})",
+            "ComputeEnvironment(cpu_count={}, total_memory_bytes={}, os={}, hostname={}, \
+             python_version={})",
             self.env.cpu_count,
             self.env.total_memory_bytes,
-            self.env.os,
-            self.env.hostname,
-            self.env.python_version.as_deref().unwrap_or("None"),
+            py_str(&self.env.os),
+            py_str(&self.env.hostname),
+            self.env
+                .python_version
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), py_str),
         )
     }
 }
@@ -218,12 +234,12 @@ impl PyExperimentCard {
 
     fn __repr__(&self) -> String {
         format!(
-            "ExperimentCard(space={:?}, name={:?}, version={:?}, uid={:?}, status={:?})",
-            self.card.space,
-            self.card.name,
-            self.card.version.to_string(),
-            self.card.uid,
-            self.card.status.as_str()
+            "ExperimentCard(space={}, name={}, version={}, uid={}, status={})",
+            py_str(&self.card.space),
+            py_str(&self.card.name),
+            py_str(&self.card.version.to_string()),
+            py_str(&self.card.uid),
+            py_str(self.card.status.as_str())
         )
     }
 
@@ -318,12 +334,12 @@ impl PyCardRecord {
     fn __repr__(&self) -> String {
         let r = &self.record;
         format!(
-            "CardRecord(space={:?}, name={:?}, version={:?}, uid={:?}, status={:?})",
-            r.space,
-            r.name,
-            r.version.to_string(),
-            r.uid,
-            r.status.as_str()
+            "CardRecord(space={}, name={}, version={}, uid={}, status={})",
+            py_str(&r.space),
+            py_str(&r.name),
+            py_str(&r.version.to_string()),
+            py_str(&r.uid),
+            py_str(r.status.as_str())
         )
     }
 }
@@ -401,7 +417,7 @@ impl PyCardList {
         for row in &rows {
             line(&row.each_ref().map(String::as_str));
         }
-        let _ = write!(out, "{} cards", rows.len());
+        let _ = write!(out, "{}", plural(rows.len(), "card"));
         out
     }
 }

@@ -224,3 +224,10 @@ pub(crate) fn tags(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
         .map(|t| Ok(name_str("tag", &t?)?.to_owned()))
         .collect()
 }
+
+/// A string as Python's `repr` shows it, for `__repr__` output.
+pub(crate) fn py_str(value: &str) -> String {
+    let debug = format!("{value:?}");
+    let inner = &debug[1..debug.len() - 1];
+    format!("'{}'", inner.replace("\\\"", "\"").replace('\'', "\\'"))
+}

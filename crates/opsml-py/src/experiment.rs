@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyString, PyType};
 
 use crate::card::PyExperimentCard;
 use crate::convert::{
-    datetime_micros, metric_value, name_str, optional_int, short_repr, tags as extract_tags,
+    datetime_micros, metric_value, name_str, optional_int, py_str, short_repr, tags as extract_tags,
 };
 use crate::detach::{experiment_work, store_work};
 use crate::error::experiment_error;
@@ -265,12 +265,12 @@ impl PyExperiment {
     fn __repr__(&self) -> String {
         let card = self.experiment.card();
         format!(
-            "Experiment(space={:?}, name={:?}, version={:?}, uid={:?}, status={:?})",
-            card.space,
-            card.name,
-            card.version.to_string(),
-            card.uid,
-            card.status.as_str()
+            "Experiment(space={}, name={}, version={}, uid={}, status={})",
+            py_str(&card.space),
+            py_str(&card.name),
+            py_str(&card.version.to_string()),
+            py_str(&card.uid),
+            py_str(card.status.as_str())
         )
     }
 }

@@ -8,7 +8,8 @@ use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PySlice;
 
-use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int};
+use crate::card::plural;
+use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int, py_str};
 
 /// One value of a metric.
 ///
@@ -34,7 +35,11 @@ impl PyMetric {
 
     fn describe(&self) -> String {
         let p = &self.point;
-        let mut out = format!("Metric(name={:?}, value={}", self.name, py_float(p.value));
+        let mut out = format!(
+            "Metric(name={}, value={}",
+            py_str(&self.name),
+            py_float(p.value)
+        );
         if let Some(step) = p.step {
             let _ = write!(out, ", step={step}");
         }
@@ -196,7 +201,7 @@ impl PyMetrics {
 
     fn __repr__(&self) -> String {
         let n = self.columns.len();
-        let mut out = format!("Metrics({n} points");
+        let mut out = format!("Metrics({}", plural(n, "point"));
         if !self.columns.names.is_empty() {
             let _ = write!(out, " of {}", self.columns.names.join(", "));
         }
@@ -224,7 +229,7 @@ impl PyMetrics {
             let _ = writeln!(out, "... ({} more points)", n - 20);
             (n - 10..n).for_each(|i| row(&mut out, i));
         }
-        let _ = write!(out, "{n} points");
+        out.push_str(&plural(n, "point"));
         out
     }
 }

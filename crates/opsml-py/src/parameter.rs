@@ -7,7 +7,8 @@ use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{name_str, parameter_to_py, parameter_value};
+use crate::card::plural;
+use crate::convert::{name_str, parameter_to_py, parameter_value, py_str};
 
 /// A named parameter: int, float, str or bool (bool stays bool).
 ///
@@ -54,8 +55,8 @@ impl PyParameter {
 
     fn __repr__(&self) -> String {
         format!(
-            "Parameter(name={:?}, value={})",
-            self.parameter.name,
+            "Parameter(name={}, value={})",
+            py_str(&self.parameter.name),
             py_repr(&self.parameter.value)
         )
     }
@@ -71,7 +72,7 @@ fn py_repr(value: &ParameterValue) -> String {
     match value {
         ParameterValue::Bool(true) => "True".to_owned(),
         ParameterValue::Bool(false) => "False".to_owned(),
-        ParameterValue::Str(s) => format!("{s:?}"),
+        ParameterValue::Str(s) => py_str(s),
         ParameterValue::Float(f) => crate::metric::py_float(*f),
         ParameterValue::Int(i) => i.to_string(),
     }
@@ -140,7 +141,7 @@ impl PyParameters {
         for p in &self.parameters {
             let _ = writeln!(out, "{:<width$}  {}", p.name, py_repr(&p.value));
         }
-        let _ = write!(out, "{} parameters", self.parameters.len());
+        out.push_str(&plural(self.parameters.len(), "parameter"));
         out
     }
 }
