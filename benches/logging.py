@@ -107,7 +107,8 @@ def bench_read(n: int) -> float:
         start = time.perf_counter()
         metrics = get_experiment_metrics(exp.card.uid)
         elapsed = time.perf_counter() - start
-    assert len(metrics) == n and metrics[-1].value == float(n - 1)
+    assert len(metrics) == n, f"read {len(metrics)} of {n} points"
+    assert metrics[-1].value == float(n - 1)
     return elapsed
 
 
@@ -198,8 +199,9 @@ def main() -> None:
     rows.append(
         (
             f"log_metrics of {n:,} Metrics incl. drain",
-            f"{rate['median'] / 1e6:.2f} M points/s ({rate['min'] / 1e6:.2f}-{rate['max'] / 1e6:.2f});"
-            f" building the Metric list: {build_rate['median'] / 1e6:.2f} M/s",
+            f"{rate['median'] / 1e6:.2f} M points/s "
+            f"({rate['min'] / 1e6:.2f}-{rate['max'] / 1e6:.2f}); "
+            f"building the Metric list: {build_rate['median'] / 1e6:.2f} M/s",
             ">= 2 M points/s",
         )
     )
@@ -233,7 +235,8 @@ def main() -> None:
     rows.append(
         (
             f"get_experiment_metrics of {n:,} points",
-            f"{read_s['median'] * 1e3:.0f} ms ({read_s['min'] * 1e3:.0f}-{read_s['max'] * 1e3:.0f})",
+            f"{read_s['median'] * 1e3:.0f} ms "
+            f"({read_s['min'] * 1e3:.0f}-{read_s['max'] * 1e3:.0f})",
             "<= 1 s",
         )
     )

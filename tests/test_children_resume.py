@@ -126,3 +126,32 @@ def test_resume_with_different_name_raises_value_error() -> None:
     card = registry().load_card(uid=first.uid)
     assert card.status == "completed"
     assert card.name == "original"
+
+
+def test_resuming_a_child_through_its_parent_lists_it_once() -> None:
+    with start_experiment(space="sweep", name="parent") as parent:
+        with parent.start_experiment(name="trial") as child:
+            child.log_metric("loss", 1.0, step=0)
+        with parent.start_experiment(experiment_uid=child.uid) as resumed:
+            assert resumed.uid == child.uid
+            assert resumed.card.parent_uid == parent.uid
+            resumed.log_metric("loss", 0.5, step=1)
+        stored = registry().load_card(uid=parent.uid).uids.experimentcard_uids
+        assert stored == [child.uid]
+        assert parent.card.uids.experimentcard_uids == stored
+    assert registry().load_card(uid=parent.uid).uids.experimentcard_uids == [child.uid]
+    assert [m.step for m in get_experiment_metrics(child.uid)] == [0, 1]
+
+
+def test_resuming_an_unrelated_experiment_through_a_parent_is_refused() -> None:
+    with start_experiment(name="unrelated") as unrelated:
+        unrelated.log_metric("m", 1.0)
+    with start_experiment(name="parent") as parent:
+        with pytest.raises(ValueError, match=unrelated.uid):
+            parent.start_experiment(experiment_uid=unrelated.uid)
+        assert parent.card.uids.experimentcard_uids == []
+    stored = registry().load_card(uid=unrelated.uid)
+    assert stored.status == "completed"
+    assert stored.parent_uid is None
+    assert registry().load_card(uid=parent.uid).uids.experimentcard_uids == []
+    assert len(get_experiment_metrics(unrelated.uid)) == 1

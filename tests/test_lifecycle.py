@@ -158,6 +158,42 @@ def test_unended_experiment_is_completed_at_interpreter_exit(run_python) -> None
     assert get_experiment_parameters(uid).to_dict() == {"epochs": 3}
 
 
+def test_unended_experiment_of_a_crashing_script_is_failed(run_python) -> None:
+    proc = run_python(
+        """
+        from opsml import start_experiment
+        exp = start_experiment(space="exit", name="crash")
+        for step in range(500):
+            exp.log_metric("loss", 1.0, step=step)
+        print(exp.uid, flush=True)
+        raise RuntimeError("training diverged")
+        """,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "training diverged" in proc.stderr
+    card = stored_card(proc.stdout.strip())
+    assert card.status == "failed"
+    assert len(get_experiment_metrics(card.uid)) == 500
+
+
+def test_unended_experiment_of_an_interrupted_script_is_killed(run_python) -> None:
+    proc = run_python(
+        """
+        from opsml import start_experiment
+        exp = start_experiment(space="exit", name="interrupted")
+        exp.log_metric("loss", 1.0)
+        print(exp.uid, flush=True)
+        raise KeyboardInterrupt
+        """,
+        check=False,
+    )
+    assert proc.returncode != 0
+    card = stored_card(proc.stdout.strip())
+    assert card.status == "killed"
+    assert len(get_experiment_metrics(card.uid)) == 1
+
+
 def test_dropped_experiment_is_completed() -> None:
     exp = start_experiment(name="dropped")
     exp.log_metric("loss", 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -84,12 +85,22 @@ def test_step_and_timestamp() -> None:
 def test_created_at_round_trips() -> None:
     utc = datetime(2024, 2, 29, 13, 14, 15, 123456, tzinfo=timezone.utc)
     plus_two = datetime(2023, 7, 1, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2)))
+    far_future = datetime(2500, 1, 1, 0, 0, 0, 999999, tzinfo=timezone.utc)
+    naive = datetime(2022, 5, 6, 7, 8, 9, 123)
     with start_experiment(name="times") as exp:
         exp.log_metric("utc", 1.0, created_at=utc)
         exp.log_metric("plus_two", 1.0, created_at=plus_two)
+        exp.log_metric("far_future", 1.0, created_at=far_future)
+        exp.log_metric("naive_local", 1.0, created_at=naive)
         exp.log_metrics([Metric("batched", 1.0, created_at=utc)])
     by_name = {m.name: m.created_at for m in get_experiment_metrics(exp.uid)}
-    assert by_name == {"utc": utc, "plus_two": plus_two, "batched": utc}
+    assert by_name == {
+        "utc": utc,
+        "plus_two": plus_two,
+        "far_future": far_future,
+        "naive_local": naive.astimezone(),
+        "batched": utc,
+    }
     assert all(t.tzinfo is not None for t in by_name.values())
 
 
@@ -271,6 +282,34 @@ def test_flush_makes_points_visible_to_another_process(run_python) -> None:
     assert float(total) == sum(range(5000)) - 1.0
 
 
+def test_points_are_stored_within_a_second_without_flush(run_python) -> None:
+    with start_experiment(name="background") as exp:
+        for step in range(10):
+            exp.log_metric("m", float(step), step=step)
+        time.sleep(1.0)  # points wait in memory at most a moment (100 ms)
+        proc = run_python(
+            f"""
+            from opsml import get_experiment_metrics
+            print(len(get_experiment_metrics({exp.uid!r})))
+            """
+        )
+    assert int(proc.stdout) == 10
+
+
+def test_more_points_than_the_queue_holds() -> None:
+    n = 300_000  # beyond the 262,144 points the logging queue holds
+    with start_experiment(name="overflow") as exp:
+        for step in range(n):
+            exp.log_metric("single", 1.0, step=step)
+        exp.log_metrics([Metric("batch", 2.0, step=step) for step in range(n)])
+    single = get_experiment_metrics(exp.uid, names="single")
+    batch = get_experiment_metrics(exp.uid, names="batch")
+    assert len(single) == n
+    assert len(batch) == n
+    assert single[-1].step == n - 1
+    assert batch[-1].step == n - 1
+
+
 def test_metric_object_properties() -> None:
     created = datetime(2024, 1, 1, tzinfo=timezone.utc)
     m = Metric("loss", 0.5, step=3, timestamp=99, created_at=created)
@@ -283,8 +322,7 @@ def test_metric_object_properties() -> None:
     assert bare.value == 1.0
     assert bare.step is None
     assert bare.timestamp is None
-    assert "loss" in repr(m)
-    assert "0.5" in repr(m)
+    assert repr(m) == "Metric(name='loss', value=0.5, step=3, timestamp=99)"
     assert m == Metric("loss", 0.5, step=3, timestamp=99, created_at=created)
     assert m != Metric("loss", 0.6, step=3, timestamp=99, created_at=created)
 
@@ -301,3 +339,19 @@ def test_metric_properties_are_read_only(attribute: str) -> None:
         setattr(read_back, attribute, 1)
     assert read_back.value == 0.5
     assert read_back.step == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "step"),
+    [("loss", 0.5, 3), ("it's", 1e20, None), ('say "x"', -1e-7, -2), ("naïve", 7.0, 0)],
+)
+def test_metric_repr_evaluates_back(name: str, value: float, step: int | None) -> None:
+    m = Metric(name, value, step=step, timestamp=5)
+    again = eval(repr(m), {"Metric": Metric})
+    assert (again.name, again.value, again.step, again.timestamp) == (name, value, step, 5)
+
+
+def test_single_point_is_singular() -> None:
+    metrics = make_metrics(1)
+    assert repr(metrics) == "Metrics(1 point of m)"
+    assert str(metrics).endswith("\n1 point")

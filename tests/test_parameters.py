@@ -134,7 +134,7 @@ def test_parameters_is_a_sequence() -> None:
     assert repr(params) == "Parameters(lr, optimizer, amsgrad)"
     text = str(params)
     assert "optimizer" in text
-    assert '"adam"' in text
+    assert repr("adam") in text
     assert "False" in text
     assert text.endswith("3 parameters")
 
@@ -144,10 +144,39 @@ def test_parameter_object() -> None:
     assert p.name == "depth"
     assert p.value == 12
     assert type(Parameter("flag", True).value) is bool
-    assert repr(p) == 'Parameter(name="depth", value=12)'
+    assert repr(p) == "Parameter(name='depth', value=12)"
     assert p == Parameter("depth", 12)
     assert p != Parameter("depth", 13)
     with pytest.raises(AttributeError):
         p.value = 13  # type: ignore[misc]
     with pytest.raises(AttributeError):
         p.name = "width"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "adam",
+        "it's",
+        'say "hi"',
+        "both ' and \"",
+        "naïve ✓",
+        "tab\tand\\",
+        0.1,
+        1e20,
+        1e-7,
+        -3,
+        True,
+    ],
+)
+def test_parameter_repr_evaluates_back(value: object) -> None:
+    p = Parameter("p", value)
+    again = eval(repr(p), {"Parameter": Parameter})
+    assert again == p
+    assert type(again.value) is type(value)
+
+
+def test_single_parameter_str_is_singular() -> None:
+    with start_experiment(name="one") as exp:
+        exp.log_parameter("lr", 0.1)
+    assert str(get_experiment_parameters(exp.uid)).endswith("\n1 parameter")

@@ -145,6 +145,8 @@ def test_card_list_sequence_and_str(cards: list[ExperimentCard]) -> None:
     assert "0.2.0" in text
     assert text.endswith("3 cards")
     assert repr(listed) == "CardList(3 cards)"
+    one = CardRegistry("experiment").list_cards(uid=cards[0].uid)
+    assert str(one).endswith("\n1 card")
 
 
 def test_load_card(cards: list[ExperimentCard]) -> None:

@@ -5,6 +5,7 @@ Start with ``start_experiment``; read runs back with ``CardRegistry`` and
 """
 
 import atexit
+import sys
 
 from opsml._opsml import (
     CardList,
@@ -30,8 +31,23 @@ from opsml._opsml import (
     start_experiment,
 )
 
-# Experiments never ended explicitly are drained and completed when Python exits.
-atexit.register(_end_running_experiments)
+
+def _end_at_exit() -> None:
+    """Stores and ends experiments never ended explicitly.
+
+    They are completed, unless the program is dying of an uncaught exception:
+    Python has printed it by now and left it in ``sys.last_value``.
+    """
+    last = None if hasattr(sys, "ps1") else getattr(sys, "last_value", None)
+    if last is None:
+        _end_running_experiments("completed")
+    elif isinstance(last, KeyboardInterrupt):
+        _end_running_experiments("killed")
+    else:
+        _end_running_experiments("failed")
+
+
+atexit.register(_end_at_exit)
 
 __all__ = [
     "CardList",

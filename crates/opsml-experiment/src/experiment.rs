@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use opsml_registry::{default_store, NewExperiment, PointRecord, Store};
+use opsml_registry::{default_store, NewExperiment, PointRecord, RegistryError, Store};
 use opsml_types::{
     new_uid, now_micros, validate_name, ExperimentCard, MetricPoint, Parameter, ParameterValue,
     Status,
@@ -135,12 +135,30 @@ impl Experiment {
                 .python_version
                 .clone_from(&self.inner.python_version);
         }
-        let child = Self::start_with_parent(Arc::clone(&self.inner.store), options, Some(uid))?;
-        self.inner
-            .card
-            .lock()
-            .experimentcard_uids
-            .push(child.uid().to_owned());
+        if let Some(resume_uid) = &options.experiment_uid {
+            // Only a child of this experiment can be resumed through it.
+            let parent_uid = self
+                .inner
+                .store
+                .get_experiment(resume_uid)?
+                .ok_or_else(|| RegistryError::ExperimentNotFound(resume_uid.clone()))?
+                .parent_uid;
+            if parent_uid.as_deref() != Some(uid.as_str()) {
+                return Err(ExperimentError::ResumeMismatch {
+                    uid: resume_uid.clone(),
+                    field: "a child of",
+                    actual: parent_uid.unwrap_or_else(|| "no experiment".to_owned()),
+                    requested: uid,
+                });
+            }
+        }
+        let child =
+            Self::start_with_parent(Arc::clone(&self.inner.store), options, Some(uid.clone()))?;
+        let mut card = self.inner.card.lock();
+        if !card.experimentcard_uids.iter().any(|c| c == child.uid()) {
+            card.experimentcard_uids.push(child.uid().to_owned());
+        }
+        drop(card);
         Ok(child)
     }
 
@@ -318,7 +336,7 @@ fn create(
 fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<ExperimentCard> {
     let mut card = store
         .get_experiment(uid)?
-        .ok_or_else(|| opsml_registry::RegistryError::ExperimentNotFound(uid.to_owned()))?;
+        .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()))?;
     for (field, actual, requested) in [
         ("in space", &card.space, &options.space),
         ("named", &card.name, &options.name),

@@ -3,7 +3,7 @@
 use opsml_types::{micros_to_datetime, ParameterValue};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{IntoPyDict, PyBool, PyFloat, PyInt, PyList, PyString};
 
 /// `repr(value)` shortened for messages.
 pub(crate) fn short_repr(value: &Bound<'_, PyAny>) -> String {
@@ -116,8 +116,21 @@ pub(crate) fn datetime_micros(what: &str, value: &Bound<'_, PyAny>) -> PyResult<
             type_name(value)
         )));
     }
-    let seconds: f64 = value.call_method0("timestamp")?.extract()?;
-    Ok((seconds * 1_000_000.0).round() as i64)
+    // Integer arithmetic on timedeltas: exact at any date, unlike a float timestamp.
+    let datetime = value.py().import("datetime")?;
+    let aware = if value.call_method0("utcoffset")?.is_none() {
+        value.call_method0("astimezone")?
+    } else {
+        value.clone()
+    };
+    let utc = datetime.getattr("timezone")?.getattr("utc")?;
+    let epoch = datetime
+        .getattr("datetime")?
+        .call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+    let one_micro = datetime
+        .getattr("timedelta")?
+        .call((), Some(&[("microseconds", 1)].into_py_dict(value.py())?))?;
+    aware.sub(epoch)?.floor_div(one_micro)?.extract()
 }
 
 /// Microseconds since the epoch as an aware UTC `datetime`.

@@ -334,11 +334,16 @@ pub fn get_experiment_parameters(
     read::parameters(py, &store, uid, names)
 }
 
-/// Ends every experiment still running, storing what they logged; run at
-/// interpreter exit.
+/// Ends every experiment still running with `status`, storing what they
+/// logged; run at interpreter exit.
 #[pyfunction]
-pub fn _end_running_experiments(py: Python<'_>) {
-    for error in py.detach(|| opsml_experiment::end_all_running(Status::Completed)) {
+#[pyo3(signature = (status="completed"))]
+pub fn _end_running_experiments(py: Python<'_>, status: &str) -> PyResult<()> {
+    let status: Status = status
+        .parse()
+        .map_err(|e: opsml_types::TypesError| PyValueError::new_err(e.to_string()))?;
+    for error in py.detach(|| opsml_experiment::end_all_running(status)) {
         experiment_error(error).print(py);
     }
+    Ok(())
 }

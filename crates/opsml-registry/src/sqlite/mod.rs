@@ -6,7 +6,7 @@ mod points;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use opsml_types::{CardRecord, ExperimentCard, MetricColumns, Parameter, Status, Version};
@@ -53,15 +53,41 @@ impl SqliteStore {
     fn connect(&self) -> Result<Connection> {
         let conn = Connection::open(&self.path).map_err(|e| self.error(e))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.error(e))?;
-        // WAL lets readers run beside the writer; FULL makes each committed flush
-        // survive power loss, not only a crash of the process.
+        self.enable_wal(&conn)?;
+        // FULL makes each committed flush survive power loss, not only a crash
+        // of the process.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
+            "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;",
         )
         .map_err(|e| self.error(e))?;
         Ok(conn)
+    }
+
+    /// Switches the file to WAL, which lets readers run beside the writer. The
+    /// mode is stored in the file, so this only writes once; but when several
+    /// processes open a new file at once, the switch can fail with "database
+    /// is locked" without waiting on the busy timeout, so it is retried.
+    fn enable_wal(&self, conn: &Connection) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+            match mode {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => {
+                    // Some file systems cannot hold a WAL; the store still works, serialised.
+                    tracing::warn!(path = %self.path.display(), %mode, "store is not in WAL mode");
+                    return Ok(());
+                }
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(self.error(e)),
+            }
+        }
     }
 
     /// Runs `f` on a pooled connection.
