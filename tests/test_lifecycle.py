@@ -290,9 +290,9 @@ def test_log_hardware_not_implemented() -> None:
     assert len(CardRegistry("experiment").list_cards()) == 0
 
 
-def test_code_dir_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="code_dir"):
-        start_experiment(name="code", code_dir="src")
+def test_missing_code_dir_is_refused_before_anything_is_created() -> None:
+    with pytest.raises(FileNotFoundError, match="no-such-src"):
+        start_experiment(name="code", code_dir="no-such-src")
     assert len(CardRegistry("experiment").list_cards()) == 0
 
 

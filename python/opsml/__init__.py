@@ -8,12 +8,15 @@ import atexit
 import sys
 
 from opsml._opsml import (
+    ArtifactNotFoundError,
+    ArtifactTamperedError,
     CardList,
     CardNotFoundError,
     CardRecord,
     CardRegistries,
     CardRegistry,
     ConfigurationError,
+    EncryptionError,
     Experiment,
     ExperimentCard,
     ExperimentEndedError,
@@ -24,8 +27,10 @@ from opsml._opsml import (
     Parameters,
     RegistryType,
     StoreError,
+    WrongMasterKeyError,
     __version__,
     _end_running_experiments,
+    download_artifact,
     get_experiment_metrics,
     get_experiment_parameters,
     start_experiment,
@@ -50,12 +55,15 @@ def _end_at_exit() -> None:
 atexit.register(_end_at_exit)
 
 __all__ = [
+    "ArtifactNotFoundError",
+    "ArtifactTamperedError",
     "CardList",
     "CardNotFoundError",
     "CardRecord",
     "CardRegistries",
     "CardRegistry",
     "ConfigurationError",
+    "EncryptionError",
     "Experiment",
     "ExperimentCard",
     "ExperimentEndedError",
@@ -66,7 +74,9 @@ __all__ = [
     "Parameters",
     "RegistryType",
     "StoreError",
+    "WrongMasterKeyError",
     "__version__",
+    "download_artifact",
     "get_experiment_metrics",
     "get_experiment_parameters",
     "start_experiment",

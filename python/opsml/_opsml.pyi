@@ -2,22 +2,28 @@
 
 import datetime
 import os
+from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal, SupportsFloat, SupportsIndex, final, overload
 
 __version__: str
 __all__ = [
+    "ArtifactNotFoundError",
+    "ArtifactTamperedError",
     "CardList",
     "CardNotFoundError",
     "CardRecord",
     "CardRegistries",
     "CardRegistry",
     "CardUids",
+    "CodeCapture",
     "ComputeEnvironment",
     "ConfigurationError",
+    "EncryptionError",
     "Experiment",
     "ExperimentCard",
     "ExperimentEndedError",
+    "GitInfo",
     "Metric",
     "Metrics",
     "MetricsIter",
@@ -26,8 +32,10 @@ __all__ = [
     "Parameters",
     "RegistryType",
     "StoreError",
+    "WrongMasterKeyError",
     "__version__",
     "_end_running_experiments",
+    "download_artifact",
     "get_experiment_metrics",
     "get_experiment_parameters",
     "start_experiment",
@@ -51,6 +59,18 @@ class CardNotFoundError(OpsmlError):
 
 class ExperimentEndedError(OpsmlError):
     """The experiment has ended; nothing more can be logged to it."""
+
+class ArtifactNotFoundError(OpsmlError):
+    """The experiment has no artifact at the path asked for."""
+
+class EncryptionError(OpsmlError):
+    """Encrypting or decrypting artifacts failed."""
+
+class WrongMasterKeyError(EncryptionError):
+    """The master key does not open this experiment's data."""
+
+class ArtifactTamperedError(EncryptionError):
+    """A stored artifact was modified, truncated or swapped after it was stored."""
 
 @final
 class Metric:
@@ -133,6 +153,32 @@ class ComputeEnvironment:
     def python_version(self) -> str | None: ...
 
 @final
+class GitInfo:
+    """Git state of an experiment's code."""
+
+    @property
+    def commit(self) -> str: ...
+    @property
+    def branch(self) -> str | None: ...
+    @property
+    def dirty(self) -> bool: ...
+    @property
+    def remote_url(self) -> str | None: ...
+
+@final
+class CodeCapture:
+    """What code capture stored under code/."""
+
+    @property
+    def root(self) -> str: ...
+    @property
+    def files(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def skipped(self) -> list[str]: ...
+
+@final
 class ExperimentCard:
     """The record of one experiment."""
 
@@ -168,6 +214,15 @@ class ExperimentCard:
     def username(self) -> str: ...
     def get_metrics(self, names: str | Iterable[str] | None = None) -> Metrics: ...
     def get_parameters(self, names: str | Iterable[str] | None = None) -> Parameters: ...
+    def list_artifacts(self, path: str | None = None) -> list[str]: ...
+    def download_artifacts(
+        self, path: str | None = None, lpath: str | os.PathLike[str] | None = None
+    ) -> list[Path]: ...
+    def download_artifact(self, path: str, lpath: str | os.PathLike[str] | None = None) -> Path: ...
+    @property
+    def git(self) -> GitInfo | None: ...
+    @property
+    def code(self) -> CodeCapture | None: ...
 
 @final
 class CardRecord:
@@ -261,6 +316,14 @@ class Experiment:
     def log_parameters(
         self, parameters: dict[str, _ParameterValue] | Iterable[Parameter]
     ) -> None: ...
+    def log_artifact(self, lpath: str | os.PathLike[str], rpath: str | None = None) -> None: ...
+    def log_artifacts(self, path: str | os.PathLike[str], rpath: str | None = None) -> None: ...
+    def log_figure_from_path(
+        self, lpath: str | os.PathLike[str], rpath: str | None = None
+    ) -> None: ...
+    def log_figure(
+        self, name: str, figure: object, kwargs: dict[str, object] | None = None
+    ) -> None: ...
     def start_experiment(
         self,
         space: str | None = None,
@@ -294,4 +357,7 @@ def start_experiment(
 ) -> Experiment: ...
 def get_experiment_metrics(uid: str, names: str | Iterable[str] | None = None) -> Metrics: ...
 def get_experiment_parameters(uid: str, names: str | Iterable[str] | None = None) -> Parameters: ...
+def download_artifact(
+    experiment_uid: str, path: str, lpath: str | os.PathLike[str] | None = None
+) -> Path: ...
 def _end_running_experiments(status: str = "completed") -> None: ...

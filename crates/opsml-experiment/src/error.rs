@@ -3,9 +3,9 @@ use thiserror::Error;
 /// Errors of experiment tracking.
 #[derive(Debug, Error)]
 pub enum ExperimentError {
-    /// The store failed.
+    /// The store or the artifact storage failed.
     #[error(transparent)]
-    Registry(#[from] opsml_registry::RegistryError),
+    Registry(opsml_registry::RegistryError),
     /// A name or value failed validation.
     #[error(transparent)]
     Invalid(#[from] opsml_types::TypesError),
@@ -27,6 +27,16 @@ pub enum ExperimentError {
     /// A feature that this build does not provide yet.
     #[error("{0}")]
     NotImplemented(String),
+}
+
+impl From<opsml_registry::RegistryError> for ExperimentError {
+    fn from(error: opsml_registry::RegistryError) -> Self {
+        match error {
+            // A bad value is a bad value, whichever layer noticed it.
+            opsml_registry::RegistryError::Invalid(e) => Self::Invalid(e),
+            other => Self::Registry(other),
+        }
+    }
 }
 
 /// Result alias of this crate.

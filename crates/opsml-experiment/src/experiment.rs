@@ -1,18 +1,21 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chrono::Utc;
-use opsml_registry::{default_store, NewExperiment, PointRecord, RegistryError, Store};
+use opsml_registry::{default_store, Artifacts, NewExperiment, PointRecord, RegistryError, Store};
 use opsml_types::{
-    new_uid, now_micros, validate_name, ExperimentCard, MetricPoint, Parameter, ParameterValue,
-    Status,
+    new_uid, normalize_artifact_path, now_micros, validate_name, ArtifactRecord, ExperimentCard,
+    MetricPoint, Parameter, ParameterValue, Status,
 };
 use parking_lot::Mutex;
 
+use crate::artifacts::log_directory;
+use crate::capture::{capture, CapturePlan};
 use crate::environment::{compute_environment, generated_name, username};
 use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
+use crate::runtime::runtime;
 use crate::{live, ExperimentError, Result};
 
 /// Space of experiments started without one.
@@ -32,6 +35,12 @@ pub struct StartOptions {
     pub code_dir: Option<PathBuf>,
     /// Sample hardware usage in the background.
     pub log_hardware: bool,
+    /// The script that started the experiment, stored as code when no
+    /// `code_dir` is given.
+    pub script: Option<PathBuf>,
+    /// Where installed Python packages are found (`sys.path`), for the
+    /// `environment/requirements.txt` artifact.
+    pub python_paths: Vec<PathBuf>,
     /// Recorded in the compute environment when started from Python.
     pub python_version: Option<String>,
     /// Longest time a logged point stays in memory before it is written.
@@ -49,6 +58,8 @@ impl Default for StartOptions {
             experiment_uid: None,
             code_dir: None,
             log_hardware: false,
+            script: None,
+            python_paths: Vec::new(),
             python_version: None,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
@@ -58,7 +69,10 @@ impl Default for StartOptions {
 
 pub(crate) struct Inner {
     store: Arc<dyn Store>,
+    artifacts: Artifacts,
     uid: String,
+    /// Disconnects when the background capture of code and environment is done.
+    capture_done: Mutex<Option<mpsc::Receiver<()>>>,
     card: Mutex<ExperimentCard>,
     pipeline: Pipeline,
     ended: AtomicBool,
@@ -70,6 +84,22 @@ impl Inner {
         &self.uid
     }
 
+    fn wait_for_capture(&self) {
+        if let Some(done) = self.capture_done.lock().take() {
+            // Returns when the capture task drops its sender.
+            let _ = done.recv();
+        }
+    }
+
+    fn check_running(&self) -> Result<()> {
+        if self.ended.load(Ordering::Acquire) {
+            return Err(ExperimentError::Ended {
+                uid: self.uid.clone(),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn flush(&self) -> Result<()> {
         self.pipeline.flush()
     }
@@ -79,6 +109,7 @@ impl Inner {
             return Ok(());
         }
         live::unregister(self);
+        self.wait_for_capture();
         let drained = self.pipeline.close();
         // A failed drain still ends the experiment, as failed: its data is not all stored.
         let status = if drained.is_err() {
@@ -120,7 +151,13 @@ impl Experiment {
 
     /// Starts (or resumes) an experiment in `store`.
     pub fn start_in(store: Arc<dyn Store>, options: StartOptions) -> Result<Self> {
-        Self::start_with_parent(store, options, None)
+        Self::start_with(Artifacts::for_store(store)?, options)
+    }
+
+    /// Starts (or resumes) an experiment in the store of `artifacts`, keeping
+    /// its artifacts in their storage.
+    pub fn start_with(artifacts: Artifacts, options: StartOptions) -> Result<Self> {
+        Self::start_with_parent(artifacts, options, None)
     }
 
     /// Starts a child experiment, in this experiment's space unless another is given.
@@ -153,7 +190,7 @@ impl Experiment {
             }
         }
         let child =
-            Self::start_with_parent(Arc::clone(&self.inner.store), options, Some(uid.clone()))?;
+            Self::start_with_parent(self.inner.artifacts.clone(), options, Some(uid.clone()))?;
         let mut card = self.inner.card.lock();
         if !card.experimentcard_uids.iter().any(|c| c == child.uid()) {
             card.experimentcard_uids.push(child.uid().to_owned());
@@ -163,7 +200,7 @@ impl Experiment {
     }
 
     fn start_with_parent(
-        store: Arc<dyn Store>,
+        artifacts: Artifacts,
         options: StartOptions,
         parent_uid: Option<String>,
     ) -> Result<Self> {
@@ -173,27 +210,53 @@ impl Experiment {
                     .to_owned(),
             ));
         }
+        let store = Arc::clone(artifacts.store());
         if let Some(dir) = &options.code_dir {
-            return Err(ExperimentError::NotImplemented(format!(
-                "code_dir={}: code capture is not available in this version of opsml",
-                dir.display()
-            )));
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(RegistryError::NotADirectory(dir.clone()).into()),
+                Err(_) => return Err(RegistryError::LocalPathNotFound(dir.clone()).into()),
+            }
         }
+        // New top-level experiments record their code; children and resumed
+        // experiments only when given a code directory.
+        let capture_code = options.code_dir.is_some()
+            || (options.experiment_uid.is_none() && parent_uid.is_none());
         let card = match &options.experiment_uid {
             Some(uid) => resume(store.as_ref(), uid, &options)?,
             None => create(store.as_ref(), &options, parent_uid)?,
         };
         let uid = card.uid.clone();
         let writer = store.open_writer(&uid)?;
+        let (capture_sender, capture_done) = mpsc::channel::<()>();
         let inner = Arc::new(Inner {
             pipeline: Pipeline::start(&uid, writer, options.flush_interval, options.queue_capacity),
+            artifacts,
             store,
             uid,
+            capture_done: Mutex::new(capture_code.then_some(capture_done)),
             card: Mutex::new(card),
             ended: AtomicBool::new(false),
-            python_version: options.python_version,
+            python_version: options.python_version.clone(),
         });
         live::register(&inner);
+        if capture_code {
+            let plan = CapturePlan {
+                code_dir: options.code_dir,
+                script: options.script,
+                python_paths: options.python_paths,
+                excluded: inner.store.local_files(),
+            };
+            let task = Arc::clone(&inner);
+            runtime().spawn_blocking(move || {
+                let metadata = capture(&task.artifacts, &task.uid, &plan);
+                if let Err(e) = task.store.set_metadata(&task.uid, &metadata) {
+                    tracing::warn!(uid = %task.uid, error = %e, "saving captured metadata failed");
+                }
+                task.card.lock().metadata = metadata;
+                drop(capture_sender);
+            });
+        }
         Ok(Self { inner })
     }
 
@@ -281,6 +344,39 @@ impl Experiment {
     /// Waits until everything logged so far is stored.
     pub fn flush(&self) -> Result<()> {
         self.inner.flush()
+    }
+
+    /// The experiment's artifacts (store, storage and key).
+    pub fn artifacts(&self) -> &Artifacts {
+        &self.inner.artifacts
+    }
+
+    /// Stores one file at `rpath` (default: its file name); returns its record.
+    pub fn log_artifact(&self, lpath: &Path, rpath: Option<&str>) -> Result<ArtifactRecord> {
+        self.inner.check_running()?;
+        Ok(self
+            .inner
+            .artifacts
+            .log_file(&self.inner.uid, lpath, rpath)?)
+    }
+
+    /// Stores a directory tree under `rpath` (default: the artifact root),
+    /// many files at once; returns the records.
+    pub fn log_artifacts(&self, dir: &Path, rpath: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        self.inner.check_running()?;
+        log_directory(&self.inner.artifacts, &self.inner.uid, dir, rpath)
+    }
+
+    /// Stores bytes produced in memory (a rendered figure, a report) at `rpath`.
+    pub fn log_bytes(&self, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
+        self.inner.check_running()?;
+        let artifacts = &self.inner.artifacts;
+        let uid = &self.inner.uid;
+        let path = normalize_artifact_path(rpath)?;
+        let key = artifacts.data_key(uid)?;
+        let record = artifacts.upload_reader(uid, &key, data, &path)?;
+        artifacts.record(uid, std::slice::from_ref(&record))?;
+        Ok(record)
     }
 
     /// Stores everything logged and ends the experiment with `status`. Ending

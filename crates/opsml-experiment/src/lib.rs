@@ -26,6 +26,8 @@
 //! # Ok::<(), opsml_experiment::ExperimentError>(())
 //! ```
 
+mod artifacts;
+mod capture;
 mod environment;
 mod error;
 mod experiment;
@@ -34,11 +36,13 @@ mod names;
 mod pipeline;
 mod runtime;
 
+pub use artifacts::{download_artifact, download_artifacts, log_directory};
+pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
 pub use error::{ExperimentError, Result};
 pub use experiment::{Experiment, StartOptions, DEFAULT_SPACE};
-pub use opsml_registry::PointRecord;
+pub use opsml_registry::{Artifacts, PointRecord};
 pub use opsml_types::{
-    ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
+    ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
 };
 pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
 pub use runtime::runtime;

@@ -1,17 +1,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::{start, temp_store};
 use opsml_experiment::{
-    get_experiment_metrics, get_experiment_parameters, Experiment, ExperimentError, MetricPoint,
+    get_experiment_metrics, get_experiment_parameters, ExperimentError, MetricPoint,
     ParameterValue, StartOptions, Status,
 };
 use opsml_registry::{SqliteStore, Store};
-
-fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("opsml.db")).unwrap();
-    (dir, Arc::new(store))
-}
 
 /// A second, independent view of the same file: what another process would see.
 fn reopen(dir: &tempfile::TempDir) -> SqliteStore {
@@ -29,7 +26,7 @@ fn options(name: &str) -> StartOptions {
 #[test]
 fn ending_drains_every_point_in_order() {
     let (dir, store) = temp_store();
-    let exp = Experiment::start_in(store, options("drain")).unwrap();
+    let exp = start(&dir, store, options("drain")).unwrap();
     for step in 0..50_000 {
         exp.log_metric("loss", f64::from(step), Some(i64::from(step)))
             .unwrap();
@@ -53,7 +50,8 @@ fn ending_drains_every_point_in_order() {
 fn a_full_queue_blocks_producers_and_loses_nothing() {
     let (dir, store) = temp_store();
     let exp = Arc::new(
-        Experiment::start_in(
+        start(
+            &dir,
             store,
             StartOptions {
                 queue_capacity: 64,
@@ -95,7 +93,7 @@ fn a_full_queue_blocks_producers_and_loses_nothing() {
 #[test]
 fn flush_makes_points_and_parameters_visible_to_other_readers() {
     let (dir, store) = temp_store();
-    let exp = Experiment::start_in(store, options("flush")).unwrap();
+    let exp = start(&dir, store, options("flush")).unwrap();
     exp.log_parameter("lr", ParameterValue::Float(0.5)).unwrap();
     for step in 0..1_000 {
         exp.log_metric("m", 2.0, Some(step)).unwrap();
@@ -112,8 +110,8 @@ fn flush_makes_points_and_parameters_visible_to_other_readers() {
 
 #[test]
 fn reads_in_the_same_process_include_what_was_just_logged() {
-    let (_dir, store) = temp_store();
-    let exp = Experiment::start_in(Arc::clone(&store), options("read-your-writes")).unwrap();
+    let (dir, store) = temp_store();
+    let exp = start(&dir, Arc::clone(&store), options("read-your-writes")).unwrap();
     exp.log_metric("m", 1.0, None).unwrap();
     exp.log_parameter("p", ParameterValue::Bool(true)).unwrap();
     assert_eq!(
@@ -130,8 +128,8 @@ fn reads_in_the_same_process_include_what_was_just_logged() {
 
 #[test]
 fn logging_after_end_fails_and_keeps_what_was_stored() {
-    let (_dir, store) = temp_store();
-    let exp = Experiment::start_in(Arc::clone(&store), options("ended")).unwrap();
+    let (dir, store) = temp_store();
+    let exp = start(&dir, Arc::clone(&store), options("ended")).unwrap();
     exp.log_metric("m", 1.0, Some(0)).unwrap();
     exp.end(Status::Completed).unwrap();
     exp.end(Status::Failed).unwrap();
@@ -145,15 +143,16 @@ fn logging_after_end_fails_and_keeps_what_was_stored() {
 
 #[test]
 fn resuming_continues_the_same_experiment() {
-    let (_dir, store) = temp_store();
-    let first = Experiment::start_in(Arc::clone(&store), options("resume")).unwrap();
+    let (dir, store) = temp_store();
+    let first = start(&dir, Arc::clone(&store), options("resume")).unwrap();
     for step in 0..10 {
         first.log_metric("m", 1.0, Some(step)).unwrap();
     }
     first.end(Status::Failed).unwrap();
     let uid = first.uid().to_owned();
 
-    let resumed = Experiment::start_in(
+    let resumed = start(
+        &dir,
         Arc::clone(&store),
         StartOptions {
             experiment_uid: Some(uid.clone()),
@@ -178,7 +177,8 @@ fn resuming_continues_the_same_experiment() {
         Status::Completed
     );
 
-    let err = Experiment::start_in(
+    let err = start(
+        &dir,
         Arc::clone(&store),
         StartOptions {
             experiment_uid: Some(uid.clone()),
@@ -188,7 +188,8 @@ fn resuming_continues_the_same_experiment() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("another-name"), "{err}");
-    let err = Experiment::start_in(
+    let err = start(
+        &dir,
         store,
         StartOptions {
             experiment_uid: Some("no-such-uid".into()),
@@ -201,8 +202,8 @@ fn resuming_continues_the_same_experiment() {
 
 #[test]
 fn children_are_linked_both_ways_and_inherit_the_space() {
-    let (_dir, store) = temp_store();
-    let parent = Experiment::start_in(Arc::clone(&store), options("parent")).unwrap();
+    let (dir, store) = temp_store();
+    let parent = start(&dir, Arc::clone(&store), options("parent")).unwrap();
     let child = parent
         .start_child(StartOptions {
             name: Some("child".into()),
@@ -229,8 +230,8 @@ fn children_are_linked_both_ways_and_inherit_the_space() {
 
 #[test]
 fn dropping_an_experiment_stores_its_data_and_completes_it() {
-    let (_dir, store) = temp_store();
-    let exp = Experiment::start_in(Arc::clone(&store), options("dropped")).unwrap();
+    let (dir, store) = temp_store();
+    let exp = start(&dir, Arc::clone(&store), options("dropped")).unwrap();
     let uid = exp.uid().to_owned();
     exp.log_metric("m", 1.0, None).unwrap();
     drop(exp);
@@ -243,8 +244,8 @@ fn dropping_an_experiment_stores_its_data_and_completes_it() {
 
 #[test]
 fn a_batch_with_a_bad_name_logs_nothing() {
-    let (_dir, store) = temp_store();
-    let exp = Experiment::start_in(Arc::clone(&store), options("batch")).unwrap();
+    let (dir, store) = temp_store();
+    let exp = start(&dir, Arc::clone(&store), options("batch")).unwrap();
     let point = MetricPoint {
         step: None,
         value: 1.0,
@@ -264,7 +265,8 @@ fn a_batch_with_a_bad_name_logs_nothing() {
 #[test]
 fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
     let (dir, store) = temp_store();
-    let exp = Experiment::start_in(
+    let exp = start(
+        &dir,
         store,
         StartOptions {
             flush_interval: Duration::from_millis(10),
@@ -305,10 +307,11 @@ fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
 }
 
 #[test]
-fn unavailable_features_are_refused_by_name() {
-    let (_dir, store) = temp_store();
-    let err = Experiment::start_in(
-        Arc::clone(&store),
+fn hardware_monitoring_is_refused_by_name_until_available() {
+    let (dir, store) = temp_store();
+    let err = start(
+        &dir,
+        store,
         StartOptions {
             log_hardware: true,
             ..options("hw")
@@ -317,13 +320,4 @@ fn unavailable_features_are_refused_by_name() {
     .unwrap_err();
     assert!(matches!(err, ExperimentError::NotImplemented(_)));
     assert!(err.to_string().contains("log_hardware"), "{err}");
-    let err = Experiment::start_in(
-        store,
-        StartOptions {
-            code_dir: Some("src".into()),
-            ..options("code")
-        },
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("code_dir=src"), "{err}");
 }

@@ -4,12 +4,16 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+
+use opsml_experiment::Artifacts;
 use opsml_registry::Store;
-use opsml_types::{CardRecord, ComputeEnvironment, ExperimentCard, Status};
+use opsml_types::{CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::convert::{py_str, tags as extract_tags};
+use crate::detach::experiment_work;
 use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
 use crate::read;
@@ -106,6 +110,112 @@ impl PyComputeEnvironment {
                 .python_version
                 .as_deref()
                 .map_or_else(|| "None".to_owned(), py_str),
+        )
+    }
+}
+
+/// Restores one artifact of `uid` from the artifacts of `store`.
+pub(crate) fn download_one(
+    py: Python<'_>,
+    store: &Arc<dyn Store>,
+    uid: &str,
+    path: &str,
+    lpath: Option<PathBuf>,
+) -> PyResult<PathBuf> {
+    experiment_work(py, || {
+        let artifacts = Artifacts::for_store(Arc::clone(store))?;
+        opsml_experiment::download_artifact(&artifacts, uid, path, lpath.as_deref())
+    })
+}
+
+/// Git state of an experiment's code.
+#[pyclass(name = "GitInfo", module = "opsml._opsml", frozen)]
+pub struct PyGitInfo {
+    git: GitInfo,
+}
+
+#[pymethods]
+impl PyGitInfo {
+    /// Commit checked out.
+    #[getter]
+    fn commit(&self) -> &str {
+        &self.git.commit
+    }
+
+    /// Branch checked out, or None on a detached head.
+    #[getter]
+    fn branch(&self) -> Option<&str> {
+        self.git.branch.as_deref()
+    }
+
+    /// Whether tracked files had uncommitted changes.
+    #[getter]
+    fn dirty(&self) -> bool {
+        self.git.dirty
+    }
+
+    /// URL of the origin remote, without credentials.
+    #[getter]
+    fn remote_url(&self) -> Option<&str> {
+        self.git.remote_url.as_deref()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "GitInfo(commit={}, branch={}, dirty={}, remote_url={})",
+            py_str(&self.git.commit),
+            self.git
+                .branch
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), py_str),
+            if self.git.dirty { "True" } else { "False" },
+            self.git
+                .remote_url
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), py_str),
+        )
+    }
+}
+
+/// What code capture stored.
+#[pyclass(name = "CodeCapture", module = "opsml._opsml", frozen)]
+pub struct PyCodeCapture {
+    code: CodeCapture,
+}
+
+#[pymethods]
+impl PyCodeCapture {
+    /// The directory or script captured.
+    #[getter]
+    fn root(&self) -> &str {
+        &self.code.root
+    }
+
+    /// Files stored under `code/`.
+    #[getter]
+    fn files(&self) -> usize {
+        self.code.files
+    }
+
+    /// Bytes stored.
+    #[getter]
+    fn bytes(&self) -> u64 {
+        self.code.bytes
+    }
+
+    /// Files left out for their size.
+    #[getter]
+    fn skipped(&self) -> Vec<String> {
+        self.code.skipped.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CodeCapture(root={}, files={}, bytes={}, skipped={})",
+            py_str(&self.code.root),
+            self.code.files,
+            self.code.bytes,
+            self.code.skipped.len()
         )
     }
 }
@@ -222,6 +332,65 @@ impl PyExperimentCard {
         read::metrics(py, &self.store, &self.card.uid, names)
     }
 
+    /// Remote paths of the artifacts, all or those at or under `path`.
+    #[pyo3(signature = (path=None))]
+    fn list_artifacts(&self, py: Python<'_>, path: Option<&str>) -> PyResult<Vec<String>> {
+        let uid = &self.card.uid;
+        let records = experiment_work(py, || {
+            let artifacts = Artifacts::for_store(Arc::clone(&self.store))?;
+            Ok(artifacts.list(uid, path)?)
+        })?;
+        Ok(records.into_iter().map(|r| r.path).collect())
+    }
+
+    /// Restores the artifacts at or under `path` (all when None) into `lpath`
+    /// (default `./artifacts`), keeping their remote paths and verifying each
+    /// file. Returns the files written.
+    #[pyo3(signature = (path=None, lpath=None))]
+    fn download_artifacts(
+        &self,
+        py: Python<'_>,
+        path: Option<&str>,
+        lpath: Option<PathBuf>,
+    ) -> PyResult<Vec<PathBuf>> {
+        let uid = &self.card.uid;
+        let destination = lpath.unwrap_or_else(|| PathBuf::from("artifacts"));
+        experiment_work(py, || {
+            let artifacts = Artifacts::for_store(Arc::clone(&self.store))?;
+            opsml_experiment::download_artifacts(&artifacts, uid, path, &destination)
+        })
+    }
+
+    /// Restores one artifact (exactly `path`) to `lpath`: a directory receives
+    /// the file under its name, anything else is the file to write. Default
+    /// `./artifacts/<path>`. Returns the file written.
+    #[pyo3(signature = (path, lpath=None))]
+    fn download_artifact(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        lpath: Option<PathBuf>,
+    ) -> PyResult<PathBuf> {
+        download_one(py, &self.store, &self.card.uid, path, lpath)
+    }
+
+    /// Git state of the code (commit, branch, dirty, remote_url), or None
+    /// outside a git repository or while it is still being recorded.
+    #[getter]
+    fn git(&self) -> Option<PyGitInfo> {
+        self.card.metadata.git.clone().map(|git| PyGitInfo { git })
+    }
+
+    /// What code capture stored under `code/`, or None.
+    #[getter]
+    fn code(&self) -> Option<PyCodeCapture> {
+        self.card
+            .metadata
+            .code
+            .clone()
+            .map(|code| PyCodeCapture { code })
+    }
+
     /// Parameters of this experiment (or the named ones).
     #[pyo3(signature = (names=None))]
     fn get_parameters(
@@ -256,6 +425,15 @@ impl PyExperimentCard {
         let _ = writeln!(out, "  username     {}", c.username);
         if let Some(parent) = &c.parent_uid {
             let _ = writeln!(out, "  parent_uid   {parent}");
+        }
+        if let Some(git) = &c.metadata.git {
+            let _ = writeln!(
+                out,
+                "  git          {} {}{}",
+                git.branch.as_deref().unwrap_or("(detached)"),
+                &git.commit[..git.commit.len().min(12)],
+                if git.dirty { " (dirty)" } else { "" }
+            );
         }
         if !c.experimentcard_uids.is_empty() {
             let _ = writeln!(out, "  children     {}", c.experimentcard_uids.join(", "));

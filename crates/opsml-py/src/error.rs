@@ -1,9 +1,13 @@
 //! The Python exception hierarchy and the mapping of core errors onto it.
 //! This is the only place where Rust errors become Python exceptions.
 
+use opsml_crypt::CryptError;
 use opsml_experiment::ExperimentError;
 use opsml_registry::RegistryError;
-use pyo3::exceptions::{PyException, PyNotImplementedError, PyValueError};
+use pyo3::exceptions::{
+    PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError,
+    PyNotImplementedError, PyOSError, PyValueError,
+};
 use pyo3::{create_exception, PyErr};
 
 create_exception!(
@@ -37,8 +41,43 @@ create_exception!(
     "The experiment has ended; nothing more can be logged to it."
 );
 
-// By value so that it fits `map_err` directly.
-#[allow(clippy::needless_pass_by_value)]
+create_exception!(
+    opsml,
+    ArtifactNotFoundError,
+    OpsmlError,
+    "The experiment has no artifact at the path asked for."
+);
+create_exception!(
+    opsml,
+    EncryptionError,
+    OpsmlError,
+    "Encrypting or decrypting artifacts failed."
+);
+create_exception!(
+    opsml,
+    WrongMasterKeyError,
+    EncryptionError,
+    "The master key (OPSML_ENCRYPT_SECRET or the key file) does not open this experiment's data."
+);
+create_exception!(
+    opsml,
+    ArtifactTamperedError,
+    EncryptionError,
+    "A stored artifact was modified, truncated or swapped after it was stored."
+);
+
+fn crypt_error(error: &CryptError, message: String) -> PyErr {
+    match error {
+        CryptError::WrongMasterKey => WrongMasterKeyError::new_err(message),
+        CryptError::Tampered
+        | CryptError::Truncated
+        | CryptError::Malformed(_)
+        | CryptError::UnsupportedVersion(_) => ArtifactTamperedError::new_err(message),
+        CryptError::InvalidSecret(_) => ConfigurationError::new_err(message),
+        CryptError::KeyFile { .. } | CryptError::Io(_) => EncryptionError::new_err(message),
+    }
+}
+
 pub(crate) fn registry_error(error: RegistryError) -> PyErr {
     let message = error.to_string();
     match error {
@@ -49,7 +88,19 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
             ConfigurationError::new_err(message)
         }
         RegistryError::Invalid(_) => PyValueError::new_err(message),
-        RegistryError::Sqlite { .. }
+        RegistryError::LocalPathNotFound(_) => PyFileNotFoundError::new_err(message),
+        RegistryError::IsADirectory(_) => PyIsADirectoryError::new_err(message),
+        RegistryError::NotADirectory(_) => PyNotADirectoryError::new_err(message),
+        RegistryError::LocalIo { .. } | RegistryError::UploadSource(_) => {
+            PyOSError::new_err(message)
+        }
+        RegistryError::ArtifactNotFound { .. } => ArtifactNotFoundError::new_err(message),
+        RegistryError::Crypt { source, .. } | RegistryError::MasterKey(source) => {
+            crypt_error(&source, message)
+        }
+        RegistryError::ChecksumMismatch { .. } => ArtifactTamperedError::new_err(message),
+        RegistryError::Storage { .. }
+        | RegistryError::Sqlite { .. }
         | RegistryError::Corrupt(_)
         | RegistryError::VersionContention { .. }
         | RegistryError::CreateDir { .. } => StoreError::new_err(message),

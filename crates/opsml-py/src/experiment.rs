@@ -35,6 +35,20 @@ fn start_options(
     experiment_uid: Option<String>,
     tags: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<StartOptions> {
+    let sys = py.import("sys")?;
+    // The script being run, if any: absent in notebooks and interactive sessions.
+    let script = sys
+        .getattr("modules")?
+        .get_item("__main__")
+        .ok()
+        .and_then(|main| main.getattr("__file__").ok())
+        .and_then(|file| file.extract::<PathBuf>().ok());
+    let python_paths = sys
+        .getattr("path")?
+        .try_iter()?
+        .filter_map(|entry| entry.ok()?.extract::<PathBuf>().ok())
+        .filter(|path| !path.as_os_str().is_empty())
+        .collect();
     Ok(StartOptions {
         space,
         name,
@@ -42,6 +56,8 @@ fn start_options(
         experiment_uid,
         code_dir,
         log_hardware,
+        script,
+        python_paths,
         python_version: Some(python_version(py)),
         ..StartOptions::default()
     })
@@ -172,6 +188,86 @@ impl PyExperiment {
         self.experiment
             .log_parameters(batch)
             .map_err(experiment_error)
+    }
+
+    /// Stores a file as an artifact at `rpath` (default: its file name). The
+    /// file is streamed, compressed when it helps, and encrypted; it is never
+    /// modified.
+    #[pyo3(signature = (lpath, rpath=None))]
+    fn log_artifact(&self, py: Python<'_>, lpath: PathBuf, rpath: Option<&str>) -> PyResult<()> {
+        experiment_work(py, || self.experiment.log_artifact(&lpath, rpath)).map(drop)
+    }
+
+    /// Stores a directory tree under `rpath` (default: the artifact root),
+    /// keeping relative paths; many files are stored at once.
+    #[pyo3(signature = (path, rpath=None))]
+    fn log_artifacts(&self, py: Python<'_>, path: PathBuf, rpath: Option<&str>) -> PyResult<()> {
+        experiment_work(py, || self.experiment.log_artifacts(&path, rpath)).map(drop)
+    }
+
+    /// Stores an image file under `figures/` (at `figures/<rpath>`, default its file name).
+    #[pyo3(signature = (lpath, rpath=None))]
+    fn log_figure_from_path(
+        &self,
+        py: Python<'_>,
+        lpath: PathBuf,
+        rpath: Option<&str>,
+    ) -> PyResult<()> {
+        let name = match rpath {
+            Some(r) => r.to_owned(),
+            None => lpath
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if !is_image(&name) {
+            return Err(PyValueError::new_err(format!(
+                "log_figure_from_path takes an image file (png, jpg, svg, pdf, ...), got {}",
+                lpath.display()
+            )));
+        }
+        let remote = format!("figures/{name}");
+        experiment_work(py, || self.experiment.log_artifact(&lpath, Some(&remote))).map(drop)
+    }
+
+    /// Renders a matplotlib figure and stores it as `figures/<name>`; the
+    /// format follows the name's extension (png when it has none). `kwargs`
+    /// go to `figure.savefig`.
+    #[pyo3(signature = (name, figure, kwargs=None))]
+    fn log_figure(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        figure: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        if py.import("matplotlib").is_err() {
+            return Err(pyo3::exceptions::PyImportError::new_err(
+                "log_figure needs matplotlib, which is not installed: pip install matplotlib",
+            ));
+        }
+        if !figure.hasattr("savefig")? {
+            return Err(PyTypeError::new_err(format!(
+                "log_figure takes a matplotlib figure, got {}",
+                short_repr(figure)
+            )));
+        }
+        let (name, format) = match name.rsplit_once('.') {
+            Some((_, ext)) if !ext.is_empty() && !ext.contains('/') => {
+                (name.to_owned(), ext.to_ascii_lowercase())
+            }
+            _ => (format!("{name}.png"), "png".to_owned()),
+        };
+        let buffer = py.import("io")?.getattr("BytesIO")?.call0()?;
+        let options = PyDict::new(py);
+        if let Some(kwargs) = kwargs {
+            options.update(kwargs.as_mapping())?;
+        }
+        options.set_item("format", format)?;
+        figure.call_method("savefig", (&buffer,), Some(&options))?;
+        let data: Vec<u8> = buffer.call_method0("getvalue")?.extract()?;
+        let remote = format!("figures/{name}");
+        experiment_work(py, || self.experiment.log_bytes(&remote, &data)).map(drop)
     }
 
     /// Starts a child experiment, in this experiment's space unless given.
@@ -307,6 +403,41 @@ pub fn start_experiment(
     )?;
     let experiment = experiment_work(py, || Experiment::start(options))?;
     Ok(PyExperiment { experiment })
+}
+
+/// Whether a file name is that of an image format.
+fn is_image(name: &str) -> bool {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some(
+            "png"
+                | "jpg"
+                | "jpeg"
+                | "gif"
+                | "svg"
+                | "pdf"
+                | "webp"
+                | "bmp"
+                | "tif"
+                | "tiff"
+                | "eps"
+        )
+    )
+}
+
+/// Restores one artifact of experiment `experiment_uid` (exactly `path`),
+/// verified, to `lpath` (a directory or file name; default `./artifacts/<path>`).
+#[pyfunction]
+#[pyo3(signature = (experiment_uid, path, lpath=None))]
+pub fn download_artifact(
+    py: Python<'_>,
+    experiment_uid: &str,
+    path: &str,
+    lpath: Option<PathBuf>,
+) -> PyResult<PathBuf> {
+    let store = store_work(py, default_store)?;
+    crate::card::download_one(py, &store, experiment_uid, path, lpath)
 }
 
 /// Every metric point of experiment `uid` (or of the named metrics), ordered

@@ -1,6 +1,9 @@
 //! The Python extension module `opsml._opsml`: thin wrappers over the core
 //! crates. Every Rust error becomes a Python exception in `error.rs` only.
 
+// PyO3 hands arguments over as owned values, and error mappers fit `map_err`.
+#![allow(clippy::needless_pass_by_value)]
+
 mod card;
 mod convert;
 mod detach;
@@ -15,16 +18,18 @@ mod registry;
 mod _opsml {
     #[pymodule_export]
     use crate::card::{
-        PyCardList, PyCardRecord, PyCardUids, PyComputeEnvironment, PyExperimentCard,
+        PyCardList, PyCardRecord, PyCardUids, PyCodeCapture, PyComputeEnvironment,
+        PyExperimentCard, PyGitInfo,
     };
     #[pymodule_export]
     use crate::error::{
-        CardNotFoundError, ConfigurationError, ExperimentEndedError, OpsmlError, StoreError,
+        ArtifactNotFoundError, ArtifactTamperedError, CardNotFoundError, ConfigurationError,
+        EncryptionError, ExperimentEndedError, OpsmlError, StoreError, WrongMasterKeyError,
     };
     #[pymodule_export]
     use crate::experiment::{
-        _end_running_experiments, get_experiment_metrics, get_experiment_parameters,
-        start_experiment, PyExperiment,
+        _end_running_experiments, download_artifact, get_experiment_metrics,
+        get_experiment_parameters, start_experiment, PyExperiment,
     };
     #[pymodule_export]
     use crate::metric::{MetricsIter, PyMetric, PyMetrics};

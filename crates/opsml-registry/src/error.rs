@@ -47,6 +47,50 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
+    /// The artifact storage could not be read or written.
+    #[error("artifact storage {location}: {source}")]
+    Storage {
+        location: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading what was being uploaded failed (the caller knows what it was).
+    #[error("reading the data to store failed: {0}")]
+    UploadSource(#[source] std::io::Error),
+    /// A local file or directory to log does not exist.
+    #[error("no such file or directory: {}", .0.display())]
+    LocalPathNotFound(PathBuf),
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    LocalIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory was given where a file is expected.
+    #[error("{} is a directory; use log_artifacts for directories", .0.display())]
+    IsADirectory(PathBuf),
+    /// A file was given where a directory is expected.
+    #[error("{} is not a directory; use log_artifact for single files", .0.display())]
+    NotADirectory(PathBuf),
+    /// The experiment has no artifact at this path.
+    #[error("experiment {uid} has no artifact {path:?}")]
+    ArtifactNotFound { uid: String, path: String },
+    /// A stored artifact failed decryption or authentication.
+    #[error("artifact {artifact:?}: {source}")]
+    Crypt {
+        artifact: String,
+        #[source]
+        source: opsml_crypt::CryptError,
+    },
+    /// The master key could not be loaded or does not open this experiment's key.
+    #[error("{0}")]
+    MasterKey(#[source] opsml_crypt::CryptError),
+    /// A downloaded artifact does not match the checksum recorded when it was stored.
+    #[error(
+        "artifact {artifact:?} does not match its recorded SHA-256; the stored copy was altered"
+    )]
+    ChecksumMismatch { artifact: String },
     /// A value failed validation.
     #[error(transparent)]
     Invalid(#[from] opsml_types::TypesError),

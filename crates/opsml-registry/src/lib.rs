@@ -10,18 +10,22 @@
 //! rewritten at each flush. Writing a million points is a few hundred row writes
 //! and reading them back a few hundred blob reads.
 
+mod artifacts;
 mod chunk;
 mod error;
 mod registry;
 mod sqlite;
+mod storage;
 mod store;
 mod stores;
 mod uri;
 
+pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use registry::{CardRegistries, CardRegistry};
 pub use sqlite::SqliteStore;
+pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
 pub use store::{CardQuery, ExperimentWriter, NewExperiment, PointRecord, Store, WriteBatch};
 pub use stores::{default_store, open_store};
 pub use uri::{TrackingUri, TRACKING_URI_ENV};

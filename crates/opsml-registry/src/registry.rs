@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use opsml_types::{CardRecord, ExperimentCard, RegistryType, Version};
 
-use crate::{default_store, CardQuery, RegistryError, Result, Store};
+use crate::artifacts::experiment_prefix;
+use crate::{default_store, CardQuery, RegistryError, Result, StorageUri, Store};
 
 /// The cards of one type in one store.
 #[derive(Debug, Clone)]
@@ -66,13 +67,15 @@ impl CardRegistry {
         self.store.update_experiment(card)
     }
 
-    /// Deletes the card with its metrics and parameters.
+    /// Deletes the card with its metrics, parameters and artifacts (from the
+    /// storage of `OPSML_STORAGE_URI`).
     pub fn delete_card(&self, uid: &str) -> Result<()> {
-        if self.store.delete_experiment(uid)? {
-            Ok(())
-        } else {
-            Err(RegistryError::ExperimentNotFound(uid.to_owned()))
+        if !self.store.delete_experiment(uid)? {
+            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
+        StorageUri::from_env()?
+            .open()
+            .delete_prefix(&experiment_prefix(uid))
     }
 }
 

@@ -1,9 +1,11 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+
 use opsml_types::{
-    CardRecord, ComputeEnvironment, ExperimentCard, MetricColumns, MetricPoint, Parameter, Status,
-    Version,
+    ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
+    MetricColumns, MetricPoint, Parameter, Status, Version,
 };
 
 use crate::Result;
@@ -103,4 +105,27 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The experiment's parameters (or the named ones) in the order first logged.
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>>;
+
+    /// Saves facts recorded after the start (git state, code capture).
+    fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()>;
+
+    /// The experiment's data key, wrapped by the master key, if it has one yet.
+    fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Stores a wrapped data key unless the experiment already has one, and
+    /// returns the one stored: concurrent writers end up sharing one key.
+    fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>>;
+
+    /// Records stored artifacts, replacing records of the same paths.
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()>;
+
+    /// Artifact records of the experiment, all or those at or under `prefix`, by path.
+    fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>>;
+
+    /// Where a generated master key is kept when `OPSML_ENCRYPT_SECRET` is not
+    /// set: beside a local store; `None` where keys cannot be kept locally.
+    fn default_key_file(&self) -> Option<PathBuf>;
+
+    /// Local files of the store itself, which code capture must never store.
+    fn local_files(&self) -> Vec<PathBuf>;
 }

@@ -97,6 +97,42 @@ pub struct ComputeEnvironment {
     pub python_version: Option<String>,
 }
 
+/// Where the experiment's code came from, when it ran inside a git repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GitInfo {
+    /// Commit checked out.
+    pub commit: String,
+    /// Branch checked out; `None` on a detached head.
+    pub branch: Option<String>,
+    /// Whether tracked files had uncommitted changes.
+    pub dirty: bool,
+    /// URL of the `origin` remote, without any credentials.
+    pub remote_url: Option<String>,
+}
+
+/// What code capture stored under `code/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodeCapture {
+    /// The directory (or script) captured.
+    pub root: String,
+    /// Files stored.
+    pub files: usize,
+    /// Bytes stored (before compression and encryption).
+    pub bytes: u64,
+    /// Files left out for their size, relative to `root`.
+    pub skipped: Vec<String>,
+}
+
+/// Facts recorded about an experiment after it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExperimentMetadata {
+    pub git: Option<GitInfo>,
+    pub code: Option<CodeCapture>,
+}
+
 /// The full record of one experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentCard {
@@ -115,6 +151,8 @@ pub struct ExperimentCard {
     /// Version of opsml that created the card.
     pub opsml_version: String,
     pub username: String,
+    /// Git state and code capture, filled in shortly after the start.
+    pub metadata: ExperimentMetadata,
 }
 
 impl ExperimentCard {

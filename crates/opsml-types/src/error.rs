@@ -23,6 +23,9 @@ pub enum TypesError {
     /// A registry type string that is not known.
     #[error("unknown registry type {0:?}; expected \"experiment\"")]
     UnknownRegistryType(String),
+    /// An artifact path that cannot be stored.
+    #[error("invalid artifact path {path:?}: {reason}")]
+    InvalidPath { path: String, reason: String },
     /// A version string that is not valid semver.
     #[error("invalid version {value:?}: {reason}")]
     InvalidVersion { value: String, reason: String },

@@ -1,6 +1,7 @@
 //! Plain data shared by every opsml crate: experiment cards and their records,
 //! metric points, parameters, statuses and versions. No I/O happens here.
 
+mod artifact;
 mod card;
 mod error;
 mod metric;
@@ -8,7 +9,11 @@ mod parameter;
 mod time;
 mod validate;
 
-pub use card::{CardRecord, ComputeEnvironment, ExperimentCard, RegistryType, Status};
+pub use artifact::{normalize_artifact_path, ArtifactRecord, MAX_ARTIFACT_PATH_BYTES};
+pub use card::{
+    CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, ExperimentMetadata, GitInfo,
+    RegistryType, Status,
+};
 pub use error::TypesError;
 pub use metric::{MetricColumns, MetricPoint};
 pub use parameter::{Parameter, ParameterValue};

@@ -6,8 +6,10 @@ from opsml._opsml import (
     CardRegistries,
     CardRegistry,
     CardUids,
+    CodeCapture,
     ComputeEnvironment,
     ExperimentCard,
+    GitInfo,
     RegistryType,
 )
 
@@ -17,7 +19,9 @@ __all__ = [
     "CardRegistries",
     "CardRegistry",
     "CardUids",
+    "CodeCapture",
     "ComputeEnvironment",
     "ExperimentCard",
+    "GitInfo",
     "RegistryType",
 ]

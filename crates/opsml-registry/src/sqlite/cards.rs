@@ -1,14 +1,16 @@
 //! Experiment card rows.
 
 use chrono::{DateTime, Utc};
-use opsml_types::{micros_to_datetime, CardRecord, ExperimentCard, Status, Version};
+use opsml_types::{
+    micros_to_datetime, CardRecord, ExperimentCard, ExperimentMetadata, Status, Version,
+};
 use rusqlite::types::{ToSql, Type};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 
 use crate::{CardQuery, NewExperiment};
 
 const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, ended_at, \
-                            parent_uid, username, compute_environment, opsml_version";
+                            parent_uid, username, compute_environment, opsml_version, metadata";
 
 /// Attempts at allocating a version before giving up; each retry follows a
 /// unique-constraint collision with another writer.
@@ -59,6 +61,7 @@ fn card_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Experimen
         compute_environment: parse_json(row, 10)?,
         opsml_version: row.get(11)?,
         username: record.username,
+        metadata: parse_json(row, 12)?,
     })
 }
 
@@ -142,6 +145,7 @@ pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Re
         compute_environment: new.compute_environment.clone(),
         opsml_version: new.opsml_version.clone(),
         username: new.username.clone(),
+        metadata: ExperimentMetadata::default(),
     })))
 }
 
@@ -257,8 +261,24 @@ pub(super) fn set_status(
     ])
 }
 
+pub(super) fn set_metadata(
+    conn: &Connection,
+    uid: &str,
+    metadata: &ExperimentMetadata,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE experiments SET metadata = ?2 WHERE uid = ?1",
+        params![uid, to_json(metadata)?],
+    )
+}
+
 pub(super) fn delete(conn: &mut Connection, uid: &str) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM artifacts WHERE experiment_uid = ?1", [uid])?;
+    tx.execute(
+        "DELETE FROM experiment_keys WHERE experiment_uid = ?1",
+        [uid],
+    )?;
     tx.execute("DELETE FROM metric_chunks WHERE experiment_uid = ?1", [uid])?;
     tx.execute("DELETE FROM parameters WHERE experiment_uid = ?1", [uid])?;
     tx.execute(

@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one database file in WAL mode, shared by every
 //! experiment, registry and reader of the process through a small connection pool.
 
+mod artifacts;
 mod cards;
 mod points;
 mod schema;
@@ -9,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use opsml_types::{CardRecord, ExperimentCard, MetricColumns, Parameter, Status, Version};
+use opsml_types::{
+    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, MetricColumns, Parameter,
+    Status, Version,
+};
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
@@ -202,5 +206,47 @@ impl Store for SqliteStore {
             }
             Ok(points::read_parameters(conn, uid, names)?.map_err(RegistryError::Corrupt))
         })?
+    }
+
+    fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
+        match self.with_conn(|conn| cards::set_metadata(conn, uid, metadata))? {
+            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>> {
+        self.with_conn(|conn| artifacts::wrapped_key(conn, uid))
+    }
+
+    fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
+        self.with_conn(|conn| artifacts::insert_wrapped_key(conn, uid, wrapped))
+    }
+
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
+        self.with_conn(|conn| artifacts::put(conn, uid, records))
+    }
+
+    fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(Ok(artifacts::list(conn, uid, prefix)?))
+        })?
+    }
+
+    fn default_key_file(&self) -> Option<PathBuf> {
+        Some(self.path.with_extension("key"))
+    }
+
+    fn local_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.path.clone(), self.path.with_extension("key")];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = self.path.clone().into_os_string();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        files
     }
 }

@@ -2,7 +2,8 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE experiments (
     uid                 TEXT PRIMARY KEY,
     space               TEXT NOT NULL,
@@ -40,7 +41,26 @@ CREATE TABLE parameters (
     value          TEXT NOT NULL,
     PRIMARY KEY (experiment_uid, name)
 );
-"];
+",
+    r"
+ALTER TABLE experiments ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+
+CREATE TABLE experiment_keys (
+    experiment_uid TEXT PRIMARY KEY REFERENCES experiments (uid) ON DELETE CASCADE,
+    wrapped        BLOB NOT NULL
+);
+
+CREATE TABLE artifacts (
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    path           TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    sha256         TEXT NOT NULL,
+    media_type     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    PRIMARY KEY (experiment_uid, path)
+);
+",
+];
 
 /// Brings the schema up to date. Safe with several processes opening a new
 /// file at once: the check and the migration run under the write lock.

@@ -1,0 +1,159 @@
+//! Logging and downloading artifacts: single files, directory trees (many
+//! files at once on the runtime), and verified downloads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use opsml_registry::{Artifacts, RegistryError};
+use opsml_types::{normalize_artifact_path, ArtifactRecord};
+
+use crate::runtime::parallel_map;
+use crate::Result;
+
+/// Files uploaded or downloaded at the same time.
+const PARALLEL_FILES: usize = 8;
+
+/// Regular files under `dir` (following symbolic links to files, not to
+/// directories), with their paths relative to `dir` using `/`.
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let metadata = std::fs::metadata(dir).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            RegistryError::LocalPathNotFound(dir.to_owned())
+        } else {
+            RegistryError::LocalIo {
+                path: dir.to_owned(),
+                source,
+            }
+        }
+    })?;
+    if !metadata.is_dir() {
+        return Err(RegistryError::NotADirectory(dir.to_owned()).into());
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| RegistryError::LocalIo {
+            path: e.path().unwrap_or(dir).to_owned(),
+            source: e.into(),
+        })?;
+        let is_file = if entry.path_is_symlink() {
+            std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file())
+        } else {
+            entry.file_type().is_file()
+        };
+        if !is_file {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("walked paths are under the root")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        files.push((entry.path().to_owned(), relative));
+    }
+    Ok(files)
+}
+
+/// Joins an optional remote prefix and a relative path, normalised.
+pub(crate) fn remote_join(prefix: Option<&str>, relative: &str) -> Result<String> {
+    let joined = match prefix {
+        Some(prefix) => format!("{prefix}/{relative}"),
+        None => relative.to_owned(),
+    };
+    Ok(normalize_artifact_path(&joined)?)
+}
+
+/// Stores many local files (local path, normalised remote path) and records
+/// them in one transaction. Nothing is recorded if any file fails.
+pub(crate) fn upload_files(
+    artifacts: &Artifacts,
+    uid: &str,
+    files: Vec<(PathBuf, String)>,
+) -> Result<Vec<ArtifactRecord>> {
+    let key = Arc::new(artifacts.data_key(uid)?);
+    let (worker, owner) = (artifacts.clone(), uid.to_owned());
+    let results = parallel_map(files, PARALLEL_FILES, move |(local, remote)| {
+        worker.upload(&owner, &key, &local, &remote)
+    });
+    let records = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    artifacts.record(uid, &records)?;
+    Ok(records)
+}
+
+/// Stores a directory tree under `rpath` (default: the artifact root).
+pub fn log_directory(
+    artifacts: &Artifacts,
+    uid: &str,
+    dir: &Path,
+    rpath: Option<&str>,
+) -> Result<Vec<ArtifactRecord>> {
+    let prefix = rpath.map(normalize_artifact_path).transpose()?;
+    let files = files_under(dir)?
+        .into_iter()
+        .map(|(local, relative)| Ok((local, remote_join(prefix.as_deref(), &relative)?)))
+        .collect::<Result<Vec<_>>>()?;
+    upload_files(artifacts, uid, files)
+}
+
+/// Restores the experiment's artifacts at or under `path` (all when `None`)
+/// into `destination`, keeping their remote paths; returns the files written.
+pub fn download_artifacts(
+    artifacts: &Artifacts,
+    uid: &str,
+    path: Option<&str>,
+    destination: &Path,
+) -> Result<Vec<PathBuf>> {
+    let records = artifacts.list(uid, path)?;
+    if records.is_empty() {
+        if let Some(path) = path {
+            return Err(RegistryError::ArtifactNotFound {
+                uid: uid.to_owned(),
+                path: path.to_owned(),
+            }
+            .into());
+        }
+    }
+    let key = Arc::new(artifacts.data_key(uid)?);
+    let (worker, owner, root) = (artifacts.clone(), uid.to_owned(), destination.to_owned());
+    let results = parallel_map(records, PARALLEL_FILES, move |record| {
+        let dest = root.join(&record.path);
+        worker.download(&owner, &key, &record, &dest).map(|()| dest)
+    });
+    Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Restores one artifact (exactly `path`) to `destination`: a directory
+/// (existing, or given with a trailing separator) receives the file under its
+/// name, anything else is the file to write. Default: `./artifacts/<path>`.
+pub fn download_artifact(
+    artifacts: &Artifacts,
+    uid: &str,
+    path: &str,
+    destination: Option<&Path>,
+) -> Result<PathBuf> {
+    let path = normalize_artifact_path(path)?;
+    let record = artifacts
+        .list(uid, Some(&path))?
+        .into_iter()
+        .find(|r| r.path == path)
+        .ok_or_else(|| RegistryError::ArtifactNotFound {
+            uid: uid.to_owned(),
+            path: path.clone(),
+        })?;
+    let file_name = path.rsplit('/').next().unwrap_or(&path);
+    let dest = match destination {
+        None => Path::new("artifacts").join(&path),
+        Some(d) if d.is_dir() || d.as_os_str().to_string_lossy().ends_with(['/', '\\']) => {
+            d.join(file_name)
+        }
+        Some(d) => d.to_owned(),
+    };
+    let key = artifacts.data_key(uid)?;
+    artifacts.download(uid, &key, &record, &dest)?;
+    Ok(dest)
+}

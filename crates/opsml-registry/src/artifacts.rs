@@ -1,0 +1,318 @@
+//! Artifact files: streamed from the user's file through SHA-256, optional
+//! compression and encryption into storage, and back with verification. The
+//! user's files are only ever read.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use chrono::Utc;
+use opsml_crypt::{
+    should_compress, unwrap_data_key, wrap_data_key, CryptError, DataKey, DecryptingReader,
+    EncryptOptions, EncryptingReader, MasterKey,
+};
+use opsml_types::{normalize_artifact_path, ArtifactRecord};
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+
+use crate::storage::{copy_large, ArtifactStorage, CopyError, StorageUri};
+use crate::{RegistryError, Result, Store};
+
+/// Environment variable holding the master secret (base64 of 32 bytes).
+pub const MASTER_SECRET_ENV: &str = "OPSML_ENCRYPT_SECRET";
+
+/// The artifacts of one store: where they are kept and the key that opens them.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    store: Arc<dyn Store>,
+    storage: Arc<dyn ArtifactStorage>,
+    master: Arc<MasterKey>,
+}
+
+/// Master keys read from key files, by path: read once per process.
+fn key_files() -> &'static Mutex<HashMap<PathBuf, Arc<MasterKey>>> {
+    static KEYS: OnceLock<Mutex<HashMap<PathBuf, Arc<MasterKey>>>> = OnceLock::new();
+    KEYS.get_or_init(Mutex::default)
+}
+
+/// The master key: `OPSML_ENCRYPT_SECRET`, else the key file beside the store
+/// (created on first use, mode 0600).
+pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
+    if let Ok(secret) = std::env::var(MASTER_SECRET_ENV) {
+        if !secret.trim().is_empty() {
+            return Ok(Arc::new(
+                MasterKey::from_base64(secret.trim()).map_err(RegistryError::MasterKey)?,
+            ));
+        }
+    }
+    let path = store.default_key_file().ok_or_else(|| {
+        RegistryError::MasterKey(CryptError::InvalidSecret(format!(
+            "set {MASTER_SECRET_ENV}: the store {} cannot keep a key file",
+            store.location()
+        )))
+    })?;
+    let mut keys = key_files().lock();
+    if let Some(key) = keys.get(&path) {
+        return Ok(Arc::clone(key));
+    }
+    let key = Arc::new(MasterKey::load_or_create(&path).map_err(RegistryError::MasterKey)?);
+    keys.insert(path, Arc::clone(&key));
+    Ok(key)
+}
+
+/// Storage prefix of an experiment's artifacts.
+pub(crate) fn experiment_prefix(uid: &str) -> String {
+    format!("experiment/{uid}")
+}
+
+/// Storage key of an artifact.
+fn object_key(uid: &str, path: &str) -> String {
+    format!("{}/{path}", experiment_prefix(uid))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// Counts and hashes what passes through.
+struct Hashing<'a, T> {
+    inner: T,
+    hasher: &'a mut Sha256,
+    size: &'a mut u64,
+}
+
+impl<T: Read> Read for Hashing<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        *self.size += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Hashing<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        *self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A decryption error carried inside an `io::Error`, or the `io::Error` itself.
+fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Error> {
+    if opsml_crypt::crypt_error(&error).is_none() {
+        return Err(error);
+    }
+    let inner = error.into_inner().expect("checked above");
+    Ok(*inner.downcast::<CryptError>().expect("checked above"))
+}
+
+impl Artifacts {
+    /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`.
+    pub fn for_store(store: Arc<dyn Store>) -> Result<Self> {
+        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open().into();
+        let master = master_key(store.as_ref())?;
+        Ok(Self::new(store, storage, master))
+    }
+
+    pub fn new(
+        store: Arc<dyn Store>,
+        storage: Arc<dyn ArtifactStorage>,
+        master: Arc<MasterKey>,
+    ) -> Self {
+        Self {
+            store,
+            storage,
+            master,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The experiment's data key, created (and stored wrapped) on first use.
+    pub fn data_key(&self, uid: &str) -> Result<DataKey> {
+        let wrapped = match self.store.wrapped_data_key(uid)? {
+            Some(wrapped) => wrapped,
+            None => {
+                let fresh = wrap_data_key(&self.master, &DataKey::generate(), uid.as_bytes());
+                self.store.insert_wrapped_data_key(uid, &fresh)?
+            }
+        };
+        unwrap_data_key(&self.master, &wrapped, uid.as_bytes()).map_err(RegistryError::MasterKey)
+    }
+
+    /// The remote path of a local file: `rpath` normalised, or the file name.
+    pub fn remote_path(lpath: &Path, rpath: Option<&str>) -> Result<String> {
+        let raw = match rpath {
+            Some(r) => r.to_owned(),
+            None => lpath
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        Ok(normalize_artifact_path(&raw)?)
+    }
+
+    /// Streams one local file into storage at the normalised remote `path` and
+    /// returns its record; the caller records it with [`Artifacts::record`].
+    pub fn upload(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        lpath: &Path,
+        path: &str,
+    ) -> Result<ArtifactRecord> {
+        let local_error = |source: io::Error| {
+            if source.kind() == io::ErrorKind::NotFound {
+                RegistryError::LocalPathNotFound(lpath.to_owned())
+            } else {
+                RegistryError::LocalIo {
+                    path: lpath.to_owned(),
+                    source,
+                }
+            }
+        };
+        // Symbolic links to files are followed: their content is stored.
+        let metadata = std::fs::metadata(lpath).map_err(local_error)?;
+        if metadata.is_dir() {
+            return Err(RegistryError::IsADirectory(lpath.to_owned()));
+        }
+        let file = File::open(lpath).map_err(local_error)?;
+        self.upload_reader(uid, key, file, path)
+            .map_err(|e| match e {
+                RegistryError::UploadSource(source) => local_error(source),
+                other => other,
+            })
+    }
+
+    /// Streams bytes from `source` into storage at the normalised remote `path`.
+    pub fn upload_reader(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        source: impl Read,
+        path: &str,
+    ) -> Result<ArtifactRecord> {
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        {
+            let hashing = Hashing {
+                inner: source,
+                hasher: &mut hasher,
+                size: &mut size,
+            };
+            let mut encrypting = EncryptingReader::new(
+                hashing,
+                key,
+                path.as_bytes(),
+                EncryptOptions {
+                    compress: should_compress(path),
+                },
+            );
+            self.storage.put(&object_key(uid, path), &mut encrypting)?;
+        }
+        Ok(ArtifactRecord {
+            path: path.to_owned(),
+            size,
+            sha256: hex(&hasher.finalize()),
+            media_type: mime_guess::from_path(path)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned(),
+            created_at: Utc::now(),
+        })
+    }
+
+    /// Records uploaded artifacts in the store, replacing records of the same paths.
+    pub fn record(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
+        self.store.put_artifacts(uid, records)
+    }
+
+    /// Stores one local file at `rpath` (default: its file name) and records it.
+    pub fn log_file(&self, uid: &str, lpath: &Path, rpath: Option<&str>) -> Result<ArtifactRecord> {
+        let path = Self::remote_path(lpath, rpath)?;
+        let key = self.data_key(uid)?;
+        let record = self.upload(uid, &key, lpath, &path)?;
+        self.record(uid, std::slice::from_ref(&record))?;
+        Ok(record)
+    }
+
+    /// Records of the experiment's artifacts, all or those at or under `prefix`.
+    pub fn list(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        let prefix = prefix.map(normalize_artifact_path).transpose()?;
+        self.store.list_artifacts(uid, prefix.as_deref())
+    }
+
+    /// Restores one artifact to `dest`, verifying authenticity and its SHA-256.
+    /// `dest` appears only once it is verified.
+    pub fn download(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        record: &ArtifactRecord,
+        dest: &Path,
+    ) -> Result<()> {
+        let crypt = |source| RegistryError::Crypt {
+            artifact: record.path.clone(),
+            source,
+        };
+        let local = |source| RegistryError::LocalIo {
+            path: dest.to_owned(),
+            source,
+        };
+        let dir = dest.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(local)?;
+        let stored = self.storage.open(&object_key(uid, &record.path))?;
+        let mut plaintext =
+            DecryptingReader::new(stored, key, record.path.as_bytes()).map_err(crypt)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".download-")
+            .tempfile_in(dir)
+            .map_err(local)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        {
+            let mut sink = Hashing {
+                inner: io::BufWriter::with_capacity(1 << 20, temp.as_file_mut()),
+                hasher: &mut hasher,
+                size: &mut size,
+            };
+            copy_large(&mut plaintext, &mut sink).map_err(|e| match e {
+                CopyError::Read(e) => match split_crypt_error(e) {
+                    Ok(source) => crypt(source),
+                    Err(source) => RegistryError::Storage {
+                        location: record.path.clone(),
+                        source,
+                    },
+                },
+                CopyError::Write(source) => local(source),
+            })?;
+            sink.flush().map_err(local)?;
+        }
+        if size != record.size || hex(&hasher.finalize()) != record.sha256 {
+            return Err(RegistryError::ChecksumMismatch {
+                artifact: record.path.clone(),
+            });
+        }
+        temp.persist(dest).map_err(|e| local(e.error))?;
+        Ok(())
+    }
+
+    /// Removes every stored artifact object of the experiment.
+    pub fn delete_all(&self, uid: &str) -> Result<()> {
+        self.storage.delete_prefix(&experiment_prefix(uid))
+    }
+}

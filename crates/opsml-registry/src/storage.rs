@@ -1,0 +1,241 @@
+//! Where artifact bytes (always ciphertext) are kept: a local directory by
+//! default; object stores plug in behind the same trait.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{RegistryError, Result};
+
+/// Environment variable naming the artifact storage.
+pub const STORAGE_URI_ENV: &str = "OPSML_STORAGE_URI";
+
+/// Bytes copied per read while streaming into storage.
+const COPY_BUFFER_BYTES: usize = 1 << 20;
+
+/// Where artifacts are stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StorageUri {
+    /// A local directory.
+    Local(PathBuf),
+}
+
+impl StorageUri {
+    /// Parses a directory path (optionally `file://`); relative paths are taken from `cwd`.
+    /// Object-store URIs are recognised and refused until their backend is built in.
+    pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
+        let trimmed = uri.trim();
+        if trimmed.is_empty() {
+            return Err(RegistryError::InvalidUri {
+                uri: uri.to_owned(),
+                reason: "it is empty".to_owned(),
+            });
+        }
+        for (scheme, backend) in [("s3://", "s3"), ("gs://", "gcs"), ("az://", "azure")] {
+            if trimmed.starts_with(scheme) {
+                return Err(RegistryError::UnsupportedBackend {
+                    uri: uri.to_owned(),
+                    backend,
+                });
+            }
+        }
+        let path = trimmed.strip_prefix("file://").unwrap_or(trimmed);
+        if path.contains("://") {
+            return Err(RegistryError::InvalidUri {
+                uri: uri.to_owned(),
+                reason: "unknown scheme; expected a directory, s3://, gs:// or az://".to_owned(),
+            });
+        }
+        Ok(Self::Local(cwd.join(path)))
+    }
+
+    /// The storage of `OPSML_STORAGE_URI`, or `<cwd>/opsml_registries`.
+    pub fn from_env() -> Result<Self> {
+        let cwd = std::env::current_dir().map_err(|source| RegistryError::CreateDir {
+            path: PathBuf::from("."),
+            source,
+        })?;
+        match std::env::var(STORAGE_URI_ENV) {
+            Ok(value) if !value.trim().is_empty() => Self::parse(&value, &cwd),
+            _ => Ok(Self::Local(cwd.join("opsml_registries"))),
+        }
+    }
+
+    /// Opens the storage.
+    pub fn open(&self) -> Box<dyn ArtifactStorage> {
+        match self {
+            Self::Local(root) => Box::new(LocalStorage::new(root.clone())),
+        }
+    }
+}
+
+/// A flat namespace of objects addressed by `/`-separated keys.
+pub trait ArtifactStorage: Send + Sync + fmt::Debug {
+    /// Where the storage is, for messages.
+    fn location(&self) -> String;
+
+    /// Streams `source` into the object `key`, returning the bytes written. An
+    /// existing object is replaced only once every byte is written.
+    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64>;
+
+    /// Streams the object `key`.
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send>>;
+
+    /// Removes every object under `prefix/`.
+    fn delete_prefix(&self, prefix: &str) -> Result<()>;
+}
+
+/// Objects as files under a root directory.
+#[derive(Debug, Clone)]
+pub struct LocalStorage {
+    root: PathBuf,
+}
+
+impl LocalStorage {
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    fn error(&self, key: &str, source: io::Error) -> RegistryError {
+        RegistryError::Storage {
+            location: self.path(key).display().to_string(),
+            source,
+        }
+    }
+}
+
+impl ArtifactStorage for LocalStorage {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
+        let path = self.path(key);
+        let dir = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir).map_err(|e| self.error(key, e))?;
+        // Written beside the destination and renamed over it: readers never see
+        // half an object, and a failure leaves the previous version in place.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".upload-")
+            .tempfile_in(dir)
+            .map_err(|e| self.error(key, e))?;
+        let written = copy_large(source, temp.as_file_mut()).map_err(|e| match e {
+            CopyError::Read(source) => RegistryError::UploadSource(source),
+            CopyError::Write(source) => self.error(key, source),
+        })?;
+        temp.persist(&path).map_err(|e| self.error(key, e.error))?;
+        Ok(written)
+    }
+
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
+        let file = File::open(self.path(key)).map_err(|e| self.error(key, e))?;
+        Ok(Box::new(file))
+    }
+
+    fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        match fs::remove_dir_all(self.path(prefix)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.error(prefix, e)),
+        }
+    }
+}
+
+/// Which side of a copy failed.
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// `io::copy` with a large buffer that tells read failures (the source, where
+/// decryption errors travel) from write failures (the destination).
+pub(crate) fn copy_large(
+    source: &mut dyn Read,
+    sink: &mut dyn Write,
+) -> std::result::Result<u64, CopyError> {
+    let mut buffer = vec![0u8; COPY_BUFFER_BYTES];
+    let mut total = 0u64;
+    loop {
+        let n = match source.read(&mut buffer) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        sink.write_all(&buffer[..n]).map_err(CopyError::Write)?;
+        total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_directories_and_refuses_object_stores_until_built() {
+        let cwd = Path::new("/work");
+        assert_eq!(
+            StorageUri::parse("artifacts", cwd).unwrap(),
+            StorageUri::Local("/work/artifacts".into())
+        );
+        assert_eq!(
+            StorageUri::parse("file:///data/a", cwd).unwrap(),
+            StorageUri::Local("/data/a".into())
+        );
+        let err = StorageUri::parse("s3://bucket/prefix", cwd).unwrap_err();
+        assert!(err.to_string().contains("s3://bucket/prefix"), "{err}");
+        assert!(StorageUri::parse("ftp://x", cwd).is_err());
+    }
+
+    #[test]
+    fn put_replaces_whole_objects_and_delete_prefix_removes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().join("root"));
+        storage.put("u1/a/b.bin", &mut &b"first"[..]).unwrap();
+        storage.put("u1/a/b.bin", &mut &b"second"[..]).unwrap();
+        let mut text = String::new();
+        storage
+            .open("u1/a/b.bin")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "second");
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("root/u1/a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, ["b.bin"]);
+        storage.delete_prefix("u1").unwrap();
+        assert!(storage.open("u1/a/b.bin").is_err());
+        storage.delete_prefix("u1").unwrap();
+    }
+
+    #[test]
+    fn a_failing_source_leaves_the_previous_object() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("source broke"))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_owned());
+        storage.put("k", &mut &b"kept"[..]).unwrap();
+        let err = storage.put("k", &mut Failing).unwrap_err();
+        assert!(matches!(err, RegistryError::UploadSource(_)), "{err}");
+        let mut text = String::new();
+        storage
+            .open("k")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "kept");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
