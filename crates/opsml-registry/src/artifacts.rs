@@ -18,6 +18,7 @@ use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
+use crate::readahead::ReadAhead;
 use crate::storage::{copy_large, ArtifactStorage, CopyError, StorageUri};
 use crate::{RegistryError, Result, Store};
 
@@ -71,6 +72,22 @@ pub(crate) fn experiment_prefix(uid: &str) -> String {
 /// Storage key of an artifact.
 fn object_key(uid: &str, path: &str) -> String {
     format!("{}/{path}", experiment_prefix(uid))
+}
+
+/// Files at least this large are read and hashed on a second thread.
+const READ_AHEAD_MIN_BYTES: u64 = 8 << 20;
+
+fn new_record(path: &str, size: u64, sha256: &[u8]) -> ArtifactRecord {
+    ArtifactRecord {
+        path: path.to_owned(),
+        size,
+        sha256: hex(sha256),
+        media_type: mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned(),
+        created_at: Utc::now(),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -191,11 +208,29 @@ impl Artifacts {
             return Err(RegistryError::IsADirectory(lpath.to_owned()));
         }
         let file = File::open(lpath).map_err(local_error)?;
-        self.upload_reader(uid, key, file, path)
-            .map_err(|e| match e {
-                RegistryError::UploadSource(source) => local_error(source),
-                other => other,
-            })
+        let uploaded = if metadata.len() >= READ_AHEAD_MIN_BYTES {
+            self.upload_large(uid, key, file, path)
+        } else {
+            self.upload_reader(uid, key, file, path)
+        };
+        uploaded.map_err(|e| match e {
+            RegistryError::UploadSource(source) => local_error(source),
+            other => other,
+        })
+    }
+
+    /// Streams a large file, reading and hashing it on a second thread.
+    fn upload_large(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        file: File,
+        path: &str,
+    ) -> Result<ArtifactRecord> {
+        let mut ahead = ReadAhead::new(file).map_err(RegistryError::UploadSource)?;
+        self.put_encrypted(uid, key, &mut ahead, path)?;
+        let digest = ahead.finish().map_err(RegistryError::UploadSource)?;
+        Ok(new_record(path, digest.size, &digest.sha256))
     }
 
     /// Streams bytes from `source` into storage at the normalised remote `path`.
@@ -208,32 +243,33 @@ impl Artifacts {
     ) -> Result<ArtifactRecord> {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
-        {
-            let hashing = Hashing {
-                inner: source,
-                hasher: &mut hasher,
-                size: &mut size,
-            };
-            let mut encrypting = EncryptingReader::new(
-                hashing,
-                key,
-                path.as_bytes(),
-                EncryptOptions {
-                    compress: should_compress(path),
-                },
-            );
-            self.storage.put(&object_key(uid, path), &mut encrypting)?;
-        }
-        Ok(ArtifactRecord {
-            path: path.to_owned(),
-            size,
-            sha256: hex(&hasher.finalize()),
-            media_type: mime_guess::from_path(path)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_owned(),
-            created_at: Utc::now(),
-        })
+        let mut hashing = Hashing {
+            inner: source,
+            hasher: &mut hasher,
+            size: &mut size,
+        };
+        self.put_encrypted(uid, key, &mut hashing, path)?;
+        Ok(new_record(path, size, &hasher.finalize()))
+    }
+
+    /// Encrypts (compressing first when it helps) and stores what `plaintext` yields.
+    fn put_encrypted(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        plaintext: &mut dyn Read,
+        path: &str,
+    ) -> Result<()> {
+        let mut encrypting = EncryptingReader::new(
+            plaintext,
+            key,
+            path.as_bytes(),
+            EncryptOptions {
+                compress: should_compress(path),
+            },
+        );
+        self.storage.put(&object_key(uid, path), &mut encrypting)?;
+        Ok(())
     }
 
     /// Records uploaded artifacts in the store, replacing records of the same paths.

@@ -13,6 +13,7 @@
 mod artifacts;
 mod chunk;
 mod error;
+mod readahead;
 mod registry;
 mod sqlite;
 mod storage;
