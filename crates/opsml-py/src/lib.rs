@@ -9,6 +9,7 @@ mod convert;
 mod detach;
 mod error;
 mod experiment;
+mod logging;
 mod metric;
 mod parameter;
 mod read;
@@ -41,6 +42,7 @@ mod _opsml {
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         use pyo3::types::PyModuleMethods;
+        crate::logging::init();
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
