@@ -80,8 +80,23 @@ pub(crate) fn upload_files(
     let results = parallel_map(files, PARALLEL_FILES, move |(local, remote)| {
         worker.upload(&owner, &key, &local, &remote)
     });
-    let records = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    artifacts.record(uid, &records)?;
+    let (mut records, mut failure) = (Vec::with_capacity(results.len()), None);
+    for result in results {
+        match result {
+            Ok(record) => records.push(record),
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    let recorded = match failure {
+        Some(e) => Err(e),
+        None => artifacts.record(uid, &records),
+    };
+    if let Err(e) = recorded {
+        // All or nothing: what was uploaded is not recorded, so remove it.
+        let uploaded: Vec<String> = records.into_iter().map(|r| r.storage_key).collect();
+        artifacts.discard(&uploaded);
+        return Err(e.into());
+    }
     Ok(records)
 }
 
@@ -119,10 +134,10 @@ pub fn download_artifacts(
         }
     }
     let key = Arc::new(artifacts.data_key(uid)?);
-    let (worker, owner, root) = (artifacts.clone(), uid.to_owned(), destination.to_owned());
+    let (worker, root) = (artifacts.clone(), destination.to_owned());
     let results = parallel_map(records, PARALLEL_FILES, move |record| {
         let dest = root.join(&record.path);
-        worker.download(&owner, &key, &record, &dest).map(|()| dest)
+        worker.download(&key, &record, &dest).map(|()| dest)
     });
     Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
 }
@@ -154,6 +169,6 @@ pub fn download_artifact(
         Some(d) => d.to_owned(),
     };
     let key = artifacts.data_key(uid)?;
-    artifacts.download(uid, &key, &record, &dest)?;
+    artifacts.download(&key, &record, &dest)?;
     Ok(dest)
 }

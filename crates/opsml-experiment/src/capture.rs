@@ -228,12 +228,7 @@ pub(crate) fn capture(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> E
     };
     if !plan.python_paths.is_empty() {
         let listing = requirements_cached(&plan.python_paths);
-        let stored = artifacts.data_key(uid).and_then(|key| {
-            let record =
-                artifacts.upload_reader(uid, &key, listing.as_bytes(), REQUIREMENTS_PATH)?;
-            artifacts.record(uid, &[record])
-        });
-        if let Err(e) = stored {
+        if let Err(e) = artifacts.log_bytes(uid, REQUIREMENTS_PATH, listing.as_bytes()) {
             tracing::warn!(uid, error = %e, "storing the package list failed");
         }
     }

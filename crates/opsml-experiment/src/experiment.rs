@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::Utc;
 use opsml_registry::{default_store, Artifacts, NewExperiment, PointRecord, RegistryError, Store};
 use opsml_types::{
-    new_uid, normalize_artifact_path, now_micros, validate_name, ArtifactRecord, ExperimentCard,
-    MetricPoint, Parameter, ParameterValue, Status,
+    new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,
+    ParameterValue, Status,
 };
 use parking_lot::Mutex;
 
@@ -370,13 +370,10 @@ impl Experiment {
     /// Stores bytes produced in memory (a rendered figure, a report) at `rpath`.
     pub fn log_bytes(&self, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
         self.inner.check_running()?;
-        let artifacts = &self.inner.artifacts;
-        let uid = &self.inner.uid;
-        let path = normalize_artifact_path(rpath)?;
-        let key = artifacts.data_key(uid)?;
-        let record = artifacts.upload_reader(uid, &key, data, &path)?;
-        artifacts.record(uid, std::slice::from_ref(&record))?;
-        Ok(record)
+        Ok(self
+            .inner
+            .artifacts
+            .log_bytes(&self.inner.uid, rpath, data)?)
     }
 
     /// Stores everything logged and ends the experiment with `status`. Ending

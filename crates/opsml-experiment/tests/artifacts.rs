@@ -174,10 +174,12 @@ fn tampering_truncation_and_swapped_files_are_detected() {
         exp.log_artifact(&local, None).unwrap();
     }
     let stored = |name: &str| {
-        dir.path()
-            .join("artifacts/experiment")
-            .join(exp.uid())
-            .join(name)
+        let record = exp
+            .artifacts()
+            .list(exp.uid(), Some(name))
+            .unwrap()
+            .remove(0);
+        dir.path().join("artifacts").join(record.storage_key)
     };
     let mut flipped = fs::read(stored("a.bin")).unwrap();
     flipped[100_000] ^= 0x01;
@@ -448,4 +450,49 @@ fn artifacts_of_a_shared_test_helper_use_one_key_per_experiment() {
         .unwrap();
     let second = artifacts(&dir, store).data_key(exp.uid()).unwrap();
     assert_eq!(format!("{first:?}"), format!("{second:?}"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failed_directory_upload_keeps_earlier_versions_and_leaves_no_objects() {
+    let (dir, store) = temp_store();
+    let exp = start(&dir, store, options("all-or-nothing")).unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    fs::write(tree.join("a.bin"), b"first version").unwrap();
+    exp.log_artifacts(&tree, None).unwrap();
+    let objects_before = all_files(&dir.path().join("artifacts")).len();
+
+    fs::write(tree.join("a.bin"), b"second version").unwrap();
+    // A file that exists but cannot be read to the end: reading /proc/self/mem fails.
+    std::os::unix::fs::symlink("/proc/self/mem", tree.join("unreadable.bin")).unwrap();
+    let err = exp.log_artifacts(&tree, None).unwrap_err();
+    assert!(err.to_string().contains("unreadable.bin"), "{err}");
+
+    assert_eq!(
+        all_files(&dir.path().join("artifacts")).len(),
+        objects_before
+    );
+    let out = download_artifact(
+        exp.artifacts(),
+        exp.uid(),
+        "a.bin",
+        Some(&dir.path().join("o.bin")),
+    )
+    .unwrap();
+    assert_eq!(fs::read(out).unwrap(), b"first version");
+}
+
+#[test]
+fn relogging_a_path_removes_the_object_it_replaced() {
+    let (dir, store) = temp_store();
+    let exp = start(&dir, store, options("replace")).unwrap();
+    let local = dir.path().join("m.bin");
+    fs::write(&local, b"one").unwrap();
+    exp.log_artifact(&local, Some("models/")).unwrap();
+    let count = all_files(&dir.path().join("artifacts")).len();
+    fs::write(&local, b"two").unwrap();
+    let record = exp.log_artifact(&local, Some("models/")).unwrap();
+    assert_eq!(record.path, "models/m.bin");
+    assert_eq!(all_files(&dir.path().join("artifacts")).len(), count);
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use opsml_experiment::{Experiment, PointRecord, StartOptions, Status};
+use opsml_experiment::{Artifacts, Experiment, PointRecord, StartOptions, Status};
 use opsml_registry::default_store;
 use opsml_types::{now_micros, MetricPoint, Parameter};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
@@ -14,7 +14,7 @@ use crate::convert::{
     datetime_micros, metric_value, name_str, optional_int, py_str, short_repr, tags as extract_tags,
 };
 use crate::detach::{experiment_work, store_work};
-use crate::error::experiment_error;
+use crate::error::{experiment_error, registry_error};
 use crate::metric::{PyMetric, PyMetrics};
 use crate::parameter::{PyParameter, PyParameters};
 use crate::read;
@@ -213,13 +213,7 @@ impl PyExperiment {
         lpath: PathBuf,
         rpath: Option<&str>,
     ) -> PyResult<()> {
-        let name = match rpath {
-            Some(r) => r.to_owned(),
-            None => lpath
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
+        let name = Artifacts::remote_path(&lpath, rpath).map_err(registry_error)?;
         if !is_image(&name) {
             return Err(PyValueError::new_err(format!(
                 "log_figure_from_path takes an image file (png, jpg, svg, pdf, ...), got {}",
@@ -252,11 +246,17 @@ impl PyExperiment {
                 short_repr(figure)
             )));
         }
-        let (name, format) = match name.rsplit_once('.') {
+        let name = opsml_types::normalize_artifact_path(name)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let extension = match name.rsplit_once('.') {
             Some((_, ext)) if !ext.is_empty() && !ext.contains('/') => {
-                (name.to_owned(), ext.to_ascii_lowercase())
+                Some(ext.to_ascii_lowercase())
             }
-            _ => (format!("{name}.png"), "png".to_owned()),
+            _ => None,
+        };
+        let (name, format) = match extension {
+            Some(ext) => (name, ext),
+            None => (format!("{name}.png"), "png".to_owned()),
         };
         let buffer = py.import("io")?.getattr("BytesIO")?.call0()?;
         let options = PyDict::new(py);
@@ -377,8 +377,10 @@ impl PyExperiment {
 /// Args:
 ///     space: Space (project); default "default".
 ///     name: Experiment name; a readable random name if omitted.
-///     code_dir: Directory of code to capture (not available yet).
-///     log_hardware: Sample hardware usage (not available yet).
+///     code_dir: Directory stored under `code/` (honouring .gitignore);
+///         without it, the running script is stored.
+///     log_hardware: Sample hardware usage (not available yet: raises
+///         NotImplementedError).
 ///     experiment_uid: Resume this experiment instead of creating one.
 ///     tags: List of tags.
 #[pyfunction]

@@ -14,7 +14,7 @@ use opsml_crypt::{
     should_compress, unwrap_data_key, wrap_data_key, CryptError, DataKey, DecryptingReader,
     EncryptOptions, EncryptingReader, MasterKey,
 };
-use opsml_types::{normalize_artifact_path, ArtifactRecord};
+use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
@@ -44,9 +44,16 @@ fn key_files() -> &'static Mutex<HashMap<PathBuf, Arc<MasterKey>>> {
 pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
     if let Ok(secret) = std::env::var(MASTER_SECRET_ENV) {
         if !secret.trim().is_empty() {
-            return Ok(Arc::new(
-                MasterKey::from_base64(secret.trim()).map_err(RegistryError::MasterKey)?,
-            ));
+            return Ok(Arc::new(MasterKey::from_base64(secret.trim()).map_err(
+                |e| {
+                    RegistryError::MasterKey(match e {
+                        CryptError::InvalidSecret(why) => {
+                            CryptError::InvalidSecret(format!("{MASTER_SECRET_ENV}: {why}"))
+                        }
+                        other => other,
+                    })
+                },
+            )?));
         }
     }
     let path = store.default_key_file().ok_or_else(|| {
@@ -69,15 +76,16 @@ pub(crate) fn experiment_prefix(uid: &str) -> String {
     format!("experiment/{uid}")
 }
 
-/// Storage key of an artifact.
-fn object_key(uid: &str, path: &str) -> String {
-    format!("{}/{path}", experiment_prefix(uid))
+/// A fresh storage key for an upload of an artifact of `uid`: objects are
+/// never overwritten, so a record always describes the bytes it points at.
+fn new_object_key(uid: &str) -> String {
+    format!("{}/objects/{}", experiment_prefix(uid), new_uid())
 }
 
 /// Files at least this large are read and hashed on a second thread.
 const READ_AHEAD_MIN_BYTES: u64 = 8 << 20;
 
-fn new_record(path: &str, size: u64, sha256: &[u8]) -> ArtifactRecord {
+fn new_record(path: &str, storage_key: String, size: u64, sha256: &[u8]) -> ArtifactRecord {
     ArtifactRecord {
         path: path.to_owned(),
         size,
@@ -87,6 +95,7 @@ fn new_record(path: &str, size: u64, sha256: &[u8]) -> ArtifactRecord {
             .essence_str()
             .to_owned(),
         created_at: Utc::now(),
+        storage_key,
     }
 }
 
@@ -171,14 +180,21 @@ impl Artifacts {
         unwrap_data_key(&self.master, &wrapped, uid.as_bytes()).map_err(RegistryError::MasterKey)
     }
 
-    /// The remote path of a local file: `rpath` normalised, or the file name.
+    /// The remote path of a local file: `rpath` normalised, or the file name;
+    /// an `rpath` ending in `/` is a directory that receives the file name.
     pub fn remote_path(lpath: &Path, rpath: Option<&str>) -> Result<String> {
+        let file_name = lpath
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let raw = match rpath {
+            Some(r) if r.ends_with(['/', '\\']) => {
+                // Validate the directory part on its own so that "/" is refused as absolute.
+                normalize_artifact_path(r)?;
+                format!("{r}{file_name}")
+            }
             Some(r) => r.to_owned(),
-            None => lpath
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            None => file_name,
         };
         Ok(normalize_artifact_path(&raw)?)
     }
@@ -228,9 +244,9 @@ impl Artifacts {
         path: &str,
     ) -> Result<ArtifactRecord> {
         let mut ahead = ReadAhead::new(file).map_err(RegistryError::UploadSource)?;
-        self.put_encrypted(uid, key, &mut ahead, path)?;
+        let storage_key = self.put_encrypted(uid, key, &mut ahead, path)?;
         let digest = ahead.finish().map_err(RegistryError::UploadSource)?;
-        Ok(new_record(path, digest.size, &digest.sha256))
+        Ok(new_record(path, storage_key, digest.size, &digest.sha256))
     }
 
     /// Streams bytes from `source` into storage at the normalised remote `path`.
@@ -248,18 +264,19 @@ impl Artifacts {
             hasher: &mut hasher,
             size: &mut size,
         };
-        self.put_encrypted(uid, key, &mut hashing, path)?;
-        Ok(new_record(path, size, &hasher.finalize()))
+        let storage_key = self.put_encrypted(uid, key, &mut hashing, path)?;
+        Ok(new_record(path, storage_key, size, &hasher.finalize()))
     }
 
-    /// Encrypts (compressing first when it helps) and stores what `plaintext` yields.
+    /// Encrypts (compressing first when it helps) and stores what `plaintext`
+    /// yields as a new object; returns its storage key.
     fn put_encrypted(
         &self,
         uid: &str,
         key: &DataKey,
         plaintext: &mut dyn Read,
         path: &str,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let mut encrypting = EncryptingReader::new(
             plaintext,
             key,
@@ -268,13 +285,27 @@ impl Artifacts {
                 compress: should_compress(path),
             },
         );
-        self.storage.put(&object_key(uid, path), &mut encrypting)?;
+        let storage_key = new_object_key(uid);
+        self.storage.put(&storage_key, &mut encrypting)?;
+        Ok(storage_key)
+    }
+
+    /// Records uploaded artifacts in the store, replacing records of the same
+    /// paths, then removes the objects those records pointed at.
+    pub fn record(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
+        let replaced = self.store.put_artifacts(uid, records)?;
+        self.discard(&replaced);
         Ok(())
     }
 
-    /// Records uploaded artifacts in the store, replacing records of the same paths.
-    pub fn record(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
-        self.store.put_artifacts(uid, records)
+    /// Removes objects no record points at (replaced, or uploaded by a call
+    /// that failed). Failing to remove one leaves garbage, never wrong data.
+    pub fn discard(&self, storage_keys: &[String]) {
+        for key in storage_keys {
+            if let Err(e) = self.storage.delete(key) {
+                tracing::warn!(key, error = %e, "removing an unreferenced artifact object failed");
+            }
+        }
     }
 
     /// Stores one local file at `rpath` (default: its file name) and records it.
@@ -282,7 +313,22 @@ impl Artifacts {
         let path = Self::remote_path(lpath, rpath)?;
         let key = self.data_key(uid)?;
         let record = self.upload(uid, &key, lpath, &path)?;
-        self.record(uid, std::slice::from_ref(&record))?;
+        self.record_one(uid, record)
+    }
+
+    /// Stores bytes produced in memory at `rpath` and records them.
+    pub fn log_bytes(&self, uid: &str, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
+        let path = normalize_artifact_path(rpath)?;
+        let key = self.data_key(uid)?;
+        let record = self.upload_reader(uid, &key, data, &path)?;
+        self.record_one(uid, record)
+    }
+
+    fn record_one(&self, uid: &str, record: ArtifactRecord) -> Result<ArtifactRecord> {
+        if let Err(e) = self.record(uid, std::slice::from_ref(&record)) {
+            self.discard(std::slice::from_ref(&record.storage_key));
+            return Err(e);
+        }
         Ok(record)
     }
 
@@ -294,13 +340,7 @@ impl Artifacts {
 
     /// Restores one artifact to `dest`, verifying authenticity and its SHA-256.
     /// `dest` appears only once it is verified.
-    pub fn download(
-        &self,
-        uid: &str,
-        key: &DataKey,
-        record: &ArtifactRecord,
-        dest: &Path,
-    ) -> Result<()> {
+    pub fn download(&self, key: &DataKey, record: &ArtifactRecord, dest: &Path) -> Result<()> {
         let crypt = |source| RegistryError::Crypt {
             artifact: record.path.clone(),
             source,
@@ -311,7 +351,7 @@ impl Artifacts {
         };
         let dir = dest.parent().unwrap_or_else(|| Path::new("."));
         std::fs::create_dir_all(dir).map_err(local)?;
-        let stored = self.storage.open(&object_key(uid, &record.path))?;
+        let stored = self.storage.open(&record.storage_key)?;
         let mut plaintext =
             DecryptingReader::new(stored, key, record.path.as_bytes()).map_err(crypt)?;
         let mut temp = tempfile::Builder::new()

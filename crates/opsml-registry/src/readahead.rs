@@ -120,7 +120,9 @@ mod tests {
 
     #[test]
     fn passes_every_byte_through_and_hashes_it() {
-        let data: Vec<u8> = (0..(3 * BLOCK_BYTES + 12_345)).map(|i| (i * 7) as u8).collect();
+        let data: Vec<u8> = (0..(3 * BLOCK_BYTES + 12_345))
+            .map(|i| (i * 7) as u8)
+            .collect();
         let mut ahead = ReadAhead::new(io::Cursor::new(data.clone())).unwrap();
         let mut out = Vec::new();
         let mut small = [0u8; 1000];

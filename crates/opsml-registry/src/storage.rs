@@ -82,6 +82,9 @@ pub trait ArtifactStorage: Send + Sync + fmt::Debug {
     /// Streams the object `key`.
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>>;
 
+    /// Removes the object `key`; a missing object is not an error.
+    fn delete(&self, key: &str) -> Result<()>;
+
     /// Removes every object under `prefix/`.
     fn delete_prefix(&self, prefix: &str) -> Result<()>;
 }
@@ -135,6 +138,14 @@ impl ArtifactStorage for LocalStorage {
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
         let file = File::open(self.path(key)).map_err(|e| self.error(key, e))?;
         Ok(Box::new(file))
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        match fs::remove_file(self.path(key)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.error(key, e)),
+        }
     }
 
     fn delete_prefix(&self, prefix: &str) -> Result<()> {

@@ -116,8 +116,9 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// returns the one stored: concurrent writers end up sharing one key.
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>>;
 
-    /// Records stored artifacts, replacing records of the same paths.
-    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()>;
+    /// Records stored artifacts, replacing records of the same paths, in one
+    /// transaction; returns the storage keys of the objects no longer recorded.
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>>;
 
     /// Artifact records of the experiment, all or those at or under `prefix`, by path.
     fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>>;

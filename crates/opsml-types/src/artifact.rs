@@ -18,6 +18,9 @@ pub struct ArtifactRecord {
     /// Media type guessed from the file name.
     pub media_type: String,
     pub created_at: DateTime<Utc>,
+    /// Key of the (encrypted) object in the artifact storage. Every upload
+    /// gets a fresh object, so a record never describes bytes it did not see.
+    pub storage_key: String,
 }
 
 /// Normalises a remote artifact path to a forward-slash relative path inside

@@ -33,32 +33,48 @@ pub(super) fn insert_wrapped_key(
     Ok(stored)
 }
 
+/// Records artifacts; returns the storage keys of the objects they replaced.
 pub(super) fn put(
     conn: &mut Connection,
     uid: &str,
     records: &[ArtifactRecord],
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<String>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut replaced = Vec::new();
     {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO artifacts (experiment_uid, path, size, sha256, media_type, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        let mut previous = tx.prepare_cached(
+            "SELECT storage_key FROM artifacts WHERE experiment_uid = ?1 AND path = ?2",
+        )?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO artifacts
+                 (experiment_uid, path, size, sha256, media_type, created_at, storage_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (experiment_uid, path) DO UPDATE SET size = excluded.size,
                  sha256 = excluded.sha256, media_type = excluded.media_type,
-                 created_at = excluded.created_at",
+                 created_at = excluded.created_at, storage_key = excluded.storage_key",
         )?;
         for r in records {
-            stmt.execute(params![
+            if let Some(old) = previous
+                .query_row(params![uid, r.path], |row| row.get::<_, String>(0))
+                .optional()?
+            {
+                if old != r.storage_key {
+                    replaced.push(old);
+                }
+            }
+            upsert.execute(params![
                 uid,
                 r.path,
                 i64::try_from(r.size).unwrap_or(i64::MAX),
                 r.sha256,
                 r.media_type,
-                r.created_at.timestamp_micros()
+                r.created_at.timestamp_micros(),
+                r.storage_key,
             ])?;
         }
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(replaced)
 }
 
 /// Records of the experiment, all or those at `prefix` exactly or under `prefix/`.
@@ -68,7 +84,7 @@ pub(super) fn list(
     prefix: Option<&str>,
 ) -> rusqlite::Result<Vec<ArtifactRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, size, sha256, media_type, created_at FROM artifacts
+        "SELECT path, size, sha256, media_type, created_at, storage_key FROM artifacts
          WHERE experiment_uid = ?1
            AND (?2 IS NULL OR path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')
          ORDER BY path",
@@ -80,6 +96,7 @@ pub(super) fn list(
             sha256: r.get(2)?,
             media_type: r.get(3)?,
             created_at: micros_to_datetime(r.get(4)?),
+            storage_key: r.get(5)?,
         })
     })?;
     rows.collect()

@@ -223,7 +223,7 @@ impl Store for SqliteStore {
         self.with_conn(|conn| artifacts::insert_wrapped_key(conn, uid, wrapped))
     }
 
-    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>> {
         self.with_conn(|conn| artifacts::put(conn, uid, records))
     }
 

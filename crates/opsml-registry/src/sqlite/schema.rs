@@ -57,6 +57,7 @@ CREATE TABLE artifacts (
     sha256         TEXT NOT NULL,
     media_type     TEXT NOT NULL,
     created_at     INTEGER NOT NULL,
+    storage_key    TEXT NOT NULL,
     PRIMARY KEY (experiment_uid, path)
 );
 ",
