@@ -156,8 +156,8 @@ def main() -> None:
 
     print(f"opsml artifact benchmarks: median of {reps} (min-max)")
     print(
-        f"  log_artifact of {size >> 20} MB: {_summary(log_mb_s)} MB/s; cp {_summary(cp_mb_s)} MB/s;"
-        f" ratio to cp {_summary(ratios)}   [target >= 0.5]"
+        f"  log_artifact of {size >> 20} MB: {_summary(log_mb_s)} MB/s; "
+        f"cp {_summary(cp_mb_s)} MB/s; ratio to cp {_summary(ratios)}   [target >= 0.5]"
     )
     print(f"  peak memory growth while logging it: {_summary(memory)} MB   [target <= 64 MB]")
     print(

@@ -17,11 +17,26 @@ SpawnPython = Callable[..., "subprocess.Popen[str]"]
 
 @pytest.fixture(autouse=True)
 def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Points OPSML_TRACKING_URI at a fresh database and runs the test in tmp_path."""
+    """Points OPSML_TRACKING_URI at a fresh database and runs the test in tmp_path.
+
+    Artifacts go to tmp_path/storage (OPSML_STORAGE_URI) and the master key file
+    is created beside the database, so nothing is written outside tmp_path. A
+    master secret inherited from the caller's environment is removed so that the
+    key file is used unless a test sets one.
+    """
     db = tmp_path / "opsml.db"
     monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite://{db}")
+    monkeypatch.setenv("OPSML_STORAGE_URI", str(tmp_path / "storage"))
+    monkeypatch.delenv("OPSML_ENCRYPT_SECRET", raising=False)
+    monkeypatch.delenv("OPSML_CODE_MAX_FILE_BYTES", raising=False)
     monkeypatch.chdir(tmp_path)
     return db
+
+
+@pytest.fixture
+def storage_dir(store_path: Path) -> Path:
+    """The artifact storage directory of the test (OPSML_STORAGE_URI)."""
+    return store_path.parent / "storage"
 
 
 def _command(code: str) -> list[str]:

@@ -284,9 +284,9 @@ def test_tags_are_stored() -> None:
     assert stored_card(exp.uid).tags == []
 
 
-def test_log_hardware_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="log_hardware"):
-        start_experiment(name="hw", log_hardware=True)
+def test_too_short_hardware_interval_is_refused_before_anything_is_created() -> None:
+    with pytest.raises(ValueError, match=r"0\.01"):
+        start_experiment(name="hw", log_hardware=True, hardware_interval=0.01)
     assert len(CardRegistry("experiment").list_cards()) == 0
 
 

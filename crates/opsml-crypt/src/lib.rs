@@ -37,27 +37,49 @@
 //! boundary), reordering, duplication or removal of segments, splicing segments from another
 //! file, a wrong data key and wrong associated data all fail authentication, and
 //! [`DecryptingReader`] returns an error instead of plaintext.
+//!
+//! A compressed plaintext is a sequence of zstd frames, one per MiB of the original, which
+//! zstd decoders read as a single stream. Compression is skipped (flag clear) when a sample of
+//! the first MiB shows that it would save less than a tenth.
+//!
+//! # Streaming
+//!
+//! [`EncryptingReader`] and [`DecryptingReader`] are readers with bounded memory whatever the
+//! size of the artifact. Inputs longer than 1 MiB are compressed and encrypted or decrypted in
+//! batches of 16 segments on a few worker threads (one per core, at most four), while the
+//! caller's thread does the reading and writing; smaller inputs stay on the caller's thread.
 
+mod compress;
+mod decrypt;
+mod encrypt;
 mod error;
+mod format;
 mod keys;
-mod stream;
+mod pipeline;
+mod workers;
 
+pub use decrypt::DecryptingReader;
+pub use encrypt::{EncryptOptions, EncryptingReader};
 pub use error::{crypt_error, CryptError};
-pub use keys::{unwrap_data_key, wrap_data_key, DataKey, MasterKey, KEY_LEN, WRAPPED_KEY_LEN};
-pub use stream::{
-    encrypted_len, DecryptingReader, EncryptOptions, EncryptingReader, FLAG_ZSTD, FORMAT_VERSION,
-    HEADER_LEN, MAGIC, NONCE_PREFIX_LEN, SEGMENT_SIZE, TAG_LEN,
+pub use format::{
+    encrypted_len, FLAG_ZSTD, FORMAT_VERSION, HEADER_LEN, MAGIC, NONCE_PREFIX_LEN, SEGMENT_SIZE,
+    TAG_LEN,
 };
+pub use keys::{unwrap_data_key, wrap_data_key, DataKey, MasterKey, KEY_LEN, WRAPPED_KEY_LEN};
 
 /// File extensions of formats that are already compressed, where zstd would only cost time.
+#[rustfmt::skip]
 const COMPRESSED_EXTENSIONS: &[&str] = &[
-    // images
-    "png", "jpg", "jpeg", "gif", "webp", "avif", "heic", "jxl", // audio and video
+    // Images.
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "heic", "jxl",
+    // Audio and video.
     "mp3", "mp4", "m4a", "aac", "ogg", "opus", "flac", "mkv", "avi", "mov", "webm",
-    // archives and compressed streams
-    "zip", "gz", "tgz", "bz2", "tbz2", "xz", "txz", "zst", "zstd", "lz4", "lzma", "br", "7z", "rar",
-    "jar", "whl", // model checkpoints (zip archives of dense weights)
-    "pt", "pth", "ckpt", // columnar and array formats with their own compression
+    // Archives and compressed streams.
+    "zip", "gz", "tgz", "bz2", "tbz2", "xz", "txz", "zst", "zstd", "lz4", "lzma", "br", "7z",
+    "rar", "jar", "whl",
+    // Model checkpoints (zip archives of dense weights).
+    "pt", "pth", "ckpt",
+    // Columnar and array formats with their own compression.
     "parquet", "orc", "npz",
 ];
 

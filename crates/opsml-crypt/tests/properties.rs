@@ -66,3 +66,29 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// Inputs of several batches, so that the worker threads take part.
+    #[test]
+    fn any_single_bit_flip_fails_decryption_of_large_inputs(
+        len in (1usize << 20)..(3usize << 20),
+        seed in any::<u64>(),
+        compress in any::<bool>(),
+        position in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+    ) {
+        let key = DataKey::generate();
+        // Four-bit noise compresses, so with compression on the compressed path is taken.
+        let plaintext = common::nibbles(len, seed);
+        let mut ciphertext = encrypt_chunked(&plaintext, &key, PATH, compress, 1 << 20);
+        let back = decrypt_checked(&ciphertext, &key, PATH, 1 << 16, None)
+            .map_err(|err| TestCaseError::fail(err.to_string()))?;
+        prop_assert!(back == plaintext);
+        let at = position.index(ciphertext.len());
+        ciphertext[at] ^= 1 << bit;
+        let result = decrypt_checked(&ciphertext, &key, PATH, 1 << 16, Some(&plaintext));
+        prop_assert!(result.is_err(), "flipping bit {} of byte {}", bit, at);
+    }
+}

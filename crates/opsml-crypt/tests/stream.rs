@@ -5,8 +5,8 @@ mod common;
 use std::io::{self, Read};
 
 use common::{
-    decrypt, decrypt_checked, encrypt, encrypt_chunked, noise, read_in_chunks, segment_range, text,
-    C, S,
+    decrypt, decrypt_checked, encrypt, encrypt_chunked, nibbles, noise, read_in_chunks,
+    segment_range, text, C, S,
 };
 use opsml_crypt::{
     crypt_error, encrypted_len, CryptError, DataKey, DecryptingReader, EncryptOptions,
@@ -47,7 +47,11 @@ fn assert_truncated(result: Result<Vec<u8>, CryptError>, what: &str) {
 fn round_trips_all_sizes_with_and_without_compression() {
     let key = DataKey::generate();
     for size in sizes() {
-        for (name, plaintext) in [("noise", noise(size, size as u64)), ("text", text(size))] {
+        for (name, plaintext) in [
+            ("noise", noise(size, size as u64)),
+            ("nibbles", nibbles(size, size as u64)),
+            ("text", text(size)),
+        ] {
             for compress in [false, true] {
                 let ciphertext = encrypt(&plaintext, &key, PATH, compress);
                 let back = decrypt(&ciphertext, &key, PATH).unwrap_or_else(|err| {
@@ -107,7 +111,7 @@ fn inner_readers_returning_short_reads_are_handled() {
     }
 
     let key = DataKey::generate();
-    let plaintext = noise(2 * S + 100, 3);
+    let plaintext = nibbles(2 * S + 100, 3);
     for compress in [false, true] {
         let source = Trickle {
             data: &plaintext,
@@ -205,7 +209,7 @@ fn io_errors_of_the_inner_reader_pass_through_and_can_be_resumed() {
 fn header_has_the_documented_layout() {
     let key = DataKey::generate();
     for compress in [false, true] {
-        let ciphertext = encrypt(b"hello", &key, PATH, compress);
+        let ciphertext = encrypt(&text(10_000), &key, PATH, compress);
         assert_eq!(&ciphertext[..8], MAGIC);
         assert_eq!(ciphertext[8], FORMAT_VERSION);
         assert_eq!(ciphertext[9], if compress { FLAG_ZSTD } else { 0 });
@@ -222,6 +226,49 @@ fn header_has_the_documented_layout() {
         encrypt(b"same", &key, PATH, false),
         encrypt(b"same", &key, PATH, false)
     );
+}
+
+#[test]
+fn data_that_does_not_compress_is_stored_uncompressed() {
+    let key = DataKey::generate();
+    for plaintext in [
+        noise(3 * S, 61),
+        noise(3 << 20, 67),
+        b"hello".to_vec(),
+        Vec::new(),
+    ] {
+        let mut reader = EncryptingReader::new(
+            &plaintext[..],
+            &key,
+            PATH,
+            EncryptOptions { compress: true },
+        );
+        assert_eq!(reader.is_compressed(), None);
+        let ciphertext = read_in_chunks(&mut reader, 1 << 20).unwrap();
+        assert_eq!(reader.is_compressed(), Some(false));
+        assert_eq!(ciphertext[9], 0);
+        assert_eq!(
+            ciphertext.len() as u64,
+            encrypted_len(plaintext.len() as u64)
+        );
+        assert_eq!(decrypt(&ciphertext, &key, PATH).unwrap(), plaintext);
+    }
+    // Data that compresses is compressed, in frames of 1 MiB when large.
+    for plaintext in [nibbles(3 << 20, 71), text(5 << 20)] {
+        let mut reader = EncryptingReader::new(
+            &plaintext[..],
+            &key,
+            PATH,
+            EncryptOptions { compress: true },
+        );
+        let ciphertext = read_in_chunks(&mut reader, 1 << 20).unwrap();
+        assert_eq!(reader.is_compressed(), Some(true));
+        assert_eq!(ciphertext[9], FLAG_ZSTD);
+        assert!(ciphertext.len() < plaintext.len() * 9 / 10);
+        let reader = DecryptingReader::new(&ciphertext[..], &key, PATH).unwrap();
+        assert!(reader.is_compressed());
+        assert!(read_in_chunks(reader, 100_000).unwrap() == plaintext);
+    }
 }
 
 #[test]
@@ -471,10 +518,11 @@ fn splicing_segments_from_another_file_is_detected() {
 #[test]
 fn compressed_artifacts_detect_tampering_too() {
     let key = DataKey::generate();
-    // Noise does not compress, so the compressed stream spans several segments.
-    let len = 3 * S;
-    let plaintext = noise(len, 41);
+    // Compressed to a little over half, the stream spans several segments.
+    let len = 8 * S;
+    let plaintext = nibbles(len, 41);
     let ciphertext = encrypt(&plaintext, &key, PATH, true);
+    assert_eq!(ciphertext[9], FLAG_ZSTD);
     assert!(ciphertext.len() > HEADER_LEN + 3 * C);
     for offset in [HEADER_LEN + 5, HEADER_LEN + C + 5, ciphertext.len() - 1] {
         let mut changed = ciphertext.clone();
@@ -519,10 +567,100 @@ fn errors_surface_as_io_errors_carrying_crypt_errors() {
 fn debug_output_shows_no_key_material() {
     let key = DataKey::generate();
     let encrypting = EncryptingReader::new(&b"x"[..], &key, PATH, EncryptOptions::default());
-    let text = format!("{encrypting:?} {key:?}");
-    assert!(text.contains("EncryptingReader"));
+    let shown = format!("{encrypting:?} {key:?}");
+    assert!(shown.contains("EncryptingReader"));
     assert_eq!(format!("{key:?}"), "DataKey(..)");
-    let ciphertext = encrypt(b"x", &key, PATH, true);
+    let ciphertext = encrypt(&text(1000), &key, PATH, true);
     let decrypting = DecryptingReader::new(&ciphertext[..], &key, PATH).unwrap();
     assert!(format!("{decrypting:?}").contains("compressed: true"));
+}
+
+/// Inputs longer than one batch of segments go through the worker threads: tampering there is
+/// caught the same way, across batch boundaries too.
+#[test]
+fn tampering_across_batches_is_detected() {
+    let key = DataKey::generate();
+    let len = 40 * S + 123;
+    let plaintext = noise(len, 47);
+    let ciphertext = encrypt(&plaintext, &key, PATH, false);
+    assert_eq!(decrypt(&ciphertext, &key, PATH).unwrap(), plaintext);
+    let segments = len.div_ceil(S);
+
+    for index in [0, 15, 16, 17, 31, 32, segments - 1] {
+        let range = segment_range(len, index);
+        let mut changed = ciphertext.clone();
+        changed[range.start + range.len() / 2] ^= 0x40;
+        assert_tampered(
+            decrypt_checked(&changed, &key, PATH, 100_000, Some(&plaintext)),
+            &format!("bit flip in segment {index}"),
+        );
+    }
+    for kept in [1, 15, 16, 17, 32, segments - 1] {
+        let cut = segment_range(len, kept).start;
+        assert_truncated(
+            decrypt_checked(&ciphertext[..cut], &key, PATH, 100_000, Some(&plaintext)),
+            &format!("cut after {kept} segments"),
+        );
+    }
+    let assemble = |order: &[usize]| {
+        let mut out = ciphertext[..HEADER_LEN].to_vec();
+        for &i in order {
+            out.extend_from_slice(&ciphertext[segment_range(len, i)]);
+        }
+        out
+    };
+    let mut swapped: Vec<usize> = (0..segments).collect();
+    swapped.swap(15, 16);
+    let mut duplicated: Vec<usize> = (0..segments).collect();
+    duplicated.insert(16, 16);
+    let mut dropped: Vec<usize> = (0..segments).collect();
+    dropped.remove(20);
+    let batches_swapped: Vec<usize> = (16..32).chain(0..16).chain(32..segments).collect();
+    for (what, order) in [
+        ("segments 15 and 16 swapped", swapped),
+        ("segment 16 duplicated", duplicated),
+        ("segment 20 removed", dropped),
+        ("first two batches swapped", batches_swapped),
+    ] {
+        assert_tampered(
+            decrypt_checked(&assemble(&order), &key, PATH, 100_000, Some(&plaintext)),
+            what,
+        );
+    }
+    let other = encrypt(&noise(len, 53), &key, PATH, false);
+    let mut spliced = ciphertext.clone();
+    let range = segment_range(len, 20);
+    spliced[range.clone()].copy_from_slice(&other[range]);
+    assert_tampered(
+        decrypt_checked(&spliced, &key, PATH, 100_000, Some(&plaintext)),
+        "segment 20 from another file",
+    );
+}
+
+/// A reader dropped halfway through leaves its worker threads to wind down on their own.
+#[test]
+fn readers_can_be_dropped_midway() {
+    let key = DataKey::generate();
+    let plaintext = noise(20 * S, 59);
+    for compress in [false, true] {
+        let ciphertext = encrypt(&plaintext, &key, PATH, compress);
+        let mut reader =
+            EncryptingReader::new(&plaintext[..], &key, PATH, EncryptOptions { compress });
+        let mut buf = vec![0u8; 3 * S];
+        reader.read_exact(&mut buf).unwrap();
+        drop(reader);
+        let mut reader = DecryptingReader::new(&ciphertext[..], &key, PATH).unwrap();
+        reader.read_exact(&mut buf).unwrap();
+        assert_eq!(buf, plaintext[..buf.len()]);
+        drop(reader);
+    }
+}
+
+#[test]
+fn readers_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<EncryptingReader<std::fs::File>>();
+    assert_send::<DecryptingReader<std::fs::File>>();
+    assert_send::<opsml_crypt::MasterKey>();
+    assert_send::<DataKey>();
 }

@@ -232,7 +232,11 @@ pub(crate) fn capture(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> E
             tracing::warn!(uid, error = %e, "storing the package list failed");
         }
     }
-    ExperimentMetadata { git, code }
+    ExperimentMetadata {
+        git,
+        code,
+        hardware: None,
+    }
 }
 
 fn store_code(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> Result<Option<CodeCapture>> {

@@ -11,12 +11,17 @@ fn host() -> &'static ComputeEnvironment {
             system.refresh_memory();
             system.total_memory()
         });
+        let gpus = opsml_hardware::gpu_environment();
         ComputeEnvironment {
             cpu_count: std::thread::available_parallelism().map_or(1, usize::from),
             total_memory_bytes,
             os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.to_owned()),
             hostname: System::host_name().unwrap_or_default(),
             python_version: None,
+            cpu_model: opsml_hardware::cpu_model(),
+            gpus: gpus.devices,
+            gpu_driver_version: gpus.driver_version,
+            cuda_version: gpus.cuda_version,
         }
     })
 }

@@ -24,9 +24,13 @@ pub enum ExperimentError {
         actual: String,
         requested: String,
     },
-    /// A feature that this build does not provide yet.
-    #[error("{0}")]
-    NotImplemented(String),
+    /// An option with a value that cannot be used.
+    #[error("{name} = {value:?}: {reason}")]
+    InvalidOption {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 impl From<opsml_registry::RegistryError> for ExperimentError {

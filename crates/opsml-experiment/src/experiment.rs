@@ -11,12 +11,19 @@ use opsml_types::{
 };
 use parking_lot::Mutex;
 
+use opsml_hardware::{HardwareQueue, MIN_INTERVAL};
+
 use crate::artifacts::log_directory;
 use crate::capture::{capture, CapturePlan};
 use crate::environment::{compute_environment, generated_name, username};
 use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
 use crate::runtime::runtime;
 use crate::{live, ExperimentError, Result};
+
+/// Environment variable with the hardware sampling interval in seconds.
+pub const HARDWARE_INTERVAL_ENV: &str = "OPSML_HARDWARE_INTERVAL";
+/// Time between hardware samples unless told otherwise.
+pub const DEFAULT_HARDWARE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Space of experiments started without one.
 pub const DEFAULT_SPACE: &str = "default";
@@ -35,6 +42,9 @@ pub struct StartOptions {
     pub code_dir: Option<PathBuf>,
     /// Sample hardware usage in the background.
     pub log_hardware: bool,
+    /// Time between hardware samples; `OPSML_HARDWARE_INTERVAL` (seconds) or
+    /// 5 s when absent, at least 0.1 s.
+    pub hardware_interval: Option<Duration>,
     /// The script that started the experiment, stored as code when no
     /// `code_dir` is given.
     pub script: Option<PathBuf>,
@@ -58,6 +68,7 @@ impl Default for StartOptions {
             experiment_uid: None,
             code_dir: None,
             log_hardware: false,
+            hardware_interval: None,
             script: None,
             python_paths: Vec::new(),
             python_version: None,
@@ -73,6 +84,8 @@ pub(crate) struct Inner {
     uid: String,
     /// Disconnects when the background capture of code and environment is done.
     capture_done: Mutex<Option<mpsc::Receiver<()>>>,
+    /// The hardware sampler, while it runs.
+    hardware: Mutex<Option<HardwareQueue>>,
     card: Mutex<ExperimentCard>,
     pipeline: Pipeline,
     ended: AtomicBool,
@@ -88,6 +101,22 @@ impl Inner {
         if let Some(done) = self.capture_done.lock().take() {
             // Returns when the capture task drops its sender.
             let _ = done.recv();
+        }
+    }
+
+    /// Takes the final sample and keeps the run's summary on the card.
+    fn stop_hardware(&self) {
+        let Some(queue) = self.hardware.lock().take() else {
+            return;
+        };
+        let summary = queue.stop();
+        let metadata = {
+            let mut card = self.card.lock();
+            card.metadata.hardware = Some(summary);
+            card.metadata.clone()
+        };
+        if let Err(e) = self.store.set_metadata(&self.uid, &metadata) {
+            tracing::warn!(uid = %self.uid, error = %e, "saving the hardware summary failed");
         }
     }
 
@@ -110,6 +139,7 @@ impl Inner {
         }
         live::unregister(self);
         self.wait_for_capture();
+        self.stop_hardware();
         let drained = self.pipeline.close();
         // A failed drain still ends the experiment, as failed: its data is not all stored.
         let status = if drained.is_err() {
@@ -204,12 +234,11 @@ impl Experiment {
         options: StartOptions,
         parent_uid: Option<String>,
     ) -> Result<Self> {
-        if options.log_hardware {
-            return Err(ExperimentError::NotImplemented(
-                "log_hardware=True: hardware monitoring is not available in this version of opsml"
-                    .to_owned(),
-            ));
-        }
+        let hardware_interval = if options.log_hardware {
+            Some(hardware_interval(options.hardware_interval)?)
+        } else {
+            None
+        };
         let store = Arc::clone(artifacts.store());
         if let Some(dir) = &options.code_dir {
             match std::fs::metadata(dir) {
@@ -235,11 +264,22 @@ impl Experiment {
             store,
             uid,
             capture_done: Mutex::new(capture_code.then_some(capture_done)),
+            hardware: Mutex::new(None),
             card: Mutex::new(card),
             ended: AtomicBool::new(false),
             python_version: options.python_version.clone(),
         });
         live::register(&inner);
+        if let Some(interval) = hardware_interval {
+            let sink = Arc::downgrade(&inner);
+            let queue = HardwareQueue::start(runtime().handle(), interval, move |sample| {
+                if let Some(inner) = sink.upgrade() {
+                    // Only fails once the experiment has ended, after the final sample.
+                    let _ = inner.pipeline.push_hardware(sample);
+                }
+            });
+            *inner.hardware.lock() = Some(queue);
+        }
         if capture_code {
             let plan = CapturePlan {
                 code_dir: options.code_dir,
@@ -394,6 +434,42 @@ impl Drop for Experiment {
             tracing::error!(uid = %self.inner.uid, error = %e, "ending a dropped experiment failed");
         }
     }
+}
+
+/// The hardware sampling interval: given, or `OPSML_HARDWARE_INTERVAL`
+/// (seconds), or the default; never below the minimum.
+fn hardware_interval(given: Option<Duration>) -> Result<Duration> {
+    let interval = match given {
+        Some(interval) => interval,
+        None => match std::env::var(HARDWARE_INTERVAL_ENV) {
+            Ok(text) if !text.trim().is_empty() => {
+                let seconds: f64 =
+                    text.trim()
+                        .parse()
+                        .map_err(|_| ExperimentError::InvalidOption {
+                            name: HARDWARE_INTERVAL_ENV,
+                            value: text.clone(),
+                            reason: "it is not a number of seconds".to_owned(),
+                        })?;
+                Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    ExperimentError::InvalidOption {
+                        name: HARDWARE_INTERVAL_ENV,
+                        value: text.clone(),
+                        reason: "it is not a positive number of seconds".to_owned(),
+                    }
+                })?
+            }
+            _ => DEFAULT_HARDWARE_INTERVAL,
+        },
+    };
+    if interval < MIN_INTERVAL {
+        return Err(ExperimentError::InvalidOption {
+            name: "hardware_interval",
+            value: format!("{}", interval.as_secs_f64()),
+            reason: format!("the shortest interval is {} s", MIN_INTERVAL.as_secs_f64()),
+        });
+    }
+    Ok(interval)
 }
 
 fn create(

@@ -39,7 +39,9 @@ mod runtime;
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
 pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
 pub use error::{ExperimentError, Result};
-pub use experiment::{Experiment, StartOptions, DEFAULT_SPACE};
+pub use experiment::{
+    Experiment, StartOptions, DEFAULT_HARDWARE_INTERVAL, DEFAULT_SPACE, HARDWARE_INTERVAL_ENV,
+};
 pub use opsml_registry::{Artifacts, PointRecord};
 pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
@@ -69,6 +71,16 @@ pub fn get_experiment_parameters(
 ) -> Result<Vec<Parameter>> {
     flush_running(uid)?;
     Ok(store.read_parameters(uid, names)?)
+}
+
+/// The hardware samples of experiment `uid`, in the order taken. Experiments
+/// of this process with that uid are flushed first.
+pub fn get_experiment_hardware_metrics(
+    store: &dyn Store,
+    uid: &str,
+) -> Result<Vec<opsml_types::HardwareSample>> {
+    flush_running(uid)?;
+    Ok(store.read_hardware(uid)?)
 }
 
 /// Waits until experiments of this process with this uid have stored what they logged.

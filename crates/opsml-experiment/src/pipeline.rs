@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsml_registry::{ExperimentWriter, PointRecord, WriteBatch};
-use opsml_types::{validate_name, MetricPoint, Parameter, TypesError};
+use opsml_types::{validate_name, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
 
@@ -23,6 +23,7 @@ struct Queue {
     names: NameTable,
     points: Vec<PointRecord>,
     parameters: Vec<Parameter>,
+    hardware: Vec<HardwareSample>,
     /// Points and parameters ever accepted.
     logged: u64,
     /// Points and parameters known to be stored.
@@ -93,6 +94,7 @@ impl Pipeline {
                 names: NameTable::default(),
                 points: Vec::with_capacity(capacity),
                 parameters: Vec::new(),
+                hardware: Vec::new(),
                 logged: 0,
                 durable: 0,
                 failure: None,
@@ -185,6 +187,17 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Queues a hardware sample (few and small: never waits).
+    pub(crate) fn push_hardware(&self, sample: HardwareSample) -> Result<()> {
+        let mut queue = self.shared.queue.lock();
+        if queue.closing {
+            return Err(self.shared.ended());
+        }
+        queue.logged += 1;
+        queue.hardware.push(sample);
+        Ok(())
+    }
+
     /// Waits until everything queued so far is stored.
     pub(crate) fn flush(&self) -> Result<()> {
         let shared = &*self.shared;
@@ -226,13 +239,14 @@ struct Batch {
     names: Vec<String>,
     points: Vec<PointRecord>,
     parameters: Vec<Parameter>,
+    hardware: Vec<HardwareSample>,
     /// `Queue::logged` when the batch was taken.
     upto: u64,
 }
 
 impl Batch {
     fn is_empty(&self) -> bool {
-        self.points.is_empty() && self.parameters.is_empty()
+        self.points.is_empty() && self.parameters.is_empty() && self.hardware.is_empty()
     }
 }
 
@@ -254,6 +268,7 @@ async fn run_writer(
             if batch.is_empty() {
                 std::mem::swap(&mut queue.points, &mut batch.points);
                 std::mem::swap(&mut queue.parameters, &mut batch.parameters);
+                std::mem::swap(&mut queue.hardware, &mut batch.hardware);
                 batch.upto = queue.logged;
                 shared.room.notify_all();
             }
@@ -275,6 +290,7 @@ async fn run_writer(
                     names: &batch.names,
                     points: &batch.points,
                     parameters: &batch.parameters,
+                    hardware: &batch.hardware,
                 });
                 (writer, batch, result)
             })
@@ -298,6 +314,7 @@ async fn run_writer(
                     queue.failure = None;
                     batch.points.clear();
                     batch.parameters.clear();
+                    batch.hardware.clear();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "writing logged data failed; will retry");

@@ -307,17 +307,52 @@ fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
 }
 
 #[test]
-fn hardware_monitoring_is_refused_by_name_until_available() {
+fn hardware_is_sampled_at_start_at_each_interval_and_at_the_end() {
+    let (dir, store) = temp_store();
+    let exp = start(
+        &dir,
+        Arc::clone(&store),
+        StartOptions {
+            log_hardware: true,
+            hardware_interval: Some(Duration::from_millis(100)),
+            ..options("hardware")
+        },
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(350));
+    exp.end(Status::Completed).unwrap();
+    let samples = opsml_experiment::get_experiment_hardware_metrics(&*store, exp.uid()).unwrap();
+    assert!(
+        (4..=7).contains(&samples.len()),
+        "{} samples",
+        samples.len()
+    );
+    assert!(samples.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+    assert!(samples
+        .iter()
+        .all(|s| s.process.as_ref().is_some_and(|p| p.rss_bytes > 0)));
+    let card = store.get_experiment(exp.uid()).unwrap().unwrap();
+    let summary = card.metadata.hardware.expect("summary stored on the card");
+    assert_eq!(summary.samples, samples.len() as u64);
+    assert!(summary.process_rss_bytes.peak > 0.0);
+}
+
+#[test]
+fn too_short_hardware_intervals_are_refused_by_value() {
     let (dir, store) = temp_store();
     let err = start(
         &dir,
         store,
         StartOptions {
             log_hardware: true,
+            hardware_interval: Some(Duration::from_millis(50)),
             ..options("hw")
         },
     )
     .unwrap_err();
-    assert!(matches!(err, ExperimentError::NotImplemented(_)));
-    assert!(err.to_string().contains("log_hardware"), "{err}");
+    assert!(
+        matches!(err, ExperimentError::InvalidOption { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("0.05"), "{err}");
 }

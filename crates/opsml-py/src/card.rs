@@ -18,6 +18,18 @@ use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
 use crate::read;
 
+/// A byte count with a binary unit, as "3.2 MiB".
+fn human_bytes(bytes: u64) -> String {
+    let mut value = bytes as f64;
+    for unit in ["B", "KiB", "MiB", "GiB"] {
+        if value < 1024.0 {
+            return format!("{value:.1} {unit}");
+        }
+        value /= 1024.0;
+    }
+    format!("{value:.1} TiB")
+}
+
 /// "1 card", "2 cards".
 pub(crate) fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
@@ -96,6 +108,30 @@ impl PyComputeEnvironment {
     #[getter]
     fn python_version(&self) -> Option<&str> {
         self.env.python_version.as_deref()
+    }
+
+    /// CPU model name.
+    #[getter]
+    fn cpu_model(&self) -> &str {
+        &self.env.cpu_model
+    }
+
+    /// Visible NVIDIA GPUs as dicts (index, uuid, name, memory_total_bytes).
+    #[getter]
+    fn gpus<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::hardware::to_python(py, &self.env.gpus)
+    }
+
+    /// NVIDIA driver version, or None without a driver.
+    #[getter]
+    fn gpu_driver_version(&self) -> Option<&str> {
+        self.env.gpu_driver_version.as_deref()
+    }
+
+    /// CUDA version supported by the driver, or None.
+    #[getter]
+    fn cuda_version(&self) -> Option<&str> {
+        self.env.cuda_version.as_deref()
     }
 
     fn __repr__(&self) -> String {
@@ -374,6 +410,26 @@ impl PyExperimentCard {
         download_one(py, &self.store, &self.card.uid, path, lpath)
     }
 
+    /// Hardware samples of this experiment, in the order taken.
+    fn get_hardware_metrics(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<Vec<crate::hardware::PyHardwareMetrics>> {
+        crate::hardware::read(py, &self.store, &self.card.uid)
+    }
+
+    /// Mean and peak CPU, process memory and GPU use and total disk and
+    /// network bytes over the run, as a dict; None without hardware monitoring.
+    #[getter]
+    fn hardware_summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.card
+            .metadata
+            .hardware
+            .as_ref()
+            .map(|summary| crate::hardware::to_python(py, summary))
+            .transpose()
+    }
+
     /// Git state of the code (commit, branch, dirty, remote_url), or None
     /// outside a git repository or while it is still being recorded.
     #[getter]
@@ -437,6 +493,33 @@ impl PyExperimentCard {
         }
         if !c.experimentcard_uids.is_empty() {
             let _ = writeln!(out, "  children     {}", c.experimentcard_uids.join(", "));
+        }
+        if let Some(h) = &c.metadata.hardware {
+            let _ = writeln!(
+                out,
+                "  hardware     {} samples; CPU {:.0}% mean, {:.0}% peak; process {:.0}% CPU mean, \
+                 {:.0} MiB peak memory; disk {} read, {} written; network {} in, {} out",
+                h.samples,
+                h.cpu_percent.mean,
+                h.cpu_percent.peak,
+                h.process_cpu_percent.mean,
+                h.process_rss_bytes.peak / f64::from(1u32 << 20),
+                human_bytes(h.disk_read_bytes),
+                human_bytes(h.disk_write_bytes),
+                human_bytes(h.network_received_bytes),
+                human_bytes(h.network_sent_bytes),
+            );
+            for gpu in &h.gpus {
+                let _ = writeln!(
+                    out,
+                    "  gpu {}        {}: {:.0}% mean, {:.0}% peak use; {:.0} MiB peak memory",
+                    gpu.index,
+                    gpu.name,
+                    gpu.utilization_percent.mean,
+                    gpu.utilization_percent.peak,
+                    gpu.memory_used_bytes.peak / f64::from(1u32 << 20)
+                );
+            }
         }
         let _ = write!(
             out,

@@ -5,8 +5,8 @@ use opsml_crypt::CryptError;
 use opsml_experiment::ExperimentError;
 use opsml_registry::RegistryError;
 use pyo3::exceptions::{
-    PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError,
-    PyNotImplementedError, PyOSError, PyValueError,
+    PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
+    PyValueError,
 };
 use pyo3::{create_exception, PyErr};
 
@@ -111,9 +111,10 @@ pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
     match error {
         ExperimentError::Registry(e) => registry_error(e),
         ExperimentError::Invalid(e) => PyValueError::new_err(e.to_string()),
-        e @ ExperimentError::ResumeMismatch { .. } => PyValueError::new_err(e.to_string()),
+        e @ (ExperimentError::ResumeMismatch { .. } | ExperimentError::InvalidOption { .. }) => {
+            PyValueError::new_err(e.to_string())
+        }
         e @ ExperimentError::Ended { .. } => ExperimentEndedError::new_err(e.to_string()),
         e @ ExperimentError::Write { .. } => StoreError::new_err(e.to_string()),
-        ExperimentError::NotImplemented(message) => PyNotImplementedError::new_err(message),
     }
 }

@@ -31,10 +31,19 @@ fn start_options(
     space: Option<String>,
     name: Option<String>,
     code_dir: Option<PathBuf>,
-    log_hardware: bool,
+    (log_hardware, hardware_interval): (bool, Option<f64>),
     experiment_uid: Option<String>,
     tags: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<StartOptions> {
+    let hardware_interval = hardware_interval
+        .map(|seconds| {
+            std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "hardware_interval must be a positive number of seconds, got {seconds}"
+                ))
+            })
+        })
+        .transpose()?;
     let sys = py.import("sys")?;
     // The script being run, if any: absent in notebooks and interactive sessions.
     let script = sys
@@ -56,6 +65,7 @@ fn start_options(
         experiment_uid,
         code_dir,
         log_hardware,
+        hardware_interval,
         script,
         python_paths,
         python_version: Some(python_version(py)),
@@ -272,7 +282,7 @@ impl PyExperiment {
 
     /// Starts a child experiment, in this experiment's space unless given.
     /// Its uid is recorded in this card's `uids.experimentcard_uids`.
-    #[pyo3(signature = (space=None, name=None, code_dir=None, log_hardware=false, experiment_uid=None, tags=None))]
+    #[pyo3(signature = (space=None, name=None, code_dir=None, log_hardware=false, experiment_uid=None, tags=None, hardware_interval=None))]
     #[allow(clippy::too_many_arguments)]
     fn start_experiment(
         &self,
@@ -283,13 +293,14 @@ impl PyExperiment {
         log_hardware: bool,
         experiment_uid: Option<String>,
         tags: Option<&Bound<'_, PyAny>>,
+        hardware_interval: Option<f64>,
     ) -> PyResult<Self> {
         let options = start_options(
             py,
             space,
             name,
             code_dir,
-            log_hardware,
+            (log_hardware, hardware_interval),
             experiment_uid,
             tags,
         )?;
@@ -379,12 +390,15 @@ impl PyExperiment {
 ///     name: Experiment name; a readable random name if omitted.
 ///     code_dir: Directory stored under `code/` (honouring .gitignore);
 ///         without it, the running script is stored.
-///     log_hardware: Sample hardware usage (not available yet: raises
-///         NotImplementedError).
+///     log_hardware: Sample CPU, memory, disk, network and NVIDIA GPUs in
+///         the background (see get_experiment_hardware_metrics).
 ///     experiment_uid: Resume this experiment instead of creating one.
 ///     tags: List of tags.
+///     hardware_interval: Seconds between hardware samples (default 5, or
+///         OPSML_HARDWARE_INTERVAL; at least 0.1).
 #[pyfunction]
-#[pyo3(signature = (space=None, name=None, code_dir=None, log_hardware=false, experiment_uid=None, tags=None))]
+#[pyo3(signature = (space=None, name=None, code_dir=None, log_hardware=false, experiment_uid=None, tags=None, hardware_interval=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn start_experiment(
     py: Python<'_>,
     space: Option<String>,
@@ -393,13 +407,14 @@ pub fn start_experiment(
     log_hardware: bool,
     experiment_uid: Option<String>,
     tags: Option<&Bound<'_, PyAny>>,
+    hardware_interval: Option<f64>,
 ) -> PyResult<PyExperiment> {
     let options = start_options(
         py,
         space,
         name,
         code_dir,
-        log_hardware,
+        (log_hardware, hardware_interval),
         experiment_uid,
         tags,
     )?;
@@ -465,6 +480,24 @@ pub fn get_experiment_parameters(
 ) -> PyResult<PyParameters> {
     let store = store_work(py, default_store)?;
     read::parameters(py, &store, uid, names)
+}
+
+/// The hardware samples of experiment `uid` (taken with `log_hardware=True`),
+/// in the order taken.
+#[pyfunction]
+pub fn get_experiment_hardware_metrics(
+    py: Python<'_>,
+    uid: &str,
+) -> PyResult<Vec<crate::hardware::PyHardwareMetrics>> {
+    let store = store_work(py, default_store)?;
+    crate::hardware::read(py, &store, uid)
+}
+
+/// Tasks alive on the background runtime (writers, samplers): for tests
+/// that check nothing is left running.
+#[pyfunction]
+pub fn _runtime_alive_tasks() -> usize {
+    opsml_experiment::runtime().metrics().num_alive_tasks()
 }
 
 /// Ends every experiment still running with `status`, storing what they

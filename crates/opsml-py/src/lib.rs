@@ -9,6 +9,7 @@ mod convert;
 mod detach;
 mod error;
 mod experiment;
+mod hardware;
 mod logging;
 mod metric;
 mod parameter;
@@ -29,9 +30,12 @@ mod _opsml {
     };
     #[pymodule_export]
     use crate::experiment::{
-        _end_running_experiments, download_artifact, get_experiment_metrics,
-        get_experiment_parameters, start_experiment, PyExperiment,
+        _end_running_experiments, _runtime_alive_tasks, download_artifact,
+        get_experiment_hardware_metrics, get_experiment_metrics, get_experiment_parameters,
+        start_experiment, PyExperiment,
     };
+    #[pymodule_export]
+    use crate::hardware::{PyGpuMetrics, PyHardwareMetrics};
     #[pymodule_export]
     use crate::metric::{MetricsIter, PyMetric, PyMetrics};
     #[pymodule_export]

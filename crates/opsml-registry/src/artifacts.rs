@@ -351,7 +351,16 @@ impl Artifacts {
         };
         let dir = dest.parent().unwrap_or_else(|| Path::new("."));
         std::fs::create_dir_all(dir).map_err(local)?;
-        let stored = self.storage.open(&record.storage_key)?;
+        let stored = self
+            .storage
+            .open(&record.storage_key)
+            .map_err(|e| match e {
+                RegistryError::Storage { source, .. } => RegistryError::Storage {
+                    location: format!("artifact {:?} ({})", record.path, record.storage_key),
+                    source,
+                },
+                other => other,
+            })?;
         let mut plaintext =
             DecryptingReader::new(stored, key, record.path.as_bytes()).map_err(crypt)?;
         let mut temp = tempfile::Builder::new()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use opsml_types::{
     ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
-    MetricColumns, MetricPoint, Parameter, Status, Version,
+    HardwareSample, MetricColumns, MetricPoint, Parameter, Status, Version,
 };
 
 use crate::Result;
@@ -56,6 +56,8 @@ pub struct WriteBatch<'a> {
     pub points: &'a [PointRecord],
     /// Parameters in the order they were logged; a later one replaces an earlier one.
     pub parameters: &'a [Parameter],
+    /// Hardware samples in the order they were taken.
+    pub hardware: &'a [HardwareSample],
 }
 
 /// Writes one experiment's points and parameters. Each call of
@@ -105,6 +107,9 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The experiment's parameters (or the named ones) in the order first logged.
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>>;
+
+    /// The experiment's hardware samples in the order they were taken.
+    fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>>;
 
     /// Saves facts recorded after the start (git state, code capture).
     fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()>;

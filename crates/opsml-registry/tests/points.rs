@@ -44,6 +44,7 @@ fn points_spanning_many_chunks_and_flushes_read_back_complete() {
                 names: &names,
                 points: &batch,
                 parameters: &[],
+                hardware: &[],
             })
             .unwrap();
     }
@@ -87,6 +88,7 @@ fn points_are_ordered_by_step_then_insertion_with_missing_steps_first() {
             names: &names,
             points: &batch,
             parameters: &[],
+            hardware: &[],
         })
         .unwrap();
     let read = store.read_metrics(&card.uid, None).unwrap();
@@ -107,6 +109,7 @@ fn a_second_writer_on_the_same_experiment_adds_rather_than_overwrites() {
                 names: &names,
                 points: &batch,
                 parameters: &[],
+                hardware: &[],
             })
             .unwrap();
     }
@@ -142,6 +145,7 @@ fn parameters_keep_types_and_later_values_replace_earlier_ones() {
             names: &[],
             points: &[],
             parameters: &params,
+            hardware: &[],
         })
         .unwrap();
     let read = store.read_parameters(&card.uid, None).unwrap();
@@ -183,6 +187,7 @@ fn deleting_an_experiment_removes_its_points_and_parameters() {
                     name: "p".into(),
                     value: ParameterValue::Int(1),
                 }],
+                hardware: &[],
             })
             .unwrap();
     }
@@ -227,6 +232,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
             names: &names,
             points: &first,
             parameters: &[],
+            hardware: &[],
         })
         .unwrap();
 
@@ -241,6 +247,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
             name: "p".into(),
             value: ParameterValue::Int(1),
         }],
+        hardware: &[],
     });
     let err = failed.unwrap_err();
     assert!(err.to_string().contains("injected failure"), "{err}");
@@ -257,6 +264,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
                 name: "p".into(),
                 value: ParameterValue::Int(1),
             }],
+            hardware: &[],
         })
         .unwrap();
     writer
@@ -264,6 +272,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
             names: &names,
             points: &records(0, 10..12),
             parameters: &[],
+            hardware: &[],
         })
         .unwrap();
     let read = store.read_metrics(&card.uid, None).unwrap();

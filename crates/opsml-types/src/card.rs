@@ -95,6 +95,24 @@ pub struct ComputeEnvironment {
     pub hostname: String,
     /// Python version, when the experiment was started from Python.
     pub python_version: Option<String>,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// NVIDIA GPUs visible to the process (empty without a driver).
+    pub gpus: Vec<GpuDevice>,
+    /// NVIDIA driver version, when a driver is present.
+    pub gpu_driver_version: Option<String>,
+    /// CUDA version the driver supports, when a driver is present.
+    pub cuda_version: Option<String>,
+}
+
+/// A GPU of the compute environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GpuDevice {
+    pub index: u32,
+    pub uuid: String,
+    pub name: String,
+    pub memory_total_bytes: u64,
 }
 
 /// Where the experiment's code came from, when it ran inside a git repository.
@@ -126,11 +144,13 @@ pub struct CodeCapture {
 }
 
 /// Facts recorded about an experiment after it starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExperimentMetadata {
     pub git: Option<GitInfo>,
     pub code: Option<CodeCapture>,
+    /// Hardware use over the run, when it was monitored.
+    pub hardware: Option<crate::HardwareSummary>,
 }
 
 /// The full record of one experiment.

@@ -4,6 +4,7 @@
 mod artifact;
 mod card;
 mod error;
+mod hardware;
 mod metric;
 mod parameter;
 mod time;
@@ -12,9 +13,13 @@ mod validate;
 pub use artifact::{normalize_artifact_path, ArtifactRecord, MAX_ARTIFACT_PATH_BYTES};
 pub use card::{
     CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, ExperimentMetadata, GitInfo,
-    RegistryType, Status,
+    GpuDevice, RegistryType, Status,
 };
 pub use error::TypesError;
+pub use hardware::{
+    GpuSample, GpuSummary, HardwareSample, HardwareSummary, HardwareSummaryBuilder, IoSample,
+    MeanPeak, ProcessSample,
+};
 pub use metric::{MetricColumns, MetricPoint};
 pub use parameter::{Parameter, ParameterValue};
 pub use semver::Version;

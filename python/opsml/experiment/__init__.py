@@ -2,11 +2,14 @@
 
 from opsml._opsml import (
     Experiment,
+    GpuMetrics,
+    HardwareMetrics,
     Metric,
     Metrics,
     Parameter,
     Parameters,
     download_artifact,
+    get_experiment_hardware_metrics,
     get_experiment_metrics,
     get_experiment_parameters,
     start_experiment,
@@ -14,11 +17,14 @@ from opsml._opsml import (
 
 __all__ = [
     "Experiment",
+    "GpuMetrics",
+    "HardwareMetrics",
     "Metric",
     "Metrics",
     "Parameter",
     "Parameters",
     "download_artifact",
+    "get_experiment_hardware_metrics",
     "get_experiment_metrics",
     "get_experiment_parameters",
     "start_experiment",

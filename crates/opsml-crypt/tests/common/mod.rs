@@ -27,6 +27,14 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// Random bytes of four bits each, which zstd compresses to a little over half.
+pub fn nibbles(len: usize, seed: u64) -> Vec<u8> {
+    noise(len, seed)
+        .into_iter()
+        .map(|b| b'a' + (b & 0x0f))
+        .collect()
+}
+
 /// Compressible text-like bytes.
 pub fn text(len: usize) -> Vec<u8> {
     let line = b"step=42 loss=0.1234 accuracy=0.9876 lr=0.001 epoch=7\n";

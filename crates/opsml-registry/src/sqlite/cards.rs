@@ -282,6 +282,10 @@ pub(super) fn delete(conn: &mut Connection, uid: &str) -> rusqlite::Result<bool>
     tx.execute("DELETE FROM metric_chunks WHERE experiment_uid = ?1", [uid])?;
     tx.execute("DELETE FROM parameters WHERE experiment_uid = ?1", [uid])?;
     tx.execute(
+        "DELETE FROM hardware_samples WHERE experiment_uid = ?1",
+        [uid],
+    )?;
+    tx.execute(
         "UPDATE experiments SET parent_uid = NULL WHERE parent_uid = ?1",
         [uid],
     )?;

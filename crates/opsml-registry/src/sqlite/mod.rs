@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use opsml_types::{
-    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, MetricColumns, Parameter,
-    Status, Version,
+    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
+    Parameter, Status, Version,
 };
 use parking_lot::Mutex;
 use rusqlite::Connection;
@@ -205,6 +205,15 @@ impl Store for SqliteStore {
                 return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
             }
             Ok(points::read_parameters(conn, uid, names)?.map_err(RegistryError::Corrupt))
+        })?
+    }
+
+    fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(points::read_hardware(conn, uid)?.map_err(RegistryError::Corrupt))
         })?
     }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use opsml_types::{MetricColumns, Parameter, ParameterValue};
+use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
@@ -60,6 +60,16 @@ impl SqliteWriter {
             let tail = &mut self.tails[name_id as usize];
             if tail.dirty {
                 save_tail(&tx, &self.uid, &batch.names[name_id as usize], tail)?;
+            }
+        }
+        if !batch.hardware.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES (?1, ?2, ?3)",
+            )?;
+            for sample in batch.hardware {
+                let data = serde_json::to_string(sample)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                stmt.execute(params![self.uid, sample.timestamp, data])?;
             }
         }
         if !batch.parameters.is_empty() {
@@ -174,6 +184,25 @@ fn permute_column<T: Copy>(column: &mut [T], start: usize, order: &[usize]) {
     for (slot, &from) in column[start..].iter_mut().zip(order) {
         *slot = original[from];
     }
+}
+
+pub(super) fn read_hardware(
+    conn: &Connection,
+    uid: &str,
+) -> rusqlite::Result<std::result::Result<Vec<HardwareSample>, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM hardware_samples WHERE experiment_uid = ?1 ORDER BY timestamp, id",
+    )?;
+    let mut rows = stmt.query([uid])?;
+    let mut samples = Vec::new();
+    while let Some(row) = rows.next()? {
+        let text = row.get_ref(0)?.as_str()?;
+        match serde_json::from_str(text) {
+            Ok(sample) => samples.push(sample),
+            Err(e) => return Ok(Err(format!("experiment {uid}, hardware sample: {e}"))),
+        }
+    }
+    Ok(Ok(samples))
 }
 
 pub(super) fn read_parameters(

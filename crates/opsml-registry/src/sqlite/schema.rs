@@ -60,6 +60,14 @@ CREATE TABLE artifacts (
     storage_key    TEXT NOT NULL,
     PRIMARY KEY (experiment_uid, path)
 );
+
+CREATE TABLE hardware_samples (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    timestamp      INTEGER NOT NULL,
+    data           TEXT NOT NULL
+);
+CREATE INDEX hardware_samples_by_experiment ON hardware_samples (experiment_uid, timestamp, id);
 ",
 ];
 

@@ -1,0 +1,147 @@
+"""Hardware monitoring: samples, intervals, process-tree figures, prompt stop, read-back."""
+
+from __future__ import annotations
+
+import ctypes.util
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from opsml import (
+    CardRegistry,
+    HardwareMetrics,
+    _opsml,
+    get_experiment_hardware_metrics,
+    start_experiment,
+)
+
+
+def busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_a_short_run_has_a_first_and_a_last_sample() -> None:
+    with start_experiment(name="short", log_hardware=True) as exp:
+        time.sleep(0.3)
+    samples = get_experiment_hardware_metrics(exp.uid)
+    assert len(samples) >= 2
+    assert all(isinstance(s, HardwareMetrics) for s in samples)
+    assert samples[0].timestamp < samples[-1].timestamp
+    first = samples[0]
+    assert first.memory_total_bytes is not None
+    assert first.memory_total_bytes > 0
+    assert first.process_rss_bytes is not None
+    assert first.process_rss_bytes > 0
+    assert first.process_threads is not None
+    assert first.process_threads >= 1
+    assert len(first.cpu_percent_per_core) >= 1
+    assert exp.card.get_hardware_metrics()[0].timestamp == first.timestamp
+
+
+def test_the_interval_is_honoured() -> None:
+    with start_experiment(name="interval", log_hardware=True, hardware_interval=0.2) as exp:
+        time.sleep(2.0)
+    count = len(get_experiment_hardware_metrics(exp.uid))
+    # One at start, about ten ticks, one at the end.
+    assert 9 <= count <= 14, count
+
+
+def test_the_interval_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSML_HARDWARE_INTERVAL", "0.2")
+    with start_experiment(name="env-interval", log_hardware=True) as exp:
+        time.sleep(1.0)
+    assert 5 <= len(get_experiment_hardware_metrics(exp.uid)) <= 9
+    monkeypatch.setenv("OPSML_HARDWARE_INTERVAL", "often")
+    with pytest.raises(ValueError, match="often"):
+        start_experiment(name="bad-env", log_hardware=True)
+
+
+def test_process_cpu_rises_during_a_busy_loop() -> None:
+    with start_experiment(name="busy", log_hardware=True, hardware_interval=0.2) as exp:
+        time.sleep(0.7)
+        busy(1.0)
+    cpu = [s.process_cpu_percent for s in get_experiment_hardware_metrics(exp.uid)]
+    assert all(c is not None for c in cpu)
+    assert max(cpu) > 50, cpu
+    assert min(cpu[1:4]) < 30, cpu
+
+
+def test_child_processes_are_counted() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; b = bytearray(300 * 1024 * 1024); "
+            "print('ready', flush=True); time.sleep(3)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        with start_experiment(name="children", log_hardware=True, hardware_interval=0.2) as exp:
+            time.sleep(0.5)
+    finally:
+        child.kill()
+        child.communicate()
+    samples = get_experiment_hardware_metrics(exp.uid)
+    assert max(s.process_count or 0 for s in samples) >= 2
+    assert max(s.process_rss_bytes or 0 for s in samples) > 300 * 1024 * 1024
+
+
+def test_the_summary_is_kept_on_the_card_and_printed() -> None:
+    with start_experiment(name="summary", log_hardware=True, hardware_interval=0.2) as exp:
+        busy(0.5)
+    card = CardRegistry("experiment").load_card(uid=exp.uid)
+    summary = card.hardware_summary
+    assert summary is not None
+    assert summary["samples"] == len(get_experiment_hardware_metrics(exp.uid))
+    assert summary["process_rss_bytes"]["peak"] > 0
+    assert summary["cpu_percent"]["peak"] >= summary["cpu_percent"]["mean"] > 0
+    assert "hardware" in str(card)
+    with start_experiment(name="no-hardware") as plain:
+        pass
+    assert plain.card.hardware_summary is None
+    assert get_experiment_hardware_metrics(plain.uid) == []
+
+
+def test_stop_is_prompt_and_leaves_nothing_running() -> None:
+    threads_before = threading.active_count()
+    with start_experiment(name="warm-up", log_hardware=True):
+        pass
+    deadline = time.monotonic() + 5
+    while _opsml._runtime_alive_tasks() > 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    tasks_before = _opsml._runtime_alive_tasks()
+    exits = []
+    for _ in range(200):
+        exp = start_experiment(name="cycle", log_hardware=True)
+        start = time.perf_counter()
+        exp.end()
+        exits.append(time.perf_counter() - start)
+    exits.sort()
+    assert exits[len(exits) // 2] < 0.1, exits[len(exits) // 2]
+    deadline = time.monotonic() + 5
+    while _opsml._runtime_alive_tasks() > tasks_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _opsml._runtime_alive_tasks() == tasks_before
+    assert threading.active_count() == threads_before
+
+
+@pytest.mark.skipif(
+    ctypes.util.find_library("nvidia-ml") is not None, reason="an NVIDIA driver is present"
+)
+def test_without_a_gpu_driver_there_are_no_gpu_fields_and_no_error() -> None:
+    with start_experiment(name="no-gpu", log_hardware=True) as exp:
+        pass
+    assert all(s.gpus == [] for s in get_experiment_hardware_metrics(exp.uid))
+    env = exp.card.compute_environment
+    assert env.gpus == []
+    assert env.gpu_driver_version is None
+    assert env.cuda_version is None
+    assert env.cpu_model != ""
