@@ -5,7 +5,11 @@ Start with ``start_experiment``; read runs back with ``CardRegistry`` and
 """
 
 import atexit
+import os
+import signal
 import sys
+import threading
+from types import FrameType
 
 from opsml._opsml import (
     ArtifactNotFoundError,
@@ -55,6 +59,23 @@ def _end_at_exit() -> None:
 
 
 atexit.register(_end_at_exit)
+
+
+def _end_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Stores and ends running experiments as killed, then lets SIGTERM do
+    what it does without opsml: end the process."""
+    _end_running_experiments("killed")
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+# Python's default SIGTERM ends the process without running exit handlers;
+# a handler the program installed itself is left alone.
+if (
+    threading.current_thread() is threading.main_thread()
+    and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+):
+    signal.signal(signal.SIGTERM, _end_on_sigterm)
 
 __all__ = [
     "ArtifactNotFoundError",

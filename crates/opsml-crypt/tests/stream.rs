@@ -664,3 +664,23 @@ fn readers_can_move_between_threads() {
     assert_send::<opsml_crypt::MasterKey>();
     assert_send::<DataKey>();
 }
+
+#[test]
+fn readers_accept_borrowed_trait_objects() {
+    let key = DataKey::generate();
+    let plaintext = nibbles(3 << 20, 73);
+    let mut source: &[u8] = &plaintext;
+    let source: &mut dyn Read = &mut source;
+    let mut ciphertext = Vec::new();
+    EncryptingReader::new(source, &key, PATH, EncryptOptions { compress: true })
+        .read_to_end(&mut ciphertext)
+        .unwrap();
+    let mut stored: &[u8] = &ciphertext;
+    let stored: &mut dyn Read = &mut stored;
+    let mut back = Vec::new();
+    DecryptingReader::new(stored, &key, PATH)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == plaintext);
+}

@@ -4,7 +4,9 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chrono::Utc;
-use opsml_registry::{default_store, Artifacts, NewExperiment, PointRecord, RegistryError, Store};
+use opsml_registry::{
+    default_store, Artifacts, Lease, NewExperiment, PointRecord, RegistryError, Store,
+};
 use opsml_types::{
     new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,
     ParameterValue, Status,
@@ -497,6 +499,7 @@ fn create(
         opsml_version: env!("CARGO_PKG_VERSION").to_owned(),
         username: username(),
         created_at: Utc::now(),
+        lease: Lease::current().clone(),
     })?;
     tracing::debug!(uid = %card.uid, space = %card.space, name = %card.name, version = %card.version, "experiment started");
     Ok(card)
@@ -519,7 +522,7 @@ fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<Experi
             });
         }
     }
-    store.set_status(uid, Status::Running, None)?;
+    store.claim(uid, Lease::current())?;
     card.status = Status::Running;
     card.ended_at = None;
     tracing::debug!(uid, "experiment resumed");

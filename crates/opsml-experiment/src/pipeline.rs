@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsml_registry::{ExperimentWriter, PointRecord, WriteBatch};
+use opsml_registry::{ExperimentWriter, PointRecord, WriteBatch, HEARTBEAT_INTERVAL};
 use opsml_types::{validate_name, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
@@ -261,7 +261,25 @@ async fn run_writer(
         points: Vec::with_capacity(shared.capacity),
         ..Batch::default()
     };
+    let mut last_heartbeat = std::time::Instant::now();
     loop {
+        if last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL {
+            last_heartbeat = std::time::Instant::now();
+            let beat = tokio::task::spawn_blocking(move || {
+                let result = writer.heartbeat();
+                (writer, result)
+            })
+            .await;
+            match beat {
+                Ok((back, result)) => {
+                    writer = back;
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "recording the heartbeat failed");
+                    }
+                }
+                Err(_) => return,
+            }
+        }
         {
             let mut queue = shared.queue.lock();
             // A batch that failed is written again before anything newer.

@@ -13,6 +13,7 @@
 mod artifacts;
 mod chunk;
 mod error;
+mod lease;
 mod readahead;
 mod registry;
 mod sqlite;
@@ -24,11 +25,14 @@ mod uri;
 pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
+pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
 pub use registry::{CardRegistries, CardRegistry};
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
-pub use store::{CardQuery, ExperimentWriter, NewExperiment, PointRecord, Store, WriteBatch};
-pub use stores::{default_store, open_store};
+pub use store::{
+    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, Store, WriteBatch,
+};
+pub use stores::{default_store, mark_dead_experiments_killed, open_store};
 pub use uri::{TrackingUri, TRACKING_URI_ENV};
 
 /// Result alias of this crate.

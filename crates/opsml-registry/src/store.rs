@@ -8,7 +8,7 @@ use opsml_types::{
     HardwareSample, MetricColumns, MetricPoint, Parameter, Status, Version,
 };
 
-use crate::Result;
+use crate::{Lease, Result};
 
 /// What is needed to create an experiment; the store allocates its version.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct NewExperiment {
     pub opsml_version: String,
     pub username: String,
     pub created_at: DateTime<Utc>,
+    /// The process that runs it.
+    pub lease: Lease,
 }
 
 /// Filters of a card listing. Empty fields do not filter.
@@ -65,6 +67,17 @@ pub struct WriteBatch<'a> {
 /// none of it, and on failure the same batch can be written again.
 pub trait ExperimentWriter: Send {
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()>;
+
+    /// Records that the experiment's process is alive.
+    fn heartbeat(&mut self) -> Result<()>;
+}
+
+/// A running experiment as the store knows it, for finding dead ones.
+#[derive(Debug, Clone)]
+pub struct RunningExperiment {
+    pub uid: String,
+    pub lease: Option<Lease>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 /// A place that holds experiment cards, metrics and parameters.
@@ -91,6 +104,16 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Saves the card's tags, status and end time.
     fn update_experiment(&self, card: &ExperimentCard) -> Result<()>;
+
+    /// Marks an experiment running in this process (resuming it).
+    fn claim(&self, uid: &str, lease: &Lease) -> Result<()>;
+
+    /// Experiments whose status is running.
+    fn running_experiments(&self) -> Result<Vec<RunningExperiment>>;
+
+    /// Marks a running experiment killed, ended at its last heartbeat,
+    /// unless it changed since it was listed; `true` if it was marked.
+    fn mark_killed(&self, running: &RunningExperiment) -> Result<bool>;
 
     /// Sets the status and end time of an experiment.
     fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()>;

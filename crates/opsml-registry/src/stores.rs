@@ -3,7 +3,9 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use crate::{Result, SqliteStore, Store, TrackingUri};
+use chrono::Utc;
+
+use crate::{Lease, Result, SqliteStore, Store, TrackingUri, STALE_AFTER};
 
 /// One store per location per process: every registry, experiment and reader
 /// shares its connection pool, and migrations run once.
@@ -19,7 +21,29 @@ pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
     };
     stores.insert(uri.clone(), Arc::clone(&store));
+    if let Err(e) = mark_dead_experiments_killed(store.as_ref()) {
+        tracing::warn!(error = %e, "checking for experiments whose process died failed");
+    }
     Ok(store)
+}
+
+/// Marks killed every running experiment whose process is gone: checked
+/// directly on this host, through a heartbeat older than [`STALE_AFTER`]
+/// elsewhere. Their data stays; they can be resumed.
+pub fn mark_dead_experiments_killed(store: &dyn Store) -> Result<Vec<String>> {
+    let stale_before = Utc::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+    let mut killed = Vec::new();
+    for running in store.running_experiments()? {
+        let alive = match running.lease.as_ref().and_then(Lease::is_alive) {
+            Some(alive) => alive,
+            None => running.heartbeat_at.is_some_and(|t| t > stale_before),
+        };
+        if !alive && store.mark_killed(&running)? {
+            tracing::info!(uid = %running.uid, "experiment's process is gone; marked killed");
+            killed.push(running.uid);
+        }
+    }
+    Ok(killed)
 }
 
 /// The store named by `OPSML_TRACKING_URI` (default `sqlite:///<cwd>/opsml.db`).

@@ -7,7 +7,7 @@ use opsml_types::{
 use rusqlite::types::{ToSql, Type};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 
-use crate::{CardQuery, NewExperiment};
+use crate::{CardQuery, Lease, NewExperiment, RunningExperiment};
 
 const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, ended_at, \
                             parent_uid, username, compute_environment, opsml_version, metadata";
@@ -101,8 +101,9 @@ pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Re
     };
     let inserted = tx.execute(
         "INSERT INTO experiments (uid, space, name, version, major, minor, patch, tags, status,
-             created_at, ended_at, parent_uid, compute_environment, opsml_version, username)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13, ?14)",
+             created_at, ended_at, parent_uid, compute_environment, opsml_version, username,
+             lease, heartbeat_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13, ?14, ?15, ?10)",
         params![
             new.uid,
             new.space,
@@ -118,6 +119,7 @@ pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Re
             to_json(&new.compute_environment)?,
             new.opsml_version,
             new.username,
+            to_json(&new.lease)?,
         ],
     );
     match inserted {
@@ -259,6 +261,48 @@ pub(super) fn set_status(
         status.as_str(),
         ended_at.map(|t| t.timestamp_micros())
     ])
+}
+
+pub(super) fn claim(conn: &Connection, uid: &str, lease: &Lease) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE experiments SET status = 'running', ended_at = NULL, lease = ?2, heartbeat_at = ?3
+         WHERE uid = ?1",
+        params![uid, to_json(lease)?, Utc::now().timestamp_micros()],
+    )
+}
+
+pub(super) fn heartbeat(conn: &Connection, uid: &str) -> rusqlite::Result<usize> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1")?;
+    stmt.execute(params![uid, Utc::now().timestamp_micros()])
+}
+
+pub(super) fn running(conn: &Connection) -> rusqlite::Result<Vec<RunningExperiment>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT uid, lease, heartbeat_at FROM experiments WHERE status = 'running'",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let lease: Option<String> = row.get(1)?;
+        Ok(RunningExperiment {
+            uid: row.get(0)?,
+            lease: lease.and_then(|l| serde_json::from_str(&l).ok()),
+            heartbeat_at: row.get::<_, Option<i64>>(2)?.map(micros_to_datetime),
+        })
+    })?;
+    rows.collect()
+}
+
+pub(super) fn mark_killed(
+    conn: &Connection,
+    running: &RunningExperiment,
+) -> rusqlite::Result<bool> {
+    let heartbeat = running.heartbeat_at.map(|t| t.timestamp_micros());
+    let changed = conn.execute(
+        "UPDATE experiments SET status = 'killed', ended_at = ?2
+         WHERE uid = ?1 AND status = 'running' AND heartbeat_at IS ?2",
+        params![running.uid, heartbeat],
+    )?;
+    Ok(changed > 0)
 }
 
 pub(super) fn set_metadata(

@@ -17,7 +17,10 @@ use opsml_types::{
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
-use crate::{CardQuery, ExperimentWriter, NewExperiment, RegistryError, Result, Store};
+use crate::{
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, Result, RunningExperiment,
+    Store,
+};
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_mins(1);
@@ -165,6 +168,21 @@ impl Store for SqliteStore {
             0 => Err(RegistryError::ExperimentNotFound(card.uid.clone())),
             _ => Ok(()),
         }
+    }
+
+    fn claim(&self, uid: &str, lease: &Lease) -> Result<()> {
+        match self.with_conn(|conn| cards::claim(conn, uid, lease))? {
+            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
+        self.with_conn(|conn| cards::running(conn))
+    }
+
+    fn mark_killed(&self, running: &RunningExperiment) -> Result<bool> {
+        self.with_conn(|conn| cards::mark_killed(conn, running))
     }
 
     fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {

@@ -111,6 +111,15 @@ fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> ru
 }
 
 impl ExperimentWriter for SqliteWriter {
+    fn heartbeat(&mut self) -> Result<()> {
+        super::cards::heartbeat(&self.conn, &self.uid)
+            .map(drop)
+            .map_err(|source| RegistryError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
         self.write_transaction(batch).map_err(|source| {
             // The transaction rolled back: forget the tails so that the retried

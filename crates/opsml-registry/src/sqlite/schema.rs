@@ -44,6 +44,9 @@ CREATE TABLE parameters (
 ",
     r"
 ALTER TABLE experiments ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE experiments ADD COLUMN lease TEXT;
+ALTER TABLE experiments ADD COLUMN heartbeat_at INTEGER;
+CREATE INDEX experiments_by_status ON experiments (status);
 
 CREATE TABLE experiment_keys (
     experiment_uid TEXT PRIMARY KEY REFERENCES experiments (uid) ON DELETE CASCADE,

@@ -1,0 +1,86 @@
+"""What a dying process leaves behind: SIGKILL and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+from opsml import CardRegistry, get_experiment_metrics, start_experiment
+
+LOGGER = textwrap.dedent(
+    """
+    import sys, time
+    from opsml import start_experiment
+    with start_experiment(name="doomed") as exp:
+        for step in range(1000):
+            exp.log_metric("loss", 1.0, step=step)
+        exp.flush()
+        print(exp.uid, flush=True)
+        for step in range(1000, 1500):
+            exp.log_metric("loss", 1.0, step=step)
+        print("logged 1500 without flushing", flush=True)
+        step = 1500
+        while True:
+            exp.log_metric("loss", 1.0, step=step)
+            step += 1
+            time.sleep(0.001)
+    """
+)
+
+
+def start_logger() -> tuple[subprocess.Popen[str], str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOGGER], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    uid = child.stdout.readline().strip()
+    assert uid, child.stderr.read() if child.stderr else ""
+    return child, uid
+
+
+def test_sigkill_keeps_what_was_flushed_and_the_next_open_marks_it_killed() -> None:
+    child, uid = start_logger()
+    child.send_signal(signal.SIGKILL)
+    child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    # This process opens the store for the first time now and notices the dead process.
+    card = CardRegistry("experiment").load_card(uid=uid)
+    assert card.status == "killed"
+    assert card.ended_at is not None
+    steps = [m.step for m in get_experiment_metrics(uid)]
+    assert steps[:1000] == list(range(1000))
+    # It can be resumed, and carries on where it stopped.
+    with start_experiment(experiment_uid=uid) as resumed:
+        resumed.log_metric("loss", 0.5, step=10**6)
+    card = CardRegistry("experiment").load_card(uid=uid)
+    assert card.status == "completed"
+    assert get_experiment_metrics(uid)[-1].step == 10**6
+
+
+def test_sigterm_stores_everything_marks_killed_and_still_ends_the_process() -> None:
+    child, uid = start_logger()
+    assert child.stdout is not None
+    assert child.stdout.readline().startswith("logged 1500")
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGTERM
+    card = CardRegistry("experiment").load_card(uid=uid)
+    assert card.status == "killed"
+    metrics = get_experiment_metrics(uid)
+    steps = [m.step for m in metrics]
+    assert steps == list(range(len(steps)))
+    assert len(steps) >= 1500
+
+
+def test_a_program_with_its_own_sigterm_handler_keeps_it(run_python) -> None:
+    proc = run_python(
+        """
+        import signal
+        signal.signal(signal.SIGTERM, lambda *_: print("mine"))
+        import opsml
+        print(signal.getsignal(signal.SIGTERM).__name__)
+        """
+    )
+    assert proc.stdout.strip() == "<lambda>"
