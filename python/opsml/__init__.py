@@ -34,6 +34,7 @@ from opsml._opsml import (
     StoreError,
     WrongMasterKeyError,
     __version__,
+    _after_fork_in_child,
     _end_running_experiments,
     download_artifact,
     get_experiment_hardware_metrics,
@@ -68,6 +69,10 @@ def _end_on_sigterm(signum: int, frame: FrameType | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 
+
+# A forked child (data-loader workers, multiprocessing) gets its own runtime and
+# store connections; its parent's experiments stay the parent's.
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 # Python's default SIGTERM ends the process without running exit handlers;
 # a handler the program installed itself is left alone.

@@ -12,6 +12,12 @@ pub enum ExperimentError {
     /// The experiment was ended; nothing more can be logged to it.
     #[error("experiment {uid} has ended; start or resume an experiment to log more")]
     Ended { uid: String },
+    /// The experiment belongs to the parent of this forked process.
+    #[error(
+        "experiment {uid} was started by the parent of this forked process; \
+         call start_experiment(experiment_uid=\"{uid}\") in this process to log to it"
+    )]
+    Forked { uid: String },
     /// The background writer could not store logged data; the data is kept
     /// and written again on the next flush.
     #[error("experiment {uid}: storing logged data failed: {message}")]

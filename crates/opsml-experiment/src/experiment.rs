@@ -123,6 +123,11 @@ impl Inner {
     }
 
     fn check_running(&self) -> Result<()> {
+        if !self.pipeline.owned_here() {
+            return Err(ExperimentError::Forked {
+                uid: self.uid.clone(),
+            });
+        }
         if self.ended.load(Ordering::Acquire) {
             return Err(ExperimentError::Ended {
                 uid: self.uid.clone(),
@@ -132,10 +137,22 @@ impl Inner {
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
+        if !self.pipeline.owned_here() {
+            return Ok(());
+        }
         self.pipeline.flush()
     }
 
+    /// Whether this process runs the experiment (not a forked child of it).
+    pub(crate) fn owned_here(&self) -> bool {
+        self.pipeline.owned_here()
+    }
+
     pub(crate) fn end(&self, status: Status) -> Result<()> {
+        // A forked child leaves its parent's experiment to the parent.
+        if !self.pipeline.owned_here() {
+            return Ok(());
+        }
         if self.ended.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
@@ -342,7 +359,7 @@ impl Experiment {
     }
 
     /// Gives names their ids for [`Experiment::log_records`], with the name table held once.
-    pub fn intern_names<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> R {
+    pub fn intern_names<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> Result<R> {
         self.inner.pipeline.intern(f)
     }
 
@@ -366,7 +383,7 @@ impl Experiment {
                     })
                 })
                 .collect::<Result<Vec<_>>>()
-        })?;
+        })??;
         self.log_records(&records)
     }
 
@@ -499,7 +516,7 @@ fn create(
         opsml_version: env!("CARGO_PKG_VERSION").to_owned(),
         username: username(),
         created_at: Utc::now(),
-        lease: Lease::current().clone(),
+        lease: Lease::current(),
     })?;
     tracing::debug!(uid = %card.uid, space = %card.space, name = %card.name, version = %card.version, "experiment started");
     Ok(card)
@@ -522,7 +539,7 @@ fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<Experi
             });
         }
     }
-    store.claim(uid, Lease::current())?;
+    store.claim(uid, &Lease::current())?;
     card.status = Status::Running;
     card.ended_at = None;
     tracing::debug!(uid, "experiment resumed");

@@ -1,23 +1,37 @@
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc};
+
+use opsml_registry::fork_generation;
 
 use parking_lot::Mutex;
 
 use tokio::runtime::{Builder, Runtime};
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// The runtime of this process, with the fork generation it belongs to.
+static RUNTIME: Mutex<Option<(u64, &'static Runtime)>> = Mutex::new(None);
 
-/// The process-wide runtime that runs every background task (writers, and
-/// later samplers and uploads), created on first use.
+/// The process-wide runtime that runs every background task (writers,
+/// samplers, uploads), created on first use. A forked child, whose copy of the
+/// parent's runtime has no threads, gets a new one; the parent's is left
+/// untouched, as dropping it would wait for threads that do not exist here.
 pub fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| {
+    let generation = fork_generation();
+    let mut current = RUNTIME.lock();
+    if let Some((owner, runtime)) = *current {
+        if owner == generation {
+            return runtime;
+        }
+    }
+    let runtime: &'static Runtime = Box::leak(Box::new(
         Builder::new_multi_thread()
             .worker_threads(2)
             .max_blocking_threads(16)
             .thread_name("opsml-runtime")
             .enable_time()
             .build()
-            .expect("the opsml runtime could not start its threads")
-    })
+            .expect("the opsml runtime could not start its threads"),
+    ));
+    *current = Some((generation, runtime));
+    runtime
 }
 
 /// Runs `work` on each item on the runtime's blocking pool, at most `limit` at

@@ -115,6 +115,7 @@ pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
             PyValueError::new_err(e.to_string())
         }
         e @ ExperimentError::Ended { .. } => ExperimentEndedError::new_err(e.to_string()),
+        e @ ExperimentError::Forked { .. } => OpsmlError::new_err(e.to_string()),
         e @ ExperimentError::Write { .. } => StoreError::new_err(e.to_string()),
     }
 }

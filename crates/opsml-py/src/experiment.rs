@@ -148,7 +148,8 @@ impl PyExperiment {
                     });
                 }
                 Ok(records)
-            })?;
+            })
+            .map_err(experiment_error)??;
         experiment_work(py, || self.experiment.log_records(&records))
     }
 
@@ -491,6 +492,13 @@ pub fn get_experiment_hardware_metrics(
 ) -> PyResult<Vec<crate::hardware::PyHardwareMetrics>> {
     let store = store_work(py, default_store)?;
     crate::hardware::read(py, &store, uid)
+}
+
+/// Called in a child process right after a fork: the child gets its own
+/// runtime and store connections and leaves the parent's experiments alone.
+#[pyfunction]
+pub fn _after_fork_in_child() {
+    opsml_registry::after_fork_in_child();
 }
 
 /// Tasks alive on the background runtime (writers, samplers): for tests

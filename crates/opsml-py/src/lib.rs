@@ -30,7 +30,7 @@ mod _opsml {
     };
     #[pymodule_export]
     use crate::experiment::{
-        _end_running_experiments, _runtime_alive_tasks, download_artifact,
+        _after_fork_in_child, _end_running_experiments, _runtime_alive_tasks, download_artifact,
         get_experiment_hardware_metrics, get_experiment_metrics, get_experiment_parameters,
         start_experiment, PyExperiment,
     };

@@ -2,11 +2,14 @@
 //! told from one still running: the process is checked directly on the same
 //! host, and through the experiment's heartbeat elsewhere.
 
-use std::sync::OnceLock;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
+use crate::fork_generation;
 
 /// How often a running experiment's writer records that it is alive.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
@@ -35,20 +38,30 @@ fn start_time(system: &mut System, pid: u32) -> Option<u64> {
 
 impl Lease {
     /// The lease of this process.
-    pub fn current() -> &'static Lease {
-        static CURRENT: OnceLock<Lease> = OnceLock::new();
-        CURRENT.get_or_init(|| {
-            let pid = std::process::id();
-            let started = System::new()
-                .ok()
-                .and_then(|mut system| start_time(&mut system, pid))
-                .unwrap_or(0);
-            Lease {
-                host: System::host_name().unwrap_or_default(),
-                pid,
-                started,
+    pub fn current() -> Lease {
+        static CURRENT: Mutex<Option<(u64, Lease)>> = Mutex::new(None);
+        let mut current = CURRENT.lock();
+        match &*current {
+            Some((generation, lease)) if *generation == fork_generation() => lease.clone(),
+            _ => {
+                let lease = Self::read_current();
+                *current = Some((fork_generation(), lease.clone()));
+                lease
             }
-        })
+        }
+    }
+
+    fn read_current() -> Lease {
+        let pid = std::process::id();
+        let started = System::new()
+            .ok()
+            .and_then(|mut system| start_time(&mut system, pid))
+            .unwrap_or(0);
+        Lease {
+            host: System::host_name().unwrap_or_default(),
+            pid,
+            started,
+        }
     }
 
     /// Whether the process is still alive: `Some` on the same host, `None`
@@ -78,12 +91,12 @@ mod tests {
         child.wait().unwrap();
         let gone = Lease {
             pid,
-            ..Lease::current().clone()
+            ..Lease::current()
         };
         assert_eq!(gone.is_alive(), Some(false));
         let elsewhere = Lease {
             host: "another-host".into(),
-            ..Lease::current().clone()
+            ..Lease::current()
         };
         assert_eq!(elsewhere.is_alive(), None);
     }

@@ -5,22 +5,26 @@ use parking_lot::Mutex;
 
 use chrono::Utc;
 
-use crate::{Lease, Result, SqliteStore, Store, TrackingUri, STALE_AFTER};
+use crate::{fork_generation, Lease, Result, SqliteStore, Store, TrackingUri, STALE_AFTER};
 
 /// One store per location per process: every registry, experiment and reader
-/// shares its connection pool, and migrations run once.
-static STORES: OnceLock<Mutex<HashMap<TrackingUri, Arc<dyn Store>>>> = OnceLock::new();
+/// shares its connection pool, and migrations run once. A forked child opens
+/// its own (the parent's entries stay, unused: closing the parent's
+/// connections in the child would upset SQLite).
+type StoreCache = HashMap<(u64, TrackingUri), Arc<dyn Store>>;
+static STORES: OnceLock<Mutex<StoreCache>> = OnceLock::new();
 
 /// The store at `uri`, opened on first use.
 pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     let mut stores = STORES.get_or_init(Mutex::default).lock();
-    if let Some(store) = stores.get(uri) {
+    let key = (fork_generation(), uri.clone());
+    if let Some(store) = stores.get(&key) {
         return Ok(Arc::clone(store));
     }
     let store: Arc<dyn Store> = match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
     };
-    stores.insert(uri.clone(), Arc::clone(&store));
+    stores.insert(key, Arc::clone(&store));
     if let Err(e) = mark_dead_experiments_killed(store.as_ref()) {
         tracing::warn!(error = %e, "checking for experiments whose process died failed");
     }

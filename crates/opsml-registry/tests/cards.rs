@@ -217,7 +217,7 @@ fn experiments_whose_process_died_are_marked_killed_and_live_ones_are_left() {
     let mut finished = std::process::Command::new("true").spawn().unwrap();
     let dead_pid = finished.id();
     finished.wait().unwrap();
-    let here = Lease::current().clone();
+    let here = Lease::current();
 
     let mut dead = new_experiment("s", "dead-local");
     dead.lease = Lease {
@@ -265,7 +265,7 @@ fn experiments_whose_process_died_are_marked_killed_and_live_ones_are_left() {
     assert_eq!(ended.map(|t| t.timestamp_micros()), Some(old));
 
     // A killed experiment can be claimed again by a live process.
-    store.claim(&dead.uid, Lease::current()).unwrap();
+    store.claim(&dead.uid, &Lease::current()).unwrap();
     assert_eq!(status(&dead.uid), Status::Running);
     assert!(mark_dead_experiments_killed(&*store).unwrap().is_empty());
 }

@@ -25,7 +25,7 @@ pub fn new_experiment(space: &str, name: &str) -> NewExperiment {
         opsml_version: "0.1.0".to_owned(),
         username: "tester".to_owned(),
         created_at: Utc::now(),
-        lease: opsml_registry::Lease::current().clone(),
+        lease: opsml_registry::Lease::current(),
     }
 }
 
