@@ -361,7 +361,10 @@ async fn run_writer(
                     batch.hardware.clear();
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "writing logged data failed; will retry");
+                    // Once per run of failures, not at every retry.
+                    if queue.failure.is_none() {
+                        tracing::warn!(error = %e, "writing logged data failed; will retry");
+                    }
                     queue.failure = Some(e.to_string());
                 }
             }

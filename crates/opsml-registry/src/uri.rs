@@ -28,7 +28,13 @@ impl TrackingUri {
             if path.is_empty() || path == "/" {
                 return Err(invalid("no database path after sqlite://"));
             }
-            // sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative.
+            // sqlite:///abs/path keeps its leading slash (however many were
+            // written); sqlite://rel/path is relative.
+            let path = if path.starts_with('/') {
+                format!("/{}", path.trim_start_matches('/'))
+            } else {
+                path.to_owned()
+            };
             return Ok(Self::Sqlite(cwd.join(path)));
         }
         for (scheme, backend) in [
@@ -73,6 +79,10 @@ mod tests {
         assert_eq!(
             TrackingUri::parse("sqlite:///data/runs.db", cwd).unwrap(),
             TrackingUri::Sqlite("/data/runs.db".into())
+        );
+        assert_eq!(
+            TrackingUri::parse("sqlite:////data//runs.db", cwd).unwrap(),
+            TrackingUri::Sqlite("/data//runs.db".into())
         );
         assert_eq!(
             TrackingUri::parse("sqlite://runs.db", cwd).unwrap(),
