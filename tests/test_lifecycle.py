@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import platform
+import sys
 from datetime import datetime, timedelta, timezone
 
 import opsml
@@ -302,3 +303,21 @@ def test_repr_names_the_experiment() -> None:
     assert "repr-me" in text
     assert exp.uid in text
     assert "0.1.0" in text
+
+
+def _exit_inside(name: str, code: int | None) -> None:
+    with start_experiment(name=name) as exp:
+        exp.log_metric("loss", 1.0)
+        sys.exit(code)
+
+
+@pytest.mark.parametrize(("code", "status"), [(0, "completed"), (None, "completed"), (3, "failed")])
+def test_sys_exit_inside_the_block_sets_the_status_by_exit_code(
+    code: int | None, status: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _exit_inside(f"exit-{code}", code)
+    assert exited.value.code == code
+    [record] = CardRegistry("experiment").list_cards(name=f"exit-{code}")
+    assert record.status == status
+    assert len(get_experiment_metrics(record.uid)) == 1

@@ -428,7 +428,7 @@ class Experiment:
     def __exit__(
         self,
         exc_type: type[BaseException] | None = None,
-        _exc_value: BaseException | None = None,
+        exc_value: BaseException | None = None,
         _traceback: object = None,
     ) -> bool: ...
 

@@ -22,6 +22,8 @@ use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QU
 use crate::runtime::runtime;
 use crate::{live, ExperimentError, Result};
 
+/// Environment variable with the flush interval in seconds.
+pub const FLUSH_INTERVAL_ENV: &str = "OPSML_FLUSH_INTERVAL";
 /// Environment variable with the hardware sampling interval in seconds.
 pub const HARDWARE_INTERVAL_ENV: &str = "OPSML_HARDWARE_INTERVAL";
 /// Time between hardware samples unless told otherwise.
@@ -74,7 +76,7 @@ impl Default for StartOptions {
             script: None,
             python_paths: Vec::new(),
             python_version: None,
-            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            flush_interval: flush_interval_from_env(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
         }
     }
@@ -453,6 +455,16 @@ impl Drop for Experiment {
             tracing::error!(uid = %self.inner.uid, error = %e, "ending a dropped experiment failed");
         }
     }
+}
+
+/// `OPSML_FLUSH_INTERVAL` (seconds, at least 0.001) or the default: the
+/// longest a logged point waits in memory, so the most a `SIGKILL` can lose.
+fn flush_interval_from_env() -> Duration {
+    std::env::var(FLUSH_INTERVAL_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .map_or(DEFAULT_FLUSH_INTERVAL, |d| d.max(Duration::from_millis(1)))
 }
 
 /// The hardware sampling interval: given, or `OPSML_HARDWARE_INTERVAL`

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use opsml_experiment::{Artifacts, Experiment, PointRecord, StartOptions, Status};
 use opsml_registry::default_store;
 use opsml_types::{now_micros, MetricPoint, Parameter};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyType};
 
@@ -344,18 +344,29 @@ impl PyExperiment {
     }
 
     /// Ends the experiment: completed, failed on an exception, killed on
-    /// KeyboardInterrupt. Never swallows the exception.
-    #[pyo3(signature = (exc_type=None, _exc_value=None, _traceback=None))]
+    /// KeyboardInterrupt; `sys.exit(0)` completes it. Never swallows the exception.
+    #[pyo3(signature = (exc_type=None, exc_value=None, _traceback=None))]
     fn __exit__(
         &self,
         py: Python<'_>,
         exc_type: Option<&Bound<'_, PyType>>,
-        _exc_value: Option<&Bound<'_, PyAny>>,
+        exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
         let status = match exc_type {
             None => Status::Completed,
             Some(t) if t.is_subclass_of::<PyKeyboardInterrupt>()? => Status::Killed,
+            Some(t) if t.is_subclass_of::<PySystemExit>()? => {
+                let code = exc_value.map(|e| e.getattr("code")).transpose()?;
+                let success = code.is_none_or(|c| {
+                    c.is_none() || c.extract::<i64>().is_ok_and(|code| code == 0)
+                });
+                if success {
+                    Status::Completed
+                } else {
+                    Status::Failed
+                }
+            }
             Some(_) => Status::Failed,
         };
         let ended = experiment_work(py, || self.experiment.end(status));
