@@ -127,7 +127,8 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn location(&self) -> String {
-        format!("sqlite:///{}", self.path.display()).replace("////", "///")
+        // Paths are absolute, so this reads sqlite:///path/to/opsml.db.
+        format!("sqlite://{}", self.path.display())
     }
 
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
