@@ -358,9 +358,8 @@ impl PyExperiment {
             Some(t) if t.is_subclass_of::<PyKeyboardInterrupt>()? => Status::Killed,
             Some(t) if t.is_subclass_of::<PySystemExit>()? => {
                 let code = exc_value.map(|e| e.getattr("code")).transpose()?;
-                let success = code.is_none_or(|c| {
-                    c.is_none() || c.extract::<i64>().is_ok_and(|code| code == 0)
-                });
+                let success = code
+                    .is_none_or(|c| c.is_none() || c.extract::<i64>().is_ok_and(|code| code == 0));
                 if success {
                     Status::Completed
                 } else {
