@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: quickstart install test rust-check rust-test python-check python-test bench clean
+.PHONY: quickstart install test rust-check rust-test python-check python-test bench compare clean
 
 $(VENV)/.tools: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test: rust-check rust-test python-check python-test
 
 bench: install
 	$(PY) benches/logging.py
+	$(PY) benches/artifacts.py
+	$(PY) benches/hardware.py
+
+# opsml against opsml 3, MLflow, W&B and trackio, each in its own virtual
+# environment (about 15 minutes; results in benches/results/<date>).
+compare: install
+	$(PY) benches/compare.py
 
 clean:
 	rm -rf $(VENV) target

@@ -79,8 +79,21 @@ def test_a_program_with_its_own_sigterm_handler_keeps_it(run_python) -> None:
         """
         import signal
         signal.signal(signal.SIGTERM, lambda *_: print("mine"))
-        import opsml
+        from opsml import start_experiment
+        with start_experiment(name="own-handler"):
+            pass
         print(signal.getsignal(signal.SIGTERM).__name__)
         """
     )
     assert proc.stdout.strip() == "<lambda>"
+
+
+def test_importing_opsml_changes_no_signal_handler(run_python) -> None:
+    proc = run_python(
+        """
+        import signal
+        import opsml
+        print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+        """
+    )
+    assert proc.stdout.strip() == "True"

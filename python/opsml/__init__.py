@@ -6,10 +6,7 @@ Start with ``start_experiment``; read runs back with ``CardRegistry`` and
 
 import atexit
 import os
-import signal
 import sys
-import threading
-from types import FrameType
 
 from opsml._opsml import (
     ArtifactNotFoundError,
@@ -62,25 +59,30 @@ def _end_at_exit() -> None:
 atexit.register(_end_at_exit)
 
 
-def _end_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Stores and ends running experiments as killed, then lets SIGTERM do
-    what it does without opsml: end the process."""
-    _end_running_experiments("killed")
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+def _install_signal_handlers() -> None:
+    """Makes SIGTERM store and end running experiments as killed before the
+    process ends as it would have without opsml. Called by the first
+    start_experiment (not at import, which stays cheap); a handler the
+    program installed itself is left alone."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def end_on_sigterm(signum: int, frame: object) -> None:
+        _end_running_experiments("killed")
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, end_on_sigterm)
 
 
 # A forked child (data-loader workers, multiprocessing) gets its own runtime and
 # store connections; its parent's experiments stay the parent's.
 os.register_at_fork(after_in_child=_after_fork_in_child)
-
-# Python's default SIGTERM ends the process without running exit handlers;
-# a handler the program installed itself is left alone.
-if (
-    threading.current_thread() is threading.main_thread()
-    and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-):
-    signal.signal(signal.SIGTERM, _end_on_sigterm)
 
 __all__ = [
     "ArtifactNotFoundError",

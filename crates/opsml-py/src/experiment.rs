@@ -429,8 +429,22 @@ pub fn start_experiment(
         experiment_uid,
         tags,
     )?;
+    install_signal_handlers(py)?;
     let experiment = experiment_work(py, || Experiment::start(options))?;
     Ok(PyExperiment { experiment })
+}
+
+/// Installs the SIGTERM handler of the Python package, once per process, at
+/// the first experiment rather than at import.
+fn install_signal_handlers(py: Python<'_>) -> PyResult<()> {
+    static INSTALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if INSTALLED.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        return Ok(());
+    }
+    py.import("opsml")?
+        .getattr("_install_signal_handlers")?
+        .call0()
+        .map(drop)
 }
 
 /// Whether a file name is that of an image format.
