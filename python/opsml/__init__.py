@@ -32,6 +32,8 @@ from opsml._opsml import (
     WrongMasterKeyError,
     __version__,
     _after_fork_in_child,
+    _after_fork_in_parent,
+    _before_fork,
     _end_running_experiments,
     download_artifact,
     get_experiment_hardware_metrics,
@@ -82,7 +84,11 @@ def _install_signal_handlers() -> None:
 
 # A forked child (data-loader workers, multiprocessing) gets its own runtime and
 # store connections; its parent's experiments stay the parent's.
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
 
 __all__ = [
     "ArtifactNotFoundError",

@@ -33,6 +33,19 @@ const SKIPPED_DIRECTORIES: &[&str] = &[
     "opsml_registries",
 ];
 
+static GIT_CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<GitInfo>>>> = OnceLock::new();
+static REQUIREMENTS_CACHE: OnceLock<Mutex<HashMap<Vec<PathBuf>, Arc<String>>>> = OnceLock::new();
+
+/// Empties the caches in a forked child (a parent thread may have held them).
+pub(crate) fn reset_after_fork() {
+    if let Some(cache) = GIT_CACHE.get() {
+        opsml_registry::reset_after_fork(cache);
+    }
+    if let Some(cache) = REQUIREMENTS_CACHE.get() {
+        opsml_registry::reset_after_fork(cache);
+    }
+}
+
 /// What to capture.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CapturePlan {
@@ -76,8 +89,7 @@ pub(crate) fn strip_credentials(remote: &str) -> String {
 /// Git state of the repository containing `dir`, read once per directory per
 /// process: experiments of one process (a sweep) run the same code.
 pub(crate) fn git_info_cached(dir: &Path) -> Option<GitInfo> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<GitInfo>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
+    let cache = GIT_CACHE.get_or_init(Mutex::default);
     if let Some(info) = cache.lock().get(dir) {
         return info.clone();
     }
@@ -163,8 +175,7 @@ pub(crate) fn code_files(
 
 /// The `requirements.txt` text for `paths`, listed once per process.
 fn requirements_cached(paths: &[PathBuf]) -> Arc<String> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<PathBuf>, Arc<String>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
+    let cache = REQUIREMENTS_CACHE.get_or_init(Mutex::default);
     if let Some(text) = cache.lock().get(paths) {
         return Arc::clone(text);
     }

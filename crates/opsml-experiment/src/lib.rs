@@ -83,6 +83,27 @@ pub fn get_experiment_hardware_metrics(
     Ok(store.read_hardware(uid)?)
 }
 
+/// To be called right before `fork`: no thread is inside SQLite while the
+/// process is copied.
+pub fn before_fork() {
+    opsml_registry::before_fork();
+}
+
+/// To be called in the parent right after `fork`.
+pub fn after_fork_in_parent() {
+    opsml_registry::after_fork_in_parent();
+}
+
+/// To be called in a child process right after `fork`: the child gets its
+/// own runtime and store connections, and leaves the parent's experiments
+/// (and any lock a vanished parent thread held) alone.
+pub fn after_fork_in_child() {
+    opsml_registry::after_fork_in_child();
+    runtime::reset_after_fork();
+    live::reset_after_fork();
+    capture::reset_after_fork();
+}
+
 /// Waits until experiments of this process with this uid have stored what they logged.
 pub fn flush_running(uid: &str) -> Result<()> {
     for inner in live::running(Some(uid)) {

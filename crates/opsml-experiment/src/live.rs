@@ -12,6 +12,11 @@ fn live() -> &'static Mutex<Vec<Weak<Inner>>> {
     LIVE.get_or_init(Mutex::default)
 }
 
+/// Forgets the parent's experiments in a forked child.
+pub(crate) fn reset_after_fork() {
+    opsml_registry::reset_after_fork(live());
+}
+
 pub(crate) fn register(inner: &Arc<Inner>) {
     let mut live = live().lock();
     live.retain(|w| w.strong_count() > 0);

@@ -9,6 +9,11 @@ use tokio::runtime::{Builder, Runtime};
 /// The runtime of this process, with the fork generation it belongs to.
 static RUNTIME: Mutex<Option<(u64, &'static Runtime)>> = Mutex::new(None);
 
+/// Forgets the parent's runtime in a forked child (it has no threads here).
+pub(crate) fn reset_after_fork() {
+    opsml_registry::reset_after_fork(&RUNTIME);
+}
+
 /// The process-wide runtime that runs every background task (writers,
 /// samplers, uploads), created on first use. A forked child, whose copy of the
 /// parent's runtime has no threads, gets a new one; the parent's is left

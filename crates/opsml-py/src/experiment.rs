@@ -518,11 +518,23 @@ pub fn get_experiment_hardware_metrics(
     crate::hardware::read(py, &store, uid)
 }
 
+/// Called right before a fork: waits until no thread is inside SQLite.
+#[pyfunction]
+pub fn _before_fork(py: Python<'_>) {
+    py.detach(opsml_experiment::before_fork);
+}
+
+/// Called in the parent right after a fork.
+#[pyfunction]
+pub fn _after_fork_in_parent() {
+    opsml_experiment::after_fork_in_parent();
+}
+
 /// Called in a child process right after a fork: the child gets its own
 /// runtime and store connections and leaves the parent's experiments alone.
 #[pyfunction]
 pub fn _after_fork_in_child() {
-    opsml_registry::after_fork_in_child();
+    opsml_experiment::after_fork_in_child();
 }
 
 /// Tasks alive on the background runtime (writers, samplers): for tests

@@ -30,9 +30,9 @@ mod _opsml {
     };
     #[pymodule_export]
     use crate::experiment::{
-        _after_fork_in_child, _end_running_experiments, _runtime_alive_tasks, download_artifact,
-        get_experiment_hardware_metrics, get_experiment_metrics, get_experiment_parameters,
-        start_experiment, PyExperiment,
+        _after_fork_in_child, _after_fork_in_parent, _before_fork, _end_running_experiments,
+        _runtime_alive_tasks, download_artifact, get_experiment_hardware_metrics,
+        get_experiment_metrics, get_experiment_parameters, start_experiment, PyExperiment,
     };
     #[pymodule_export]
     use crate::hardware::{PyGpuMetrics, PyHardwareMetrics};

@@ -39,6 +39,11 @@ fn key_files() -> &'static Mutex<HashMap<PathBuf, Arc<MasterKey>>> {
     KEYS.get_or_init(Mutex::default)
 }
 
+/// Forgets the keys read by the parent in a forked child.
+pub(crate) fn reset_after_fork() {
+    crate::reset_after_fork(key_files());
+}
+
 /// The master key: `OPSML_ENCRYPT_SECRET`, else the key file beside the store
 /// (created on first use, mode 0600).
 pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {

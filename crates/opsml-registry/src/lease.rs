@@ -16,6 +16,14 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 /// A running experiment on another host with no heartbeat for this long is dead.
 pub const STALE_AFTER: Duration = Duration::from_mins(1);
 
+/// The lease of this process, with the fork generation it was read in.
+static CURRENT: Mutex<Option<(u64, Lease)>> = Mutex::new(None);
+
+/// Forgets the parent's lease in a forked child.
+pub(crate) fn reset_after_fork() {
+    crate::reset_after_fork(&CURRENT);
+}
+
 /// The process that runs an experiment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
@@ -39,7 +47,6 @@ fn start_time(system: &mut System, pid: u32) -> Option<u64> {
 impl Lease {
     /// The lease of this process.
     pub fn current() -> Lease {
-        static CURRENT: Mutex<Option<(u64, Lease)>> = Mutex::new(None);
         let mut current = CURRENT.lock();
         match &*current {
             Some((generation, lease)) if *generation == fork_generation() => lease.clone(),

@@ -27,7 +27,9 @@ pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
-pub use process::{after_fork_in_child, fork_generation};
+pub use process::{
+    after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
+};
 pub use registry::{CardRegistries, CardRegistry};
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};

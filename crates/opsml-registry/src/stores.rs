@@ -14,6 +14,13 @@ use crate::{fork_generation, Lease, Result, SqliteStore, Store, TrackingUri, STA
 type StoreCache = HashMap<(u64, TrackingUri), Arc<dyn Store>>;
 static STORES: OnceLock<Mutex<StoreCache>> = OnceLock::new();
 
+/// Forgets the parent's stores in a forked child.
+pub(crate) fn reset_after_fork() {
+    if let Some(stores) = STORES.get() {
+        crate::reset_after_fork(stores);
+    }
+}
+
 /// The store at `uri`, opened on first use.
 pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     let mut stores = STORES.get_or_init(Mutex::default).lock();

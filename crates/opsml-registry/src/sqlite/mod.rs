@@ -58,6 +58,7 @@ impl SqliteStore {
     }
 
     fn connect(&self) -> Result<Connection> {
+        let _inside = crate::process::sqlite_gate();
         let conn = Connection::open(&self.path).map_err(|e| self.error(e))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.error(e))?;
         self.enable_wal(&conn)?;
@@ -102,6 +103,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        let _inside = crate::process::sqlite_gate();
         let pooled = self.idle.lock().pop();
         let mut conn = match pooled {
             Some(conn) => conn,

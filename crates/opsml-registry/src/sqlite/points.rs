@@ -19,7 +19,8 @@ struct Tail {
 /// Writes one experiment's points through a connection of its own, so that a
 /// flush never waits for a reader of the same process.
 pub(super) struct SqliteWriter {
-    conn: Connection,
+    /// Always `Some` until dropped (taken so that closing happens inside the SQLite gate).
+    conn: Option<Connection>,
     path: PathBuf,
     uid: String,
     /// Open tails by metric name id.
@@ -29,7 +30,7 @@ pub(super) struct SqliteWriter {
 impl SqliteWriter {
     pub(super) fn new(conn: Connection, path: PathBuf, uid: String) -> Self {
         Self {
-            conn,
+            conn: Some(conn),
             path,
             uid,
             tails: Vec::new(),
@@ -39,6 +40,8 @@ impl SqliteWriter {
     fn write_transaction(&mut self, batch: &WriteBatch<'_>) -> rusqlite::Result<()> {
         let tx = self
             .conn
+            .as_mut()
+            .expect("the connection lives until drop")
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if self.tails.len() < batch.names.len() {
             self.tails.resize_with(batch.names.len(), Tail::default);
@@ -110,9 +113,18 @@ fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> ru
     Ok(())
 }
 
+impl Drop for SqliteWriter {
+    fn drop(&mut self) {
+        let _inside = crate::process::sqlite_gate();
+        drop(self.conn.take());
+    }
+}
+
 impl ExperimentWriter for SqliteWriter {
     fn heartbeat(&mut self) -> Result<()> {
-        super::cards::heartbeat(&self.conn, &self.uid)
+        let _inside = crate::process::sqlite_gate();
+        let conn = self.conn.as_ref().expect("the connection lives until drop");
+        super::cards::heartbeat(conn, &self.uid)
             .map(drop)
             .map_err(|source| RegistryError::Sqlite {
                 path: self.path.clone(),
@@ -121,6 +133,7 @@ impl ExperimentWriter for SqliteWriter {
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        let _inside = crate::process::sqlite_gate();
         self.write_transaction(batch).map_err(|source| {
             // The transaction rolled back: forget the tails so that the retried
             // batch goes into fresh blocks and nothing is written twice.
