@@ -18,7 +18,6 @@ use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
-use crate::readahead::ReadAhead;
 use crate::storage::{copy_large, ArtifactStorage, CopyError, StorageUri};
 use crate::{RegistryError, Result, Store};
 
@@ -86,9 +85,6 @@ pub(crate) fn experiment_prefix(uid: &str) -> String {
 fn new_object_key(uid: &str) -> String {
     format!("{}/objects/{}", experiment_prefix(uid), new_uid())
 }
-
-/// Files at least this large are read and hashed on a second thread.
-const READ_AHEAD_MIN_BYTES: u64 = 8 << 20;
 
 fn new_record(path: &str, storage_key: String, size: u64, sha256: &[u8]) -> ArtifactRecord {
     ArtifactRecord {
@@ -229,29 +225,11 @@ impl Artifacts {
             return Err(RegistryError::IsADirectory(lpath.to_owned()));
         }
         let file = File::open(lpath).map_err(local_error)?;
-        let uploaded = if metadata.len() >= READ_AHEAD_MIN_BYTES {
-            self.upload_large(uid, key, file, path)
-        } else {
-            self.upload_reader(uid, key, file, path)
-        };
+        let uploaded = self.upload_reader(uid, key, file, path);
         uploaded.map_err(|e| match e {
             RegistryError::UploadSource(source) => local_error(source),
             other => other,
         })
-    }
-
-    /// Streams a large file, reading and hashing it on a second thread.
-    fn upload_large(
-        &self,
-        uid: &str,
-        key: &DataKey,
-        file: File,
-        path: &str,
-    ) -> Result<ArtifactRecord> {
-        let mut ahead = ReadAhead::new(file).map_err(RegistryError::UploadSource)?;
-        let storage_key = self.put_encrypted(uid, key, &mut ahead, path)?;
-        let digest = ahead.finish().map_err(RegistryError::UploadSource)?;
-        Ok(new_record(path, storage_key, digest.size, &digest.sha256))
     }
 
     /// Streams bytes from `source` into storage at the normalised remote `path`.

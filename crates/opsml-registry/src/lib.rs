@@ -15,7 +15,6 @@ mod chunk;
 mod error;
 mod lease;
 mod process;
-mod readahead;
 mod registry;
 mod sqlite;
 mod storage;
