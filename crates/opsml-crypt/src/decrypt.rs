@@ -4,12 +4,11 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
-use aead_stream::NewStream;
-
 use crate::error::CryptError;
 use crate::format::{segment_aad, Header, FLAG_ZSTD, HEADER_LEN};
-use crate::keys::{cipher, DataKey};
-use crate::pipeline::{Direction, Pipeline, Shared, Stream};
+use crate::keys::DataKey;
+use crate::pipeline::{Direction, Pipeline, Shared};
+use crate::segment::SegmentCipher;
 use crate::workers::Workers;
 
 /// The authenticated plaintext of the segments (still compressed when the header says so).
@@ -77,7 +76,7 @@ impl<R: Read> DecryptingReader<R> {
         }
         let header = Header::decode(&bytes, got)?;
         let shared = Shared {
-            stream: Stream::from_aead(cipher(key.bytes()), (&header.nonce_prefix).into()),
+            cipher: SegmentCipher::new(key.bytes(), &header.nonce_prefix),
             aad: segment_aad(&bytes, associated),
             direction: Direction::Open,
             segment_size: header.segment_size as usize,

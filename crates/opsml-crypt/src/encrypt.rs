@@ -4,13 +4,11 @@ use std::fmt;
 use std::io::{self, BufRead, Chain, Cursor, Read};
 use std::sync::Arc;
 
-use aead_stream::NewStream;
-use chacha20poly1305::XChaCha20Poly1305;
-
 use crate::compress::{compress_chunk, fill_chunk, worth_it, Compressing, CHUNK};
 use crate::format::{segment_aad, Header, FLAG_ZSTD, HEADER_LEN, NONCE_PREFIX_LEN, SEGMENT_SIZE};
-use crate::keys::{cipher, random_bytes, DataKey};
-use crate::pipeline::{Direction, Pipeline, Shared, Stream};
+use crate::keys::{random_bytes, DataKey};
+use crate::pipeline::{Direction, Pipeline, Shared};
+use crate::segment::SegmentCipher;
 use crate::workers::Workers;
 
 /// Options for [`EncryptingReader`].
@@ -35,7 +33,7 @@ enum Source<R: Read> {
 
 struct Start<R> {
     reader: R,
-    cipher: XChaCha20Poly1305,
+    key: DataKey,
     associated: Vec<u8>,
     compress: bool,
     /// The first chunk of plaintext, when compression was asked for (kept across an I/O error).
@@ -90,7 +88,7 @@ impl<R: Read> EncryptingReader<R> {
         Self {
             source: Source::Start(Some(Start {
                 reader: plaintext,
-                cipher: cipher(key.bytes()),
+                key: key.clone(),
                 associated: associated.to_vec(),
                 compress: options.compress,
                 sample: Vec::new(),
@@ -122,7 +120,7 @@ impl<R: Read> EncryptingReader<R> {
         }
         let Start {
             reader,
-            cipher,
+            key,
             associated,
             sample,
             ..
@@ -137,7 +135,7 @@ impl<R: Read> EncryptingReader<R> {
         let nonce_prefix: [u8; NONCE_PREFIX_LEN] =
             self.header[14..].try_into().expect("nonce prefix bytes");
         let shared = Shared {
-            stream: Stream::from_aead(cipher, (&nonce_prefix).into()),
+            cipher: SegmentCipher::new(key.bytes(), &nonce_prefix),
             aad: segment_aad(&self.header, &associated),
             direction: Direction::Seal,
             segment_size: SEGMENT_SIZE as usize,

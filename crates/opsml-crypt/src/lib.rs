@@ -56,6 +56,7 @@ mod error;
 mod format;
 mod keys;
 mod pipeline;
+mod segment;
 mod workers;
 
 pub use decrypt::DecryptingReader;

@@ -10,17 +10,10 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use aead_stream::aead::{self, Buffer};
-use aead_stream::{StreamBE32, StreamPrimitive};
-use chacha20poly1305::XChaCha20Poly1305;
-
 use crate::error::CryptError;
 use crate::format::TAG_LEN;
+use crate::segment::SegmentCipher;
 use crate::workers::{Pending, Workers, WORKER_LOST};
-
-/// The STREAM construction over XChaCha20-Poly1305: 19-byte nonce prefix, 32-bit big-endian
-/// segment counter, last-segment flag byte.
-pub(crate) type Stream = StreamBE32<XChaCha20Poly1305>;
 
 /// Segments per batch (1 MiB of plaintext with the usual segment size).
 pub(crate) const BATCH_SEGMENTS: usize = 16;
@@ -61,9 +54,9 @@ impl Failure {
     }
 }
 
-/// Everything the workers of one stream share: the keyed STREAM and the associated data.
+/// Everything the workers of one stream share: the keyed cipher and the associated data.
 pub(crate) struct Shared {
-    pub(crate) stream: Stream,
+    pub(crate) cipher: SegmentCipher,
     pub(crate) aad: Vec<u8>,
     pub(crate) direction: Direction,
     /// Plaintext bytes per segment.
@@ -82,40 +75,6 @@ impl Shared {
     /// Room for one segment in a batch buffer.
     fn stride(&self) -> usize {
         self.segment_size + TAG_LEN
-    }
-}
-
-/// One segment inside a batch buffer, as the in-place AEAD buffer.
-struct Slot<'a> {
-    data: &'a mut [u8],
-    len: usize,
-}
-
-impl AsRef<[u8]> for Slot<'_> {
-    fn as_ref(&self) -> &[u8] {
-        &self.data[..self.len]
-    }
-}
-
-impl AsMut<[u8]> for Slot<'_> {
-    fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.data[..self.len]
-    }
-}
-
-impl Buffer for Slot<'_> {
-    fn extend_from_slice(&mut self, other: &[u8]) -> aead::Result<()> {
-        let end = self.len + other.len();
-        if end > self.data.len() {
-            return Err(aead::Error);
-        }
-        self.data[self.len..end].copy_from_slice(other);
-        self.len = end;
-        Ok(())
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
     }
 }
 
@@ -191,15 +150,14 @@ impl Batch {
             let position = self.first + index as u64;
             let last = self.closing && index + 1 == self.count;
             let start = index * self.stride;
-            let mut slot = Slot {
-                data: &mut self.buf[start..start + self.stride],
-                len: self.lens[index],
-            };
+            let slot = &mut self.buf[start..start + self.stride];
             let outcome = match shared.direction {
-                Direction::Seal => seal(shared, position, last, &mut slot),
-                Direction::Open => open(shared, position, last, &mut slot),
+                Direction::Seal => seal(shared, position, last, slot, self.lens[index]),
+                Direction::Open => open(shared, position, last, &mut slot[..self.lens[index]]),
             };
-            self.lens[index] = slot.len;
+            if let Ok(len) = outcome {
+                self.lens[index] = len;
+            }
             if let Err(failure) = outcome {
                 self.lens[index] = 0;
                 self.failure = Some((index, failure));
@@ -221,35 +179,40 @@ fn counter(position: u64, last: bool) -> Option<u32> {
     (last || counter != u32::MAX).then_some(counter)
 }
 
-fn seal(shared: &Shared, position: u64, last: bool, slot: &mut Slot<'_>) -> Result<(), Failure> {
+/// Seals the `len` plaintext bytes at the start of `slot`; returns the sealed length.
+fn seal(
+    shared: &Shared,
+    position: u64,
+    last: bool,
+    slot: &mut [u8],
+    len: usize,
+) -> Result<usize, Failure> {
     let counter = counter(position, last).ok_or(Failure::TooLarge)?;
-    shared
-        .stream
-        .encrypt_in_place(counter, last, &shared.aad, slot)
-        .map_err(|_| Failure::TooLarge)
+    shared.cipher.seal(counter, last, &shared.aad, slot, len);
+    Ok(len + TAG_LEN)
 }
 
-fn open(shared: &Shared, position: u64, last: bool, slot: &mut Slot<'_>) -> Result<(), Failure> {
-    if slot.len < TAG_LEN {
+/// Opens the sealed segment `sealed`; returns the plaintext length.
+fn open(shared: &Shared, position: u64, last: bool, sealed: &mut [u8]) -> Result<usize, Failure> {
+    if sealed.len() < TAG_LEN {
         // Only the last segment can be short; one without room for a tag means the stream was
         // cut right after the header or after a segment.
         return Err(Failure::Truncated);
     }
     let counter = counter(position, last).ok_or(Failure::Tampered)?;
-    if shared
-        .stream
-        .decrypt_in_place(counter, last, &shared.aad, slot)
-        .is_ok()
-    {
-        return Ok(());
+    // A failed attempt leaves the bytes unspecified: keep the last segment's for a second look.
+    let kept = last.then(|| sealed.to_vec());
+    if let Ok(len) = shared.cipher.open(counter, last, &shared.aad, sealed) {
+        return Ok(len);
     }
     // A segment that authenticates as an inner one where the last was expected means the rest
-    // of the stream was cut off. (A failed attempt leaves the bytes as they were.)
-    let cut = last
-        && shared
-            .stream
-            .decrypt_in_place(counter, false, &shared.aad, slot)
-            .is_ok();
+    // of the stream was cut off.
+    let cut = kept.is_some_and(|mut kept| {
+        shared
+            .cipher
+            .open(counter, false, &shared.aad, &mut kept)
+            .is_ok()
+    });
     Err(if cut {
         Failure::Truncated
     } else {
@@ -425,22 +388,6 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slots_refuse_to_grow_past_their_room() {
-        let mut data = [0u8; 4];
-        let mut slot = Slot {
-            data: &mut data,
-            len: 0,
-        };
-        slot.extend_from_slice(b"abc").unwrap();
-        assert!(slot.extend_from_slice(b"de").is_err());
-        assert_eq!(slot.as_ref(), b"abc");
-        slot.truncate(10);
-        assert_eq!(slot.as_ref(), b"abc");
-        slot.truncate(1);
-        assert_eq!(slot.as_ref(), b"a");
-    }
 
     #[test]
     fn batches_fill_segment_by_segment() {

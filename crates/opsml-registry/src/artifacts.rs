@@ -18,6 +18,7 @@ use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
+use crate::hashing::{HashingReader, HashingWriter};
 use crate::storage::{copy_large, ArtifactStorage, CopyError, StorageUri};
 use crate::{RegistryError, Result, Store};
 
@@ -105,35 +106,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
         out
     })
-}
-
-/// Counts and hashes what passes through.
-struct Hashing<'a, T> {
-    inner: T,
-    hasher: &'a mut Sha256,
-    size: &'a mut u64,
-}
-
-impl<T: Read> Read for Hashing<'_, T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        *self.size += n as u64;
-        Ok(n)
-    }
-}
-
-impl<T: Write> Write for Hashing<'_, T> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        *self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// A decryption error carried inside an `io::Error`, or the `io::Error` itself.
@@ -240,15 +212,20 @@ impl Artifacts {
         source: impl Read,
         path: &str,
     ) -> Result<ArtifactRecord> {
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut hashing = Hashing {
-            inner: source,
-            hasher: &mut hasher,
-            size: &mut size,
-        };
+        let mut hashing = HashingReader::new(source);
         let storage_key = self.put_encrypted(uid, key, &mut hashing, path)?;
-        Ok(new_record(path, storage_key, size, &hasher.finalize()))
+        match hashing.finish() {
+            Ok(digested) => Ok(new_record(
+                path,
+                storage_key,
+                digested.size,
+                &digested.sha256,
+            )),
+            Err(source) => {
+                self.discard(std::slice::from_ref(&storage_key));
+                Err(RegistryError::UploadSource(source))
+            }
+        }
     }
 
     /// Encrypts (compressing first when it helps) and stores what `plaintext`
@@ -353,7 +330,7 @@ impl Artifacts {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         {
-            let mut sink = Hashing {
+            let mut sink = HashingWriter {
                 inner: io::BufWriter::with_capacity(1 << 20, temp.as_file_mut()),
                 hasher: &mut hasher,
                 size: &mut size,

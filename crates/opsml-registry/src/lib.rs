@@ -13,6 +13,7 @@
 mod artifacts;
 mod chunk;
 mod error;
+mod hashing;
 mod lease;
 mod process;
 mod registry;
