@@ -97,3 +97,60 @@ def test_importing_opsml_changes_no_signal_handler(run_python) -> None:
         """
     )
     assert proc.stdout.strip() == "True"
+
+
+RANK_ZERO = textwrap.dedent(
+    """
+    import os, sys, time
+    from opsml import start_experiment
+    stop = sys.argv[1]
+    with start_experiment(name="ranks") as exp:
+        print(exp.uid, flush=True)
+        step = 0
+        while not os.path.exists(stop):
+            exp.log_metric("rank0/loss", 1.0, step=step)
+            step += 1
+            time.sleep(0.001)
+    print(step, flush=True)
+    """
+)
+
+RANK_ONE = textwrap.dedent(
+    """
+    import sys, time
+    from opsml import start_experiment
+    exp = start_experiment(experiment_uid=sys.argv[1])
+    for step in range(100):
+        exp.log_metric("rank1/loss", 2.0, step=step)
+    exp.flush()
+    print("ready", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_rank_dying_while_others_log_does_not_mark_the_experiment_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stop = tmp_path / "stop"
+    rank0 = subprocess.Popen(
+        [sys.executable, "-c", RANK_ZERO, str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    assert rank0.stdout is not None
+    uid = rank0.stdout.readline().strip()
+    # The second rank resumes the experiment, which makes it the lease holder.
+    rank1 = subprocess.Popen(
+        [sys.executable, "-c", RANK_ONE, uid], stdout=subprocess.PIPE, text=True
+    )
+    assert rank1.stdout is not None
+    assert rank1.stdout.readline().strip() == "ready"
+    rank1.send_signal(signal.SIGKILL)
+    rank1.communicate()
+    # This process opens the store for the first time now: rank 0 still writes.
+    assert CardRegistry("experiment").load_card(uid=uid).status == "running"
+    stop.touch()
+    out, _ = rank0.communicate(timeout=60)
+    assert rank0.returncode == 0
+    logged = int(out.strip())
+    card = CardRegistry("experiment").load_card(uid=uid)
+    assert card.status == "completed"
+    assert [m.step for m in get_experiment_metrics(uid, "rank0/loss")] == list(range(logged))
+    assert [m.step for m in get_experiment_metrics(uid, "rank1/loss")] == list(range(100))

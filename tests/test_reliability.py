@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -131,6 +132,123 @@ def test_a_full_disk_is_reported_and_logging_resumes_once_space_is_back(
         check=True,
     )
     assert check.stdout.strip() == "ok"
+
+
+def _integrity(db: Path) -> str:
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+            ".execute('PRAGMA integrity_check').fetchone()[0])",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return check.stdout.strip()
+
+
+def _flush_once_writable(exp) -> None:  # type: ignore[no-untyped-def]
+    """The writer retries on its own; flush succeeds once it has."""
+    for _ in range(100):
+        try:
+            exp.flush()
+            return
+        except StoreError:
+            time.sleep(0.05)
+    exp.flush()
+
+
+def test_a_read_only_disk_is_reported_and_the_experiment_resumes_once_writable(
+    small_disk: Path, run_python, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # A mounted file system cannot turn read-only while files on it are open for
+    # writing, so each step runs in its own process.
+    monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite:///{small_disk}/opsml.db")
+    monkeypatch.setenv("OPSML_STORAGE_URI", str(small_disk / "storage"))
+    uid = run_python(
+        """
+        from opsml import start_experiment
+        with start_experiment(name="read-only") as exp:
+            for step in range(1000):
+                exp.log_metric("loss", 1.0, step=step)
+        print(exp.uid)
+        """
+    ).stdout.strip()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        refused = run_python(
+            f"""
+            from opsml import StoreError, start_experiment
+            try:
+                start_experiment(experiment_uid={uid!r})
+            except StoreError as error:
+                print(error)
+            else:
+                raise SystemExit("resuming on a read-only disk did not fail")
+            """
+        ).stdout
+        assert "read-only" in refused, refused
+        assert str(small_disk / "opsml.db") in refused
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    run_python(
+        f"""
+        from opsml import get_experiment_metrics, start_experiment
+        with start_experiment(experiment_uid={uid!r}) as exp:
+            for step in range(1000, 2000):
+                exp.log_metric("loss", 1.0, step=step)
+        assert [m.step for m in get_experiment_metrics({uid!r})] == list(range(2000))
+        """
+    )
+    assert _integrity(small_disk / "opsml.db") == "ok"
+
+
+def test_a_store_removed_under_a_running_experiment_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "removed"
+    store.mkdir()
+    monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite:///{store}/opsml.db")
+    exp = start_experiment(name="removed")
+    for step in range(100):
+        exp.log_metric("loss", 1.0, step=step)
+    exp.flush()
+    shutil.rmtree(store)
+    for step in range(100, 200):
+        exp.log_metric("loss", 1.0, step=step)
+    with pytest.raises(StoreError) as refused:
+        exp.flush()
+    message = str(refused.value)
+    assert str(store / "opsml.db") in message
+    assert "moved or deleted" in message, message
+    # Ending reports the points that could not be stored instead of dropping them.
+    with pytest.raises(StoreError):
+        exp.end()
+
+
+def test_a_rust_panic_on_the_logging_path_is_an_opsml_error(
+    run_python, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPSML_FAULT_PANIC_ON_METRIC", "boom")
+    out = run_python(
+        """
+        from opsml import OpsmlError, get_experiment_metrics, start_experiment
+        with start_experiment(name="panic") as exp:
+            exp.log_metric("loss", 1.0, step=0)
+            try:
+                exp.log_metric("boom", 1.0)
+            except OpsmlError as error:
+                print(type(error).__name__, "|", error)
+            exp.log_metric("loss", 2.0, step=1)
+        print([(m.name, m.step) for m in get_experiment_metrics(exp.uid)])
+        """
+    ).stdout.splitlines()
+    assert out[0].startswith("OpsmlError | internal error in opsml"), out
+    assert "boom" in out[0]
+    assert out[1] == "[('loss', 0), ('loss', 1)]"
 
 
 names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30)

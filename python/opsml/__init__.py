@@ -82,12 +82,37 @@ def _install_signal_handlers() -> None:
     signal.signal(signal.SIGTERM, end_on_sigterm)
 
 
+class _ForkMarker:
+    """Keeps the after-fork registration below alive (multiprocessing holds it weakly)."""
+
+
+_FORK_MARKER = _ForkMarker()
+
+
+def _end_at_multiprocessing_exit(marker: _ForkMarker) -> None:
+    """In a multiprocessing child: end experiments when multiprocessing shuts it down."""
+    from multiprocessing import util
+
+    util.Finalize(None, _end_at_exit, exitpriority=10)
+
+
+def _after_fork_child() -> None:
+    _after_fork_in_child()
+    # A multiprocessing child leaves through os._exit, which skips atexit; what it
+    # logged must still be stored. Its finalizers are reset after this hook runs,
+    # so the finalizer is registered by multiprocessing's own after-fork callbacks.
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util.register_after_fork(_FORK_MARKER, _end_at_multiprocessing_exit)
+
+
 # A forked child (data-loader workers, multiprocessing) gets its own runtime and
-# store connections; its parent's experiments stay the parent's.
+# store connections; its parent's queued points stay the parent's to write, and
+# the child logs through a writer of its own.
 os.register_at_fork(
     before=_before_fork,
     after_in_parent=_after_fork_in_parent,
-    after_in_child=_after_fork_in_child,
+    after_in_child=_after_fork_child,
 )
 
 __all__ = [

@@ -22,7 +22,7 @@ fn main() -> Result<(), opsml_experiment::ExperimentError> {
     exp.end(Status::Completed)?;
 
     let card = exp.card();
-    let points = get_experiment_metrics(exp.store().as_ref(), exp.uid(), None)?;
+    let points = get_experiment_metrics(exp.store()?.as_ref(), exp.uid(), None)?;
     eprintln!(
         "{}/{} v{} ({}) stored {} points; last loss {:.5}",
         card.space,

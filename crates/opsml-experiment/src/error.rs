@@ -12,9 +12,10 @@ pub enum ExperimentError {
     /// The experiment was ended; nothing more can be logged to it.
     #[error("experiment {uid} has ended; start or resume an experiment to log more")]
     Ended { uid: String },
-    /// The experiment belongs to the parent of this forked process.
+    /// A forked child could not set up its own writer for the inherited experiment object.
     #[error(
-        "experiment {uid} was started by the parent of this forked process; \
+        "experiment {uid}: this forked process cannot log through the experiment object \
+         inherited from its parent (another thread held it during the fork); \
          call start_experiment(experiment_uid=\"{uid}\") in this process to log to it"
     )]
     Forked { uid: String },

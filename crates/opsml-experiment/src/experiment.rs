@@ -18,6 +18,7 @@ use opsml_hardware::{HardwareQueue, MIN_INTERVAL};
 use crate::artifacts::log_directory;
 use crate::capture::{capture, CapturePlan};
 use crate::environment::{compute_environment, generated_name, username};
+use crate::forked::ForkedWriter;
 use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
 use crate::runtime::runtime;
 use crate::{live, ExperimentError, Result};
@@ -92,9 +93,18 @@ pub(crate) struct Inner {
     hardware: Mutex<Option<HardwareQueue>>,
     card: Mutex<ExperimentCard>,
     pipeline: Pipeline,
+    /// This process's own writer when it is a forked child of the process running the
+    /// experiment (see [`crate::forked`]).
+    forked: Mutex<Option<Arc<ForkedWriter>>>,
+    flush_interval: Duration,
+    queue_capacity: usize,
     ended: AtomicBool,
     python_version: Option<String>,
 }
+
+/// Longest a forked child waits for the slot of its own writer. The slot is only held for
+/// an instant, so running out means a thread held it when the process was forked.
+const FORKED_SLOT_WAIT: Duration = Duration::from_secs(1);
 
 impl Inner {
     pub(crate) fn uid(&self) -> &str {
@@ -125,11 +135,6 @@ impl Inner {
     }
 
     fn check_running(&self) -> Result<()> {
-        if !self.pipeline.owned_here() {
-            return Err(ExperimentError::Forked {
-                uid: self.uid.clone(),
-            });
-        }
         if self.ended.load(Ordering::Acquire) {
             return Err(ExperimentError::Ended {
                 uid: self.uid.clone(),
@@ -139,21 +144,49 @@ impl Inner {
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
-        if !self.pipeline.owned_here() {
-            return Ok(());
+        if self.pipeline.owned_here() {
+            return self.pipeline.flush();
         }
-        self.pipeline.flush()
+        match self.forked_writer()? {
+            Some(forked) => forked.pipeline.flush(),
+            None => Ok(()),
+        }
     }
 
-    /// Whether this process runs the experiment (not a forked child of it).
-    pub(crate) fn owned_here(&self) -> bool {
-        self.pipeline.owned_here()
+    /// Whether this process logs to the experiment: it runs it, or it is a forked child
+    /// that logged through the inherited object.
+    pub(crate) fn logs_here(&self) -> bool {
+        self.pipeline.owned_here() || self.forked_writer().is_ok_and(|w| w.is_some())
+    }
+
+    /// The forked child's own writer, if it opened one.
+    fn forked_writer(&self) -> Result<Option<Arc<ForkedWriter>>> {
+        let slot = self.forked_slot()?;
+        Ok(slot
+            .as_ref()
+            .filter(|w| w.pipeline.owned_here())
+            .map(Arc::clone))
+    }
+
+    fn forked_slot(&self) -> Result<parking_lot::MutexGuard<'_, Option<Arc<ForkedWriter>>>> {
+        self.forked
+            .try_lock_for(FORKED_SLOT_WAIT)
+            .ok_or_else(|| ExperimentError::Forked {
+                uid: self.uid.clone(),
+            })
     }
 
     pub(crate) fn end(&self, status: Status) -> Result<()> {
-        // A forked child leaves its parent's experiment to the parent.
         if !self.pipeline.owned_here() {
-            return Ok(());
+            // A forked child stores what it logged and leaves the experiment to its parent.
+            let forked = self.forked_slot()?.take();
+            return match forked.filter(|w| w.pipeline.owned_here()) {
+                Some(forked) => {
+                    live::unregister(self);
+                    forked.pipeline.close()
+                }
+                None => Ok(()),
+            };
         }
         if self.ended.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -281,6 +314,9 @@ impl Experiment {
         let (capture_sender, capture_done) = mpsc::channel::<()>();
         let inner = Arc::new(Inner {
             pipeline: Pipeline::start(&uid, writer, options.flush_interval, options.queue_capacity),
+            forked: Mutex::new(None),
+            flush_interval: options.flush_interval,
+            queue_capacity: options.queue_capacity,
             artifacts,
             store,
             uid,
@@ -332,8 +368,14 @@ impl Experiment {
     }
 
     /// The store the experiment writes to.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+    ///
+    /// In a forked child, the store through the child's own connections.
+    pub fn store(&self) -> Result<Arc<dyn Store>> {
+        if self.inner.pipeline.owned_here() {
+            Ok(Arc::clone(&self.inner.store))
+        } else {
+            Ok(self.inner.store.reopen()?)
+        }
     }
 
     /// Logs one value of metric `name` (created now), waiting if the queue is full.
@@ -349,25 +391,71 @@ impl Experiment {
         )
     }
 
+    /// Runs `f` with the pipeline this process logs through: the experiment's own, or in a
+    /// forked child the child's own writer, opened on first use.
+    #[inline]
+    fn with_pipeline<R>(&self, f: impl FnOnce(&Pipeline) -> Result<R>) -> Result<R> {
+        if self.inner.pipeline.owned_here() {
+            return f(&self.inner.pipeline);
+        }
+        f(&self.forked()?.pipeline)
+    }
+
+    /// The forked child's own writer, opened (and registered for the child's exit) on first
+    /// use.
+    #[cold]
+    fn forked(&self) -> Result<Arc<ForkedWriter>> {
+        let inner = &*self.inner;
+        let mut slot = inner.forked_slot()?;
+        if let Some(forked) = slot.as_ref().filter(|w| w.pipeline.owned_here()) {
+            return Ok(Arc::clone(forked));
+        }
+        if inner.ended.load(Ordering::Acquire) {
+            return Err(ExperimentError::Ended {
+                uid: inner.uid.clone(),
+            });
+        }
+        let forked = Arc::new(ForkedWriter::open(
+            &inner.store,
+            &inner.artifacts,
+            &inner.uid,
+            inner.flush_interval,
+            inner.queue_capacity,
+        )?);
+        *slot = Some(Arc::clone(&forked));
+        drop(slot);
+        live::register(&self.inner);
+        Ok(forked)
+    }
+
+    /// The artifacts this process stores through (see [`Experiment::with_pipeline`]).
+    fn with_artifacts<R>(&self, f: impl FnOnce(&Artifacts) -> Result<R>) -> Result<R> {
+        self.inner.check_running()?;
+        if self.inner.pipeline.owned_here() {
+            return f(&self.inner.artifacts);
+        }
+        f(&self.forked()?.artifacts)
+    }
+
     /// Logs one point of metric `name`, waiting if the queue is full.
     pub fn log_point(&self, name: &str, point: MetricPoint) -> Result<()> {
-        self.inner.pipeline.push(name, point)
+        self.with_pipeline(|pipeline| pipeline.push(name, point))
     }
 
     /// Logs one point without ever waiting: `Ok(false)` when the queue is
     /// full, in which case nothing was logged.
     pub fn try_log_point(&self, name: &str, point: MetricPoint) -> Result<bool> {
-        self.inner.pipeline.try_push(name, point)
+        self.with_pipeline(|pipeline| pipeline.try_push(name, point))
     }
 
     /// Gives names their ids for [`Experiment::log_records`], with the name table held once.
     pub fn intern_names<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> Result<R> {
-        self.inner.pipeline.intern(f)
+        self.with_pipeline(|pipeline| pipeline.intern(f))
     }
 
     /// Logs points whose names were interned, waiting for room as needed.
     pub fn log_records(&self, records: &[PointRecord]) -> Result<()> {
-        self.inner.pipeline.push_records(records)
+        self.with_pipeline(|pipeline| pipeline.push_records(records))
     }
 
     /// Logs a batch of named points; an invalid name rejects the whole batch.
@@ -399,7 +487,7 @@ impl Experiment {
 
     /// Logs (or replaces) parameters; an invalid name rejects the whole batch.
     pub fn log_parameters(&self, parameters: Vec<Parameter>) -> Result<()> {
-        self.inner.pipeline.push_parameters(parameters)
+        self.with_pipeline(|pipeline| pipeline.push_parameters(parameters))
     }
 
     /// Waits until everything logged so far is stored.
@@ -414,27 +502,18 @@ impl Experiment {
 
     /// Stores one file at `rpath` (default: its file name); returns its record.
     pub fn log_artifact(&self, lpath: &Path, rpath: Option<&str>) -> Result<ArtifactRecord> {
-        self.inner.check_running()?;
-        Ok(self
-            .inner
-            .artifacts
-            .log_file(&self.inner.uid, lpath, rpath)?)
+        self.with_artifacts(|artifacts| Ok(artifacts.log_file(&self.inner.uid, lpath, rpath)?))
     }
 
     /// Stores a directory tree under `rpath` (default: the artifact root),
     /// many files at once; returns the records.
     pub fn log_artifacts(&self, dir: &Path, rpath: Option<&str>) -> Result<Vec<ArtifactRecord>> {
-        self.inner.check_running()?;
-        log_directory(&self.inner.artifacts, &self.inner.uid, dir, rpath)
+        self.with_artifacts(|artifacts| log_directory(artifacts, &self.inner.uid, dir, rpath))
     }
 
     /// Stores bytes produced in memory (a rendered figure, a report) at `rpath`.
     pub fn log_bytes(&self, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
-        self.inner.check_running()?;
-        Ok(self
-            .inner
-            .artifacts
-            .log_bytes(&self.inner.uid, rpath, data)?)
+        self.with_artifacts(|artifacts| Ok(artifacts.log_bytes(&self.inner.uid, rpath, data)?))
     }
 
     /// Stores everything logged and ends the experiment with `status`. Ending

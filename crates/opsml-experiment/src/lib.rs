@@ -21,7 +21,7 @@
 //! }
 //! exp.end(Status::Completed)?;
 //!
-//! let points = opsml_experiment::get_experiment_metrics(exp.store().as_ref(), exp.uid(), None)?;
+//! let points = opsml_experiment::get_experiment_metrics(exp.store()?.as_ref(), exp.uid(), None)?;
 //! assert_eq!(points.len(), 1_000);
 //! # Ok::<(), opsml_experiment::ExperimentError>(())
 //! ```
@@ -31,6 +31,7 @@ mod capture;
 mod environment;
 mod error;
 mod experiment;
+mod forked;
 mod live;
 mod names;
 mod pipeline;

@@ -35,6 +35,6 @@ pub(crate) fn running(uid: Option<&str>) -> Vec<Arc<Inner>> {
         .lock()
         .iter()
         .filter_map(Weak::upgrade)
-        .filter(|inner| inner.owned_here() && uid.is_none_or(|uid| inner.uid() == uid))
+        .filter(|inner| inner.logs_here() && uid.is_none_or(|uid| inner.uid() == uid))
         .collect()
 }

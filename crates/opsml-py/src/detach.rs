@@ -24,11 +24,22 @@ fn detached<T: Send, E: Send>(
 ) -> PyResult<T> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
         Ok(result) => result.map_err(convert),
-        Err(payload) => Err(OpsmlError::new_err(format!(
-            "internal error in opsml: {}; nothing logged before this call is lost",
-            panic_message(payload.as_ref())
-        ))),
+        Err(payload) => Err(internal_error(payload.as_ref())),
     }
+}
+
+fn internal_error(payload: &(dyn std::any::Any + Send)) -> PyErr {
+    OpsmlError::new_err(format!(
+        "internal error in opsml: {}; nothing logged before this call is lost",
+        panic_message(payload)
+    ))
+}
+
+/// Runs quick work with the GIL held (the logging fast path), so that a Rust panic reaches
+/// Python as an `OpsmlError` like everywhere else, not as a `PanicException`.
+pub(crate) fn guarded<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|payload| Err(internal_error(payload.as_ref())))
 }
 
 /// Runs experiment work (flushing, ending, reading, waiting for queue room)

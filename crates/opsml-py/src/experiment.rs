@@ -13,8 +13,9 @@ use crate::card::PyExperimentCard;
 use crate::convert::{
     datetime_micros, metric_value, name_str, optional_int, py_str, short_repr, tags as extract_tags,
 };
-use crate::detach::{experiment_work, store_work};
+use crate::detach::{experiment_work, guarded, store_work};
 use crate::error::{experiment_error, registry_error};
+use crate::fault;
 use crate::metric::{PyMetric, PyMetrics};
 use crate::parameter::{PyParameter, PyParameters};
 use crate::read;
@@ -112,11 +113,13 @@ impl PyExperiment {
                 _ => now_micros(),
             },
         };
-        if self
-            .experiment
-            .try_log_point(name, point)
-            .map_err(experiment_error)?
-        {
+        let logged = guarded(|| {
+            fault::panic_if_injected(name);
+            self.experiment
+                .try_log_point(name, point)
+                .map_err(experiment_error)
+        })?;
+        if logged {
             return Ok(());
         }
         // The queue is full: wait for the writer without holding the GIL.
@@ -126,39 +129,42 @@ impl PyExperiment {
     /// Logs a batch of `Metric`s. The batch is checked first: a bad item
     /// rejects the whole call and logs nothing.
     fn log_metrics(&self, py: Python<'_>, metrics: &Bound<'_, PyAny>) -> PyResult<()> {
-        let records = self
-            .experiment
-            .intern_names(|names| -> PyResult<Vec<PointRecord>> {
-                let mut records = Vec::with_capacity(metrics.len().unwrap_or(0));
-                for (index, item) in metrics.try_iter()?.enumerate() {
-                    let item = item?;
-                    let metric = item.cast::<PyMetric>().map_err(|_| {
-                        PyTypeError::new_err(format!(
-                            "log_metrics takes a list of Metric; item {index} is {}",
-                            short_repr(&item)
-                        ))
-                    })?;
-                    let metric = metric.get();
-                    let name_id = names
-                        .id(&metric.name)
-                        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-                    records.push(PointRecord {
-                        name_id,
-                        point: metric.point,
-                    });
-                }
-                Ok(records)
-            })
-            .map_err(experiment_error)??;
+        let records = guarded(|| {
+            self.experiment
+                .intern_names(|names| -> PyResult<Vec<PointRecord>> {
+                    let mut records = Vec::with_capacity(metrics.len().unwrap_or(0));
+                    for (index, item) in metrics.try_iter()?.enumerate() {
+                        let item = item?;
+                        let metric = item.cast::<PyMetric>().map_err(|_| {
+                            PyTypeError::new_err(format!(
+                                "log_metrics takes a list of Metric; item {index} is {}",
+                                short_repr(&item)
+                            ))
+                        })?;
+                        let metric = metric.get();
+                        let name_id = names
+                            .id(&metric.name)
+                            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                        records.push(PointRecord {
+                            name_id,
+                            point: metric.point,
+                        });
+                    }
+                    Ok(records)
+                })
+                .map_err(experiment_error)?
+        })?;
         experiment_work(py, || self.experiment.log_records(&records))
     }
 
     /// Logs (or replaces) a parameter: int, float, str or bool.
     fn log_parameter(&self, name: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let parameter = PyParameter::build(name, value)?;
-        self.experiment
-            .log_parameters(vec![parameter])
-            .map_err(experiment_error)
+        guarded(|| {
+            self.experiment
+                .log_parameters(vec![parameter])
+                .map_err(experiment_error)
+        })
     }
 
     /// Logs (or replaces) parameters from a dict of name → value or a list of
@@ -196,9 +202,11 @@ impl PyExperiment {
                 })
                 .collect::<PyResult<_>>()?
         };
-        self.experiment
-            .log_parameters(batch)
-            .map_err(experiment_error)
+        guarded(|| {
+            self.experiment
+                .log_parameters(batch)
+                .map_err(experiment_error)
+        })
     }
 
     /// Stores a file as an artifact at `rpath` (default: its file name). The
@@ -311,11 +319,12 @@ impl PyExperiment {
 
     /// The experiment's card (a snapshot).
     #[getter]
-    fn card(&self) -> PyExperimentCard {
-        PyExperimentCard {
+    fn card(&self, py: Python<'_>) -> PyResult<PyExperimentCard> {
+        let store = experiment_work(py, || self.experiment.store())?;
+        Ok(PyExperimentCard {
             card: self.experiment.card(),
-            store: self.experiment.store().clone(),
-        }
+            store,
+        })
     }
 
     /// The experiment's uid.

@@ -9,6 +9,7 @@ mod convert;
 mod detach;
 mod error;
 mod experiment;
+mod fault;
 mod hardware;
 mod logging;
 mod metric;

@@ -44,8 +44,7 @@ fn parse_registry_type(value: &Bound<'_, PyAny>) -> PyResult<RegistryType> {
 }
 
 fn parse_version(version: &str) -> PyResult<Version> {
-    Version::parse(version.trim_start_matches('v'))
-        .map_err(|e| PyValueError::new_err(format!("invalid version {version:?}: {e}")))
+    opsml_types::parse_version(version).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// A `max_date` argument: a datetime, or "YYYY-MM-DD" meaning the end of that day (UTC).

@@ -137,6 +137,16 @@ impl Artifacts {
         }
     }
 
+    /// The same storage and key over another handle of the store (a forked child's own).
+    #[must_use]
+    pub fn with_store(&self, store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            storage: Arc::clone(&self.storage),
+            master: Arc::clone(&self.master),
+        }
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -2,16 +2,35 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+/// What SQLite's own message leaves out about a failure.
+fn sqlite_hint(error: &rusqlite::Error) -> &'static str {
+    match error.sqlite_error() {
+        Some(e) if e.extended_code == rusqlite::ffi::SQLITE_READONLY_DBMOVED => {
+            " (the store file was moved or deleted while in use: what is logged now cannot be stored)"
+        }
+        Some(e) if e.code == rusqlite::ErrorCode::ReadOnly => {
+            " (the disk or the store file is read-only)"
+        }
+        _ => "",
+    }
+}
+
 /// Errors of the registry and its stores.
 #[derive(Debug, Error)]
 pub enum RegistryError {
     /// The SQLite database failed.
-    #[error("sqlite store {path}: {source}")]
+    #[error("sqlite store {path}: {source}{}", sqlite_hint(source))]
     Sqlite {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
+    /// The store file was deleted or replaced while an experiment was writing to it.
+    #[error(
+        "sqlite store {path}: the store file was moved or deleted while in use; \
+         what is logged now cannot be stored"
+    )]
+    StoreMoved { path: PathBuf },
     /// The tracking URI could not be understood.
     #[error("invalid tracking uri {uri:?}: {reason}")]
     InvalidUri { uri: String, reason: String },

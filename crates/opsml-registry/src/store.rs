@@ -2,6 +2,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use opsml_types::{
     ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
@@ -76,8 +77,18 @@ pub trait ExperimentWriter: Send {
 #[derive(Debug, Clone)]
 pub struct RunningExperiment {
     pub uid: String,
+    /// The process that started or last resumed the experiment.
     pub lease: Option<Lease>,
     pub heartbeat_at: Option<DateTime<Utc>>,
+    /// Every process with an open writer: the experiment is alive while one of them is.
+    pub writers: Vec<WriterLease>,
+}
+
+/// A process writing to an experiment, and when it last said so.
+#[derive(Debug, Clone)]
+pub struct WriterLease {
+    pub lease: Lease,
+    pub heartbeat_at: DateTime<Utc>,
 }
 
 /// A place that holds experiment cards, metrics and parameters.
@@ -157,4 +168,8 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Local files of the store itself, which code capture must never store.
     fn local_files(&self) -> Vec<PathBuf>;
+
+    /// The same store through this process's own connections: a forked child must not use
+    /// the connections it inherited from its parent.
+    fn reopen(&self) -> Result<Arc<dyn Store>>;
 }

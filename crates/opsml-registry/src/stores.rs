@@ -45,10 +45,17 @@ pub fn mark_dead_experiments_killed(store: &dyn Store) -> Result<Vec<String>> {
     let stale_before = Utc::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
     let mut killed = Vec::new();
     for running in store.running_experiments()? {
-        let alive = match running.lease.as_ref().and_then(Lease::is_alive) {
+        let holder_alive = match running.lease.as_ref().and_then(Lease::is_alive) {
             Some(alive) => alive,
             None => running.heartbeat_at.is_some_and(|t| t > stale_before),
         };
+        // Ranks that resumed the experiment and forked children write to it too: it is
+        // alive while any of them is, whoever holds the lease.
+        let alive = holder_alive
+            || running.writers.iter().any(|w| match w.lease.is_alive() {
+                Some(alive) => alive,
+                None => w.heartbeat_at > stale_before,
+            });
         if !alive && store.mark_killed(&running)? {
             tracing::info!(uid = %running.uid, "experiment's process is gone; marked killed");
             killed.push(running.uid);

@@ -9,6 +9,7 @@ mod metric;
 mod parameter;
 mod time;
 mod validate;
+mod version;
 
 pub use artifact::{normalize_artifact_path, ArtifactRecord, MAX_ARTIFACT_PATH_BYTES};
 pub use card::{
@@ -25,6 +26,7 @@ pub use parameter::{Parameter, ParameterValue};
 pub use semver::Version;
 pub use time::{micros_to_datetime, now_micros};
 pub use validate::{validate_name, MAX_NAME_CHARS};
+pub use version::parse_version;
 
 /// A new time-ordered unique identifier (`UUIDv7`) as a string.
 pub fn new_uid() -> String {

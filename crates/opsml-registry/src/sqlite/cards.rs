@@ -7,7 +7,7 @@ use opsml_types::{
 use rusqlite::types::{ToSql, Type};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 
-use crate::{CardQuery, Lease, NewExperiment, RunningExperiment};
+use crate::{CardQuery, Lease, NewExperiment, RunningExperiment, WriterLease};
 
 const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, ended_at, \
                             parent_uid, username, compute_environment, opsml_version, metadata";
@@ -271,12 +271,6 @@ pub(super) fn claim(conn: &Connection, uid: &str, lease: &Lease) -> rusqlite::Re
     )
 }
 
-pub(super) fn heartbeat(conn: &Connection, uid: &str) -> rusqlite::Result<usize> {
-    let mut stmt =
-        conn.prepare_cached("UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1")?;
-    stmt.execute(params![uid, Utc::now().timestamp_micros()])
-}
-
 pub(super) fn running(conn: &Connection) -> rusqlite::Result<Vec<RunningExperiment>> {
     let mut stmt = conn.prepare_cached(
         "SELECT uid, lease, heartbeat_at FROM experiments WHERE status = 'running'",
@@ -287,9 +281,69 @@ pub(super) fn running(conn: &Connection) -> rusqlite::Result<Vec<RunningExperime
             uid: row.get(0)?,
             lease: lease.and_then(|l| serde_json::from_str(&l).ok()),
             heartbeat_at: row.get::<_, Option<i64>>(2)?.map(micros_to_datetime),
+            writers: Vec::new(),
         })
     })?;
-    rows.collect()
+    let mut running = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut writers = conn.prepare_cached(
+        "SELECT lease, heartbeat_at FROM experiment_writers WHERE experiment_uid = ?1",
+    )?;
+    for experiment in &mut running {
+        let rows = writers.query_map([&experiment.uid], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (lease, heartbeat_at) = row?;
+            if let Ok(lease) = serde_json::from_str(&lease) {
+                experiment.writers.push(WriterLease {
+                    lease,
+                    heartbeat_at: micros_to_datetime(heartbeat_at),
+                });
+            }
+        }
+    }
+    Ok(running)
+}
+
+/// Records an open writer of experiment `uid`.
+pub(super) fn add_writer(
+    conn: &Connection,
+    writer_id: &str,
+    uid: &str,
+    lease: &Lease,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            writer_id,
+            uid,
+            to_json(lease)?,
+            Utc::now().timestamp_micros()
+        ],
+    )
+}
+
+/// Records that the writer and its experiment are alive.
+pub(super) fn writer_heartbeat(
+    conn: &Connection,
+    writer_id: &str,
+    uid: &str,
+) -> rusqlite::Result<()> {
+    let now = Utc::now().timestamp_micros();
+    conn.prepare_cached("UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1")?
+        .execute(params![uid, now])?;
+    conn.prepare_cached("UPDATE experiment_writers SET heartbeat_at = ?2 WHERE writer_id = ?1")?
+        .execute(params![writer_id, now])?;
+    Ok(())
+}
+
+/// Forgets a writer that closed.
+pub(super) fn remove_writer(conn: &Connection, writer_id: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM experiment_writers WHERE writer_id = ?1",
+        [writer_id],
+    )
 }
 
 pub(super) fn mark_killed(
@@ -302,6 +356,13 @@ pub(super) fn mark_killed(
          WHERE uid = ?1 AND status = 'running' AND heartbeat_at IS ?2",
         params![running.uid, heartbeat],
     )?;
+    if changed > 0 {
+        // Writers of a killed experiment are dead; their rows only took room.
+        conn.execute(
+            "DELETE FROM experiment_writers WHERE experiment_uid = ?1",
+            [&running.uid],
+        )?;
+    }
     Ok(changed > 0)
 }
 

@@ -7,6 +7,7 @@ mod points;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -204,11 +205,9 @@ impl Store for SqliteStore {
         if !cards::exists(&conn, uid).map_err(|e| self.error(e))? {
             return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
-        Ok(Box::new(points::SqliteWriter::new(
-            conn,
-            self.path.clone(),
-            uid.to_owned(),
-        )))
+        let writer = points::SqliteWriter::open(conn, self.path.clone(), uid.to_owned())
+            .map_err(|e| self.error(e))?;
+        Ok(Box::new(writer))
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
@@ -268,6 +267,10 @@ impl Store for SqliteStore {
 
     fn default_key_file(&self) -> Option<PathBuf> {
         Some(self.path.with_extension("key"))
+    }
+
+    fn reopen(&self) -> Result<Arc<dyn Store>> {
+        crate::open_store(&crate::TrackingUri::Sqlite(self.path.clone()))
     }
 
     fn local_files(&self) -> Vec<PathBuf> {

@@ -1,12 +1,12 @@
 //! Metric chunks and parameters: the experiment writer and the readers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, RegistryError, Result, WriteBatch};
+use crate::{ExperimentWriter, Lease, RegistryError, Result, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -22,19 +22,55 @@ pub(super) struct SqliteWriter {
     /// Always `Some` until dropped (taken so that closing happens inside the SQLite gate).
     conn: Option<Connection>,
     path: PathBuf,
+    /// The store file the connection opened. SQLite in WAL mode goes on writing into a file
+    /// that was deleted or replaced, where nobody will ever read it, so every write first
+    /// checks that the file at `path` is still this one.
+    file: Option<FileIdentity>,
+    /// This writer's row in `experiment_writers`.
+    writer_id: String,
     uid: String,
     /// Open tails by metric name id.
     tails: Vec<Tail>,
 }
 
+/// Device and inode of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity(u64, u64);
+
+impl FileIdentity {
+    fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| FileIdentity(m.dev(), m.ino()))
+    }
+}
+
 impl SqliteWriter {
-    pub(super) fn new(conn: Connection, path: PathBuf, uid: String) -> Self {
-        Self {
+    /// A writer of experiment `uid`, recorded as one of its live writers.
+    pub(super) fn open(conn: Connection, path: PathBuf, uid: String) -> rusqlite::Result<Self> {
+        let writer_id = opsml_types::new_uid();
+        {
+            let _inside = crate::process::sqlite_gate();
+            super::cards::add_writer(&conn, &writer_id, &uid, &Lease::current())?;
+        }
+        Ok(Self {
             conn: Some(conn),
+            file: FileIdentity::of(&path),
+            writer_id,
             path,
             uid,
             tails: Vec::new(),
+        })
+    }
+
+    fn check_file_in_place(&self) -> Result<()> {
+        if self.file.is_some() && FileIdentity::of(&self.path) != self.file {
+            return Err(RegistryError::StoreMoved {
+                path: self.path.clone(),
+            });
         }
+        Ok(())
     }
 
     fn write_transaction(&mut self, batch: &WriteBatch<'_>) -> rusqlite::Result<()> {
@@ -116,7 +152,13 @@ fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> ru
 impl Drop for SqliteWriter {
     fn drop(&mut self) {
         let _inside = crate::process::sqlite_gate();
-        drop(self.conn.take());
+        if let Some(conn) = self.conn.take() {
+            // A writer that could not say goodbye (a full or removed store) is taken for dead
+            // once its heartbeat is old, like the process of a killed one.
+            if let Err(error) = super::cards::remove_writer(&conn, &self.writer_id) {
+                tracing::debug!(%error, uid = %self.uid, "removing the writer's record failed");
+            }
+        }
     }
 }
 
@@ -124,15 +166,16 @@ impl ExperimentWriter for SqliteWriter {
     fn heartbeat(&mut self) -> Result<()> {
         let _inside = crate::process::sqlite_gate();
         let conn = self.conn.as_ref().expect("the connection lives until drop");
-        super::cards::heartbeat(conn, &self.uid)
-            .map(drop)
-            .map_err(|source| RegistryError::Sqlite {
+        super::cards::writer_heartbeat(conn, &self.writer_id, &self.uid).map_err(|source| {
+            RegistryError::Sqlite {
                 path: self.path.clone(),
                 source,
-            })
+            }
+        })
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        self.check_file_in_place()?;
         let _inside = crate::process::sqlite_gate();
         self.write_transaction(batch).map_err(|source| {
             // The transaction rolled back: forget the tails so that the retried

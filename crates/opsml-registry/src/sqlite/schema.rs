@@ -72,6 +72,17 @@ CREATE TABLE hardware_samples (
 );
 CREATE INDEX hardware_samples_by_experiment ON hardware_samples (experiment_uid, timestamp, id);
 ",
+    // Every process writing to an experiment (ranks resuming it, forked children), so that
+    // one of them dying does not make the experiment look dead while others still write.
+    r"
+CREATE TABLE experiment_writers (
+    writer_id      TEXT PRIMARY KEY,
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    lease          TEXT NOT NULL,
+    heartbeat_at   INTEGER NOT NULL
+);
+CREATE INDEX experiment_writers_by_experiment ON experiment_writers (experiment_uid);
+",
 ];
 
 /// Brings the schema up to date. Safe with several processes opening a new
