@@ -39,7 +39,7 @@ python-test: install
 test: rust-check rust-test python-check python-test
 
 bench: install
-	$(PY) benches/logging.py
+	$(PY) benches/log_metrics.py
 	$(PY) benches/artifacts.py
 	$(PY) benches/hardware.py
 

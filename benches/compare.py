@@ -24,16 +24,7 @@ nothing is built or downloaded), small sizes and one repetition; the test
 suite runs it as a smoke test of this harness.
 """
 
-# ruff: noqa: E402  (sys.path is cleaned up before the other imports)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# `python benches/compare.py` puts benches/ first on sys.path, where logging.py
-# would shadow the standard library's logging module.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import contextlib
@@ -46,11 +37,14 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+_HERE = Path(__file__).resolve().parent
 REPO = _HERE.parent
 VENVS = _HERE / ".venvs"
 REQUIREMENTS = _HERE / "requirements"

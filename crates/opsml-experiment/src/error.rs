@@ -31,6 +31,16 @@ pub enum ExperimentError {
         actual: String,
         requested: String,
     },
+    /// A file opsml was asked to write (a report) could not be written.
+    #[error("writing {}: {source}", path.display())]
+    Output {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] opsml_plot::PlotError),
     /// An option with a value that cannot be used.
     #[error("{name} = {value:?}: {reason}")]
     InvalidOption {

@@ -28,6 +28,7 @@
 
 mod artifacts;
 mod capture;
+mod compare;
 mod environment;
 mod error;
 mod experiment;
@@ -35,10 +36,14 @@ mod forked;
 mod live;
 mod names;
 mod pipeline;
+mod plot;
+mod report;
 mod runtime;
+mod select;
 
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
 pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
+pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use error::{ExperimentError, Result};
 pub use experiment::{
     Experiment, StartOptions, DEFAULT_HARDWARE_INTERVAL, DEFAULT_SPACE, HARDWARE_INTERVAL_ENV,
@@ -48,7 +53,10 @@ pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
 };
 pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
+pub use plot::{metric_panels, plot_metrics};
+pub use report::{render_report, write_report};
 pub use runtime::runtime;
+pub use select::{select_points, PointSelection};
 
 use opsml_registry::Store;
 
@@ -82,6 +90,28 @@ pub fn get_experiment_hardware_metrics(
 ) -> Result<Vec<opsml_types::HardwareSample>> {
     flush_running(uid)?;
     Ok(store.read_hardware(uid)?)
+}
+
+/// Count, extremes, mean, first and last value of each metric of experiment `uid`, kept by
+/// the writer as points arrive. Experiments of this process with that uid are flushed first.
+pub fn get_metric_summaries(
+    store: &dyn Store,
+    uid: &str,
+) -> Result<Vec<opsml_types::MetricSummary>> {
+    flush_running(uid)?;
+    Ok(store.metric_summaries(uid)?)
+}
+
+/// Card records of the experiments matching `query`, evaluated in the store. Experiments of
+/// this process are flushed first, so their summaries include what was logged.
+pub fn search_experiments(
+    store: &dyn Store,
+    query: &opsml_registry::SearchQuery,
+) -> Result<Vec<opsml_types::CardRecord>> {
+    for inner in live::running(None) {
+        inner.flush()?;
+    }
+    Ok(store.search_experiments(query)?)
 }
 
 /// To be called right before `fork`: no thread is inside SQLite while the

@@ -1,5 +1,6 @@
 //! `ExperimentCard` and the listing types `CardRecord` and `CardList`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::detach::experiment_work;
 use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
 use crate::read;
+use crate::summary::PyMetricSummary;
 
 /// A byte count with a binary unit, as "3.2 MiB".
 fn human_bytes(bytes: u64) -> String {
@@ -362,10 +364,27 @@ impl PyExperimentCard {
         &self.card.username
     }
 
-    /// Metric points of this experiment (or of the named metrics).
-    #[pyo3(signature = (names=None))]
-    fn get_metrics(&self, py: Python<'_>, names: Option<&Bound<'_, PyAny>>) -> PyResult<PyMetrics> {
-        read::metrics(py, &self.store, &self.card.uid, names)
+    /// Metric points of this experiment (or of the named metrics); optionally
+    /// only steps in `[start, stop)` and at most `max_points` per metric.
+    #[pyo3(signature = (names=None, steps=None, max_points=None))]
+    fn get_metrics(
+        &self,
+        py: Python<'_>,
+        names: Option<&Bound<'_, PyAny>>,
+        steps: Option<&Bound<'_, PyAny>>,
+        max_points: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyMetrics> {
+        let selection = read::selection(steps, max_points)?;
+        read::metrics(py, &self.store, &self.card.uid, names, &selection)
+    }
+
+    /// Count, min, max, mean, first and last value and last step of each
+    /// metric, by name; kept by the writer, so no point is read.
+    fn metric_summary(&self, py: Python<'_>) -> PyResult<BTreeMap<String, PyMetricSummary>> {
+        Ok(crate::summary::read(py, &self.store, &self.card.uid)?
+            .into_iter()
+            .map(|summary| (summary.name.clone(), PyMetricSummary { summary }))
+            .collect())
     }
 
     /// Remote paths of the artifacts, all or those at or under `path`.
@@ -468,7 +487,7 @@ impl PyExperimentCard {
         )
     }
 
-    fn __str__(&self) -> String {
+    fn __str__(&self, py: Python<'_>) -> String {
         let c = &self.card;
         let env = &c.compute_environment;
         let mut out = String::new();
@@ -530,6 +549,10 @@ impl PyExperimentCard {
             env.total_memory_bytes as f64 / f64::from(1u32 << 30),
             env.python_version.as_deref().unwrap_or("-")
         );
+        // A card whose summaries cannot be read still prints.
+        if let Ok(summaries) = crate::summary::read(py, &self.store, &c.uid) {
+            out.push_str(&crate::summary::describe(&summaries));
+        }
         out
     }
 }

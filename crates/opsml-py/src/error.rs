@@ -118,5 +118,24 @@ pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
         e @ ExperimentError::Ended { .. } => ExperimentEndedError::new_err(e.to_string()),
         e @ ExperimentError::Forked { .. } => OpsmlError::new_err(e.to_string()),
         e @ ExperimentError::Write { .. } => StoreError::new_err(e.to_string()),
+        ExperimentError::Plot(e) => plot_error(&e),
+        ExperimentError::Output { path, source } => PyOSError::new_err((
+            source.raw_os_error().unwrap_or(0),
+            format!("writing {}: {source}", path.display()),
+        )),
+    }
+}
+
+fn plot_error(error: &opsml_plot::PlotError) -> PyErr {
+    use opsml_plot::PlotError;
+    let message = error.to_string();
+    match error {
+        PlotError::UnsupportedFormat { .. } | PlotError::InvalidSize { .. } => {
+            PyValueError::new_err(message)
+        }
+        PlotError::Io { source, .. } => {
+            PyOSError::new_err((source.raw_os_error().unwrap_or(0), message))
+        }
+        _ => OpsmlError::new_err(message),
     }
 }

@@ -491,17 +491,21 @@ pub fn download_artifact(
     crate::card::download_one(py, &store, experiment_uid, path, lpath)
 }
 
-/// Every metric point of experiment `uid` (or of the named metrics), ordered
-/// by (name, step, insertion).
+/// Metric points of experiment `uid` (or of the named metrics), ordered by
+/// (name, step, insertion); optionally only steps in `[start, stop)` and at
+/// most `max_points` per metric (LTTB, first and last kept).
 #[pyfunction]
-#[pyo3(signature = (uid, names=None))]
+#[pyo3(signature = (uid, names=None, steps=None, max_points=None))]
 pub fn get_experiment_metrics(
     py: Python<'_>,
     uid: &str,
     names: Option<&Bound<'_, PyAny>>,
+    steps: Option<&Bound<'_, PyAny>>,
+    max_points: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyMetrics> {
+    let selection = read::selection(steps, max_points)?;
     let store = store_work(py, default_store)?;
-    read::metrics(py, &store, uid, names)
+    read::metrics(py, &store, uid, names, &selection)
 }
 
 /// The parameters of experiment `uid` (or the named ones), with their Python types.

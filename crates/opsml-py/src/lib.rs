@@ -5,6 +5,8 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod card;
+mod columnar;
+mod compare;
 mod convert;
 mod detach;
 mod error;
@@ -14,8 +16,11 @@ mod hardware;
 mod logging;
 mod metric;
 mod parameter;
+mod plot;
 mod read;
 mod registry;
+mod search;
+mod summary;
 
 #[pyo3::pymodule]
 mod _opsml {
@@ -24,6 +29,8 @@ mod _opsml {
         PyCardList, PyCardRecord, PyCardUids, PyCodeCapture, PyComputeEnvironment,
         PyExperimentCard, PyGitInfo,
     };
+    #[pymodule_export]
+    use crate::compare::{compare_experiments, PyComparison};
     #[pymodule_export]
     use crate::error::{
         ArtifactNotFoundError, ArtifactTamperedError, CardNotFoundError, ConfigurationError,
@@ -42,7 +49,13 @@ mod _opsml {
     #[pymodule_export]
     use crate::parameter::{PyParameter, PyParameters};
     #[pymodule_export]
+    use crate::plot::plot_metrics;
+    #[pymodule_export]
     use crate::registry::{PyCardRegistries, PyCardRegistry, PyRegistryType};
+    #[pymodule_export]
+    use crate::search::search_experiments;
+    #[pymodule_export]
+    use crate::summary::PyMetricSummary;
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use opsml_types::{now_micros, MetricColumns, MetricPoint};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PySlice;
+use pyo3::types::{PyCapsule, PySlice, PyTuple};
 
 use crate::card::plural;
+use crate::columnar;
 use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int, py_str};
 
 /// One value of a metric.
@@ -191,6 +192,46 @@ impl PyMetrics {
             metrics: slf.unbind(),
             next: AtomicUsize::new(0),
         }
+    }
+
+    /// The points as a `pyarrow.Table` with columns name, step, value,
+    /// timestamp, created_at (name dictionary-encoded). Needs pyarrow.
+    fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        columnar::import_optional(py, "pyarrow", "Metrics.to_arrow")?.call_method1("table", (slf,))
+    }
+
+    /// The points as a `pandas.DataFrame` (name as a categorical). Needs pandas and pyarrow.
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        columnar::import_optional(py, "pandas", "Metrics.to_pandas")?;
+        Self::to_arrow(slf)?.call_method0("to_pandas")
+    }
+
+    /// The points as a `polars.DataFrame`. Needs polars.
+    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        columnar::import_optional(py, "polars", "Metrics.to_polars")?
+            .call_method1("DataFrame", (slf,))
+    }
+
+    /// Steps and values of metric `name` as numpy arrays `(steps, values)`:
+    /// steps int64, or float64 with NaN where a point has no step. Needs numpy.
+    fn to_numpy<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyTuple>> {
+        columnar::numpy_arrays(py, &self.columns, name)
+    }
+
+    /// The Arrow PyCapsule stream interface: lets pyarrow, polars and other
+    /// Arrow readers take the points without a copy per point.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        // The schema is fixed; a consumer asking for another one casts what it gets.
+        let _ = requested_schema;
+        columnar::arrow_stream(py, &self.columns)
     }
 
     /// Distinct metric names, sorted.

@@ -34,8 +34,8 @@ pub use registry::{CardRegistries, CardRegistry};
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
 pub use store::{
-    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, Store, WriteBatch,
-    WriterLease,
+    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
+    WriteBatch, WriterLease,
 };
 pub use stores::{default_store, mark_dead_experiments_killed, open_store};
 pub use uri::{TrackingUri, TRACKING_URI_ENV};

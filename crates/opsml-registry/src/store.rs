@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use opsml_types::{
     ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
-    HardwareSample, MetricColumns, MetricPoint, Parameter, Status, Version,
+    HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, Status, Version,
 };
 
 use crate::{Lease, Result};
@@ -40,6 +40,18 @@ pub struct CardQuery {
     pub max_date: Option<DateTime<Utc>>,
     /// Newest first by creation time; otherwise by space, name, newest version first.
     pub sort_by_timestamp: bool,
+    pub limit: usize,
+}
+
+/// Experiments matching a filter of the search language, in a chosen order.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// The parsed filter (see `opsml_query::parse_filter`); `None` matches every experiment.
+    pub filter: Option<opsml_query::Expr>,
+    /// Only experiments of this space.
+    pub space: Option<String>,
+    /// Sort keys (see `opsml_query::parse_order_by`); newest first after them.
+    pub order_by: Vec<opsml_query::OrderItem>,
     pub limit: usize,
 }
 
@@ -118,6 +130,12 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Marks an experiment running in this process (resuming it).
     fn claim(&self, uid: &str, lease: &Lease) -> Result<()>;
+
+    /// Card records of the experiments matching `query`, evaluated in the store.
+    fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>>;
+
+    /// Summaries of the experiment's metrics, by name.
+    fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>>;
 
     /// Experiments whose status is running.
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>>;

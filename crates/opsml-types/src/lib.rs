@@ -7,6 +7,7 @@ mod error;
 mod hardware;
 mod metric;
 mod parameter;
+mod summary;
 mod time;
 mod validate;
 mod version;
@@ -24,6 +25,7 @@ pub use hardware::{
 pub use metric::{MetricColumns, MetricPoint};
 pub use parameter::{Parameter, ParameterValue};
 pub use semver::Version;
+pub use summary::MetricSummary;
 pub use time::{micros_to_datetime, now_micros};
 pub use validate::{validate_name, MAX_NAME_CHARS};
 pub use version::parse_version;

@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transactio
 
 use crate::{CardQuery, Lease, NewExperiment, RunningExperiment, WriterLease};
 
-const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, ended_at, \
+pub(super) const CARD_COLUMNS: &str =
+    "uid, space, name, version, tags, status, created_at, ended_at, \
                             parent_uid, username, compute_environment, opsml_version, metadata";
 
 /// Attempts at allocating a version before giving up; each retry follows a
@@ -25,7 +26,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: usize) -> r
     serde_json::from_str(&text).map_err(|e| conversion_error(column, e.to_string()))
 }
 
-fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CardRecord> {
+pub(super) fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CardRecord> {
     let version: String = row.get(3)?;
     let status: String = row.get(5)?;
     Ok(CardRecord {

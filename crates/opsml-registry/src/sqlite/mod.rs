@@ -5,6 +5,8 @@ mod artifacts;
 mod cards;
 mod points;
 mod schema;
+mod search;
+mod summaries;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,14 +15,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use opsml_types::{
     ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
-    Parameter, Status, Version,
+    MetricSummary, Parameter, Status, Version,
 };
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
 use crate::{
     CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, Result, RunningExperiment,
-    Store,
+    SearchQuery, Store,
 };
 
 /// How long a connection waits for another process's write lock before failing.
@@ -179,6 +181,19 @@ impl Store for SqliteStore {
             0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
             _ => Ok(()),
         }
+    }
+
+    fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
+        self.with_conn(|conn| search::search(conn, query))
+    }
+
+    fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(Ok(summaries::read(conn, uid)?))
+        })?
     }
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {

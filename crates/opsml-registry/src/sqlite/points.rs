@@ -95,6 +95,10 @@ impl SqliteWriter {
                 *tail = Tail::default();
             }
         }
+        for (name_id, mut summary) in super::summaries::summarise_batch(batch.points) {
+            summary.name.clone_from(&batch.names[name_id as usize]);
+            super::summaries::merge(&tx, &self.uid, &summary)?;
+        }
         for name_id in touched {
             let tail = &mut self.tails[name_id as usize];
             if tail.dirty {

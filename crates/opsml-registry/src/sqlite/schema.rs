@@ -83,7 +83,29 @@ CREATE TABLE experiment_writers (
 );
 CREATE INDEX experiment_writers_by_experiment ON experiment_writers (experiment_uid);
 ",
+    // Per-metric summaries maintained by the writer, for listing, searching and comparing
+    // without reading points. Filled from the stored points when this migration runs.
+    r"
+CREATE TABLE metric_summaries (
+    experiment_uid TEXT NOT NULL REFERENCES experiments (uid) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    count          INTEGER NOT NULL,
+    value_count    INTEGER NOT NULL,
+    sum            REAL,
+    min            REAL,
+    max            REAL,
+    mean           REAL,
+    first          REAL,
+    first_step     INTEGER,
+    last           REAL,
+    last_step      INTEGER,
+    PRIMARY KEY (experiment_uid, name)
+);
+",
 ];
+
+/// The migration that creates `metric_summaries`, after which existing points are summarised.
+const METRIC_SUMMARIES_MIGRATION: usize = 3;
 
 /// Brings the schema up to date. Safe with several processes opening a new
 /// file at once: the check and the migration run under the write lock.
@@ -96,6 +118,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql)?;
+        if index == METRIC_SUMMARIES_MIGRATION {
+            super::summaries::backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tracing::info!(version = index + 1, "applied store migration");
     }

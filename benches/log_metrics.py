@@ -4,8 +4,8 @@ Each figure is the median of several runs in a fresh store, reported with
 its min-max and, where the target is relative, as a ratio to a baseline
 measured in the same run (this matters on a shared, noisy machine).
 
-    python benches/logging.py            # full sizes (1,000,000 points)
-    python benches/logging.py --quick    # small sizes, one repetition
+    python benches/log_metrics.py            # full sizes (1,000,000 points)
+    python benches/log_metrics.py --quick    # small sizes, one repetition
 """
 
 from __future__ import annotations

@@ -1,0 +1,51 @@
+//! `opsml experiments delete`: an experiment, its data and its artifact files.
+
+use std::sync::Arc;
+
+use opsml_crypt::MasterKey;
+use opsml_registry::{Artifacts, RegistryError};
+
+use crate::args::DeleteArgs;
+use crate::context::{load_card, Context};
+use crate::error::{CliError, Result};
+
+pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
+    let store = context.store()?;
+    let uid = args.uid.as_str();
+    let card = load_card(store.as_ref(), uid)?;
+    let what = format!("experiment {} v{} ({uid})", card.name, card.version);
+    if !args.yes {
+        confirm(context, &format!("Delete {what} and its artifacts? [y/N] "))?;
+    }
+    let storage = context.storage()?;
+    // Card first, then files: a failure in between leaves unreferenced files, never a
+    // card whose artifacts are gone. Like `CardRegistry::delete_card` (Python's).
+    if !store.delete_experiment(uid)? {
+        return Err(RegistryError::ExperimentNotFound(uid.to_owned()).into());
+    }
+    // Removing the files needs no key: a throwaway one stands in for the master key,
+    // so that deleting never creates a key file.
+    Artifacts::new(store, storage, Arc::new(MasterKey::generate())).delete_all(uid)?;
+    writeln!(context.out, "deleted {what}")?;
+    Ok(())
+}
+
+/// Asks `question` on the terminal; anything but `y` or `yes` declines. Without a
+/// terminal to ask on, refuses: deleting must be asked for with `--yes`.
+fn confirm(context: &mut Context<'_, '_>, question: &str) -> Result<()> {
+    let Some(input) = context.console.input.as_mut() else {
+        return Err(CliError::Usage(
+            "standard input is not a terminal, so deletion cannot be confirmed; \
+             pass --yes to delete without asking"
+                .to_owned(),
+        ));
+    };
+    let _ = context.err.write_all(question.as_bytes());
+    let _ = context.err.flush();
+    let mut answer = String::new();
+    input.read_line(&mut answer).map_err(CliError::Input)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(CliError::Declined("not deleted".to_owned())),
+    }
+}

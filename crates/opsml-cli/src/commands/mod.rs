@@ -1,0 +1,28 @@
+//! One module per command; [`run`] dispatches to them.
+
+mod delete;
+mod download;
+mod export;
+mod list;
+mod metrics;
+mod params;
+mod show;
+
+use crate::args::{Command, ExperimentsCommand};
+use crate::context::Context;
+use crate::error::Result;
+
+/// Runs a parsed command.
+pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
+    match command {
+        Command::Experiments(command) => match command {
+            ExperimentsCommand::List(args) => list::run(context, &args),
+            ExperimentsCommand::Show(args) => show::run(context, &args.uid),
+            ExperimentsCommand::Metrics(args) => metrics::run(context, &args),
+            ExperimentsCommand::Params(args) => params::run(context, &args),
+            ExperimentsCommand::Export(args) => export::run(context, &args),
+            ExperimentsCommand::Download(args) => download::run(context, &args),
+            ExperimentsCommand::Delete(args) => delete::run(context, &args),
+        },
+    }
+}

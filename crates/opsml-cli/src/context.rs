@@ -1,0 +1,96 @@
+//! What every command works with: the output streams, the console, and the
+//! store and artifact storage named by the options or the environment.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use opsml_registry::{
+    open_store, ArtifactStorage, RegistryError, StorageUri, Store, TrackingUri, MASTER_SECRET_ENV,
+};
+use opsml_types::ExperimentCard;
+
+use crate::error::{CliError, Result};
+use crate::Console;
+
+/// The streams and settings of one run of the command line.
+pub struct Context<'a, 'c> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub console: Console<'c>,
+    tracking_uri: Option<String>,
+    storage_uri: Option<String>,
+}
+
+fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|source| CliError::Io {
+        path: PathBuf::from("."),
+        source,
+    })
+}
+
+impl<'a, 'c> Context<'a, 'c> {
+    pub fn new(
+        out: &'a mut dyn Write,
+        err: &'a mut dyn Write,
+        console: Console<'c>,
+        tracking_uri: Option<String>,
+        storage_uri: Option<String>,
+    ) -> Self {
+        Self {
+            out,
+            err,
+            console,
+            tracking_uri,
+            storage_uri,
+        }
+    }
+
+    /// Whether tables are drawn for a person rather than written for a program.
+    pub fn terminal(&self) -> bool {
+        self.console.stdout_is_terminal
+    }
+
+    /// The store of `--tracking-uri`, else of `OPSML_TRACKING_URI` (as `default_store()`
+    /// resolves it). A local store file must exist: reading commands never create one.
+    pub fn store(&self) -> Result<Arc<dyn Store>> {
+        let uri = match &self.tracking_uri {
+            Some(uri) => TrackingUri::parse(uri, &current_dir()?)?,
+            None => TrackingUri::from_env()?,
+        };
+        let TrackingUri::Sqlite(path) = &uri;
+        if !path.is_file() {
+            return Err(CliError::NoStore(path.clone()));
+        }
+        Ok(open_store(&uri)?)
+    }
+
+    /// The artifact storage of `--storage-uri`, else of `OPSML_STORAGE_URI`.
+    pub fn storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
+        let uri = match &self.storage_uri {
+            Some(uri) => StorageUri::parse(uri, &current_dir()?)?,
+            None => StorageUri::from_env()?,
+        };
+        Ok(uri.open().into())
+    }
+}
+
+/// The card of experiment `uid`; an unknown uid is an error naming it.
+pub fn load_card(store: &dyn Store, uid: &str) -> Result<ExperimentCard> {
+    store
+        .get_experiment(uid)?
+        .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()).into())
+}
+
+/// Whether the master key can be had without creating one: the secret is in the
+/// environment, or the key file beside the store exists. A fresh key could not open
+/// anything already stored, so a command that reads artifacts refuses instead.
+pub fn check_master_key(store: &dyn Store) -> Result<()> {
+    let secret_set = std::env::var(MASTER_SECRET_ENV).is_ok_and(|s| !s.trim().is_empty());
+    match store.default_key_file() {
+        Some(path) if !secret_set && !Path::new(&path).is_file() => {
+            Err(CliError::NoMasterKey(path))
+        }
+        _ => Ok(()),
+    }
+}

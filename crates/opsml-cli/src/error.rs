@@ -1,0 +1,75 @@
+//! What can go wrong in a command, and the exit code each failure gives.
+
+use std::io;
+use std::path::PathBuf;
+
+use opsml_registry::RegistryError;
+use thiserror::Error;
+
+/// Errors of the command line. Each prints as one line after `opsml: `.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The store, the storage or the key failed, or a uid, name or path is unknown.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The local store file does not exist (commands never create one).
+    #[error("no opsml store at {}; set OPSML_TRACKING_URI or pass --tracking-uri", .0.display())]
+    NoStore(PathBuf),
+    /// Artifacts cannot be decrypted: no secret in the environment and no key file.
+    #[error(
+        "no master key to decrypt artifacts: OPSML_ENCRYPT_SECRET is not set and there is no key file at {}",
+        .0.display()
+    )]
+    NoMasterKey(PathBuf),
+    /// The experiment has no metric of a requested name.
+    #[error("experiment {uid} has no metric {name:?} (it has: {available})")]
+    NoSuchMetric {
+        uid: String,
+        name: String,
+        available: String,
+    },
+    /// A local file or directory could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Standard output could not be written.
+    #[error("writing the output failed: {0}")]
+    Output(#[source] io::Error),
+    /// The answer to a question could not be read.
+    #[error("reading the answer from standard input failed: {0}")]
+    Input(#[source] io::Error),
+    /// The user answered no to a question.
+    #[error("{0}")]
+    Declined(String),
+    /// The command cannot run as asked (a usage error found after parsing).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// The process exit code: 2 for usage errors, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether this is standard output closed early (`opsml … | head`): not worth a message.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<io::Error> for CliError {
+    /// Plain `?` on a write is a write to standard output.
+    fn from(error: io::Error) -> Self {
+        Self::Output(error)
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = CliError> = std::result::Result<T, E>;

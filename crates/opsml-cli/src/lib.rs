@@ -1,0 +1,177 @@
+//! The `opsml` command line, as a library.
+//!
+//! [`run`] parses the arguments, runs the command and returns the exit code; the
+//! `opsml` binary is a thin `main` around it, and the Python package exposes the
+//! same function. The store is the one the Python API uses: `OPSML_TRACKING_URI`
+//! (default `sqlite:///<cwd>/opsml.db`), overridden by `--tracking-uri`; artifacts
+//! live in `OPSML_STORAGE_URI` (default `<cwd>/opsml_registries`), overridden by
+//! `--storage-uri`, and are opened with `OPSML_ENCRYPT_SECRET` or the key file
+//! beside the store.
+//!
+//! Commands (`opsml experiments …`, alias `opsml exp …`):
+//!
+//! | command | does |
+//! |---|---|
+//! | `list [--space S] [--name N] [--tag T]… [--limit N]` (alias `ls`) | experiments, newest first (limit 50; 0 = all) |
+//! | `show UID` | the card, environment, git, parameters, metric point counts, artifacts |
+//! | `metrics UID [--name N]… [--format table\|csv\|json]` | every metric point |
+//! | `params UID [--format table\|csv\|json]` | the parameters |
+//! | `export UID… [--format csv\|jsonl] -o PATH` | points of several experiments, leading `uid` column; `-o -` is stdout |
+//! | `download UID [PATH] [-o DIR]` | artifacts into `DIR` (default `./artifacts`) |
+//! | `delete UID [--yes]` (alias `rm`) | the card, its data and its artifact files |
+//!
+//! Output: on a terminal, aligned tables and local times; otherwise tab-separated
+//! lines with a header (tabs, line breaks and backslashes in values escaped as
+//! `\t`, `\n`, `\\`), ISO-8601 UTC times and durations in seconds. Values: floats
+//! in their shortest round-tripping form, non-finite ones as `nan`/`inf`/`-inf`
+//! in tables and CSV and as the strings `"NaN"`/`"inf"`/`"-inf"` in JSON.
+//!
+//! There are no top-level shortcuts (`opsml show UID`): the top level is kept for
+//! other nouns (a server, reports); `exp`, `ls` and `rm` are the short forms.
+//!
+//! Errors print one line `opsml: <message>` on standard error and exit with 1
+//! (an unknown uid names it; a deletion answered with anything but `y` is "not
+//! deleted"); usage errors (clap's, an unsupported export format, a deletion that
+//! cannot be confirmed because standard input is not a terminal) exit with 2.
+//! Standard output closed early (`| head`) exits quietly with 0.
+//!
+//! ```no_run
+//! let mut out = Vec::new();
+//! let mut err = Vec::new();
+//! let code = opsml_cli::run_with(
+//!     ["opsml", "experiments", "list", "--tracking-uri", "sqlite:///tmp/opsml.db"],
+//!     &mut out,
+//!     &mut err,
+//!     opsml_cli::Console::plain(),
+//! );
+//! assert_eq!(code, 0);
+//! ```
+
+mod args;
+mod commands;
+mod context;
+mod error;
+mod format;
+mod points;
+mod table;
+
+use std::ffi::OsString;
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use clap::Parser;
+
+use args::Cli;
+use context::Context;
+
+/// What the command line talks to besides its output streams: whether standard
+/// output and standard error are terminals, and where answers to questions come from.
+pub struct Console<'a> {
+    /// Aligned tables and local times when `true`; tab-separated lines otherwise.
+    pub stdout_is_terminal: bool,
+    /// Draw progress bars (on the process's standard error) when `true`.
+    pub stderr_is_terminal: bool,
+    /// Where an answer to a confirmation question is read from: the terminal, or
+    /// `None` when there is none (standard input is not a terminal).
+    pub input: Option<Box<dyn BufRead + 'a>>,
+}
+
+impl std::fmt::Debug for Console<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("stdout_is_terminal", &self.stdout_is_terminal)
+            .field("stderr_is_terminal", &self.stderr_is_terminal)
+            .field("input", &self.input.is_some())
+            .finish()
+    }
+}
+
+impl Console<'static> {
+    /// The process's own standard streams, each checked with [`IsTerminal`].
+    pub fn detect() -> Self {
+        let stdin = io::stdin();
+        Self {
+            stdout_is_terminal: io::stdout().is_terminal(),
+            stderr_is_terminal: io::stderr().is_terminal(),
+            input: if stdin.is_terminal() {
+                Some(Box::new(stdin.lock()))
+            } else {
+                None
+            },
+        }
+    }
+
+    /// No terminal at all: plain output, no progress bars, no questions.
+    pub fn plain() -> Self {
+        Self {
+            stdout_is_terminal: false,
+            stderr_is_terminal: false,
+            input: None,
+        }
+    }
+}
+
+/// Runs the command line on `args` (the program name first) with the process's
+/// own terminals ([`Console::detect`]); returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    run_with(args, out, err, Console::detect())
+}
+
+/// Runs the command line on `args` (the program name first) with `console`
+/// deciding how output looks and whether questions can be asked; returns the exit code.
+pub fn run_with(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    console: Console<'_>,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return report_parse_error(&e, out, err, &console),
+    };
+    let mut context = Context::new(out, err, console, cli.tracking_uri, cli.storage_uri);
+    let result = commands::run(&mut context, cli.command).and_then(|()| {
+        context.out.flush()?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            let _ = context.out.flush();
+            let _ = writeln!(context.err, "opsml: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Help and version go to standard output with exit code 0; usage errors to
+/// standard error with exit code 2. Styled only for a terminal.
+fn report_parse_error(
+    error: &clap::Error,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    console: &Console<'_>,
+) -> i32 {
+    let render = |terminal: bool| {
+        let rendered = error.render();
+        if terminal {
+            rendered.ansi().to_string()
+        } else {
+            rendered.to_string()
+        }
+    };
+    let write = |stream: &mut dyn Write, text: String| {
+        let _ = stream.write_all(text.as_bytes());
+        let _ = stream.flush();
+    };
+    if error.use_stderr() {
+        write(err, render(console.stderr_is_terminal));
+    } else {
+        write(out, render(console.stdout_is_terminal));
+    }
+    error.exit_code()
+}

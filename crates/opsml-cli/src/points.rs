@@ -1,0 +1,79 @@
+//! Metric points as rows of text, CSV lines and JSON objects, shared by
+//! `metrics` and `export`.
+
+use std::io::{self, Write};
+
+use opsml_types::MetricColumns;
+use serde_json::Value;
+
+use crate::format::{csv_field, float_json, float_text, iso_micros, opt_int};
+
+/// Columns of a point, in order.
+pub const COLUMNS: [&str; 5] = ["name", "step", "value", "timestamp", "created_at"];
+
+/// Point `index` as text: name, step (empty if none), value ([`float_text`]),
+/// timestamp (empty if none), created_at (ISO-8601 UTC).
+pub fn text_row(columns: &MetricColumns, index: usize) -> [String; 5] {
+    let point = columns.point(index);
+    [
+        columns.name(index).to_owned(),
+        opt_int(point.step),
+        float_text(point.value),
+        opt_int(point.timestamp),
+        iso_micros(point.created_at),
+    ]
+}
+
+/// One CSV line of `fields`.
+pub fn write_csv_row<'a>(
+    out: &mut dyn Write,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> io::Result<()> {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(csv_field(field).as_bytes())?;
+    }
+    out.write_all(b"\n")
+}
+
+/// Point `index` as one JSON object, fields in column order (after `uid` when given);
+/// a missing step or timestamp is `null`, a non-finite value a string ([`float_json`]).
+pub fn write_json_object(
+    out: &mut dyn Write,
+    uid: Option<&str>,
+    columns: &MetricColumns,
+    index: usize,
+) -> io::Result<()> {
+    let point = columns.point(index);
+    let mut fields: Vec<(&str, Value)> = Vec::with_capacity(6);
+    if let Some(uid) = uid {
+        fields.push(("uid", Value::from(uid)));
+    }
+    fields.extend([
+        ("name", Value::from(columns.name(index))),
+        ("step", point.step.map_or(Value::Null, Value::from)),
+        ("value", float_json(point.value)),
+        (
+            "timestamp",
+            point.timestamp.map_or(Value::Null, Value::from),
+        ),
+        ("created_at", Value::from(iso_micros(point.created_at))),
+    ]);
+    write_ordered_object(out, &fields)
+}
+
+/// A JSON object with its fields in the given order.
+pub fn write_ordered_object(out: &mut dyn Write, fields: &[(&str, Value)]) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    out.write_all(b"}")
+}

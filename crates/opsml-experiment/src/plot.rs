@@ -1,0 +1,78 @@
+//! `plot_metrics`: metric curves of several experiments, one panel per metric and one line
+//! per experiment, drawn in Rust (PNG or SVG).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use opsml_plot::{suggested_size, Panel, Series};
+use opsml_registry::{RegistryError, Store};
+
+use crate::select::{select_points, PointSelection};
+use crate::{get_experiment_metrics, Result};
+
+/// Points per metric and experiment kept for a chart: far more than its pixels.
+const CHART_POINTS: usize = 4_000;
+
+/// One panel per metric (all metrics, or `names`), one series per experiment labelled
+/// `name:version`.
+pub fn metric_panels(
+    store: &dyn Store,
+    uids: &[&str],
+    names: Option<&[String]>,
+) -> Result<Vec<Panel>> {
+    let mut panels: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+    if let Some(names) = names {
+        for name in names {
+            panels.entry(name.clone()).or_default();
+        }
+    }
+    for uid in uids {
+        let card = store
+            .get_experiment(uid)?
+            .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()))?;
+        let label = format!("{}:{}", card.name, card.version);
+        let columns = select_points(
+            get_experiment_metrics(store, uid, names)?,
+            &PointSelection {
+                steps: None,
+                max_points: Some(CHART_POINTS),
+            },
+        );
+        let mut start = 0;
+        while start < columns.len() {
+            let id = columns.name_ids[start];
+            let end = (start..columns.len())
+                .find(|&i| columns.name_ids[i] != id)
+                .unwrap_or(columns.len());
+            // Steps as x; a point without one takes its position instead.
+            #[allow(clippy::cast_precision_loss)] // steps and positions far below 2^53
+            let steps: Vec<f64> = (start..end)
+                .map(|i| columns.steps[i].map_or((i - start) as f64, |s| s as f64))
+                .collect();
+            let values = columns.values[start..end].to_vec();
+            panels
+                .entry(columns.names[id as usize].clone())
+                .or_default()
+                .push(Series::new(label.clone(), steps, values));
+            start = end;
+        }
+    }
+    Ok(panels
+        .into_iter()
+        .map(|(name, series)| Panel::new(name, "step", series))
+        .collect())
+}
+
+/// Draws the metrics of experiments `uids` (all metrics, or `names`) to `path`, as PNG or
+/// SVG by its extension.
+pub fn plot_metrics(
+    store: &dyn Store,
+    uids: &[&str],
+    names: Option<&[String]>,
+    path: &Path,
+) -> Result<()> {
+    let panels = metric_panels(store, uids, names)?;
+    let (width, height) = suggested_size(panels.len().max(1));
+    opsml_plot::write_chart(path, &panels, width, height)?;
+    Ok(())
+}

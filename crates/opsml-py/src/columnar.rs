@@ -1,0 +1,131 @@
+//! Metrics as columns: one Arrow record batch handed over through the Arrow PyCapsule
+//! interface (`__arrow_c_stream__`), which pyarrow, pandas (through pyarrow) and polars read
+//! without converting point by point, and numpy arrays of one metric.
+
+use std::sync::Arc;
+
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::types::UInt32Type;
+use arrow_array::{
+    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, RecordBatchIterator,
+    StringArray, TimestampMicrosecondArray, UInt32Array,
+};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use opsml_types::MetricColumns;
+use pyo3::exceptions::{PyImportError, PyKeyError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyCapsule, PyTuple};
+
+/// Name of the capsule the Arrow C stream interface expects.
+const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new(
+            "name",
+            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
+            false,
+        ),
+        Field::new("step", DataType::Int64, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("timestamp", DataType::Int64, true),
+        Field::new(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]))
+}
+
+/// The points as one record batch: `name` dictionary-encoded (each name stored once),
+/// `created_at` as UTC microseconds.
+fn record_batch(columns: &MetricColumns) -> Result<RecordBatch, ArrowError> {
+    let names = StringArray::from_iter_values(&columns.names);
+    let name = DictionaryArray::<UInt32Type>::try_new(
+        UInt32Array::from(columns.name_ids.clone()),
+        Arc::new(names),
+    )?;
+    let created_at =
+        TimestampMicrosecondArray::from(columns.created_at.clone()).with_timezone("UTC");
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(name),
+        Arc::new(Int64Array::from(columns.steps.clone())),
+        Arc::new(Float64Array::from(columns.values.clone())),
+        Arc::new(Int64Array::from(columns.timestamps.clone())),
+        Arc::new(created_at),
+    ];
+    RecordBatch::try_new(schema(), arrays)
+}
+
+fn arrow_error(error: &ArrowError) -> PyErr {
+    PyValueError::new_err(format!("exporting metrics to Arrow failed: {error}"))
+}
+
+/// `__arrow_c_stream__`: a capsule holding a stream of one record batch.
+pub(crate) fn arrow_stream<'py>(
+    py: Python<'py>,
+    columns: &MetricColumns,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let batch = record_batch(columns).map_err(|e| arrow_error(&e))?;
+    let reader = RecordBatchIterator::new([Ok(batch)], schema());
+    let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
+}
+
+/// Imports an optional package, or says which one to install for `what`.
+pub(crate) fn import_optional<'py>(
+    py: Python<'py>,
+    package: &str,
+    what: &str,
+) -> PyResult<Bound<'py, PyModule>> {
+    py.import(package).map_err(|_| {
+        PyImportError::new_err(format!("{what} needs {package}: pip install {package}"))
+    })
+}
+
+/// Steps and values of metric `name` as numpy arrays: steps as int64, or as float64 with NaN
+/// where a point has no step; values as float64.
+pub(crate) fn numpy_arrays<'py>(
+    py: Python<'py>,
+    columns: &MetricColumns,
+    name: &str,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let numpy = import_optional(py, "numpy", "Metrics.to_numpy")?;
+    let id = columns
+        .names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| PyKeyError::new_err(format!("no metric named {name:?} in these points")))?;
+    let id = u32::try_from(id).expect("fewer names than u32::MAX");
+    let points: Vec<usize> = (0..columns.len())
+        .filter(|&i| columns.name_ids[i] == id)
+        .collect();
+    let values: Vec<u8> = points
+        .iter()
+        .flat_map(|&i| columns.values[i].to_ne_bytes())
+        .collect();
+    let all_steps = points.iter().all(|&i| columns.steps[i].is_some());
+    let (steps, dtype): (Vec<u8>, &str) = if all_steps {
+        let bytes = points
+            .iter()
+            .flat_map(|&i| columns.steps[i].unwrap_or_default().to_ne_bytes())
+            .collect();
+        (bytes, "int64")
+    } else {
+        #[allow(clippy::cast_precision_loss)] // steps far below 2^53
+        let bytes = points
+            .iter()
+            .flat_map(|&i| {
+                columns.steps[i]
+                    .map_or(f64::NAN, |s| s as f64)
+                    .to_ne_bytes()
+            })
+            .collect();
+        (bytes, "float64")
+    };
+    // numpy views the bytearray's memory: one copy, and the array is writable.
+    let array = |bytes: Vec<u8>, dtype: &str| -> PyResult<Bound<'py, PyAny>> {
+        numpy.call_method1("frombuffer", (PyByteArray::new(py, &bytes), dtype))
+    };
+    PyTuple::new(py, [array(steps, dtype)?, array(values, "float64")?])
+}

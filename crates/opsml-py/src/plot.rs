@@ -1,0 +1,38 @@
+//! `plot_metrics`: metric curves drawn in Rust, no matplotlib needed.
+
+use std::path::PathBuf;
+
+use opsml_registry::default_store;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::convert::optional_names;
+use crate::detach::{experiment_work, store_work};
+
+/// Draws the metrics of experiments `uids` (all metrics, or `names`): one
+/// panel per metric, one line per experiment labelled `name:version`.
+/// Writes a PNG or an SVG by the extension of `path`; returns the path.
+#[pyfunction]
+#[pyo3(
+    signature = (uids, names=None, path=PathBuf::from("metrics.png")),
+    text_signature = "(uids, names=None, path='metrics.png')"
+)]
+pub fn plot_metrics(
+    py: Python<'_>,
+    uids: Vec<String>,
+    names: Option<&Bound<'_, PyAny>>,
+    path: PathBuf,
+) -> PyResult<PathBuf> {
+    if uids.is_empty() {
+        return Err(PyValueError::new_err(
+            "plot_metrics needs at least one experiment uid",
+        ));
+    }
+    let names = optional_names(names)?;
+    let store = store_work(py, default_store)?;
+    let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
+    experiment_work(py, || {
+        opsml_experiment::plot_metrics(store.as_ref(), &uids, names.as_deref(), &path)
+    })?;
+    Ok(path)
+}

@@ -1,0 +1,150 @@
+//! Metric summaries in SQLite: one row per (experiment, metric), merged with each written
+//! batch inside the batch's transaction, so a summary always matches the stored points.
+
+use std::collections::HashMap;
+
+use opsml_types::{MetricColumns, MetricSummary};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::PointRecord;
+
+const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
+
+fn count_from(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
+}
+
+fn count_to(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<MetricSummary> {
+    Ok(MetricSummary {
+        name: row.get(0)?,
+        count: count_from(row.get(1)?),
+        value_count: count_from(row.get(2)?),
+        // +inf and -inf in one metric sum to NaN, which SQLite stores as NULL.
+        sum: row.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN),
+        min: row.get(4)?,
+        max: row.get(5)?,
+        // SQLite stores NaN as NULL.
+        first: row.get::<_, Option<f64>>(6)?.unwrap_or(f64::NAN),
+        first_step: row.get(7)?,
+        last: row.get::<_, Option<f64>>(8)?.unwrap_or(f64::NAN),
+        last_step: row.get(9)?,
+    })
+}
+
+/// Summaries of a batch of points, by metric name id, in logging order.
+pub(super) fn summarise_batch(records: &[PointRecord]) -> HashMap<u32, MetricSummary> {
+    let mut batch: HashMap<u32, MetricSummary> = HashMap::new();
+    for record in records {
+        batch
+            .entry(record.name_id)
+            .and_modify(|s| s.add(&record.point))
+            .or_insert_with(|| MetricSummary::of_point("", &record.point));
+    }
+    batch
+}
+
+/// Merges `later` (points written after the stored ones) into the stored summary of
+/// `later.name`.
+pub(super) fn merge(conn: &Connection, uid: &str, later: &MetricSummary) -> rusqlite::Result<()> {
+    let stored = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM metric_summaries WHERE experiment_uid = ?1 AND name = ?2"
+        ))?
+        .query_row(params![uid, later.name], from_row)
+        .optional()?;
+    let summary = match stored {
+        Some(mut stored) => {
+            stored.merge(later);
+            stored
+        }
+        None => later.clone(),
+    };
+    save(conn, uid, &summary)
+}
+
+fn save(conn: &Connection, uid: &str, s: &MetricSummary) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO metric_summaries (experiment_uid, name, count, value_count, sum, min, max,
+                                       mean, first, first_step, last, last_step)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (experiment_uid, name) DO UPDATE SET
+             count = excluded.count, value_count = excluded.value_count, sum = excluded.sum,
+             min = excluded.min, max = excluded.max, mean = excluded.mean,
+             first = excluded.first, first_step = excluded.first_step,
+             last = excluded.last, last_step = excluded.last_step",
+    )?
+    .execute(params![
+        uid,
+        s.name,
+        count_to(s.count),
+        count_to(s.value_count),
+        s.sum,
+        s.min,
+        s.max,
+        s.mean(),
+        s.first,
+        s.first_step,
+        s.last,
+        s.last_step
+    ])?;
+    Ok(())
+}
+
+/// Summaries of the experiment's metrics, by name.
+pub(super) fn read(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<MetricSummary>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM metric_summaries WHERE experiment_uid = ?1 ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([uid], from_row)?;
+    rows.collect()
+}
+
+/// Summaries computed from stored points, for stores written before summaries existed.
+pub(super) fn summarise_columns(columns: &MetricColumns) -> Vec<MetricSummary> {
+    let mut summaries: Vec<MetricSummary> = Vec::with_capacity(columns.names.len());
+    let mut current: Option<(u32, MetricSummary)> = None;
+    // Columns are in read-back order, so adding in that order gives first and last directly.
+    for index in 0..columns.len() {
+        let name_id = columns.name_ids[index];
+        let point = columns.point(index);
+        match &mut current {
+            Some((id, summary)) if *id == name_id => summary.add(&point),
+            _ => {
+                if let Some((_, done)) = current.take() {
+                    summaries.push(done);
+                }
+                current = Some((
+                    name_id,
+                    MetricSummary::of_point(columns.name(index), &point),
+                ));
+            }
+        }
+    }
+    summaries.extend(current.map(|(_, s)| s));
+    summaries
+}
+
+/// Fills the summaries of every experiment from its stored points.
+pub(super) fn backfill(conn: &Connection) -> rusqlite::Result<()> {
+    let uids: Vec<String> = conn
+        .prepare("SELECT DISTINCT experiment_uid FROM metric_chunks")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for uid in uids {
+        let columns = match super::points::read_metrics(conn, &uid, None)? {
+            Ok(columns) => columns,
+            Err(why) => {
+                tracing::warn!(uid, why, "metric summaries not computed: unreadable points");
+                continue;
+            }
+        };
+        for summary in summarise_columns(&columns) {
+            save(conn, &uid, &summary)?;
+        }
+    }
+    Ok(())
+}
