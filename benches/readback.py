@@ -10,6 +10,7 @@ compared with building Python Metric objects for the same points in the same run
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import tempfile
@@ -23,6 +24,7 @@ from opsml import (
     get_experiment_metrics,
     search_experiments,
     start_experiment,
+    write_report,
 )
 
 
@@ -101,6 +103,21 @@ def bench_search_and_compare(experiments: int, reps: int) -> None:
     )
 
 
+def bench_report(metrics: int, points: int, reps: int, work: str) -> None:
+    with start_experiment(name="report", log_hardware=False) as exp:
+        for m in range(metrics):
+            exp.log_metrics(
+                [Metric(f"metric{m:02d}", math.sin(i / 1000) + m, step=i) for i in range(points)]
+            )
+    path = os.path.join(work, "report.html")
+    timing = _timed(lambda: write_report([exp.uid], path), reps)
+    size = os.path.getsize(path)
+    print(
+        f"  write_report, {metrics} metrics x {points:,} points: {_summary(timing)}, "
+        f"{size / 1e6:.1f} MB of HTML   [target <= 2 s]"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -117,6 +134,10 @@ def main() -> None:
         os.environ["OPSML_TRACKING_URI"] = f"sqlite:///{tmp}/opsml.db"
         os.environ["OPSML_STORAGE_URI"] = f"{tmp}/storage"
         bench_search_and_compare(experiments, reps)
+    with tempfile.TemporaryDirectory(prefix="opsml-bench-") as tmp:
+        os.environ["OPSML_TRACKING_URI"] = f"sqlite:///{tmp}/opsml.db"
+        os.environ["OPSML_STORAGE_URI"] = f"{tmp}/storage"
+        bench_report(20, 10_000 if args.quick else 100_000, reps, tmp)
 
 
 if __name__ == "__main__":

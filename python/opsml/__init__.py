@@ -45,6 +45,7 @@ from opsml._opsml import (
     plot_metrics,
     search_experiments,
     start_experiment,
+    write_report,
 )
 
 
@@ -153,4 +154,5 @@ __all__ = [
     "plot_metrics",
     "search_experiments",
     "start_experiment",
+    "write_report",
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "_after_fork_in_child",
     "_after_fork_in_parent",
     "_before_fork",
+    "_cli_main",
     "_end_running_experiments",
     "_runtime_alive_tasks",
     "compare_experiments",
@@ -51,6 +52,7 @@ __all__ = [
     "plot_metrics",
     "search_experiments",
     "start_experiment",
+    "write_report",
 ]
 
 _Number = SupportsFloat | SupportsIndex
@@ -506,11 +508,13 @@ def download_artifact(
 ) -> Path: ...
 def get_experiment_hardware_metrics(uid: str) -> list[HardwareMetrics]: ...
 def compare_experiments(uids: list[str]) -> Comparison: ...
+def _cli_main(argv: list[str]) -> int: ...
 def plot_metrics(
     uids: list[str],
     names: str | Iterable[str] | None = None,
     path: str | os.PathLike[str] = "metrics.png",
 ) -> Path: ...
+def write_report(uids: list[str], path: str | os.PathLike[str] = "report.html") -> Path: ...
 def search_experiments(
     filter: str | None = None,
     space: str | None = None,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The opsml command line: inspect, export, download and delete experiments.
+/// The opsml command line: find, inspect, compare, plot, export, download and delete experiments.
 ///
 /// The store is named by OPSML_TRACKING_URI (default: sqlite:///<cwd>/opsml.db) and the
 /// artifact storage by OPSML_STORAGE_URI (default: <cwd>/opsml_registries), as in Python.
@@ -41,7 +41,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List, show, export, download and delete experiments.
+    /// List, search, show, compare, plot, report, export, download and delete experiments.
     #[command(subcommand, visible_alias = "exp")]
     Experiments(ExperimentsCommand),
 }
@@ -51,19 +51,54 @@ pub enum ExperimentsCommand {
     /// List experiments, newest first.
     #[command(visible_alias = "ls")]
     List(ListArgs),
-    /// Show one experiment: its card, environment, parameters, metrics and artifacts.
-    Show(UidArg),
-    /// Print every metric point of an experiment (name, step, value, timestamp, created_at).
+    /// Find experiments with a filter over their fields, parameters and metric summaries.
     ///
-    /// Points come ordered by (name, step, order logged). created_at is ISO-8601 UTC with
-    /// microseconds. Non-finite values are written as nan, inf and -inf in tables and CSV, and
-    /// as the strings "NaN", "inf" and "-inf" in JSON. A missing step or timestamp is an empty
-    /// field in CSV and null in JSON.
+    /// Prints the same table as `list`. The filter is evaluated by the store, so a search
+    /// never loads every experiment. Ties, and the whole order without --order-by, are newest
+    /// first.
+    #[command(after_help = SEARCH_HELP)]
+    Search(SearchArgs),
+    /// Show one experiment: its card, environment, parameters, metric summaries and artifacts.
+    ///
+    /// Each metric is shown with its number of points, smallest and largest value (NaN left
+    /// out), and its last value and step.
+    Show(UidArg),
+    /// Compare experiments side by side: parameters, then statistics of every metric.
+    ///
+    /// One row per parameter (those that differ first) and per metric statistic (last, min,
+    /// max, mean, count), one column per experiment; a `*` marks the rows where the
+    /// experiments differ (a missing value differs, NaN equals NaN). On a terminal the columns
+    /// are headed name:version under PARAMETERS and METRICS headings. Piped, the table is
+    /// tab-separated with a header line (differs, key, name:version…) and keys prefixed with
+    /// param. or metric. CSV and JSON rows have the fields section, key, differs and one field
+    /// per experiment uid; a missing value is an empty field in CSV and null in JSON.
+    Compare(CompareArgs),
+    /// Print the metric points of an experiment (name, step, value, timestamp, created_at).
+    ///
+    /// All points, or those of a step range (--steps) and/or at most N per metric
+    /// (--max-points, chosen with largest-triangle-three-buckets). Points come ordered by
+    /// (name, step, order logged). created_at is ISO-8601 UTC with microseconds. Non-finite
+    /// values are written as nan, inf and -inf in tables and CSV, and as the strings "NaN",
+    /// "inf" and "-inf" in JSON. A missing step or timestamp is an empty field in CSV and
+    /// null in JSON.
     Metrics(MetricsArgs),
     /// Print the parameters of an experiment (name, type, value) in the order first logged.
     Params(ParamsArgs),
     /// Write the metric points of several experiments to one file, with a leading uid column.
     Export(ExportArgs),
+    /// Draw the metrics of experiments as a PNG or SVG chart.
+    ///
+    /// One panel per metric, one line per experiment (labelled name:version), steps along
+    /// the x axis; a point without a step takes its position. The format follows the file
+    /// name: .png or .svg. Long runs are thinned to a few thousand points per line, keeping
+    /// the extremes. Prints the path written.
+    Plot(PlotArgs),
+    /// Write a self-contained HTML report of experiments.
+    ///
+    /// A chart of every metric, then each experiment's details, parameters, metric summaries,
+    /// hardware charts (when samples were taken) and artifacts. The file needs nothing else
+    /// to open (styles and SVG charts are inline). Prints the path written.
+    Report(ReportArgs),
     /// Download the artifacts of an experiment (all, or those at or under PATH).
     ///
     /// Files keep their artifact paths under the output directory; each is verified against
@@ -93,6 +128,40 @@ pub struct ListArgs {
     pub limit: usize,
 }
 
+/// The filter language, after the options of `search --help`.
+const SEARCH_HELP: &str = "\
+Filter:
+  Conditions joined with and, or, not and parentheses: FIELD OP VALUE, where OP is one of
+  = != < <= > >=, like, not like, in (...), not in (...), is null, is not null.
+  Strings are quoted ('x' or \"x\"); numbers may have an exponent (1e-4); dates are UTC
+  ('2026-11-26' or '2026-11-26T10:00:00Z'); an empty filter matches every experiment.
+
+Fields:
+  uid, space, name, status, username, parent_uid, created_at, ended_at, version, tags
+  params.NAME               a parameter, compared with values of its own kind
+  metrics.NAME.STAT         STAT: last (default), first, min, max, mean, count, last_step
+  A condition on a value an experiment lacks is false; test absence with `is null`.
+
+Examples:
+  opsml experiments search \"status = 'completed' and metrics.loss.min < 0.1\"
+  opsml experiments search \"params.lr >= 1e-4 and tags = 'baseline'\" --order-by metrics.loss.min
+  opsml experiments search \"name like 'resnet%'\" --order-by 'created_at asc' --limit 0";
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The filter, e.g. "status = 'completed' and metrics.loss.min < 0.1" (see below).
+    pub filter: String,
+    /// Only experiments of this space.
+    #[arg(long)]
+    pub space: Option<String>,
+    /// Sort by FIELD [asc|desc] (ascending by default); repeat for several keys.
+    #[arg(long = "order-by", value_name = "ITEM")]
+    pub order_by: Vec<String>,
+    /// Most experiments listed; 0 lists all.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
 #[derive(Debug, Args)]
 pub struct UidArg {
     /// Uid of the experiment.
@@ -117,9 +186,73 @@ pub struct MetricsArgs {
     /// Only this metric (repeat for several).
     #[arg(long = "name", value_name = "NAME")]
     pub names: Vec<String>,
+    /// Only points with START <= step < STOP (points without a step are left out).
+    #[arg(
+        long,
+        value_name = "START:STOP",
+        value_parser = parse_steps,
+        allow_hyphen_values = true
+    )]
+    pub steps: Option<(i64, i64)>,
+    /// At most N points per metric (N >= 2), chosen to keep the shape of the curve: the
+    /// first and last point and the extremes stay.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    pub max_points: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+}
+
+/// `START:STOP`, two integers with START < STOP.
+fn parse_steps(text: &str) -> Result<(i64, i64), String> {
+    let (start, stop) = text
+        .split_once(':')
+        .ok_or_else(|| "expected START:STOP, e.g. 100:200".to_owned())?;
+    let bound = |part: &str, what: &str| {
+        part.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("{what} {part:?} is not an integer (expected START:STOP)"))
+    };
+    let (start, stop) = (bound(start, "START")?, bound(stop, "STOP")?);
+    if start >= stop {
+        return Err(format!(
+            "the range {start}:{stop} holds no step (STOP is excluded, so it must exceed START)"
+        ));
+    }
+    Ok((start, stop))
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Uids of the experiments, in the order of the columns.
+    #[arg(required = true, value_name = "UID")]
+    pub uids: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Uids of the experiments.
+    #[arg(required = true, value_name = "UID")]
+    pub uids: Vec<String>,
+    /// Only this metric (repeat for several); all metrics when absent.
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Image to write: a path ending in .png or .svg.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Uids of the experiments.
+    #[arg(required = true, value_name = "UID")]
+    pub uids: Vec<String>,
+    /// HTML file to write.
+    #[arg(short, long, value_name = "PATH", default_value = "report.html")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -185,5 +318,17 @@ mod tests {
     #[test]
     fn the_grammar_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn step_ranges_are_start_colon_stop_with_start_below_stop() {
+        assert_eq!(parse_steps("0:10"), Ok((0, 10)));
+        assert_eq!(parse_steps("-5:-1"), Ok((-5, -1)));
+        assert_eq!(parse_steps(" 3 : 4 "), Ok((3, 4)));
+        assert!(parse_steps("10").unwrap_err().contains("START:STOP"));
+        assert!(parse_steps("a:3").unwrap_err().contains("START \"a\""));
+        assert!(parse_steps("1:").unwrap_err().contains("STOP \"\""));
+        assert!(parse_steps("5:5").unwrap_err().contains("holds no step"));
+        assert!(parse_steps("6:5").is_err());
     }
 }

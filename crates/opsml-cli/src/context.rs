@@ -94,3 +94,22 @@ pub fn check_master_key(store: &dyn Store) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// `uids` as given, after checking that none is given twice (a comparison, chart or
+/// report of one experiment beside itself would only mislead).
+pub fn distinct_uids(uids: &[String]) -> Result<Vec<&str>> {
+    let mut seen = std::collections::HashSet::new();
+    for uid in uids {
+        if !seen.insert(uid.as_str()) {
+            return Err(CliError::Usage(format!(
+                "experiment {uid} is given twice; give each uid once"
+            )));
+        }
+    }
+    Ok(uids.iter().map(String::as_str).collect())
+}
+
+/// The cards of experiments `uids`, in order; the first unknown uid is an error naming it.
+pub fn load_cards(store: &dyn Store, uids: &[&str]) -> Result<Vec<ExperimentCard>> {
+    uids.iter().map(|uid| load_card(store, uid)).collect()
+}

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use opsml_experiment::ExperimentError;
+use opsml_query::QueryError;
 use opsml_registry::RegistryError;
 use thiserror::Error;
 
@@ -12,6 +14,13 @@ pub enum CliError {
     /// The store, the storage or the key failed, or a uid, name or path is unknown.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// Comparing, plotting or writing a report failed.
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    /// A search filter or order-by item is not valid; the message points at the mistake
+    /// with a caret on a second line.
+    #[error(transparent)]
+    Query(#[from] QueryError),
     /// The local store file does not exist (commands never create one).
     #[error("no opsml store at {}; set OPSML_TRACKING_URI or pass --tracking-uri", .0.display())]
     NoStore(PathBuf),
@@ -28,6 +37,12 @@ pub enum CliError {
         name: String,
         available: String,
     },
+    /// None of the experiments to plot has a metric of a requested name.
+    #[error("no experiment to plot has a metric {name:?} (they have: {available})")]
+    NoMetricToPlot { name: String, available: String },
+    /// None of the experiments to plot has any metric.
+    #[error("nothing to plot: {0} no metrics")]
+    NothingToPlot(String),
     /// A local file or directory could not be written.
     #[error("{}: {source}", path.display())]
     Io {

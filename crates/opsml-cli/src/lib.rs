@@ -1,21 +1,26 @@
 //! The `opsml` command line, as a library.
 //!
-//! [`run`] parses the arguments, runs the command and returns the exit code; the
-//! `opsml` binary is a thin `main` around it, and the Python package exposes the
-//! same function. The store is the one the Python API uses: `OPSML_TRACKING_URI`
-//! (default `sqlite:///<cwd>/opsml.db`), overridden by `--tracking-uri`; artifacts
-//! live in `OPSML_STORAGE_URI` (default `<cwd>/opsml_registries`), overridden by
-//! `--storage-uri`, and are opened with `OPSML_ENCRYPT_SECRET` or the key file
-//! beside the store.
+//! [`run_with`] parses the arguments, runs the command and returns the exit code;
+//! [`main_with_args`] does so on the process's own standard streams, and is what the
+//! `opsml` binary runs and what the Python package's console script calls. The store
+//! is the one the Python API uses: `OPSML_TRACKING_URI` (default
+//! `sqlite:///<cwd>/opsml.db`), overridden by `--tracking-uri`; artifacts live in
+//! `OPSML_STORAGE_URI` (default `<cwd>/opsml_registries`), overridden by
+//! `--storage-uri`, and are opened with `OPSML_ENCRYPT_SECRET` or the key file beside
+//! the store.
 //!
 //! Commands (`opsml experiments …`, alias `opsml exp …`):
 //!
 //! | command | does |
 //! |---|---|
 //! | `list [--space S] [--name N] [--tag T]… [--limit N]` (alias `ls`) | experiments, newest first (limit 50; 0 = all) |
-//! | `show UID` | the card, environment, git, parameters, metric point counts, artifacts |
-//! | `metrics UID [--name N]… [--format table\|csv\|json]` | every metric point |
+//! | `search FILTER [--space S] [--order-by ITEM]… [--limit N]` | experiments matching a filter (`opsml_query`'s language), as `list` prints them |
+//! | `show UID` | the card, environment, git, parameters, metric summaries, artifacts |
+//! | `compare UID… [--format table\|csv\|json]` | parameters (differing first) and metric statistics side by side, `*` where they differ |
+//! | `metrics UID [--name N]… [--steps START:STOP] [--max-points N] [--format table\|csv\|json]` | metric points: all, a half-open step range, and/or at most N per metric (LTTB) |
 //! | `params UID [--format table\|csv\|json]` | the parameters |
+//! | `plot UID… [--name N]… -o PATH` | a chart of the metrics, PNG or SVG by `PATH`'s extension |
+//! | `report UID… [-o PATH]` | a self-contained HTML report (default `report.html`) |
 //! | `export UID… [--format csv\|jsonl] -o PATH` | points of several experiments, leading `uid` column; `-o -` is stdout |
 //! | `download UID [PATH] [-o DIR]` | artifacts into `DIR` (default `./artifacts`) |
 //! | `delete UID [--yes]` (alias `rm`) | the card, its data and its artifact files |
@@ -29,10 +34,15 @@
 //! There are no top-level shortcuts (`opsml show UID`): the top level is kept for
 //! other nouns (a server, reports); `exp`, `ls` and `rm` are the short forms.
 //!
+//! Files (`export`, `plot`, `report`) are written beside their final path and
+//! renamed into place once complete, so a failure leaves no partial file.
+//!
 //! Errors print one line `opsml: <message>` on standard error and exit with 1
 //! (an unknown uid names it; a deletion answered with anything but `y` is "not
-//! deleted"); usage errors (clap's, an unsupported export format, a deletion that
-//! cannot be confirmed because standard input is not a terminal) exit with 2.
+//! deleted"; a search filter that does not parse adds a second line with a caret
+//! under the mistake); usage errors (clap's, an unsupported export format or chart
+//! extension, a uid given twice, a deletion that cannot be confirmed because
+//! standard input is not a terminal) exit with 2.
 //! Standard output closed early (`| head`) exits quietly with 0.
 //!
 //! ```no_run
@@ -52,11 +62,12 @@ mod commands;
 mod context;
 mod error;
 mod format;
+mod output;
 mod points;
 mod table;
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 
 use clap::Parser;
 
@@ -110,8 +121,25 @@ impl Console<'static> {
     }
 }
 
+/// Runs the command line as the `opsml` program: on `args` (the program name first),
+/// writing to the process's standard output and standard error, asking questions on
+/// its standard input when that is a terminal ([`Console::detect`]). Returns the exit
+/// code: 0, 1 for a failure, 2 for a usage error.
+///
+/// The `opsml` binary is this function; the Python package's console script calls it
+/// with `sys.argv` (after flushing Python's own buffered output).
+pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let console = Console::detect();
+    // Standard error stays unlocked: the progress bar draws on it from download threads.
+    let mut out = BufWriter::new(io::stdout().lock());
+    let code = run_with(args, &mut out, &mut io::stderr(), console);
+    // `run_with` flushed already; a pipe closed since then is not worth a message.
+    let _ = out.flush();
+    code
+}
+
 /// Runs the command line on `args` (the program name first) with the process's
-/// own terminals ([`Console::detect`]); returns the exit code.
+/// own terminals ([`Console::detect`]), writing to `out` and `err`; returns the exit code.
 pub fn run(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     out: &mut dyn Write,
@@ -142,10 +170,18 @@ pub fn run_with(
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             let _ = context.out.flush();
-            let _ = writeln!(context.err, "opsml: {e}");
+            let _ = writeln!(context.err, "{}", error_message(&e));
             e.exit_code()
         }
     }
+}
+
+/// `opsml: <error>`, later lines of the message indented by as much as the prefix, so
+/// that a caret under a filter still points at its mistake.
+fn error_message(error: &error::CliError) -> String {
+    const PREFIX: &str = "opsml: ";
+    let indent = format!("\n{:width$}", "", width = PREFIX.len());
+    format!("{PREFIX}{}", error.to_string().replace('\n', &indent))
 }
 
 /// Help and version go to standard output with exit code 0; usage errors to

@@ -1,5 +1,6 @@
 //! Tables of rows: aligned columns under a ruled header on a terminal, plain
-//! tab-separated lines (header first) anywhere else.
+//! tab-separated lines (header first) anywhere else. On a terminal, a table may
+//! be split into titled sections that keep one set of column widths.
 
 use std::io::{self, Write};
 
@@ -15,6 +16,9 @@ pub enum Align {
     Right,
 }
 
+/// Lines of an aligned table before its first row: the header and the rule under it.
+const HEADER_LINES: usize = 2;
+
 /// No borders, no column lines: a rule under the header only.
 const STYLE: TableStyle =
     TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
@@ -22,18 +26,32 @@ const STYLE: TableStyle =
 /// A table built row by row, then written in one go.
 #[derive(Debug, Clone)]
 pub struct Table {
-    header: Vec<&'static str>,
+    header: Vec<String>,
     align: Vec<Align>,
     rows: Vec<Vec<String>>,
+    /// Section titles, each with the index of the row it comes before.
+    headings: Vec<(usize, String)>,
 }
 
 impl Table {
     /// A table with these columns (title, alignment).
-    pub fn new(columns: &[(&'static str, Align)]) -> Self {
+    pub fn new(columns: &[(&str, Align)]) -> Self {
+        Self::with_columns(
+            columns
+                .iter()
+                .map(|(title, align)| ((*title).to_owned(), *align))
+                .collect(),
+        )
+    }
+
+    /// A table with these columns (title, alignment), titles known only at run time.
+    pub fn with_columns(columns: Vec<(String, Align)>) -> Self {
+        let (header, align) = columns.into_iter().unzip();
         Self {
-            header: columns.iter().map(|(title, _)| *title).collect(),
-            align: columns.iter().map(|(_, align)| *align).collect(),
+            header,
+            align,
             rows: Vec::new(),
+            headings: Vec::new(),
         }
     }
 
@@ -41,6 +59,13 @@ impl Table {
     pub fn push(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.header.len());
         self.rows.push(row);
+    }
+
+    /// Starts a section: on a terminal, `title` is written on a line of its own before
+    /// the rows pushed from now on (after a blank line unless it comes first). Piped
+    /// output has no titles.
+    pub fn heading(&mut self, title: impl Into<String>) {
+        self.headings.push((self.rows.len(), title.into()));
     }
 
     /// Writes the table: aligned for a terminal, tab-separated otherwise.
@@ -56,8 +81,14 @@ impl Table {
         let mut table = comfy_table::Table::new();
         table.load_style(STYLE);
         table.set_header(self.header.clone());
+        let sectioned = !self.headings.is_empty();
         for row in &self.rows {
-            table.add_row(row.clone());
+            if sectioned {
+                // One line per row, so that titles can be put between the lines.
+                table.add_row(row.iter().map(|cell| tsv_field(cell).into_owned()));
+            } else {
+                table.add_row(row.clone());
+            }
         }
         for (column, align) in table.column_iter_mut().zip(&self.align) {
             column.set_cell_alignment(match align {
@@ -65,14 +96,26 @@ impl Table {
                 Align::Right => CellAlignment::Right,
             });
         }
-        for line in table.lines() {
+        let mut headings = self.headings.iter().peekable();
+        for (i, line) in table.lines().enumerate() {
+            let row = i.checked_sub(HEADER_LINES);
+            while let Some((_, title)) = headings.next_if(|(before, _)| Some(*before) == row) {
+                if row != Some(0) {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{title}")?;
+            }
             writeln!(out, "{}", line.trim_end())?;
+        }
+        // Titles of sections without rows.
+        for (_, title) in headings {
+            writeln!(out, "\n{title}")?;
         }
         Ok(())
     }
 
     fn write_tsv(&self, out: &mut dyn Write) -> io::Result<()> {
-        write_tsv_row(out, self.header.iter().copied())?;
+        write_tsv_row(out, self.header.iter().map(String::as_str))?;
         for row in &self.rows {
             write_tsv_row(out, row.iter().map(String::as_str))?;
         }
@@ -130,5 +173,39 @@ mod tests {
         // Numbers are right-aligned: the values end in the same column.
         assert_eq!(lines[2].len(), lines[3].len(), "{text}");
         assert!(!text.contains('\t'));
+    }
+
+    #[test]
+    fn sections_share_the_column_widths_and_titles_stay_out_of_piped_output() {
+        let mut table = Table::new(&[("key", Align::Left), ("value", Align::Right)]);
+        table.heading("FIRST");
+        table.push(vec!["a".into(), "1".into()]);
+        table.push(vec!["multi\nline".into(), "2".into()]);
+        table.heading("SECOND");
+        table.push(vec!["a_much_longer_key".into(), "3".into()]);
+        table.heading("EMPTY");
+        let mut out = Vec::new();
+        table.write(&mut out, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 10, "{text}");
+        assert!(lines[0].trim_start().starts_with("key"), "{text}");
+        assert!(lines[1].chars().all(|c| c == '─'), "{text}");
+        assert_eq!(lines[2], "FIRST");
+        assert!(lines[3].trim_start().starts_with("a "), "{text}");
+        assert!(lines[4].trim_start().starts_with("multi\\nline"), "{text}");
+        assert_eq!((lines[5], lines[6]), ("", "SECOND"));
+        assert!(lines[7].trim_start().starts_with("a_much_longer_key"));
+        assert_eq!((lines[8], lines[9]), ("", "EMPTY"));
+        // One set of widths: every value ends in the same column.
+        let ends: Vec<usize> = [3, 4, 7].iter().map(|&i| lines[i].len()).collect();
+        assert!(ends.iter().all(|&e| e == lines[0].len()), "{text}");
+
+        let mut out = Vec::new();
+        table.write(&mut out, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "key\tvalue\na\t1\nmulti\\nline\t2\na_much_longer_key\t3\n"
+        );
     }
 }

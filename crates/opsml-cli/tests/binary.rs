@@ -137,3 +137,68 @@ fn download_without_a_master_key_refuses_and_creates_none() {
     );
     assert!(!key_file.exists());
 }
+
+#[test]
+fn search_help_explains_the_filter_language() {
+    let fx = fixture();
+    let output = opsml(&fx, &["experiments", "search", "--help"], true)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(text(&output.stderr), "");
+    let help = text(&output.stdout);
+    for expected in [
+        "Usage: opsml experiments search [OPTIONS] <FILTER>",
+        "--order-by <ITEM>",
+        "--space <SPACE>",
+        "--limit <LIMIT>",
+        "[default: 50]",
+        "metrics.NAME.STAT",
+        "params.NAME",
+        "is null",
+        "metrics.loss.min < 0.1",
+    ] {
+        assert!(help.contains(expected), "{expected:?} missing in\n{help}");
+    }
+}
+
+#[test]
+fn search_and_report_run_as_a_process() {
+    let fx = fixture();
+    let output = opsml(
+        &fx,
+        &[
+            "experiments",
+            "search",
+            "metrics.loss.min < 1 and tags = 'gpu'",
+        ],
+        true,
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rows = tsv(&text(&output.stdout));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], fx.first);
+
+    let output = opsml(&fx, &["experiments", "search", "status ="], true)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).starts_with("opsml: "), "{output:?}");
+
+    // The default report path is report.html in the working directory.
+    let output = opsml(
+        &fx,
+        &["experiments", "report", &fx.first, &fx.second],
+        false,
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(text(&output.stdout), "report.html\n");
+    assert_eq!(text(&output.stderr), "");
+    let html = std::fs::read_to_string(fx.dir.path().join("report.html")).unwrap();
+    assert!(html.contains(&fx.first) && html.contains(&fx.second));
+    assert_eq!(html.matches("<svg").count(), 3, "one chart per metric");
+}

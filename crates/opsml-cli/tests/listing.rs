@@ -122,9 +122,10 @@ fn piped_show_gives_every_field_as_key_value_lines() {
     assert_eq!(get("param.optimizer"), ["adam, \"fused\""]);
     assert_eq!(get("param.nesterov"), ["true"]);
     assert_eq!(get("param.clip"), ["nan"]);
-    assert_eq!(get("metric.loss"), ["4"]);
-    assert_eq!(get("metric.accuracy"), ["2"]);
-    assert_eq!(get("metric.reward"), ["1"]);
+    assert_eq!(get("metric.loss.count"), ["4"]);
+    assert_eq!(get("metric.loss.last_step"), ["2"]);
+    assert_eq!(get("metric.accuracy.count"), ["2"]);
+    assert_eq!(get("metric.reward.count"), ["1"]);
     assert_eq!(get("artifacts.files"), ["2"]);
     assert_eq!(
         get("artifacts.size"),
@@ -187,6 +188,9 @@ fn an_unknown_uid_is_named_with_exit_code_1() {
         vec!["export", "nope", "-o", "-"],
         vec!["download", "nope"],
         vec!["delete", "nope", "--yes"],
+        vec!["compare", "nope"],
+        vec!["plot", "nope", "-o", "chart.svg"],
+        vec!["report", "nope", "-o", "report.html"],
     ] {
         let mut args = vec!["experiments"];
         args.extend(&command);
@@ -240,7 +244,8 @@ fn usage_errors_exit_2_and_help_exits_0() {
     );
     assert_eq!(output.code, 0, "{output:?}");
     for command in [
-        "list", "show", "metrics", "params", "export", "download", "delete",
+        "list", "search", "show", "compare", "metrics", "params", "plot", "report", "export",
+        "download", "delete",
     ] {
         assert!(
             output.out.contains(command),

@@ -5,6 +5,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod card;
+mod cli;
 mod columnar;
 mod compare;
 mod convert;
@@ -30,6 +31,8 @@ mod _opsml {
         PyExperimentCard, PyGitInfo,
     };
     #[pymodule_export]
+    use crate::cli::_cli_main;
+    #[pymodule_export]
     use crate::compare::{compare_experiments, PyComparison};
     #[pymodule_export]
     use crate::error::{
@@ -49,7 +52,7 @@ mod _opsml {
     #[pymodule_export]
     use crate::parameter::{PyParameter, PyParameters};
     #[pymodule_export]
-    use crate::plot::plot_metrics;
+    use crate::plot::{plot_metrics, write_report};
     #[pymodule_export]
     use crate::registry::{PyCardRegistries, PyCardRegistry, PyRegistryType};
     #[pymodule_export]

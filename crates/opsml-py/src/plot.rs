@@ -1,4 +1,4 @@
-//! `plot_metrics`: metric curves drawn in Rust, no matplotlib needed.
+//! `plot_metrics` and `write_report`: charts drawn in Rust, no matplotlib needed.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,29 @@ pub fn plot_metrics(
     let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
     experiment_work(py, || {
         opsml_experiment::plot_metrics(store.as_ref(), &uids, names.as_deref(), &path)
+    })?;
+    Ok(path)
+}
+
+/// Writes one self-contained HTML report (no network needed to view it) of
+/// experiments `uids`: card details, parameters, metric summaries, a chart of
+/// every metric and of the hardware series, and the artifact list. Returns
+/// the path.
+#[pyfunction]
+#[pyo3(
+    signature = (uids, path=PathBuf::from("report.html")),
+    text_signature = "(uids, path='report.html')"
+)]
+pub fn write_report(py: Python<'_>, uids: Vec<String>, path: PathBuf) -> PyResult<PathBuf> {
+    if uids.is_empty() {
+        return Err(PyValueError::new_err(
+            "write_report needs at least one experiment uid",
+        ));
+    }
+    let store = store_work(py, default_store)?;
+    let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
+    experiment_work(py, || {
+        opsml_experiment::write_report(store.as_ref(), &uids, &path)
     })?;
     Ok(path)
 }

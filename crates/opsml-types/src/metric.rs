@@ -35,6 +35,18 @@ pub struct MetricColumns {
 }
 
 impl MetricColumns {
+    /// Empty columns with room for `points` points.
+    pub fn with_capacity(points: usize) -> Self {
+        Self {
+            names: Vec::new(),
+            name_ids: Vec::with_capacity(points),
+            steps: Vec::with_capacity(points),
+            values: Vec::with_capacity(points),
+            timestamps: Vec::with_capacity(points),
+            created_at: Vec::with_capacity(points),
+        }
+    }
+
     /// Number of points.
     pub fn len(&self) -> usize {
         self.values.len()

@@ -1,13 +1,14 @@
 //! `opsml experiments export`: the points of several experiments in one file.
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use opsml_registry::Store;
 
 use crate::args::{ExportArgs, ExportFormat};
 use crate::context::{load_card, Context};
 use crate::error::{CliError, Result};
+use crate::output::{io_error, temp_beside};
 use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
 
 pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
@@ -40,30 +41,15 @@ pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
 /// Writes into a temporary file beside `path`, renamed to `path` once complete:
 /// a failed export leaves no partial file.
 fn write_file(store: &dyn Store, args: &ExportArgs, path: &Path) -> Result<usize> {
-    let io_error = |source| CliError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".opsml-export-");
-    #[cfg(unix)]
-    {
-        // As a plain file creation would: the umask decides, not tempfile's private 0600.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut temp = builder.tempfile_in(&dir).map_err(io_error)?;
+    let io_error = io_error(path);
+    let mut temp = temp_beside(path, "export")?;
     let points = {
         let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
         let points = write_points(store, args, &mut writer).map_err(|e| match e {
             CliError::Output(source) => io_error(source),
             other => other,
         })?;
-        writer.flush().map_err(io_error)?;
+        writer.flush().map_err(&io_error)?;
         points
     };
     temp.persist(path).map_err(|e| io_error(e.error))?;

@@ -24,17 +24,29 @@ pub fn run(context: &mut Context<'_, '_>, args: &ListArgs) -> Result<()> {
         ..CardQuery::default()
     };
     let records = store.list_experiments(&query)?;
+    let nothing = format!("no experiments found in {}", store.location());
+    write_records(context, &records, args.limit, "newest", &nothing)
+}
+
+/// Writes the listing of `records`. On a terminal, says `nothing` (on standard error)
+/// when there are none, and that more may exist when `limit` cut the list short.
+pub fn write_records(
+    context: &mut Context<'_, '_>,
+    records: &[CardRecord],
+    limit: usize,
+    which: &str,
+    nothing: &str,
+) -> Result<()> {
     let terminal = context.terminal();
     if terminal && records.is_empty() {
-        writeln!(context.err, "no experiments found in {}", store.location())?;
+        writeln!(context.err, "{nothing}")?;
         return Ok(());
     }
-    table(&records, terminal).write(context.out, terminal)?;
-    if terminal && args.limit != 0 && records.len() == args.limit {
+    table(records, terminal).write(context.out, terminal)?;
+    if terminal && limit != 0 && records.len() == limit {
         writeln!(
             context.err,
-            "showing the newest {}; pass --limit to see more (0 for all)",
-            args.limit
+            "showing the {which} {limit}; pass --limit to see more (0 for all)"
         )?;
     }
     Ok(())

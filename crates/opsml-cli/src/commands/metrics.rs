@@ -1,5 +1,7 @@
-//! `opsml experiments metrics`: every point of an experiment's metrics.
+//! `opsml experiments metrics`: the points of an experiment's metrics: all of them, those
+//! of a step range, and/or at most N per metric.
 
+use opsml_experiment::{select_points, PointSelection};
 use opsml_registry::Store;
 use opsml_types::MetricColumns;
 
@@ -15,6 +17,13 @@ pub fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<()> {
     let names = (!args.names.is_empty()).then_some(args.names.as_slice());
     let columns = store.read_metrics(&args.uid, names)?;
     check_names(store.as_ref(), &args.uid, &args.names, &columns)?;
+    let selection = PointSelection {
+        steps: args.steps,
+        max_points: args
+            .max_points
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    };
+    let columns = select_points(columns, &selection);
     let out = &mut *context.out;
     match args.format {
         TableFormat::Table => {

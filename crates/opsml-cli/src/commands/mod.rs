@@ -1,11 +1,15 @@
 //! One module per command; [`run`] dispatches to them.
 
+mod compare;
 mod delete;
 mod download;
 mod export;
 mod list;
 mod metrics;
 mod params;
+mod plot;
+mod report;
+mod search;
 mod show;
 
 use crate::args::{Command, ExperimentsCommand};
@@ -17,10 +21,14 @@ pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
     match command {
         Command::Experiments(command) => match command {
             ExperimentsCommand::List(args) => list::run(context, &args),
+            ExperimentsCommand::Search(args) => search::run(context, &args),
             ExperimentsCommand::Show(args) => show::run(context, &args.uid),
+            ExperimentsCommand::Compare(args) => compare::run(context, &args),
             ExperimentsCommand::Metrics(args) => metrics::run(context, &args),
             ExperimentsCommand::Params(args) => params::run(context, &args),
             ExperimentsCommand::Export(args) => export::run(context, &args),
+            ExperimentsCommand::Plot(args) => plot::run(context, &args),
+            ExperimentsCommand::Report(args) => report::run(context, &args),
             ExperimentsCommand::Download(args) => download::run(context, &args),
             ExperimentsCommand::Delete(args) => delete::run(context, &args),
         },

@@ -2,18 +2,23 @@
 //!
 //! On a terminal: titled sections of aligned `key  value` lines. Piped: one
 //! `key<TAB>value` line each, keys prefixed by their section (`compute.os`,
-//! `git.commit`, `param.lr`, `metric.loss`), times in ISO-8601 UTC, durations in
+//! `git.commit`, `param.lr`, `metric.loss.count`), times in ISO-8601 UTC, durations in
 //! seconds and sizes in bytes.
+//!
+//! Metrics are shown from the summaries the writer keeps (count, min, max, last value
+//! and step), so showing an experiment never reads its points.
 
 use std::io::{self, Write};
 
+use opsml_experiment::get_metric_summaries;
 use opsml_registry::Store;
-use opsml_types::{ExperimentCard, HardwareSummary, MeanPeak, MetricColumns};
+use opsml_types::{ExperimentCard, HardwareSummary, MeanPeak, MetricSummary};
 
 use crate::context::{load_card, Context};
 use crate::error::Result;
 use crate::format::{
-    human_bytes, human_duration, iso_time, local_time, parameter_text, run_time, seconds,
+    float_text, human_bytes, human_duration, iso_time, local_time, opt_int, parameter_text,
+    run_time, seconds,
 };
 use crate::table::write_tsv_row;
 
@@ -115,7 +120,10 @@ pub fn run(context: &mut Context<'_, '_>, uid: &str) -> Result<()> {
         params.row(parameter.name, parameter_text(&parameter.value));
     }
     sections.push(params);
-    sections.push(metrics_section(&store.read_metrics(uid, None)?, style));
+    sections.push(metrics_section(
+        &get_metric_summaries(store.as_ref(), uid)?,
+        style,
+    ));
     let artifacts = store.list_artifacts(uid, None)?;
     let mut section = Section::new("Artifacts", "artifacts.");
     section.row("files", artifacts.len().to_string());
@@ -220,20 +228,40 @@ fn hardware_section(hardware: &HardwareSummary, style: Style) -> Section {
     section
 }
 
-/// Each metric with its number of points.
-fn metrics_section(columns: &MetricColumns, style: Style) -> Section {
-    let mut counts = vec![0usize; columns.names.len()];
-    for &id in &columns.name_ids {
-        counts[id as usize] += 1;
-    }
+/// Each metric with its number of points, extremes (NaN left out; none when every value
+/// is NaN), and last value and step: on one line for a person, one key each for a program.
+fn metrics_section(summaries: &[MetricSummary], style: Style) -> Section {
     let mut section = Section::new("Metrics", "metric.");
-    for (name, count) in columns.names.iter().zip(counts) {
-        let value = if style.terminal {
-            format!("{count} point{}", if count == 1 { "" } else { "s" })
+    for summary in summaries {
+        let name = &summary.name;
+        let extreme = |value: Option<f64>| value.map(float_text);
+        if style.terminal {
+            let count = summary.count;
+            let text = format!(
+                "{count} point{}, min {}, max {}, last {}{}",
+                if count == 1 { "" } else { "s" },
+                extreme(summary.min).as_deref().unwrap_or("-"),
+                extreme(summary.max).as_deref().unwrap_or("-"),
+                float_text(summary.last),
+                summary
+                    .last_step
+                    .map(|step| format!(" at step {step}"))
+                    .unwrap_or_default(),
+            );
+            section.row(name.clone(), text);
         } else {
-            count.to_string()
-        };
-        section.row(name.clone(), value);
+            section.row(format!("{name}.count"), summary.count.to_string());
+            section.row(
+                format!("{name}.min"),
+                extreme(summary.min).unwrap_or_default(),
+            );
+            section.row(
+                format!("{name}.max"),
+                extreme(summary.max).unwrap_or_default(),
+            );
+            section.row(format!("{name}.last"), float_text(summary.last));
+            section.row(format!("{name}.last_step"), opt_int(summary.last_step));
+        }
     }
     section
 }
@@ -265,7 +293,7 @@ fn write_sections(out: &mut dyn Write, sections: &[Section], style: Style) -> io
         for (key, value) in &section.rows {
             // Multi-line values (a remote URL never has one, a tag might) stay indented.
             let value = value.replace('\n', &format!("\n  {:width$}  ", ""));
-            writeln!(out, "  {key:width$}  {value}")?;
+            writeln!(out, "{}", format!("  {key:width$}  {value}").trim_end())?;
         }
     }
     Ok(())

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use opsml_cli::Console;
 use opsml_experiment::{Experiment, MetricPoint, Parameter, ParameterValue, StartOptions, Status};
-use opsml_registry::{master_key, open_store, Artifacts, LocalStorage, Store, TrackingUri};
+use opsml_registry::{
+    master_key, open_store, Artifacts, LocalStorage, Store, TrackingUri, WriteBatch,
+};
+use opsml_types::{GpuSample, HardwareSample, ProcessSample};
 
 /// 2023-11-14T22:13:20Z in microseconds: points are logged with known creation times.
 pub const T0: i64 = 1_700_000_000_000_000;
@@ -131,7 +134,51 @@ pub fn fixture() -> Fixture {
     }
 }
 
-fn param(name: &str, value: ParameterValue) -> Parameter {
+impl Fixture {
+    /// Starts another experiment in the fixture's store (and storage).
+    pub fn start(&self, space: &str, name: &str) -> Experiment {
+        let artifacts = Artifacts::new(
+            Arc::clone(&self.store),
+            Arc::new(LocalStorage::new(self.storage.clone())),
+            master_key(self.store.as_ref()).unwrap(),
+        );
+        Experiment::start_with(artifacts, options(space, name, &[])).unwrap()
+    }
+
+    /// Stores `count` hardware samples (one second apart, with one GPU) for experiment `uid`.
+    pub fn add_hardware(&self, uid: &str, count: usize) {
+        let samples: Vec<HardwareSample> = (0..count)
+            .map(|i| HardwareSample {
+                timestamp: T0 + i as i64 * 1_000_000,
+                cpu_percent: Some(10.0 + i as f32),
+                process: Some(ProcessSample {
+                    cpu_percent: 50.0,
+                    rss_bytes: 100 << 20,
+                    threads: 4,
+                    processes: 1,
+                }),
+                gpus: vec![GpuSample {
+                    index: 0,
+                    name: "Test GPU".into(),
+                    utilization_percent: Some(90),
+                    ..GpuSample::default()
+                }],
+                ..HardwareSample::default()
+            })
+            .collect();
+        let mut writer = self.store.open_writer(uid).unwrap();
+        writer
+            .write(&WriteBatch {
+                names: &[],
+                points: &[],
+                parameters: &[],
+                hardware: &samples,
+            })
+            .unwrap();
+    }
+}
+
+pub fn param(name: &str, value: ParameterValue) -> Parameter {
     Parameter {
         name: name.into(),
         value,

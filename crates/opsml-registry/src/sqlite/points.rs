@@ -209,8 +209,17 @@ pub(super) fn read_metrics(
            AND (?2 IS NULL OR name IN (SELECT value FROM json_each(?2)))
          ORDER BY name, id",
     )?;
-    let mut rows = stmt.query(params![uid, names_json(names)])?;
-    let mut columns = MetricColumns::default();
+    let names = names_json(names);
+    // Reserving every column once avoids regrowing (and copying) them chunk after chunk.
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(point_count), 0) FROM metric_chunks
+             WHERE experiment_uid = ?1
+               AND (?2 IS NULL OR name IN (SELECT value FROM json_each(?2)))",
+        )?
+        .query_row(params![uid, names], |row| row.get(0))?;
+    let mut columns = MetricColumns::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut rows = stmt.query(params![uid, names])?;
     let mut segment_starts = Vec::new();
     while let Some(row) = rows.next()? {
         let name = row.get_ref(0)?.as_str()?;

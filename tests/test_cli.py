@@ -1,0 +1,53 @@
+"""The `opsml` command installed with the wheel runs the Rust command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from opsml import start_experiment
+
+OPSML = Path(sys.executable).parent / "opsml"
+
+
+def opsml(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(OPSML), *args], capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
+
+
+def test_the_console_script_lists_searches_and_exports() -> None:
+    with start_experiment(space="cli", name="run") as exp:
+        exp.log_parameter("lr", 0.5)
+        for step in range(3):
+            exp.log_metric("loss", 1.0 / (step + 1), step=step)
+    listed = opsml("experiments", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split("\t")[:4] == ["uid", "space", "name", "version"]
+    assert row.split("\t")[:4] == [exp.uid, "cli", "run", "0.1.0"]
+    found = opsml("experiments", "search", "params.lr > 0.1 and metrics.loss.min < 0.5")
+    assert found.stdout.splitlines()[1].startswith(exp.uid)
+    points = opsml("experiments", "metrics", exp.uid, "--format", "json")
+    assert [(p["step"], p["value"]) for p in json.loads(points.stdout)] == [
+        (0, 1.0),
+        (1, 0.5),
+        (2, 1.0 / 3),
+    ]
+
+
+def test_errors_are_one_line_with_a_non_zero_exit() -> None:
+    no_store = opsml("experiments", "list")
+    assert no_store.returncode == 1
+    assert no_store.stderr.startswith("opsml: no opsml store at ")
+    with start_experiment(name="exists"):
+        pass
+    missing = opsml("experiments", "show", "no-such-uid")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("opsml: ")
+    assert "no-such-uid" in missing.stderr
+    usage = opsml("experiments", "frobnicate")
+    assert usage.returncode == 2
