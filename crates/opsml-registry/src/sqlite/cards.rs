@@ -5,7 +5,9 @@ use opsml_types::{
     micros_to_datetime, CardRecord, ExperimentCard, ExperimentMetadata, Status, Version,
 };
 use rusqlite::types::{ToSql, Type};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{
+    params, Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior,
+};
 
 use crate::{CardQuery, Lease, NewExperiment, RunningExperiment, WriterLease};
 
@@ -255,21 +257,59 @@ pub(super) fn set_status(
     status: Status,
     ended_at: Option<DateTime<Utc>>,
 ) -> rusqlite::Result<usize> {
-    let mut stmt =
-        conn.prepare_cached("UPDATE experiments SET status = ?2, ended_at = ?3 WHERE uid = ?1")?;
-    stmt.execute(params![
-        uid,
-        status.as_str(),
-        ended_at.map(|t| t.timestamp_micros())
-    ])
+    let tx = conn.unchecked_transaction()?;
+    let changed = tx
+        .prepare_cached("UPDATE experiments SET status = ?2, ended_at = ?3 WHERE uid = ?1")?
+        .execute(params![
+            uid,
+            status.as_str(),
+            ended_at.map(|t| t.timestamp_micros())
+        ])?;
+    if status != Status::Running {
+        // An ended experiment needs no record of who writes to it; a rank that resumes it
+        // records itself again.
+        tx.prepare_cached("DELETE FROM experiment_writers WHERE experiment_uid = ?1")?
+            .execute([uid])?;
+    }
+    tx.commit()?;
+    Ok(changed)
 }
 
 pub(super) fn claim(conn: &Connection, uid: &str, lease: &Lease) -> rusqlite::Result<usize> {
-    conn.execute(
+    // Immediate: it reads before it writes, and a read lock cannot always become a write lock.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let previous: Option<(Option<String>, Option<i64>, String)> = tx
+        .query_row(
+            "SELECT lease, heartbeat_at, status FROM experiments WHERE uid = ?1",
+            [uid],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let lease_json = to_json(lease)?;
+    if let Some((Some(holder), heartbeat_at, status)) = previous {
+        // A rank resuming a running experiment takes the lease from the process holding it,
+        // which may still be writing (and may not have written its own record yet): it stays
+        // on record as a writer, so the experiment counts as alive while it is.
+        if status == Status::Running.as_str() && holder != lease_json {
+            tx.execute(
+                "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    opsml_types::new_uid(),
+                    uid,
+                    holder,
+                    heartbeat_at.unwrap_or_else(|| Utc::now().timestamp_micros())
+                ],
+            )?;
+        }
+    }
+    let changed = tx.execute(
         "UPDATE experiments SET status = 'running', ended_at = NULL, lease = ?2, heartbeat_at = ?3
          WHERE uid = ?1",
-        params![uid, to_json(lease)?, Utc::now().timestamp_micros()],
-    )
+        params![uid, lease_json, Utc::now().timestamp_micros()],
+    )?;
+    tx.commit()?;
+    Ok(changed)
 }
 
 pub(super) fn running(conn: &Connection) -> rusqlite::Result<Vec<RunningExperiment>> {
@@ -326,25 +366,26 @@ pub(super) fn add_writer(
 }
 
 /// Records that the writer and its experiment are alive.
+/// Records that the experiment and the writer are alive.
+///
+/// The writer's record is written back if it is gone (an experiment ended by another rank
+/// drops the records of all its writers while this one still writes).
 pub(super) fn writer_heartbeat(
     conn: &Connection,
     writer_id: &str,
     uid: &str,
 ) -> rusqlite::Result<()> {
     let now = Utc::now().timestamp_micros();
-    conn.prepare_cached("UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1")?
+    let tx = conn.unchecked_transaction()?;
+    tx.prepare_cached("UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1")?
         .execute(params![uid, now])?;
-    conn.prepare_cached("UPDATE experiment_writers SET heartbeat_at = ?2 WHERE writer_id = ?1")?
-        .execute(params![writer_id, now])?;
-    Ok(())
-}
-
-/// Forgets a writer that closed.
-pub(super) fn remove_writer(conn: &Connection, writer_id: &str) -> rusqlite::Result<usize> {
-    conn.execute(
-        "DELETE FROM experiment_writers WHERE writer_id = ?1",
-        [writer_id],
-    )
+    tx.prepare_cached(
+        "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (writer_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+    )?
+    .execute(params![writer_id, uid, to_json(&Lease::current())?, now])?;
+    tx.commit()
 }
 
 pub(super) fn mark_killed(

@@ -220,9 +220,11 @@ impl Store for SqliteStore {
         if !cards::exists(&conn, uid).map_err(|e| self.error(e))? {
             return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
-        let writer = points::SqliteWriter::open(conn, self.path.clone(), uid.to_owned())
-            .map_err(|e| self.error(e))?;
-        Ok(Box::new(writer))
+        Ok(Box::new(points::SqliteWriter::open(
+            conn,
+            self.path.clone(),
+            uid.to_owned(),
+        )))
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {

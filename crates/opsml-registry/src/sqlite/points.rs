@@ -26,8 +26,10 @@ pub(super) struct SqliteWriter {
     /// that was deleted or replaced, where nobody will ever read it, so every write first
     /// checks that the file at `path` is still this one.
     file: Option<FileIdentity>,
-    /// This writer's row in `experiment_writers`.
+    /// This writer's row in `experiment_writers`, added with its first batch (so that
+    /// starting an experiment costs no extra transaction).
     writer_id: String,
+    registered: bool,
     uid: String,
     /// Open tails by metric name id.
     tails: Vec<Tail>,
@@ -47,21 +49,17 @@ impl FileIdentity {
 }
 
 impl SqliteWriter {
-    /// A writer of experiment `uid`, recorded as one of its live writers.
-    pub(super) fn open(conn: Connection, path: PathBuf, uid: String) -> rusqlite::Result<Self> {
-        let writer_id = opsml_types::new_uid();
-        {
-            let _inside = crate::process::sqlite_gate();
-            super::cards::add_writer(&conn, &writer_id, &uid, &Lease::current())?;
-        }
-        Ok(Self {
+    /// A writer of experiment `uid`; it records itself as a live writer with its first batch.
+    pub(super) fn open(conn: Connection, path: PathBuf, uid: String) -> Self {
+        Self {
             conn: Some(conn),
             file: FileIdentity::of(&path),
-            writer_id,
+            writer_id: opsml_types::new_uid(),
+            registered: false,
             path,
             uid,
             tails: Vec::new(),
-        })
+        }
     }
 
     fn check_file_in_place(&self) -> Result<()> {
@@ -79,6 +77,9 @@ impl SqliteWriter {
             .as_mut()
             .expect("the connection lives until drop")
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !self.registered {
+            super::cards::add_writer(&tx, &self.writer_id, &self.uid, &Lease::current())?;
+        }
         if self.tails.len() < batch.names.len() {
             self.tails.resize_with(batch.names.len(), Tail::default);
         }
@@ -156,13 +157,9 @@ fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> ru
 impl Drop for SqliteWriter {
     fn drop(&mut self) {
         let _inside = crate::process::sqlite_gate();
-        if let Some(conn) = self.conn.take() {
-            // A writer that could not say goodbye (a full or removed store) is taken for dead
-            // once its heartbeat is old, like the process of a killed one.
-            if let Err(error) = super::cards::remove_writer(&conn, &self.writer_id) {
-                tracing::debug!(%error, uid = %self.uid, "removing the writer's record failed");
-            }
-        }
+        // The writer's record goes when the experiment ends; until then a closed writer's
+        // record is that of a finished process, which counts as dead.
+        drop(self.conn.take());
     }
 }
 
@@ -181,7 +178,11 @@ impl ExperimentWriter for SqliteWriter {
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
         self.check_file_in_place()?;
         let _inside = crate::process::sqlite_gate();
-        self.write_transaction(batch).map_err(|source| {
+        let written = self.write_transaction(batch);
+        if written.is_ok() {
+            self.registered = true;
+        }
+        written.map_err(|source| {
             // The transaction rolled back: forget the tails so that the retried
             // batch goes into fresh blocks and nothing is written twice.
             self.tails.clear();
