@@ -51,3 +51,28 @@ def test_errors_are_one_line_with_a_non_zero_exit() -> None:
     assert "no-such-uid" in missing.stderr
     usage = opsml("experiments", "frobnicate")
     assert usage.returncode == 2
+
+
+def test_parquet_export_reads_back_in_pyarrow_value_for_value(tmp_path: Path) -> None:
+    import math
+
+    import pyarrow.parquet as pq
+
+    logged = [(2, 0.5), (0, math.nan), (1, math.inf), (None, -1.0)]
+    uids = []
+    for name in ("a", "b"):
+        with start_experiment(name=name) as exp:
+            for step, value in logged:
+                exp.log_metric("loss", value, step=step)
+        uids.append(exp.uid)
+    out = tmp_path / "points.parquet"
+    done = opsml("experiments", "export", *uids, "--format", "parquet", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(out)
+    assert table.column_names == ["uid", "name", "step", "value", "timestamp", "created_at"]
+    rows = table.to_pylist()
+    assert [r["uid"] for r in rows] == [uids[0]] * 4 + [uids[1]] * 4
+    expected = sorted(logged, key=lambda p: (p[0] is not None, p[0] or 0))
+    for row, (step, value) in zip(rows, expected * 2, strict=True):
+        assert row["step"] == step
+        assert row["value"] == value or (math.isnan(row["value"]) and math.isnan(value))

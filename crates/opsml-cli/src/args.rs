@@ -85,6 +85,13 @@ pub enum ExperimentsCommand {
     /// Print the parameters of an experiment (name, type, value) in the order first logged.
     Params(ParamsArgs),
     /// Write the metric points of several experiments to one file, with a leading uid column.
+    ///
+    /// One row per point, experiments in the order given, each one's points as `metrics`
+    /// orders them. CSV and JSON Lines write values as `metrics` does. Parquet keeps every
+    /// value as stored, NaN and infinities included, in typed columns: uid and name
+    /// (dictionary-encoded strings), step and timestamp (int64, null where missing), value
+    /// (float64) and created_at (timestamp, microseconds, UTC), zstd-compressed. Parquet is
+    /// written to a file only, never to standard output.
     Export(ExportArgs),
     /// Draw the metrics of experiments as a PNG or SVG chart.
     ///
@@ -271,8 +278,7 @@ pub enum ExportFormat {
     Csv,
     /// One JSON object a line, with the same fields.
     Jsonl,
-    /// Not available yet.
-    #[value(hide = true)]
+    /// Apache Parquet (zstd) with the same columns, typed; to a file only, not to `-`.
     Parquet,
 }
 
@@ -281,10 +287,11 @@ pub struct ExportArgs {
     /// Uids of the experiments.
     #[arg(required = true, value_name = "UID")]
     pub uids: Vec<String>,
-    /// File format (values are written as by `metrics`).
+    /// File format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
-    /// File to write; `-` writes to standard output. The file appears only when complete.
+    /// File to write; `-` writes CSV or JSON Lines to standard output. The file appears only
+    /// when complete.
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
 }

@@ -21,7 +21,7 @@
 //! | `params UID [--format table\|csv\|json]` | the parameters |
 //! | `plot UID… [--name N]… -o PATH` | a chart of the metrics, PNG or SVG by `PATH`'s extension |
 //! | `report UID… [-o PATH]` | a self-contained HTML report (default `report.html`) |
-//! | `export UID… [--format csv\|jsonl] -o PATH` | points of several experiments, leading `uid` column; `-o -` is stdout |
+//! | `export UID… [--format csv\|jsonl\|parquet] -o PATH` | points of several experiments, leading `uid` column; `-o -` is stdout (not for parquet) |
 //! | `download UID [PATH] [-o DIR]` | artifacts into `DIR` (default `./artifacts`) |
 //! | `delete UID [--yes]` (alias `rm`) | the card, its data and its artifact files |
 //!
@@ -30,6 +30,11 @@
 //! `\t`, `\n`, `\\`), ISO-8601 UTC times and durations in seconds. Values: floats
 //! in their shortest round-tripping form, non-finite ones as `nan`/`inf`/`-inf`
 //! in tables and CSV and as the strings `"NaN"`/`"inf"`/`"-inf"` in JSON.
+//! A Parquet export (zstd-compressed) has typed columns: `uid` and `name`
+//! (`Dictionary<UInt32, Utf8>`), `step` and `timestamp` (nullable `Int64`), `value`
+//! (`Float64`, non-finite values as they are) and `created_at`
+//! (`Timestamp(Microsecond, "UTC")`); it is written one experiment at a time, in record
+//! batches of at most 65,536 points.
 //!
 //! There are no top-level shortcuts (`opsml show UID`): the top level is kept for
 //! other nouns (a server, reports); `exp`, `ls` and `rm` are the short forms.
@@ -40,8 +45,8 @@
 //! Errors print one line `opsml: <message>` on standard error and exit with 1
 //! (an unknown uid names it; a deletion answered with anything but `y` is "not
 //! deleted"; a search filter that does not parse adds a second line with a caret
-//! under the mistake); usage errors (clap's, an unsupported export format or chart
-//! extension, a uid given twice, a deletion that cannot be confirmed because
+//! under the mistake); usage errors (clap's, a Parquet export to `-o -`, an unsupported
+//! chart extension, a uid given twice, a deletion that cannot be confirmed because
 //! standard input is not a terminal) exit with 2.
 //! Standard output closed early (`| head`) exits quietly with 0.
 //!

@@ -310,9 +310,8 @@ fn export_writes_jsonl_to_standard_output() {
 }
 
 #[test]
-fn export_refuses_parquet_and_unknown_uids_before_writing() {
+fn export_refuses_parquet_to_standard_output_and_unknown_uids_before_writing() {
     let fx = fixture();
-    let path = fx.dir.path().join("points.parquet");
     let output = run(
         &fx,
         &[
@@ -322,14 +321,15 @@ fn export_refuses_parquet_and_unknown_uids_before_writing() {
             "--format",
             "parquet",
             "-o",
-            path.to_str().unwrap(),
+            "-",
         ],
         piped(),
     );
     assert_eq!(output.code, 2, "{output:?}");
-    assert_eq!(
-        output.err,
-        "opsml: parquet export is not available yet; use --format csv or --format jsonl\n"
+    assert_eq!(output.out, "");
+    assert!(
+        output.err.starts_with("opsml: parquet is a binary format"),
+        "{output:?}"
     );
     let path = fx.dir.path().join("points.csv");
     let output = run(

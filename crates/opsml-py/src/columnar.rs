@@ -10,6 +10,7 @@ use arrow_array::{
     ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, RecordBatchIterator,
     StringArray, TimestampMicrosecondArray, UInt32Array,
 };
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use opsml_types::MetricColumns;
 use pyo3::exceptions::{PyImportError, PyKeyError, PyValueError};
@@ -49,12 +50,24 @@ fn record_batch(columns: &MetricColumns) -> Result<RecordBatch, ArrowError> {
         TimestampMicrosecondArray::from(columns.created_at.clone()).with_timezone("UTC");
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(name),
-        Arc::new(Int64Array::from(columns.steps.clone())),
+        Arc::new(optional_int64(&columns.steps)),
         Arc::new(Float64Array::from(columns.values.clone())),
-        Arc::new(Int64Array::from(columns.timestamps.clone())),
+        Arc::new(optional_int64(&columns.timestamps)),
         Arc::new(created_at),
     ];
     RecordBatch::try_new(schema(), arrays)
+}
+
+/// An Int64 column from optional values: values and validity are built in two tight passes
+/// (an array builder would branch per value), and a column without gaps gets no validity.
+fn optional_int64(values: &[Option<i64>]) -> Int64Array {
+    let data: ScalarBuffer<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
+    let nulls = values.iter().any(Option::is_none).then(|| {
+        NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| {
+            values[i].is_some()
+        }))
+    });
+    Int64Array::new(data, nulls)
 }
 
 fn arrow_error(error: &ArrowError) -> PyErr {

@@ -1,9 +1,21 @@
 //! `opsml experiments export`: the points of several experiments in one file.
 
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
+use arrow_array::types::UInt32Type;
+use arrow_array::{
+    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt32Array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use opsml_registry::Store;
+use opsml_types::MetricColumns;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::properties::WriterProperties;
 
 use crate::args::{ExportArgs, ExportFormat};
 use crate::context::{load_card, Context};
@@ -11,10 +23,17 @@ use crate::error::{CliError, Result};
 use crate::output::{io_error, temp_beside};
 use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
 
+/// Most points in one Arrow record batch of a Parquet export: an experiment's points are
+/// converted a slice at a time, never all experiments (nor a whole large one) at once.
+const PARQUET_BATCH_ROWS: usize = 64 * 1024;
+
 pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
-    if args.format == ExportFormat::Parquet {
+    let to_stdout = args.output.as_os_str() == "-";
+    if to_stdout && args.format == ExportFormat::Parquet {
         return Err(CliError::Usage(
-            "parquet export is not available yet; use --format csv or --format jsonl".to_owned(),
+            "parquet is a binary format and is not written to standard output; \
+             give a file with -o PATH (or use --format csv or --format jsonl)"
+                .to_owned(),
         ));
     }
     let store = context.store()?;
@@ -22,7 +41,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
     for uid in &args.uids {
         load_card(store.as_ref(), uid)?;
     }
-    if args.output.as_os_str() == "-" {
+    if to_stdout {
         write_points(store.as_ref(), args, context.out)?;
         return Ok(());
     }
@@ -43,7 +62,12 @@ pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
 fn write_file(store: &dyn Store, args: &ExportArgs, path: &Path) -> Result<usize> {
     let io_error = io_error(path);
     let mut temp = temp_beside(path, "export")?;
-    let points = {
+    let points = if args.format == ExportFormat::Parquet {
+        write_parquet(store, &args.uids, temp.as_file_mut()).map_err(|e| match e {
+            CliError::Output(source) => io_error(source),
+            other => other,
+        })?
+    } else {
         let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
         let points = write_points(store, args, &mut writer).map_err(|e| match e {
             CliError::Output(source) => io_error(source),
@@ -80,4 +104,94 @@ fn write_points(store: &dyn Store, args: &ExportArgs, out: &mut dyn Write) -> Re
         points += columns.len();
     }
     Ok(points)
+}
+
+/// The columns of a Parquet export: `uid` and `name` dictionary-encoded, `step` and
+/// `timestamp` nullable, `value` as stored (NaN and infinities included), `created_at`
+/// UTC microseconds.
+fn parquet_schema() -> SchemaRef {
+    let dictionary = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+    Arc::new(Schema::new(vec![
+        Field::new("uid", dictionary.clone(), false),
+        Field::new("name", dictionary, false),
+        Field::new("step", DataType::Int64, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("timestamp", DataType::Int64, true),
+        Field::new(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]))
+}
+
+/// Writes every point of every experiment as a zstd-compressed Parquet file, one
+/// experiment at a time and at most [`PARQUET_BATCH_ROWS`] points per record batch;
+/// returns the number of points. Write failures come back as [`CliError::Output`].
+fn write_parquet(store: &dyn Store, uids: &[String], out: impl Write + Send) -> Result<usize> {
+    let schema = parquet_schema();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(out, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
+    let mut points = 0;
+    for uid in uids {
+        let columns = store.read_metrics(uid, None)?;
+        let uid_values: ArrayRef = Arc::new(StringArray::from_iter_values([uid]));
+        let name_values: ArrayRef = Arc::new(StringArray::from_iter_values(&columns.names));
+        let mut start = 0;
+        while start < columns.len() {
+            let end = columns.len().min(start + PARQUET_BATCH_ROWS);
+            let batch = record_batch(&schema, &uid_values, &name_values, &columns, start..end)
+                .map_err(|e| CliError::Output(io::Error::other(e)))?;
+            writer.write(&batch).map_err(parquet_error)?;
+            start = end;
+        }
+        points += columns.len();
+    }
+    let mut out = writer.into_inner().map_err(parquet_error)?;
+    out.flush()?;
+    Ok(points)
+}
+
+/// Points `range` of one experiment as a record batch of [`parquet_schema`]; `uid_values`
+/// holds its uid and `name_values` its metric names (the dictionaries of both columns).
+fn record_batch(
+    schema: &SchemaRef,
+    uid_values: &ArrayRef,
+    name_values: &ArrayRef,
+    columns: &MetricColumns,
+    range: std::ops::Range<usize>,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let uid = DictionaryArray::<UInt32Type>::try_new(
+        UInt32Array::from(vec![0; range.len()]),
+        Arc::clone(uid_values),
+    )?;
+    let name = DictionaryArray::<UInt32Type>::try_new(
+        UInt32Array::from(columns.name_ids[range.clone()].to_vec()),
+        Arc::clone(name_values),
+    )?;
+    let created_at = TimestampMicrosecondArray::from(columns.created_at[range.clone()].to_vec())
+        .with_timezone("UTC");
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(uid),
+        Arc::new(name),
+        Arc::new(Int64Array::from(columns.steps[range.clone()].to_vec())),
+        Arc::new(Float64Array::from(columns.values[range.clone()].to_vec())),
+        Arc::new(Int64Array::from(columns.timestamps[range].to_vec())),
+        Arc::new(created_at),
+    ];
+    RecordBatch::try_new(Arc::clone(schema), arrays)
+}
+
+/// A Parquet failure as a write failure: the I/O error itself where there is one.
+fn parquet_error(error: ParquetError) -> CliError {
+    CliError::Output(match error {
+        ParquetError::External(inner) => match inner.downcast::<io::Error>() {
+            Ok(io) => *io,
+            Err(other) => io::Error::other(other),
+        },
+        other => io::Error::other(other),
+    })
 }
