@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use opsml_plot::{render_svg_fragment, Panel, Series};
+use opsml_plot::{escape_markup as escape, render_svg_fragment, Panel, Series};
 use opsml_registry::{RegistryError, Store};
 use opsml_types::{ExperimentCard, HardwareSample, ParameterValue};
 
@@ -23,22 +23,6 @@ h3{font-size:1rem}table{border-collapse:collapse;margin:.5rem 0}\
 td,th{border:1px solid #ddd;padding:.2rem .6rem;text-align:left;font-size:.9rem}\
 th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 .chart svg{width:100%;height:auto}code{font-size:.85rem}";
-
-/// Escapes text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn number(value: Option<f64>) -> String {
     match value {

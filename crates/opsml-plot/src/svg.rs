@@ -40,12 +40,13 @@ pub fn render_svg_fragment(
     Ok(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
          role=\"img\" aria-label=\"{}\" style=\"max-width:100%;height:auto\">{body}",
-        escape_attribute(title)
+        escape_markup(title)
     ))
 }
 
-/// Escape text for a double-quoted XML/HTML attribute value.
-fn escape_attribute(text: &str) -> String {
+/// Escape text for XML/HTML content or a quoted attribute value (also used by the HTML
+/// report that embeds these charts).
+pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
