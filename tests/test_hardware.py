@@ -145,3 +145,38 @@ def test_without_a_gpu_driver_there_are_no_gpu_fields_and_no_error() -> None:
     assert env.gpu_driver_version is None
     assert env.cuda_version is None
     assert env.cpu_model != ""
+
+
+def test_hardware_samples_convert_to_columns_value_for_value() -> None:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    with start_experiment(name="hw-columns", log_hardware=True, hardware_interval=0.1) as exp:
+        sum(range(2_000_000))
+        time.sleep(0.35)
+    samples = get_experiment_hardware_metrics(exp.uid)
+    assert len(samples) >= 3
+    assert samples == list(samples)
+    assert samples[-1].timestamp == list(samples)[-1].timestamp
+    assert [s.timestamp for s in samples[1:3]] == [samples[1].timestamp, samples[2].timestamp]
+    table = samples.to_arrow()
+    assert isinstance(table, pa.Table)
+    assert table.num_rows == len(samples)
+    assert table.schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
+    rows = table.to_pylist()
+    for row, sample in zip(rows, samples, strict=True):
+        assert row["timestamp"] == sample.timestamp
+        assert row["process_rss_bytes"] == sample.process_rss_bytes
+        assert row["memory_total_bytes"] == sample.memory_total_bytes
+        assert row["network_sent_bytes"] == sample.network_sent_bytes
+        cpu = sample.cpu_percent
+        assert (row["cpu_percent"] is None) == (cpu is None)
+        if cpu is not None:
+            assert row["cpu_percent"] == pytest.approx(cpu)
+    # Without a GPU there are no GPU columns.
+    assert not [name for name in table.column_names if name.startswith("gpu")]
+    assert isinstance(samples.to_pandas(), pd.DataFrame)
+    frame = samples.to_polars()
+    assert isinstance(frame, pl.DataFrame)
+    assert frame["process_rss_bytes"].to_list() == [s.process_rss_bytes for s in samples]

@@ -433,7 +433,7 @@ impl PyExperimentCard {
     fn get_hardware_metrics(
         &self,
         py: Python<'_>,
-    ) -> PyResult<Vec<crate::hardware::PyHardwareMetrics>> {
+    ) -> PyResult<crate::hardware_table::PyHardwareSamples> {
         crate::hardware::read(py, &self.store, &self.card.uid)
     }
 

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyCapsule, PyTuple};
 
 /// Name of the capsule the Arrow C stream interface expects.
-const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
+pub(crate) const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![

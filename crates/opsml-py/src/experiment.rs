@@ -526,7 +526,7 @@ pub fn get_experiment_parameters(
 pub fn get_experiment_hardware_metrics(
     py: Python<'_>,
     uid: &str,
-) -> PyResult<Vec<crate::hardware::PyHardwareMetrics>> {
+) -> PyResult<crate::hardware_table::PyHardwareSamples> {
     let store = store_work(py, default_store)?;
     crate::hardware::read(py, &store, uid)
 }

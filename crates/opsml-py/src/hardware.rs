@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{micros_to_py, py_str};
 use crate::detach::experiment_work;
+use crate::hardware_table::PyHardwareSamples;
 
 /// One NVIDIA GPU in a hardware sample.
 #[pyclass(name = "GpuMetrics", module = "opsml._opsml", frozen)]
@@ -79,7 +80,7 @@ impl PyGpuMetrics {
 /// One hardware sample. Fields of a source that could not be read are None.
 #[pyclass(name = "HardwareMetrics", module = "opsml._opsml", frozen)]
 pub struct PyHardwareMetrics {
-    sample: HardwareSample,
+    pub(crate) sample: HardwareSample,
 }
 
 #[pymethods]
@@ -227,14 +228,11 @@ pub(crate) fn read(
     py: Python<'_>,
     store: &Arc<dyn Store>,
     uid: &str,
-) -> PyResult<Vec<PyHardwareMetrics>> {
+) -> PyResult<PyHardwareSamples> {
     let samples = experiment_work(py, || {
         opsml_experiment::get_experiment_hardware_metrics(store.as_ref(), uid)
     })?;
-    Ok(samples
-        .into_iter()
-        .map(|sample| PyHardwareMetrics { sample })
-        .collect())
+    Ok(PyHardwareSamples { samples })
 }
 
 /// A serde value as plain Python objects (dicts, lists, numbers, strings).

@@ -14,6 +14,7 @@ mod error;
 mod experiment;
 mod fault;
 mod hardware;
+mod hardware_table;
 mod logging;
 mod metric;
 mod parameter;
@@ -47,6 +48,8 @@ mod _opsml {
     };
     #[pymodule_export]
     use crate::hardware::{PyGpuMetrics, PyHardwareMetrics};
+    #[pymodule_export]
+    use crate::hardware_table::PyHardwareSamples;
     #[pymodule_export]
     use crate::metric::{MetricsIter, PyMetric, PyMetrics};
     #[pymodule_export]
