@@ -3,7 +3,13 @@
 import math
 import random
 
-from opsml import CardRegistry, RegistryType, start_experiment
+from opsml import (
+    CardRegistry,
+    RegistryType,
+    plot_metrics,
+    search_experiments,
+    start_experiment,
+)
 
 
 def main() -> None:
@@ -27,6 +33,11 @@ def main() -> None:
     print(f"last loss: {card.get_metrics('loss')[-1]}")
     print()
     print(CardRegistry("experiment").list_cards(space="quickstart"))
+    print()
+    found = search_experiments("metrics.val_accuracy.max > 0.9", space="quickstart")
+    print(f"{len(found)} quickstart run(s) with val_accuracy above 0.9")
+    chart = plot_metrics([exp.uid], path="quickstart.png")
+    print(f"metric chart written to {chart}; try `opsml experiments list` and `--help`")
 
 
 if __name__ == "__main__":
