@@ -26,6 +26,7 @@
 //! # Ok::<(), opsml_experiment::ExperimentError>(())
 //! ```
 
+mod arrow;
 mod artifacts;
 mod capture;
 mod compare;
@@ -41,6 +42,7 @@ mod report;
 mod runtime;
 mod select;
 
+pub use arrow::{hardware_batch, metric_batch, metric_schema};
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
 pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};

@@ -2,16 +2,10 @@
 //! interface (`__arrow_c_stream__`), which pyarrow, pandas (through pyarrow) and polars read
 //! without converting point by point, and numpy arrays of one metric.
 
-use std::sync::Arc;
-
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::types::UInt32Type;
-use arrow_array::{
-    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, RecordBatchIterator,
-    StringArray, TimestampMicrosecondArray, UInt32Array,
-};
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_array::RecordBatchIterator;
+use arrow_schema::ArrowError;
+use opsml_experiment::{metric_batch, metric_schema};
 use opsml_types::MetricColumns;
 use pyo3::exceptions::{PyImportError, PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -19,56 +13,6 @@ use pyo3::types::{PyByteArray, PyCapsule, PyTuple};
 
 /// Name of the capsule the Arrow C stream interface expects.
 pub(crate) const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
-
-fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new(
-            "name",
-            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
-            false,
-        ),
-        Field::new("step", DataType::Int64, true),
-        Field::new("value", DataType::Float64, false),
-        Field::new("timestamp", DataType::Int64, true),
-        Field::new(
-            "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
-}
-
-/// The points as one record batch: `name` dictionary-encoded (each name stored once),
-/// `created_at` as UTC microseconds.
-fn record_batch(columns: &MetricColumns) -> Result<RecordBatch, ArrowError> {
-    let names = StringArray::from_iter_values(&columns.names);
-    let name = DictionaryArray::<UInt32Type>::try_new(
-        UInt32Array::from(columns.name_ids.clone()),
-        Arc::new(names),
-    )?;
-    let created_at =
-        TimestampMicrosecondArray::from(columns.created_at.clone()).with_timezone("UTC");
-    let arrays: Vec<ArrayRef> = vec![
-        Arc::new(name),
-        Arc::new(optional_int64(&columns.steps)),
-        Arc::new(Float64Array::from(columns.values.clone())),
-        Arc::new(optional_int64(&columns.timestamps)),
-        Arc::new(created_at),
-    ];
-    RecordBatch::try_new(schema(), arrays)
-}
-
-/// An Int64 column from optional values: values and validity are built in two tight passes
-/// (an array builder would branch per value), and a column without gaps gets no validity.
-fn optional_int64(values: &[Option<i64>]) -> Int64Array {
-    let data: ScalarBuffer<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
-    let nulls = values.iter().any(Option::is_none).then(|| {
-        NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| {
-            values[i].is_some()
-        }))
-    });
-    Int64Array::new(data, nulls)
-}
 
 fn arrow_error(error: &ArrowError) -> PyErr {
     PyValueError::new_err(format!("exporting metrics to Arrow failed: {error}"))
@@ -79,8 +23,8 @@ pub(crate) fn arrow_stream<'py>(
     py: Python<'py>,
     columns: &MetricColumns,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let batch = record_batch(columns).map_err(|e| arrow_error(&e))?;
-    let reader = RecordBatchIterator::new([Ok(batch)], schema());
+    let batch = metric_batch(columns).map_err(|e| arrow_error(&e))?;
+    let reader = RecordBatchIterator::new([Ok(batch)], metric_schema());
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
 }

@@ -2,15 +2,10 @@
 //! `HardwareMetrics`, and as columns (Arrow, pandas, polars) with one column per field and,
 //! for GPUs, per device.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, RecordBatchIterator, TimestampMicrosecondArray,
-};
-use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
-use opsml_types::{GpuSample, HardwareSample};
+use arrow_array::RecordBatchIterator;
+use opsml_experiment::hardware_batch;
+use opsml_types::HardwareSample;
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice};
@@ -23,146 +18,6 @@ use crate::hardware::PyHardwareMetrics;
 #[pyclass(name = "HardwareSamples", module = "opsml._opsml", frozen, sequence)]
 pub struct PyHardwareSamples {
     pub(crate) samples: Vec<HardwareSample>,
-}
-
-/// A column of optional integers (bytes, counts) as Int64.
-fn ints(samples: &[HardwareSample], field: impl Fn(&HardwareSample) -> Option<u64>) -> ArrayRef {
-    Arc::new(
-        samples
-            .iter()
-            .map(|s| field(s).map(|v| i64::try_from(v).unwrap_or(i64::MAX)))
-            .collect::<Int64Array>(),
-    )
-}
-
-/// A column of optional numbers (percentages, rates) as Float64.
-fn floats(samples: &[HardwareSample], field: impl Fn(&HardwareSample) -> Option<f64>) -> ArrayRef {
-    Arc::new(samples.iter().map(field).collect::<Float64Array>())
-}
-
-fn gpu(sample: &HardwareSample, index: u32) -> Option<&GpuSample> {
-    sample.gpus.iter().find(|g| g.index == index)
-}
-
-/// Five columns per GPU index seen in any sample (`gpu<index>_...`, null where a sample lacks
-/// the device).
-fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>) {
-    let gpus: BTreeSet<u32> = samples
-        .iter()
-        .flat_map(|s| s.gpus.iter().map(|g| g.index))
-        .collect();
-    for index in gpus {
-        let per_gpu: [(&str, ArrayRef); 5] = [
-            (
-                "utilization_percent",
-                floats(samples, |s| {
-                    gpu(s, index).and_then(|g| g.utilization_percent.map(f64::from))
-                }),
-            ),
-            (
-                "memory_used_bytes",
-                ints(samples, |s| gpu(s, index).and_then(|g| g.memory_used_bytes)),
-            ),
-            (
-                "process_memory_bytes",
-                ints(samples, |s| {
-                    gpu(s, index).and_then(|g| g.process_memory_bytes)
-                }),
-            ),
-            (
-                "temperature_celsius",
-                floats(samples, |s| {
-                    gpu(s, index).and_then(|g| g.temperature_celsius.map(f64::from))
-                }),
-            ),
-            (
-                "power_watts",
-                floats(samples, |s| gpu(s, index).and_then(|g| g.power_watts)),
-            ),
-        ];
-        for (name, array) in per_gpu {
-            columns.push((format!("gpu{index}_{name}"), array));
-        }
-    }
-}
-
-/// The samples as one record batch: fixed host and process columns, then the GPU columns.
-fn record_batch(samples: &[HardwareSample]) -> Result<RecordBatch, ArrowError> {
-    let mut columns: Vec<(String, ArrayRef)> = Vec::new();
-    let mut push = |name: &str, array: ArrayRef| columns.push((name.to_owned(), array));
-    push(
-        "timestamp",
-        Arc::new(
-            TimestampMicrosecondArray::from_iter_values(samples.iter().map(|s| s.timestamp))
-                .with_timezone("UTC"),
-        ),
-    );
-    push(
-        "cpu_percent",
-        floats(samples, |s| s.cpu_percent.map(f64::from)),
-    );
-    push("memory_used_bytes", ints(samples, |s| s.memory_used_bytes));
-    push(
-        "memory_available_bytes",
-        ints(samples, |s| s.memory_available_bytes),
-    );
-    push(
-        "memory_total_bytes",
-        ints(samples, |s| s.memory_total_bytes),
-    );
-    push("swap_used_bytes", ints(samples, |s| s.swap_used_bytes));
-    push(
-        "process_cpu_percent",
-        floats(samples, |s| {
-            s.process.as_ref().map(|p| f64::from(p.cpu_percent))
-        }),
-    );
-    push(
-        "process_rss_bytes",
-        ints(samples, |s| s.process.as_ref().map(|p| p.rss_bytes)),
-    );
-    push(
-        "process_threads",
-        ints(samples, |s| s.process.as_ref().map(|p| p.threads)),
-    );
-    push(
-        "process_count",
-        ints(samples, |s| {
-            s.process.as_ref().map(|p| u64::from(p.processes))
-        }),
-    );
-    push(
-        "disk_read_bytes",
-        ints(samples, |s| s.disk.as_ref().map(|d| d.read_bytes)),
-    );
-    push(
-        "disk_write_bytes",
-        ints(samples, |s| s.disk.as_ref().map(|d| d.write_bytes)),
-    );
-    push(
-        "network_received_bytes",
-        ints(samples, |s| s.network.as_ref().map(|n| n.read_bytes)),
-    );
-    push(
-        "network_sent_bytes",
-        ints(samples, |s| s.network.as_ref().map(|n| n.write_bytes)),
-    );
-    gpu_columns(samples, &mut columns);
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(name, array)| {
-            let nullable = name != "timestamp";
-            let data_type = match array.data_type() {
-                DataType::Timestamp(_, _) => {
-                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-                }
-                other => other.clone(),
-            };
-            Field::new(name, data_type, nullable)
-        })
-        .collect();
-    let arrays = columns.into_iter().map(|(_, array)| array).collect();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
 }
 
 impl PyHardwareSamples {
@@ -259,7 +114,7 @@ impl PyHardwareSamples {
     ) -> PyResult<Bound<'py, PyCapsule>> {
         // The schema is fixed; a consumer asking for another one casts what it gets.
         let _ = requested_schema;
-        let batch = record_batch(&self.samples).map_err(|e| {
+        let batch = hardware_batch(&self.samples).map_err(|e| {
             PyValueError::new_err(format!("exporting hardware samples to Arrow failed: {e}"))
         })?;
         let schema = batch.schema();

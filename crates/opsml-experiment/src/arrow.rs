@@ -1,0 +1,311 @@
+//! Metric points and hardware samples as Arrow record batches, for the Python front (which
+//! hands them over through the Arrow PyCapsule interface) and any Rust reader.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arrow_array::types::UInt32Type;
+use arrow_array::{
+    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt32Array,
+};
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use opsml_types::{GpuSample, HardwareSample, MetricColumns};
+
+/// Columns of [`metric_batch`].
+pub fn metric_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new(
+            "name",
+            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
+            false,
+        ),
+        Field::new("step", DataType::Int64, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("timestamp", DataType::Int64, true),
+        Field::new(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]))
+}
+
+/// The points as one record batch: `name` dictionary-encoded (each name stored once),
+/// `created_at` as UTC microseconds.
+pub fn metric_batch(columns: &MetricColumns) -> Result<RecordBatch, ArrowError> {
+    let names = StringArray::from_iter_values(&columns.names);
+    let name = DictionaryArray::<UInt32Type>::try_new(
+        UInt32Array::from(columns.name_ids.clone()),
+        Arc::new(names),
+    )?;
+    let created_at =
+        TimestampMicrosecondArray::from(columns.created_at.clone()).with_timezone("UTC");
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(name),
+        Arc::new(optional_int64(&columns.steps)),
+        Arc::new(Float64Array::from(columns.values.clone())),
+        Arc::new(optional_int64(&columns.timestamps)),
+        Arc::new(created_at),
+    ];
+    RecordBatch::try_new(metric_schema(), arrays)
+}
+
+/// An Int64 column from optional values: values and validity are built in two tight passes
+/// (an array builder would branch per value), and a column without gaps gets no validity.
+fn optional_int64(values: &[Option<i64>]) -> Int64Array {
+    let data: ScalarBuffer<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
+    let nulls = values.iter().any(Option::is_none).then(|| {
+        NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| {
+            values[i].is_some()
+        }))
+    });
+    Int64Array::new(data, nulls)
+}
+
+/// A column of optional integers (bytes, counts) as Int64.
+fn ints(samples: &[HardwareSample], field: impl Fn(&HardwareSample) -> Option<u64>) -> ArrayRef {
+    Arc::new(
+        samples
+            .iter()
+            .map(|s| field(s).map(|v| i64::try_from(v).unwrap_or(i64::MAX)))
+            .collect::<Int64Array>(),
+    )
+}
+
+/// A column of optional numbers (percentages, rates) as Float64.
+fn floats(samples: &[HardwareSample], field: impl Fn(&HardwareSample) -> Option<f64>) -> ArrayRef {
+    Arc::new(samples.iter().map(field).collect::<Float64Array>())
+}
+
+fn gpu(sample: &HardwareSample, index: u32) -> Option<&GpuSample> {
+    sample.gpus.iter().find(|g| g.index == index)
+}
+
+/// Five columns per GPU index seen in any sample (`gpu<index>_...`, null where a sample lacks
+/// the device).
+fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>) {
+    let gpus: BTreeSet<u32> = samples
+        .iter()
+        .flat_map(|s| s.gpus.iter().map(|g| g.index))
+        .collect();
+    for index in gpus {
+        let per_gpu: [(&str, ArrayRef); 5] = [
+            (
+                "utilization_percent",
+                floats(samples, |s| {
+                    gpu(s, index).and_then(|g| g.utilization_percent.map(f64::from))
+                }),
+            ),
+            (
+                "memory_used_bytes",
+                ints(samples, |s| gpu(s, index).and_then(|g| g.memory_used_bytes)),
+            ),
+            (
+                "process_memory_bytes",
+                ints(samples, |s| {
+                    gpu(s, index).and_then(|g| g.process_memory_bytes)
+                }),
+            ),
+            (
+                "temperature_celsius",
+                floats(samples, |s| {
+                    gpu(s, index).and_then(|g| g.temperature_celsius.map(f64::from))
+                }),
+            ),
+            (
+                "power_watts",
+                floats(samples, |s| gpu(s, index).and_then(|g| g.power_watts)),
+            ),
+        ];
+        for (name, array) in per_gpu {
+            columns.push((format!("gpu{index}_{name}"), array));
+        }
+    }
+}
+
+/// The samples as one record batch: fixed host and process columns, then the GPU columns.
+pub fn hardware_batch(samples: &[HardwareSample]) -> Result<RecordBatch, ArrowError> {
+    let mut columns: Vec<(String, ArrayRef)> = Vec::new();
+    let mut push = |name: &str, array: ArrayRef| columns.push((name.to_owned(), array));
+    push(
+        "timestamp",
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(samples.iter().map(|s| s.timestamp))
+                .with_timezone("UTC"),
+        ),
+    );
+    push(
+        "cpu_percent",
+        floats(samples, |s| s.cpu_percent.map(f64::from)),
+    );
+    push("memory_used_bytes", ints(samples, |s| s.memory_used_bytes));
+    push(
+        "memory_available_bytes",
+        ints(samples, |s| s.memory_available_bytes),
+    );
+    push(
+        "memory_total_bytes",
+        ints(samples, |s| s.memory_total_bytes),
+    );
+    push("swap_used_bytes", ints(samples, |s| s.swap_used_bytes));
+    push(
+        "process_cpu_percent",
+        floats(samples, |s| {
+            s.process.as_ref().map(|p| f64::from(p.cpu_percent))
+        }),
+    );
+    push(
+        "process_rss_bytes",
+        ints(samples, |s| s.process.as_ref().map(|p| p.rss_bytes)),
+    );
+    push(
+        "process_threads",
+        ints(samples, |s| s.process.as_ref().map(|p| p.threads)),
+    );
+    push(
+        "process_count",
+        ints(samples, |s| {
+            s.process.as_ref().map(|p| u64::from(p.processes))
+        }),
+    );
+    push(
+        "disk_read_bytes",
+        ints(samples, |s| s.disk.as_ref().map(|d| d.read_bytes)),
+    );
+    push(
+        "disk_write_bytes",
+        ints(samples, |s| s.disk.as_ref().map(|d| d.write_bytes)),
+    );
+    push(
+        "network_received_bytes",
+        ints(samples, |s| s.network.as_ref().map(|n| n.read_bytes)),
+    );
+    push(
+        "network_sent_bytes",
+        ints(samples, |s| s.network.as_ref().map(|n| n.write_bytes)),
+    );
+    gpu_columns(samples, &mut columns);
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, array)| {
+            let nullable = name != "timestamp";
+            let data_type = match array.data_type() {
+                DataType::Timestamp(_, _) => {
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+                }
+                other => other.clone(),
+            };
+            Field::new(name, data_type, nullable)
+        })
+        .collect();
+    let arrays = columns.into_iter().map(|(_, array)| array).collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int64Type};
+    use arrow_array::Array;
+    use opsml_types::{MetricPoint, ProcessSample};
+
+    use super::*;
+
+    #[test]
+    fn metric_batches_keep_every_value_and_gap() {
+        let mut columns = MetricColumns {
+            names: vec!["acc".into(), "loss".into()],
+            ..MetricColumns::default()
+        };
+        let points = [
+            (0, Some(3), f64::NAN, None, 10),
+            (1, None, f64::INFINITY, Some(7), 11),
+            (1, Some(-2), 0.5, None, 12),
+        ];
+        for (name_id, step, value, timestamp, created_at) in points {
+            columns.push(
+                name_id,
+                MetricPoint {
+                    step,
+                    value,
+                    timestamp,
+                    created_at,
+                },
+            );
+        }
+        let batch = metric_batch(&columns).unwrap();
+        assert_eq!(batch.schema(), metric_schema());
+        let steps = batch.column(1).as_primitive::<Int64Type>();
+        assert_eq!(
+            (0..3)
+                .map(|i| steps.is_valid(i).then(|| steps.value(i)))
+                .collect::<Vec<_>>(),
+            vec![Some(3), None, Some(-2)]
+        );
+        let values = batch.column(2).as_primitive::<Float64Type>();
+        assert!(values.value(0).is_nan());
+        assert_eq!((values.value(1), values.value(2)), (f64::INFINITY, 0.5));
+        let timestamps = batch.column(3).as_primitive::<Int64Type>();
+        assert_eq!(timestamps.null_count(), 2);
+        assert_eq!(timestamps.value(1), 7);
+        let names = batch.column(0).as_dictionary::<UInt32Type>();
+        assert_eq!(names.keys().values().to_vec(), vec![0, 1, 1]);
+    }
+
+    fn sample(timestamp: i64, gpus: &[(u32, u32)]) -> HardwareSample {
+        HardwareSample {
+            timestamp,
+            cpu_percent: Some(12.5),
+            memory_used_bytes: Some(1 << 30),
+            process: Some(ProcessSample {
+                cpu_percent: 99.0,
+                rss_bytes: 4096,
+                threads: 3,
+                processes: 1,
+            }),
+            gpus: gpus
+                .iter()
+                .map(|&(index, utilization)| GpuSample {
+                    index,
+                    utilization_percent: Some(utilization),
+                    memory_used_bytes: Some(u64::from(utilization) << 20),
+                    ..GpuSample::default()
+                })
+                .collect(),
+            ..HardwareSample::default()
+        }
+    }
+
+    #[test]
+    fn hardware_batches_have_columns_per_gpu_with_gaps_where_a_device_is_missing() {
+        let samples = [sample(1, &[(0, 10), (2, 20)]), sample(2, &[(2, 30)])];
+        let batch = hardware_batch(&samples).unwrap();
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert!(names.contains(&"gpu0_utilization_percent"), "{names:?}");
+        assert!(names.contains(&"gpu2_memory_used_bytes"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("gpu1_")));
+        let column = |name: &str| batch.column(names.iter().position(|n| *n == name).unwrap());
+        let gpu0 = column("gpu0_utilization_percent").as_primitive::<Float64Type>();
+        assert_eq!((gpu0.value(0), gpu0.is_null(1)), (10.0, true));
+        let gpu2 = column("gpu2_memory_used_bytes").as_primitive::<Int64Type>();
+        assert_eq!((gpu2.value(0), gpu2.value(1)), (20 << 20, 30 << 20));
+        let rss = column("process_rss_bytes").as_primitive::<Int64Type>();
+        assert_eq!((rss.value(0), rss.value(1)), (4096, 4096));
+        let disk = column("disk_read_bytes").as_primitive::<Int64Type>();
+        assert_eq!(disk.null_count(), 2);
+        assert_eq!(
+            schema.field(0).data_type(),
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        );
+    }
+
+    #[test]
+    fn no_samples_make_an_empty_batch() {
+        let batch = hardware_batch(&[]).unwrap();
+        assert_eq!(batch.num_rows(), 0);
+        assert!(batch.num_columns() >= 10);
+    }
+}
