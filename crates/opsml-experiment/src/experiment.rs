@@ -450,7 +450,7 @@ impl Experiment {
 
     /// Gives names their ids for [`Experiment::log_records`], with the name table held once.
     pub fn intern_names<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> Result<R> {
-        self.with_pipeline(|pipeline| pipeline.intern(f))
+        self.with_pipeline(|pipeline| Ok(pipeline.intern(f)))
     }
 
     /// Logs points whose names were interned, waiting for room as needed.

@@ -117,7 +117,6 @@ impl Pipeline {
     /// Queues one point without waiting; `Ok(false)` when the queue is full.
     pub(crate) fn try_push(&self, name: &str, point: MetricPoint) -> Result<bool> {
         let shared = &*self.shared;
-        self.check_owner()?;
         let mut queue = shared.queue.lock();
         if queue.closing {
             return Err(shared.ended());
@@ -139,39 +138,28 @@ impl Pipeline {
         if self.try_push(name, point)? {
             return Ok(());
         }
-        let name_id = self.intern(|names| names.id(name))??;
+        let name_id = self.intern(|names| names.id(name))?;
         self.push_records(&[PointRecord { name_id, point }])
     }
 
     /// Whether this process owns the writer: a forked child must not touch
     /// the parent's queue (its lock may have been held by a thread that does
-    /// not exist in the child).
+    /// not exist in the child). Callers route to a pipeline of this process
+    /// with this check (see `Experiment::with_pipeline`), once per call.
     pub(crate) fn owned_here(&self) -> bool {
         self.shared.generation == fork_generation()
     }
 
-    fn check_owner(&self) -> Result<()> {
-        if self.owned_here() {
-            Ok(())
-        } else {
-            Err(ExperimentError::Forked {
-                uid: self.shared.uid.clone(),
-            })
-        }
-    }
-
     /// Runs `f` with the name table held, to give a batch of points their ids.
-    pub(crate) fn intern<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> Result<R> {
-        self.check_owner()?;
+    pub(crate) fn intern<R>(&self, f: impl FnOnce(&mut NameInterner<'_>) -> R) -> R {
         let mut queue = self.shared.queue.lock();
-        Ok(f(&mut NameInterner {
+        f(&mut NameInterner {
             names: &mut queue.names,
-        }))
+        })
     }
 
     /// Queues points whose names were interned, waiting for room as needed.
     pub(crate) fn push_records(&self, mut records: &[PointRecord]) -> Result<()> {
-        self.check_owner()?;
         let shared = &*self.shared;
         let mut queue = shared.queue.lock();
         while !records.is_empty() {
@@ -200,7 +188,6 @@ impl Pipeline {
 
     /// Queues parameters after validating all their names.
     pub(crate) fn push_parameters(&self, parameters: Vec<Parameter>) -> Result<()> {
-        self.check_owner()?;
         for parameter in &parameters {
             validate_name("parameter", &parameter.name)?;
         }

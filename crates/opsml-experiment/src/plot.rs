@@ -38,12 +38,8 @@ pub fn metric_panels(
                 max_points: Some(CHART_POINTS),
             },
         );
-        let mut start = 0;
-        while start < columns.len() {
-            let id = columns.name_ids[start];
-            let end = (start..columns.len())
-                .find(|&i| columns.name_ids[i] != id)
-                .unwrap_or(columns.len());
+        for (id, points) in columns.metric_ranges() {
+            let (start, end) = (points.start, points.end);
             // Steps as x; a point without one takes its position instead.
             #[allow(clippy::cast_precision_loss)] // steps and positions far below 2^53
             let steps: Vec<f64> = (start..end)
@@ -54,7 +50,6 @@ pub fn metric_panels(
                 .entry(columns.names[id as usize].clone())
                 .or_default()
                 .push(Series::new(label.clone(), steps, values));
-            start = end;
         }
     }
     Ok(panels

@@ -28,13 +28,8 @@ pub fn select_points(columns: MetricColumns, selection: &PointSelection) -> Metr
         names: columns.names.clone(),
         ..MetricColumns::default()
     };
-    let mut start = 0;
-    while start < columns.len() {
-        let name_id = columns.name_ids[start];
-        let end = (start..columns.len())
-            .find(|&i| columns.name_ids[i] != name_id)
-            .unwrap_or(columns.len());
-        let in_range: Vec<usize> = (start..end)
+    for (name_id, points) in columns.metric_ranges() {
+        let in_range: Vec<usize> = points
             .filter(|&i| match (selection.steps, columns.steps[i]) {
                 (None, _) => true,
                 (Some((lo, hi)), Some(step)) => lo <= step && step < hi,
@@ -61,7 +56,6 @@ pub fn select_points(columns: MetricColumns, selection: &PointSelection) -> Metr
         for i in chosen {
             kept.push(name_id, columns.point(i));
         }
-        start = end;
     }
     // Names left without points are dropped, as a read of those points alone would.
     compact_names(kept)

@@ -100,31 +100,26 @@ impl<R: Read> HashingReader<R> {
         };
         let (chunks, queued) = mpsc::sync_channel::<Vec<u8>>(QUEUED_CHUNKS);
         let (give_back, spare) = mpsc::channel();
-        // The hasher travels to the thread only once it has started, so it is kept on failure.
-        let (start, started) = mpsc::sync_channel::<Sha256>(1);
+        // The thread continues from a copy of the state, so the original is kept if the thread
+        // fails to start.
+        let mut continued = hasher.clone();
         let spawned = thread::Builder::new()
             .name("opsml-sha256".to_owned())
             .spawn(move || {
-                let mut hasher = started
-                    .recv()
-                    .expect("the hasher is sent right after spawn");
                 for chunk in queued {
-                    hasher.update(&chunk);
+                    continued.update(&chunk);
                     // The reader may have finished already; then the chunk is simply freed.
                     let _ = give_back.send(chunk);
                 }
-                hasher
+                continued
             });
         self.state = match spawned {
-            Ok(thread) => {
-                start.send(hasher).expect("the thread waits for its hasher");
-                State::Background(Background {
-                    current: Vec::with_capacity(CHUNK_BYTES),
-                    chunks,
-                    spare,
-                    thread,
-                })
-            }
+            Ok(thread) => State::Background(Background {
+                current: Vec::with_capacity(CHUNK_BYTES),
+                chunks,
+                spare,
+                thread,
+            }),
             Err(error) => {
                 tracing::debug!(%error, "hashing an upload on its own thread failed to start");
                 State::Inline(hasher)

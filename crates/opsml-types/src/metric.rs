@@ -72,6 +72,22 @@ impl MetricColumns {
         }
     }
 
+    /// Each metric's name id and the range of its points, in order (points of one metric are
+    /// contiguous when read back).
+    pub fn metric_ranges(&self) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let name_id = *self.name_ids.get(start)?;
+            let end = self.name_ids[start..]
+                .iter()
+                .position(|&id| id != name_id)
+                .map_or(self.len(), |offset| start + offset);
+            let range = start..end;
+            start = end;
+            Some((name_id, range))
+        })
+    }
+
     /// Appends one point of metric `name_id`.
     pub fn push(&mut self, name_id: u32, point: MetricPoint) {
         self.name_ids.push(name_id);
@@ -79,5 +95,29 @@ impl MetricColumns {
         self.values.push(point.value);
         self.timestamps.push(point.timestamp);
         self.created_at.push(point.created_at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_ranges_cover_each_metric_once_in_order() {
+        let mut columns = MetricColumns::default();
+        for name_id in [0, 0, 1, 2, 2, 2] {
+            columns.push(
+                name_id,
+                MetricPoint {
+                    step: None,
+                    value: 0.0,
+                    timestamp: None,
+                    created_at: 0,
+                },
+            );
+        }
+        let ranges: Vec<_> = columns.metric_ranges().collect();
+        assert_eq!(ranges, vec![(0, 0..2), (1, 2..3), (2, 3..6)]);
+        assert_eq!(MetricColumns::default().metric_ranges().count(), 0);
     }
 }

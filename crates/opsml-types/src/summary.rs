@@ -66,9 +66,36 @@ impl MetricSummary {
         }
     }
 
-    /// Adds one point logged after everything already summarised.
+    /// Adds one point logged after everything already summarised (without allocating: the
+    /// writer calls this for every point it stores).
     pub fn add(&mut self, point: &MetricPoint) {
-        self.merge(&Self::of_point(&self.name.clone(), point));
+        self.count += 1;
+        if !point.value.is_nan() {
+            self.value_count += 1;
+            self.sum += point.value;
+            self.min = min_of(self.min, Some(point.value));
+            self.max = max_of(self.max, Some(point.value));
+        }
+        self.take_first_and_last(point.value, point.step, point.value, point.step);
+    }
+
+    /// Takes `first`/`last` from a later run of points when they come before/after (ties keep
+    /// the earlier point as first and take the later one as last).
+    fn take_first_and_last(
+        &mut self,
+        first: f64,
+        first_step: Option<i64>,
+        last: f64,
+        last_step: Option<i64>,
+    ) {
+        if order_key(first_step) < order_key(self.first_step) {
+            self.first = first;
+            self.first_step = first_step;
+        }
+        if order_key(last_step) >= order_key(self.last_step) {
+            self.last = last;
+            self.last_step = last_step;
+        }
     }
 
     /// Adds the summary of points logged after everything already summarised.
@@ -78,15 +105,7 @@ impl MetricSummary {
         self.sum += later.sum;
         self.min = min_of(self.min, later.min);
         self.max = max_of(self.max, later.max);
-        // Ties keep the earlier point as first and take the later one as last.
-        if order_key(later.first_step) < order_key(self.first_step) {
-            self.first = later.first;
-            self.first_step = later.first_step;
-        }
-        if order_key(later.last_step) >= order_key(self.last_step) {
-            self.last = later.last;
-            self.last_step = later.last_step;
-        }
+        self.take_first_and_last(later.first, later.first_step, later.last, later.last_step);
     }
 
     /// Mean of the values that are not NaN.

@@ -105,27 +105,18 @@ pub(super) fn read(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<MetricS
 
 /// Summaries computed from stored points, for stores written before summaries existed.
 pub(super) fn summarise_columns(columns: &MetricColumns) -> Vec<MetricSummary> {
-    let mut summaries: Vec<MetricSummary> = Vec::with_capacity(columns.names.len());
-    let mut current: Option<(u32, MetricSummary)> = None;
     // Columns are in read-back order, so adding in that order gives first and last directly.
-    for index in 0..columns.len() {
-        let name_id = columns.name_ids[index];
-        let point = columns.point(index);
-        match &mut current {
-            Some((id, summary)) if *id == name_id => summary.add(&point),
-            _ => {
-                if let Some((_, done)) = current.take() {
-                    summaries.push(done);
-                }
-                current = Some((
-                    name_id,
-                    MetricSummary::of_point(columns.name(index), &point),
-                ));
+    columns
+        .metric_ranges()
+        .map(|(_, points)| {
+            let mut summary =
+                MetricSummary::of_point(columns.name(points.start), &columns.point(points.start));
+            for index in points.start + 1..points.end {
+                summary.add(&columns.point(index));
             }
-        }
-    }
-    summaries.extend(current.map(|(_, s)| s));
-    summaries
+            summary
+        })
+        .collect()
 }
 
 /// Fills the summaries of every experiment from its stored points.
