@@ -26,7 +26,6 @@
 //! # Ok::<(), opsml_experiment::ExperimentError>(())
 //! ```
 
-mod arrow;
 mod artifacts;
 mod capture;
 mod compare;
@@ -34,7 +33,9 @@ mod environment;
 mod error;
 mod experiment;
 mod forked;
+mod hardware_table;
 mod live;
+mod metric_table;
 mod names;
 mod pipeline;
 mod plot;
@@ -42,7 +43,6 @@ mod report;
 mod runtime;
 mod select;
 
-pub use arrow::{hardware_batch, metric_batch, metric_schema};
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
 pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
@@ -50,6 +50,8 @@ pub use error::{ExperimentError, Result};
 pub use experiment::{
     Experiment, StartOptions, DEFAULT_HARDWARE_INTERVAL, DEFAULT_SPACE, HARDWARE_INTERVAL_ENV,
 };
+pub use hardware_table::hardware_batch;
+pub use metric_table::{metric_schema, MetricTable};
 pub use opsml_registry::{Artifacts, PointRecord};
 pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,

@@ -43,7 +43,12 @@ pub fn metric_panels(
             // Steps as x; a point without one takes its position instead.
             #[allow(clippy::cast_precision_loss)] // steps and positions far below 2^53
             let steps: Vec<f64> = (start..end)
-                .map(|i| columns.steps[i].map_or((i - start) as f64, |s| s as f64))
+                .map(|i| {
+                    columns
+                        .steps
+                        .get(i)
+                        .map_or((i - start) as f64, |s| s as f64)
+                })
                 .collect();
             let values = columns.values[start..end].to_vec();
             panels

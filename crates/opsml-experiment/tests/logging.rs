@@ -82,7 +82,7 @@ fn a_full_queue_blocks_producers_and_loses_nothing() {
         let steps: Vec<i64> = points
             .name_ids
             .iter()
-            .zip(&points.steps)
+            .zip(points.steps.iter())
             .filter(|(id, _)| **id as usize == name_id)
             .map(|(_, s)| s.unwrap())
             .collect();
@@ -171,7 +171,10 @@ fn resuming_continues_the_same_experiment() {
     }
     resumed.end(Status::Completed).unwrap();
     let points = store.read_metrics(&uid, None).unwrap();
-    assert_eq!(points.steps, (0..20).map(Some).collect::<Vec<_>>());
+    assert_eq!(
+        points.steps.iter().collect::<Vec<_>>(),
+        (0..20).map(Some).collect::<Vec<_>>()
+    );
     assert_eq!(
         store.get_experiment(&uid).unwrap().unwrap().status,
         Status::Completed
@@ -303,7 +306,10 @@ fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
     flushed.unwrap();
     exp.end(Status::Completed).unwrap();
     let points = reopen(&dir).read_metrics(exp.uid(), None).unwrap();
-    assert_eq!(points.steps, (0..100).map(Some).collect::<Vec<_>>());
+    assert_eq!(
+        points.steps.iter().collect::<Vec<_>>(),
+        (0..100).map(Some).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -4,27 +4,20 @@
 
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::RecordBatchIterator;
-use arrow_schema::ArrowError;
-use opsml_experiment::{metric_batch, metric_schema};
-use opsml_types::MetricColumns;
-use pyo3::exceptions::{PyImportError, PyKeyError, PyValueError};
+use opsml_experiment::{metric_schema, MetricTable};
+use pyo3::exceptions::{PyImportError, PyKeyError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyCapsule, PyTuple};
 
 /// Name of the capsule the Arrow C stream interface expects.
 pub(crate) const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
 
-fn arrow_error(error: &ArrowError) -> PyErr {
-    PyValueError::new_err(format!("exporting metrics to Arrow failed: {error}"))
-}
-
 /// `__arrow_c_stream__`: a capsule holding a stream of one record batch.
 pub(crate) fn arrow_stream<'py>(
     py: Python<'py>,
-    columns: &MetricColumns,
+    table: &MetricTable,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let batch = metric_batch(columns).map_err(|e| arrow_error(&e))?;
-    let reader = RecordBatchIterator::new([Ok(batch)], metric_schema());
+    let reader = RecordBatchIterator::new([Ok(table.batch())], metric_schema());
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
 }
@@ -44,39 +37,35 @@ pub(crate) fn import_optional<'py>(
 /// where a point has no step; values as float64.
 pub(crate) fn numpy_arrays<'py>(
     py: Python<'py>,
-    columns: &MetricColumns,
+    table: &MetricTable,
     name: &str,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let numpy = import_optional(py, "numpy", "Metrics.to_numpy")?;
-    let id = columns
-        .names
+    let id = table
+        .names()
         .iter()
         .position(|n| n == name)
         .ok_or_else(|| PyKeyError::new_err(format!("no metric named {name:?} in these points")))?;
     let id = u32::try_from(id).expect("fewer names than u32::MAX");
-    let points: Vec<usize> = (0..columns.len())
-        .filter(|&i| columns.name_ids[i] == id)
+    let points: Vec<usize> = (0..table.len())
+        .filter(|&i| table.name_ids()[i] == id)
         .collect();
     let values: Vec<u8> = points
         .iter()
-        .flat_map(|&i| columns.values[i].to_ne_bytes())
+        .flat_map(|&i| table.values()[i].to_ne_bytes())
         .collect();
-    let all_steps = points.iter().all(|&i| columns.steps[i].is_some());
+    let all_steps = points.iter().all(|&i| table.step(i).is_some());
     let (steps, dtype): (Vec<u8>, &str) = if all_steps {
         let bytes = points
             .iter()
-            .flat_map(|&i| columns.steps[i].unwrap_or_default().to_ne_bytes())
+            .flat_map(|&i| table.step(i).unwrap_or_default().to_ne_bytes())
             .collect();
         (bytes, "int64")
     } else {
         #[allow(clippy::cast_precision_loss)] // steps far below 2^53
         let bytes = points
             .iter()
-            .flat_map(|&i| {
-                columns.steps[i]
-                    .map_or(f64::NAN, |s| s as f64)
-                    .to_ne_bytes()
-            })
+            .flat_map(|&i| table.step(i).map_or(f64::NAN, |s| s as f64).to_ne_bytes())
             .collect();
         (bytes, "float64")
     };

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use opsml_types::{now_micros, MetricColumns, MetricPoint};
+use opsml_experiment::MetricTable;
+use opsml_types::{now_micros, MetricPoint};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PySlice, PyTuple};
@@ -27,10 +28,10 @@ pub struct PyMetric {
 }
 
 impl PyMetric {
-    pub(crate) fn from_columns(columns: &MetricColumns, index: usize) -> Self {
+    pub(crate) fn from_table(table: &MetricTable, index: usize) -> Self {
         Self {
-            name: columns.name(index).to_owned(),
-            point: columns.point(index),
+            name: table.name(index).to_owned(),
+            point: table.point(index),
         }
     }
 
@@ -136,15 +137,15 @@ impl PyMetric {
 
 /// Metric points read back from an experiment, ordered by (name, step,
 /// insertion). A sequence: `len(metrics)`, `metrics[i]`, iteration. Points
-/// are kept in columns and become `Metric` objects only when accessed.
+/// are kept in Arrow columns and become `Metric` objects only when accessed.
 #[pyclass(name = "Metrics", module = "opsml._opsml", frozen, sequence)]
 pub struct PyMetrics {
-    pub(crate) columns: MetricColumns,
+    pub(crate) table: MetricTable,
 }
 
 impl PyMetrics {
     fn resolve(&self, index: isize) -> PyResult<usize> {
-        let len = self.columns.len() as isize;
+        let len = self.table.len() as isize;
         let resolved = if index < 0 { index + len } else { index };
         if (0..len).contains(&resolved) {
             Ok(resolved as usize)
@@ -159,7 +160,7 @@ impl PyMetrics {
 #[pymethods]
 impl PyMetrics {
     fn __len__(&self) -> usize {
-        self.columns.len()
+        self.table.len()
     }
 
     fn __getitem__<'py>(
@@ -168,11 +169,11 @@ impl PyMetrics {
         index: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         if let Ok(slice) = index.cast::<PySlice>() {
-            let indices = slice.indices(self.columns.len() as isize)?;
+            let indices = slice.indices(self.table.len() as isize)?;
             let mut items = Vec::with_capacity(indices.slicelength);
             let mut i = indices.start;
             for _ in 0..indices.slicelength {
-                items.push(PyMetric::from_columns(&self.columns, i as usize));
+                items.push(PyMetric::from_table(&self.table, i as usize));
                 i += indices.step;
             }
             return Ok(items.into_pyobject(py)?.into_any());
@@ -184,7 +185,7 @@ impl PyMetrics {
             )));
         };
         let i = self.resolve(index)?;
-        Ok(Bound::new(py, PyMetric::from_columns(&self.columns, i))?.into_any())
+        Ok(Bound::new(py, PyMetric::from_table(&self.table, i))?.into_any())
     }
 
     fn __iter__(slf: Bound<'_, Self>) -> MetricsIter {
@@ -218,7 +219,7 @@ impl PyMetrics {
     /// Steps and values of metric `name` as numpy arrays `(steps, values)`:
     /// steps int64, or float64 with NaN where a point has no step. Needs numpy.
     fn to_numpy<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyTuple>> {
-        columnar::numpy_arrays(py, &self.columns, name)
+        columnar::numpy_arrays(py, &self.table, name)
     }
 
     /// The Arrow PyCapsule stream interface: lets pyarrow, polars and other
@@ -231,36 +232,39 @@ impl PyMetrics {
     ) -> PyResult<Bound<'py, PyCapsule>> {
         // The schema is fixed; a consumer asking for another one casts what it gets.
         let _ = requested_schema;
-        columnar::arrow_stream(py, &self.columns)
+        columnar::arrow_stream(py, &self.table)
     }
 
     /// Distinct metric names, sorted.
     #[getter]
     fn names(&self) -> Vec<String> {
-        self.columns.names.clone()
+        self.table.names().to_vec()
     }
 
     fn __repr__(&self) -> String {
-        let n = self.columns.len();
+        let n = self.table.len();
         let mut out = format!("Metrics({}", plural(n, "point"));
-        if !self.columns.names.is_empty() {
-            let _ = write!(out, " of {}", self.columns.names.join(", "));
+        if !self.table.names().is_empty() {
+            let _ = write!(out, " of {}", self.table.names().join(", "));
         }
         out.push(')');
         out
     }
 
     fn __str__(&self) -> String {
-        let n = self.columns.len();
+        let n = self.table.len();
         let mut out = format!("{:<24} {:>10} {:>20}\n", "name", "step", "value");
         let row = |out: &mut String, i: usize| {
-            let step = self.columns.steps[i].map_or_else(|| "-".to_owned(), |s| s.to_string());
+            let step = self
+                .table
+                .step(i)
+                .map_or_else(|| "-".to_owned(), |s| s.to_string());
             let _ = writeln!(
                 out,
                 "{:<24} {:>10} {:>20}",
-                self.columns.name(i),
+                self.table.name(i),
                 step,
-                py_float(self.columns.values[i])
+                py_float(self.table.values()[i])
             );
         };
         if n <= 20 {
@@ -289,8 +293,8 @@ impl MetricsIter {
     }
 
     fn __next__(&self) -> Option<PyMetric> {
-        let columns = &self.metrics.get().columns;
+        let table = &self.metrics.get().table;
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        (i < columns.len()).then(|| PyMetric::from_columns(columns, i))
+        (i < table.len()).then(|| PyMetric::from_table(table, i))
     }
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use opsml_registry::Store;
+use opsml_registry::{RegistryError, Store};
 use pyo3::prelude::*;
 
-use opsml_experiment::PointSelection;
+use opsml_experiment::{ExperimentError, MetricTable, PointSelection};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 
 use crate::convert::{optional_names, short_repr};
@@ -21,12 +21,17 @@ pub(crate) fn metrics(
     selection: &PointSelection,
 ) -> PyResult<PyMetrics> {
     let names = optional_names(names)?;
-    let columns = experiment_work(py, || {
+    let table = experiment_work(py, || {
         let columns =
             opsml_experiment::get_experiment_metrics(store.as_ref(), uid, names.as_deref())?;
-        Ok(opsml_experiment::select_points(columns, selection))
+        let columns = opsml_experiment::select_points(columns, selection);
+        MetricTable::new(columns).map_err(|e| {
+            ExperimentError::Registry(RegistryError::Corrupt(format!(
+                "metric points of experiment {uid}: {e}"
+            )))
+        })
     })?;
-    Ok(PyMetrics { columns })
+    Ok(PyMetrics { table })
 }
 
 /// The `steps=(start, stop)` and `max_points=N` arguments of a metrics read.

@@ -95,19 +95,17 @@ pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) ->
     let (values, rest) = rest.split_at(n * 8);
     let (timestamps, created_at) = rest.split_at(n * 8);
 
+    // Absent steps and timestamps are stored as 0, which is also the Arrow layout: the
+    // values are copied as they are and the flags only say which are present.
     out.name_ids.extend(std::iter::repeat_n(name_id, n));
     out.steps.extend(
-        flags
-            .iter()
-            .zip(words(steps))
-            .map(|(f, s)| (f & STEP_PRESENT != 0).then_some(s as i64)),
+        words(steps).map(|s| s as i64),
+        flags.iter().map(|f| f & STEP_PRESENT != 0),
     );
     out.values.extend(words(values).map(f64::from_bits));
     out.timestamps.extend(
-        flags
-            .iter()
-            .zip(words(timestamps))
-            .map(|(f, t)| (f & TIMESTAMP_PRESENT != 0).then_some(t as i64)),
+        words(timestamps).map(|t| t as i64),
+        flags.iter().map(|f| f & TIMESTAMP_PRESENT != 0),
     );
     out.created_at.extend(words(created_at).map(|c| c as i64));
     Ok(())

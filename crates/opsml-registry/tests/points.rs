@@ -51,8 +51,8 @@ fn points_spanning_many_chunks_and_flushes_read_back_complete() {
     let read = store.read_metrics(&card.uid, None).unwrap();
     assert_eq!(read.len(), total * 2);
     assert_eq!(read.names, ["acc", "loss"]);
-    for (i, step) in read.steps[..total].iter().enumerate() {
-        assert_eq!(*step, Some(i as i64));
+    for (i, step) in read.steps.iter().take(total).enumerate() {
+        assert_eq!(step, Some(i as i64));
         assert_eq!(read.values[i], i as f64);
         assert_eq!(read.name(i), "acc");
     }
@@ -92,7 +92,10 @@ fn points_are_ordered_by_step_then_insertion_with_missing_steps_first() {
         })
         .unwrap();
     let read = store.read_metrics(&card.uid, None).unwrap();
-    assert_eq!(read.steps, [None, Some(1), Some(1), Some(2), Some(3)]);
+    assert_eq!(
+        read.steps.iter().collect::<Vec<_>>(),
+        [None, Some(1), Some(1), Some(2), Some(3)]
+    );
     assert_eq!(read.values, [-1.0, 10.0, 11.0, 20.0, 30.0]);
 }
 
@@ -276,7 +279,10 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
         })
         .unwrap();
     let read = store.read_metrics(&card.uid, None).unwrap();
-    assert_eq!(read.steps, (0..12).map(Some).collect::<Vec<_>>());
+    assert_eq!(
+        read.steps.iter().collect::<Vec<_>>(),
+        (0..12).map(Some).collect::<Vec<_>>()
+    );
     assert_eq!(store.read_parameters(&card.uid, None).unwrap().len(), 1);
 }
 

@@ -6,6 +6,7 @@ mod card;
 mod error;
 mod hardware;
 mod metric;
+mod optional;
 mod parameter;
 mod summary;
 mod time;
@@ -23,6 +24,7 @@ pub use hardware::{
     MeanPeak, ProcessSample,
 };
 pub use metric::{MetricColumns, MetricPoint};
+pub use optional::{permute, OptionalInts};
 pub use parameter::{Parameter, ParameterValue};
 pub use semver::Version;
 pub use summary::MetricSummary;

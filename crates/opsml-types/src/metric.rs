@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::OptionalInts;
+
 /// One logged value of a metric, without its name (names are interned by the
 /// writer and kept beside the points).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -25,11 +27,11 @@ pub struct MetricColumns {
     /// Index into `names` for each point.
     pub name_ids: Vec<u32>,
     /// Step of each point.
-    pub steps: Vec<Option<i64>>,
+    pub steps: OptionalInts,
     /// Value of each point.
     pub values: Vec<f64>,
     /// Caller timestamp of each point.
-    pub timestamps: Vec<Option<i64>>,
+    pub timestamps: OptionalInts,
     /// Creation time of each point, microseconds since the Unix epoch.
     pub created_at: Vec<i64>,
 }
@@ -40,9 +42,9 @@ impl MetricColumns {
         Self {
             names: Vec::new(),
             name_ids: Vec::with_capacity(points),
-            steps: Vec::with_capacity(points),
+            steps: OptionalInts::with_capacity(points),
             values: Vec::with_capacity(points),
-            timestamps: Vec::with_capacity(points),
+            timestamps: OptionalInts::with_capacity(points),
             created_at: Vec::with_capacity(points),
         }
     }
@@ -65,9 +67,9 @@ impl MetricColumns {
     /// Point `index` without its name.
     pub fn point(&self, index: usize) -> MetricPoint {
         MetricPoint {
-            step: self.steps[index],
+            step: self.steps.get(index),
             value: self.values[index],
-            timestamp: self.timestamps[index],
+            timestamp: self.timestamps.get(index),
             created_at: self.created_at[index],
         }
     }

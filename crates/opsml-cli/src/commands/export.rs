@@ -11,7 +11,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use opsml_registry::Store;
-use opsml_types::MetricColumns;
+use opsml_types::{MetricColumns, OptionalInts};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
@@ -177,12 +177,16 @@ fn record_batch(
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(uid),
         Arc::new(name),
-        Arc::new(Int64Array::from(columns.steps[range.clone()].to_vec())),
+        Arc::new(optional_ints(&columns.steps, range.clone())),
         Arc::new(Float64Array::from(columns.values[range.clone()].to_vec())),
-        Arc::new(Int64Array::from(columns.timestamps[range].to_vec())),
+        Arc::new(optional_ints(&columns.timestamps, range)),
         Arc::new(created_at),
     ];
     RecordBatch::try_new(Arc::clone(schema), arrays)
+}
+
+fn optional_ints(column: &OptionalInts, range: std::ops::Range<usize>) -> Int64Array {
+    range.map(|i| column.get(i)).collect()
 }
 
 /// A Parquet failure as a write failure: the I/O error itself where there is one.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
+use opsml_types::{permute, HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
@@ -245,24 +245,18 @@ pub(super) fn read_metrics(
 /// insertion order among equal steps. Already ordered segments, the common
 /// case, are left untouched.
 fn sort_segment_by_step(columns: &mut MetricColumns, range: std::ops::Range<usize>) {
-    let steps = &columns.steps[range.clone()];
     let start = range.start;
-    if steps.windows(2).all(|w| w[0] <= w[1]) {
+    let step = |i| columns.steps.get(i);
+    if (start + 1..range.end).all(|i| step(i - 1) <= step(i)) {
         return;
     }
+    let steps: Vec<Option<i64>> = range.map(step).collect();
     let mut order: Vec<usize> = (0..steps.len()).collect();
     order.sort_by_key(|&i| steps[i]);
-    permute_column(&mut columns.steps, start, &order);
-    permute_column(&mut columns.values, start, &order);
-    permute_column(&mut columns.timestamps, start, &order);
-    permute_column(&mut columns.created_at, start, &order);
-}
-
-fn permute_column<T: Copy>(column: &mut [T], start: usize, order: &[usize]) {
-    let original = column[start..start + order.len()].to_vec();
-    for (slot, &from) in column[start..].iter_mut().zip(order) {
-        *slot = original[from];
-    }
+    columns.steps.permute(start, &order);
+    permute(&mut columns.values, start, &order);
+    columns.timestamps.permute(start, &order);
+    permute(&mut columns.created_at, start, &order);
 }
 
 pub(super) fn read_hardware(

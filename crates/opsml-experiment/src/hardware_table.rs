@@ -1,68 +1,12 @@
-//! Metric points and hardware samples as Arrow record batches, for the Python front (which
-//! hands them over through the Arrow PyCapsule interface) and any Rust reader.
+//! Hardware samples as an Arrow record batch, for the Python front (which hands it over
+//! through the Arrow PyCapsule interface) and any Rust reader.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use arrow_array::types::UInt32Type;
-use arrow_array::{
-    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray, UInt32Array,
-};
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
-use opsml_types::{GpuSample, HardwareSample, MetricColumns};
-
-/// Columns of [`metric_batch`].
-pub fn metric_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new(
-            "name",
-            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
-            false,
-        ),
-        Field::new("step", DataType::Int64, true),
-        Field::new("value", DataType::Float64, false),
-        Field::new("timestamp", DataType::Int64, true),
-        Field::new(
-            "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
-}
-
-/// The points as one record batch: `name` dictionary-encoded (each name stored once),
-/// `created_at` as UTC microseconds.
-pub fn metric_batch(columns: &MetricColumns) -> Result<RecordBatch, ArrowError> {
-    let names = StringArray::from_iter_values(&columns.names);
-    let name = DictionaryArray::<UInt32Type>::try_new(
-        UInt32Array::from(columns.name_ids.clone()),
-        Arc::new(names),
-    )?;
-    let created_at =
-        TimestampMicrosecondArray::from(columns.created_at.clone()).with_timezone("UTC");
-    let arrays: Vec<ArrayRef> = vec![
-        Arc::new(name),
-        Arc::new(optional_int64(&columns.steps)),
-        Arc::new(Float64Array::from(columns.values.clone())),
-        Arc::new(optional_int64(&columns.timestamps)),
-        Arc::new(created_at),
-    ];
-    RecordBatch::try_new(metric_schema(), arrays)
-}
-
-/// An Int64 column from optional values: values and validity are built in two tight passes
-/// (an array builder would branch per value), and a column without gaps gets no validity.
-fn optional_int64(values: &[Option<i64>]) -> Int64Array {
-    let data: ScalarBuffer<i64> = values.iter().map(|v| v.unwrap_or(0)).collect();
-    let nulls = values.iter().any(Option::is_none).then(|| {
-        NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| {
-            values[i].is_some()
-        }))
-    });
-    Int64Array::new(data, nulls)
-}
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
+use opsml_types::{GpuSample, HardwareSample};
 
 /// A column of optional integers (bytes, counts) as Int64.
 fn ints(samples: &[HardwareSample], field: impl Fn(&HardwareSample) -> Option<u64>) -> ArrayRef {
@@ -209,50 +153,9 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type};
     use arrow_array::Array;
-    use opsml_types::{MetricPoint, ProcessSample};
+    use opsml_types::ProcessSample;
 
     use super::*;
-
-    #[test]
-    fn metric_batches_keep_every_value_and_gap() {
-        let mut columns = MetricColumns {
-            names: vec!["acc".into(), "loss".into()],
-            ..MetricColumns::default()
-        };
-        let points = [
-            (0, Some(3), f64::NAN, None, 10),
-            (1, None, f64::INFINITY, Some(7), 11),
-            (1, Some(-2), 0.5, None, 12),
-        ];
-        for (name_id, step, value, timestamp, created_at) in points {
-            columns.push(
-                name_id,
-                MetricPoint {
-                    step,
-                    value,
-                    timestamp,
-                    created_at,
-                },
-            );
-        }
-        let batch = metric_batch(&columns).unwrap();
-        assert_eq!(batch.schema(), metric_schema());
-        let steps = batch.column(1).as_primitive::<Int64Type>();
-        assert_eq!(
-            (0..3)
-                .map(|i| steps.is_valid(i).then(|| steps.value(i)))
-                .collect::<Vec<_>>(),
-            vec![Some(3), None, Some(-2)]
-        );
-        let values = batch.column(2).as_primitive::<Float64Type>();
-        assert!(values.value(0).is_nan());
-        assert_eq!((values.value(1), values.value(2)), (f64::INFINITY, 0.5));
-        let timestamps = batch.column(3).as_primitive::<Int64Type>();
-        assert_eq!(timestamps.null_count(), 2);
-        assert_eq!(timestamps.value(1), 7);
-        let names = batch.column(0).as_dictionary::<UInt32Type>();
-        assert_eq!(names.keys().values().to_vec(), vec![0, 1, 1]);
-    }
 
     fn sample(timestamp: i64, gpus: &[(u32, u32)]) -> HardwareSample {
         HardwareSample {
