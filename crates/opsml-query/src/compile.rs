@@ -1,12 +1,11 @@
 //! SQL generation from a checked tree. It cannot fail: every error was
 //! raised while parsing, and every user value becomes a bound parameter.
 //!
-//! Portability: everything but the tag test is standard SQL that SQLite
-//! (≥ 3.30: row values, NULLS LAST) and PostgreSQL both run. For
-//! PostgreSQL, the tag test (SQLite's `json_each`) needs its own spelling,
-//! and the driver must bind each [`Value`] with the type the placeholder's
-//! context infers (e.g. an `Integer` compared with a DOUBLE PRECISION
-//! expression), or the SQL must cast the placeholder.
+//! Portability: everything but the placeholders and the tag test is standard
+//! SQL that SQLite (≥ 3.30: row values, NULLS LAST) and PostgreSQL both run;
+//! [`Dialect`] spells those two. On PostgreSQL the driver must bind each
+//! [`Value`] with the type the placeholder's context infers (e.g. an
+//! `Integer` compared with a DOUBLE PRECISION expression).
 
 use std::fmt::Write as _;
 
@@ -30,15 +29,16 @@ pub enum Value {
     Bool(bool),
 }
 
-/// How placeholders are spelled, so one compiler serves SQLite now and
-/// PostgreSQL later.
+/// The SQL database the fragments are for. Tags are stored as a JSON array
+/// of strings in a text column on both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Placeholders {
-    /// `?` for every parameter (SQLite).
+pub enum Dialect {
+    /// `?` for every parameter; tags read with `json_each`.
     #[default]
-    Question,
-    /// `$1`, `$2`, … numbered across `where_sql` then `order_sql` (PostgreSQL).
-    Dollar,
+    Sqlite,
+    /// `$1`, `$2`, … numbered across `where_sql` then `order_sql`; tags read
+    /// with `jsonb_array_elements_text`.
+    Postgres,
 }
 
 /// The SQL fragments of one search, ready to be placed after `WHERE` and
@@ -60,17 +60,17 @@ pub struct Compiled {
     pub params: Vec<Value>,
 }
 
-/// Compiles a filter and an order-by list with `?` placeholders (SQLite).
+/// Compiles a filter and an order-by list for SQLite.
 pub fn compile(filter: Option<&Expr>, order: &[OrderItem]) -> Compiled {
-    compile_with(filter, order, Placeholders::Question)
+    compile_with(filter, order, Dialect::Sqlite)
 }
 
-/// Compiles a filter and an order-by list with the given placeholder style.
-pub fn compile_with(filter: Option<&Expr>, order: &[OrderItem], style: Placeholders) -> Compiled {
+/// Compiles a filter and an order-by list for the given database.
+pub fn compile_with(filter: Option<&Expr>, order: &[OrderItem], dialect: Dialect) -> Compiled {
     let mut w = Writer {
         sql: String::new(),
         params: Vec::new(),
-        style,
+        dialect,
     };
     match filter {
         None => {}
@@ -110,7 +110,7 @@ const LIKE_ESCAPE: &str = " ESCAPE '\\'";
 struct Writer {
     sql: String,
     params: Vec<Value>,
-    style: Placeholders,
+    dialect: Dialect,
 }
 
 impl Writer {
@@ -120,9 +120,9 @@ impl Writer {
 
     fn bind(&mut self, value: Value) {
         self.params.push(value);
-        match self.style {
-            Placeholders::Question => self.sql.push('?'),
-            Placeholders::Dollar => {
+        match self.dialect {
+            Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Postgres => {
                 let _ = write!(self.sql, "${}", self.params.len());
             }
         }
@@ -203,7 +203,15 @@ impl Writer {
                 if !present {
                     self.push("NOT ");
                 }
-                self.push("EXISTS (SELECT 1 FROM json_each(experiments.tags) WHERE value = ");
+                self.push(match self.dialect {
+                    Dialect::Sqlite => {
+                        "EXISTS (SELECT 1 FROM json_each(experiments.tags) WHERE value = "
+                    }
+                    Dialect::Postgres => {
+                        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(experiments.tags::jsonb) \
+                         AS tag(value) WHERE value = "
+                    }
+                });
                 self.bind(Value::Text(tag.clone()));
                 self.push(")");
             }

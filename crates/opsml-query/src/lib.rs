@@ -104,7 +104,7 @@ pub use ast::{
     CmpOp, Condition, Expr, MetricStat, Number, OrderItem, OrderKey, ParamValue, Test, TextField,
     TimeField, Version,
 };
-pub use compile::{compile, compile_with, Compiled, Placeholders, Value};
+pub use compile::{compile, compile_with, Compiled, Dialect, Value};
 pub use error::{QueryError, QueryErrorKind};
 
 /// Parses and type-checks a filter. An empty or all-whitespace filter is

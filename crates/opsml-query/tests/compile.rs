@@ -1,8 +1,8 @@
 //! The exact SQL and parameters the compiler emits.
 
 use opsml_query::{
-    compile, compile_with, parse_filter, parse_order_by, CmpOp, Compiled, Condition, Expr,
-    Placeholders, Test, TextField, Value,
+    compile, compile_with, parse_filter, parse_order_by, CmpOp, Compiled, Condition, Dialect, Expr,
+    Test, TextField, Value,
 };
 
 fn sql(filter: &str) -> (String, Vec<Value>) {
@@ -104,7 +104,7 @@ fn version_compiles_to_a_tuple_comparison() {
 }
 
 #[test]
-fn tags_use_json_each() {
+fn tags_use_json_each_or_jsonb_elements() {
     assert_eq!(
         sql("tags = 'x'"),
         (
@@ -115,6 +115,12 @@ fn tags_use_json_each() {
     assert_eq!(
         sql("tag != 'x'").0,
         "NOT EXISTS (SELECT 1 FROM json_each(experiments.tags) WHERE value = ?)"
+    );
+    let expr = parse_filter("tag = 'x'").unwrap();
+    assert_eq!(
+        compile_with(Some(&expr), &[], Dialect::Postgres).where_sql,
+        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(experiments.tags::jsonb) \
+         AS tag(value) WHERE value = $1)"
     );
 }
 
@@ -211,7 +217,7 @@ fn order_by_sorts_missing_values_last_and_ends_with_the_tie_break() {
 fn dollar_placeholders_number_where_then_order() {
     let expr = parse_filter("status = 'a' and version > '1.0.0'").unwrap();
     let order = parse_order_by(&["metrics.acc desc"]).unwrap();
-    let c = compile_with(Some(&expr), &order, Placeholders::Dollar);
+    let c = compile_with(Some(&expr), &order, Dialect::Postgres);
     assert_eq!(
         c.where_sql,
         "(experiments.status = $1 AND (experiments.major, experiments.minor, experiments.patch) > ($2, $3, $4))"

@@ -2,7 +2,7 @@
 //! database laid out like the registry's, and checks which experiments
 //! come back, in which order.
 
-use opsml_query::{compile_with, parse_filter, parse_order_by, Placeholders, Value};
+use opsml_query::{compile_with, parse_filter, parse_order_by, Dialect, Value};
 use proptest::prelude::*;
 use rusqlite::{params_from_iter, Connection};
 
@@ -287,11 +287,11 @@ fn run(
     conn: &Connection,
     filter: &str,
     order: &[&str],
-    style: Placeholders,
+    dialect: Dialect,
 ) -> rusqlite::Result<Vec<String>> {
     let expr = parse_filter(filter).unwrap_or_else(|e| panic!("{e}"));
     let order = parse_order_by(order).unwrap_or_else(|e| panic!("{e}"));
-    let c = compile_with(Some(&expr), &order, style);
+    let c = compile_with(Some(&expr), &order, dialect);
     let where_clause = if c.where_sql.is_empty() {
         String::new()
     } else {
@@ -307,7 +307,7 @@ fn run(
 }
 
 fn search(conn: &Connection, filter: &str, order: &[&str]) -> Vec<String> {
-    run(conn, filter, order, Placeholders::Question).unwrap_or_else(|e| panic!("{filter:?}: {e}"))
+    run(conn, filter, order, Dialect::Sqlite).unwrap_or_else(|e| panic!("{filter:?}: {e}"))
 }
 
 /// The matching uids, sorted (for filters whose order does not matter).
@@ -451,9 +451,9 @@ fn filter_and_order_together_bind_in_textual_order() {
     let expected = ["e2", "e1", "e3", "e5"];
     assert_eq!(search(&conn, filter, &order), expected);
     // `$N` placeholders are numbered in order of appearance, which SQLite
-    // also accepts, so the PostgreSQL style is checked here too.
+    // also accepts, so the PostgreSQL spelling (without tags) is checked here too.
     assert_eq!(
-        run(&conn, filter, &order, Placeholders::Dollar).unwrap(),
+        run(&conn, filter, &order, Dialect::Postgres).unwrap(),
         expected
     );
 }
