@@ -58,9 +58,10 @@ impl<'a, 'c> Context<'a, 'c> {
             Some(uri) => TrackingUri::parse(uri, &current_dir()?)?,
             None => TrackingUri::from_env()?,
         };
-        let TrackingUri::Sqlite(path) = &uri;
-        if !path.is_file() {
-            return Err(CliError::NoStore(path.clone()));
+        if let TrackingUri::Sqlite(path) = &uri {
+            if !path.is_file() {
+                return Err(CliError::NoStore(path.clone()));
+            }
         }
         Ok(open_store(&uri)?)
     }

@@ -5,7 +5,7 @@
 //! `n` values (f64 bits, so NaN and infinities survive), `n` timestamps (i64)
 //! and `n` creation times (i64, microseconds).
 
-use opsml_types::{MetricColumns, MetricPoint};
+use opsml_types::{permute, MetricColumns, MetricPoint};
 
 use crate::{RegistryError, Result};
 
@@ -109,6 +109,24 @@ pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) ->
     );
     out.created_at.extend(words(created_at).map(|c| c as i64));
     Ok(())
+}
+
+/// Orders one metric's points by step (points without a step first), keeping
+/// insertion order among equal steps. Already ordered segments, the common
+/// case, are left untouched.
+pub(crate) fn sort_by_step(columns: &mut MetricColumns, range: std::ops::Range<usize>) {
+    let start = range.start;
+    let step = |i| columns.steps.get(i);
+    if (start + 1..range.end).all(|i| step(i - 1) <= step(i)) {
+        return;
+    }
+    let steps: Vec<Option<i64>> = range.map(step).collect();
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by_key(|&i| steps[i]);
+    columns.steps.permute(start, &order);
+    permute(&mut columns.values, start, &order);
+    columns.timestamps.permute(start, &order);
+    permute(&mut columns.created_at, start, &order);
 }
 
 #[cfg(test)]

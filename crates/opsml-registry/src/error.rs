@@ -15,6 +15,15 @@ fn sqlite_hint(error: &rusqlite::Error) -> &'static str {
     }
 }
 
+/// The server's own message where there is one: the client's display of a server error
+/// is only "db error".
+fn postgres_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => error.to_string(),
+    }
+}
+
 /// Errors of the registry and its stores.
 #[derive(Debug, Error)]
 pub enum RegistryError {
@@ -24,6 +33,13 @@ pub enum RegistryError {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    /// The PostgreSQL database failed (`location` carries no password).
+    #[error("postgres store {location}: {}", postgres_message(source))]
+    Postgres {
+        location: String,
+        #[source]
+        source: postgres::Error,
     },
     /// The store file was deleted or replaced while an experiment was writing to it.
     #[error(

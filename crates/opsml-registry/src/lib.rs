@@ -11,10 +11,12 @@
 //! and reading them back a few hundred blob reads.
 
 mod artifacts;
+mod batch_summary;
 mod chunk;
 mod error;
 mod hashing;
 mod lease;
+mod pg;
 mod process;
 mod registry;
 mod sqlite;
@@ -27,6 +29,7 @@ pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
+pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };

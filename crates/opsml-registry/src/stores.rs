@@ -5,7 +5,9 @@ use parking_lot::Mutex;
 
 use chrono::Utc;
 
-use crate::{fork_generation, Lease, Result, SqliteStore, Store, TrackingUri, STALE_AFTER};
+use crate::{
+    fork_generation, Lease, PostgresStore, Result, SqliteStore, Store, TrackingUri, STALE_AFTER,
+};
 
 /// One store per location per process: every registry, experiment and reader
 /// shares its connection pool, and migrations run once. A forked child opens
@@ -30,6 +32,7 @@ pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     }
     let store: Arc<dyn Store> = match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
     };
     stores.insert(key, Arc::clone(&store));
     if let Err(e) = mark_dead_experiments_killed(store.as_ref()) {

@@ -10,6 +10,9 @@ pub const TRACKING_URI_ENV: &str = "OPSML_TRACKING_URI";
 pub enum TrackingUri {
     /// An embedded SQLite database file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database: `postgres://user:password@host:port/database` (or any
+    /// connection string the PostgreSQL client accepts).
+    Postgres(String),
 }
 
 impl TrackingUri {
@@ -37,12 +40,10 @@ impl TrackingUri {
             };
             return Ok(Self::Sqlite(cwd.join(path)));
         }
-        for (scheme, backend) in [
-            ("postgres://", "postgres"),
-            ("postgresql://", "postgres"),
-            ("http://", "http"),
-            ("https://", "http"),
-        ] {
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok(Self::Postgres(trimmed.to_owned()));
+        }
+        for (scheme, backend) in [("http://", "http"), ("https://", "http")] {
             if trimmed.starts_with(scheme) {
                 return Err(RegistryError::UnsupportedBackend {
                     uri: uri.to_owned(),
@@ -95,12 +96,21 @@ mod tests {
     }
 
     #[test]
+    fn postgres_uris_are_kept_whole() {
+        let uri = "postgresql://opsml:secret@db.internal:5432/runs?sslmode=disable";
+        assert_eq!(
+            TrackingUri::parse(uri, Path::new("/")).unwrap(),
+            TrackingUri::Postgres(uri.to_owned())
+        );
+    }
+
+    #[test]
     fn names_the_uri_in_errors() {
         let cwd = Path::new("/work");
         let err = TrackingUri::parse("mysql://db", cwd).unwrap_err();
         assert!(err.to_string().contains("mysql://db"), "{err}");
-        let err = TrackingUri::parse("postgres://u@h/db", cwd).unwrap_err();
-        assert!(err.to_string().contains("postgres"), "{err}");
+        let err = TrackingUri::parse("http://host:8000", cwd).unwrap_err();
+        assert!(err.to_string().contains("http://host:8000"), "{err}");
         assert!(TrackingUri::parse("sqlite://", cwd).is_err());
         assert!(TrackingUri::parse("  ", cwd).is_err());
     }

@@ -4,9 +4,7 @@ use std::sync::{Arc, Barrier};
 
 use chrono::{Duration, Utc};
 use common::{create, new_experiment, temp_store};
-use opsml_registry::{
-    mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, RegistryError, SqliteStore, Store,
-};
+use opsml_registry::{mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, RegistryError};
 use opsml_types::{RegistryType, Status, Version};
 
 #[test]
@@ -21,17 +19,17 @@ fn versions_start_at_0_1_0_and_bump_the_minor_per_space_and_name() {
 
 #[test]
 fn concurrent_starts_through_separate_connections_get_distinct_versions() {
-    let (dir, _store) = temp_store();
-    let path = dir.path().join("opsml.db");
+    let (test_store, _store) = temp_store();
+    let test_store = Arc::new(test_store);
     let workers = 8;
     let barrier = Arc::new(Barrier::new(workers));
     let handles: Vec<_> = (0..workers)
         .map(|_| {
             let barrier = Arc::clone(&barrier);
-            let path = path.clone();
+            let test_store = Arc::clone(&test_store);
             std::thread::spawn(move || {
                 // A store of its own, as another process would have.
-                let store = SqliteStore::open(&path).unwrap();
+                let store = test_store.open_again();
                 barrier.wait();
                 store
                     .create_experiment(&new_experiment("race", "same-name"))
@@ -201,10 +199,10 @@ fn registry_loads_and_deletes_with_clear_errors() {
 
 #[test]
 fn a_store_reopened_from_disk_sees_everything() {
-    let (dir, store) = temp_store();
+    let (test_store, store) = temp_store();
     let card = create(&*store, "s", "n");
     drop(store);
-    let reopened = SqliteStore::open(&dir.path().join("opsml.db")).unwrap();
+    let reopened = test_store.open_again();
     assert_eq!(
         reopened.get_experiment(&card.uid).unwrap().unwrap().name,
         "n"
@@ -213,7 +211,7 @@ fn a_store_reopened_from_disk_sees_everything() {
 
 #[test]
 fn experiments_whose_process_died_are_marked_killed_and_live_ones_are_left() {
-    let (dir, store) = temp_store();
+    let (test_store, store) = temp_store();
     let mut finished = std::process::Command::new("true").spawn().unwrap();
     let dead_pid = finished.id();
     finished.wait().unwrap();
@@ -239,13 +237,7 @@ fn experiments_whose_process_died_are_marked_killed_and_live_ones_are_left() {
     };
     let remote_fresh = store.create_experiment(&remote_fresh).unwrap();
     let old = (Utc::now() - Duration::hours(1)).timestamp_micros();
-    rusqlite::Connection::open(dir.path().join("opsml.db"))
-        .unwrap()
-        .execute(
-            "UPDATE experiments SET heartbeat_at = ?1 WHERE uid = ?2",
-            rusqlite::params![old, remote_stale.uid],
-        )
-        .unwrap();
+    test_store.set_heartbeat(&remote_stale.uid, old);
 
     let mut killed = mark_dead_experiments_killed(&*store).unwrap();
     killed.sort();

@@ -1,7 +1,7 @@
 mod common;
 
 use common::{create, temp_store};
-use opsml_registry::{PointRecord, RegistryError, Store, WriteBatch, CHUNK_POINTS};
+use opsml_registry::{PointRecord, RegistryError, WriteBatch, CHUNK_POINTS};
 use opsml_types::{MetricPoint, Parameter, ParameterValue};
 
 fn point(step: Option<i64>, value: f64) -> MetricPoint {
@@ -207,26 +207,11 @@ fn deleting_an_experiment_removes_its_points_and_parameters() {
     assert_eq!(store.read_parameters(&keep.uid, None).unwrap().len(), 1);
 }
 
-/// Makes every chunk write fail while the `fail_writes` table holds a row, as
-/// a full disk or a lost database would.
-fn install_write_failure(path: &std::path::Path) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE fail_writes (on_ INTEGER);
-         CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
-         WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
-         CREATE TRIGGER fail_chunk_update BEFORE UPDATE ON metric_chunks
-         WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
-    )
-    .unwrap();
-    conn
-}
-
 #[test]
 fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
-    let (dir, store) = temp_store();
+    let (test_store, store) = temp_store();
     let card = create(&*store, "s", "n");
-    let control = install_write_failure(&dir.path().join("opsml.db"));
+    test_store.install_write_failure();
     let mut writer = store.open_writer(&card.uid).unwrap();
     let names = names(&["m"]);
     let first = records(0, 0..5);
@@ -239,9 +224,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
         })
         .unwrap();
 
-    control
-        .execute("INSERT INTO fail_writes VALUES (1)", [])
-        .unwrap();
+    test_store.fail_writes(true);
     let second = records(0, 5..10);
     let failed = writer.write(&WriteBatch {
         names: &names,
@@ -258,7 +241,7 @@ fn a_failed_write_rolls_back_and_the_retried_batch_is_stored_once() {
     assert_eq!(store.read_metrics(&card.uid, None).unwrap().len(), 5);
     assert!(store.read_parameters(&card.uid, None).unwrap().is_empty());
 
-    control.execute("DELETE FROM fail_writes", []).unwrap();
+    test_store.fail_writes(false);
     writer
         .write(&WriteBatch {
             names: &names,

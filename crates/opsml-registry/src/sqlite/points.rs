@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use opsml_types::{permute, HardwareSample, MetricColumns, Parameter, ParameterValue};
+use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
@@ -96,7 +96,7 @@ impl SqliteWriter {
                 *tail = Tail::default();
             }
         }
-        for (name_id, mut summary) in super::summaries::summarise_batch(batch.points) {
+        for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
             summary.name.clone_from(&batch.names[name_id as usize]);
             super::summaries::merge(&tx, &self.uid, &summary)?;
         }
@@ -236,27 +236,9 @@ pub(super) fn read_metrics(
     }
     segment_starts.push(columns.len());
     for window in segment_starts.windows(2) {
-        sort_segment_by_step(&mut columns, window[0]..window[1]);
+        crate::chunk::sort_by_step(&mut columns, window[0]..window[1]);
     }
     Ok(Ok(columns))
-}
-
-/// Orders one metric's points by step (points without a step first), keeping
-/// insertion order among equal steps. Already ordered segments, the common
-/// case, are left untouched.
-fn sort_segment_by_step(columns: &mut MetricColumns, range: std::ops::Range<usize>) {
-    let start = range.start;
-    let step = |i| columns.steps.get(i);
-    if (start + 1..range.end).all(|i| step(i - 1) <= step(i)) {
-        return;
-    }
-    let steps: Vec<Option<i64>> = range.map(step).collect();
-    let mut order: Vec<usize> = (0..steps.len()).collect();
-    order.sort_by_key(|&i| steps[i]);
-    columns.steps.permute(start, &order);
-    permute(&mut columns.values, start, &order);
-    columns.timestamps.permute(start, &order);
-    permute(&mut columns.created_at, start, &order);
 }
 
 pub(super) fn read_hardware(

@@ -1,12 +1,8 @@
 //! Metric summaries in SQLite: one row per (experiment, metric), merged with each written
 //! batch inside the batch's transaction, so a summary always matches the stored points.
 
-use std::collections::HashMap;
-
 use opsml_types::{MetricColumns, MetricSummary};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-
-use crate::PointRecord;
 
 const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
 
@@ -33,18 +29,6 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<MetricSummary> {
         last: row.get::<_, Option<f64>>(8)?.unwrap_or(f64::NAN),
         last_step: row.get(9)?,
     })
-}
-
-/// Summaries of a batch of points, by metric name id, in logging order.
-pub(super) fn summarise_batch(records: &[PointRecord]) -> HashMap<u32, MetricSummary> {
-    let mut batch: HashMap<u32, MetricSummary> = HashMap::new();
-    for record in records {
-        batch
-            .entry(record.name_id)
-            .and_modify(|s| s.add(&record.point))
-            .or_insert_with(|| MetricSummary::of_point("", &record.point));
-    }
-    batch
 }
 
 /// Merges `later` (points written after the stored ones) into the stored summary of

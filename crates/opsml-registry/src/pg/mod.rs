@@ -1,0 +1,277 @@
+//! The PostgreSQL store: the same tables and behaviour as the SQLite store, for teams that
+//! share one database (directly, or behind opsml servers).
+
+mod artifacts;
+mod cards;
+mod points;
+mod schema;
+mod search;
+mod summaries;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use opsml_types::{
+    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
+    MetricSummary, Parameter, Status, Version,
+};
+use parking_lot::Mutex;
+use postgres::{Client, NoTls};
+
+use crate::{
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, Result, RunningExperiment,
+    SearchQuery, Store,
+};
+
+/// Idle connections kept for reuse.
+const MAX_IDLE_CONNECTIONS: usize = 8;
+
+/// A store in one PostgreSQL database.
+pub struct PostgresStore {
+    uri: String,
+    location: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URI without its password, for messages.
+fn redacted(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => uri.to_owned(),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `uri` and brings its schema up to date.
+    pub fn open(uri: &str) -> Result<Self> {
+        let store = Self {
+            uri: uri.to_owned(),
+            location: redacted(uri),
+            idle: Mutex::new(Vec::new()),
+        };
+        store.with_client(schema::migrate)?;
+        tracing::debug!(location = %store.location, "opened postgres store");
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Client> {
+        Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))
+    }
+
+    /// Runs `f` on a pooled connection; a connection that failed is not reused.
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let pooled = self.idle.lock().pop();
+        let mut client = match pooled {
+            Some(client) if !client.is_closed() => client,
+            _ => self.connect()?,
+        };
+        let result = f(&mut client).map_err(|e| self.error(e));
+        if result.is_ok() {
+            let mut idle = self.idle.lock();
+            if idle.len() < MAX_IDLE_CONNECTIONS {
+                idle.push(client);
+            }
+        }
+        result
+    }
+
+    fn error(&self, source: postgres::Error) -> RegistryError {
+        RegistryError::Postgres {
+            location: self.location.clone(),
+            source,
+        }
+    }
+
+    /// Runs `f` on a pooled connection, after checking that experiment `uid` exists.
+    fn with_experiment<T>(
+        &self,
+        uid: &str,
+        f: impl FnOnce(
+            &mut Client,
+        ) -> std::result::Result<std::result::Result<T, String>, postgres::Error>,
+    ) -> Result<T> {
+        self.with_client(|client| {
+            if !cards::exists(client, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(f(client)?.map_err(RegistryError::Corrupt))
+        })?
+    }
+}
+
+/// Fails with "not found" when an update touched no row.
+fn changed(count: u64, uid: &str) -> Result<()> {
+    if count == 0 {
+        Err(RegistryError::ExperimentNotFound(uid.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+impl Store for PostgresStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
+        self.with_client(|client| cards::create(client, new))
+    }
+
+    fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
+        self.with_client(|client| cards::get(client, uid))?
+            .transpose()
+            .map_err(RegistryError::Corrupt)
+    }
+
+    fn find_experiment(
+        &self,
+        space: &str,
+        name: &str,
+        version: Option<&Version>,
+    ) -> Result<Option<ExperimentCard>> {
+        self.with_client(|client| cards::find(client, space, name, version))?
+            .transpose()
+            .map_err(RegistryError::Corrupt)
+    }
+
+    fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
+        self.with_client(|client| cards::list(client, query))?
+            .map_err(RegistryError::Corrupt)
+    }
+
+    fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
+        changed(
+            self.with_client(|client| cards::update(client, card))?,
+            &card.uid,
+        )
+    }
+
+    fn claim(&self, uid: &str, lease: &Lease) -> Result<()> {
+        changed(
+            self.with_client(|client| cards::claim(client, uid, lease))?,
+            uid,
+        )
+    }
+
+    fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
+        self.with_client(|client| search::search(client, query))?
+            .map_err(RegistryError::Corrupt)
+    }
+
+    fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
+        self.with_experiment(uid, |client| Ok(Ok(summaries::read(client, uid)?)))
+    }
+
+    fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
+        self.with_client(cards::running)
+    }
+
+    fn mark_killed(&self, running: &RunningExperiment) -> Result<bool> {
+        self.with_client(|client| cards::mark_killed(client, running))
+    }
+
+    fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
+        changed(
+            self.with_client(|client| cards::set_status(client, uid, status, ended_at))?,
+            uid,
+        )
+    }
+
+    fn delete_experiment(&self, uid: &str) -> Result<bool> {
+        self.with_client(|client| cards::delete(client, uid))
+    }
+
+    fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
+        let mut client = self.connect()?;
+        if !cards::exists(&mut client, uid).map_err(|e| self.error(e))? {
+            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+        }
+        Ok(Box::new(points::PostgresWriter::open(
+            client,
+            self.uri.clone(),
+            self.location.clone(),
+            uid.to_owned(),
+        )))
+    }
+
+    fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
+        self.with_experiment(uid, |client| points::read_metrics(client, uid, names))
+    }
+
+    fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
+        self.with_experiment(uid, |client| points::read_parameters(client, uid, names))
+    }
+
+    fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
+        self.with_experiment(uid, |client| points::read_hardware(client, uid))
+    }
+
+    fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
+        changed(
+            self.with_client(|client| cards::set_metadata(client, uid, metadata))?,
+            uid,
+        )
+    }
+
+    fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>> {
+        self.with_client(|client| artifacts::wrapped_key(client, uid))
+    }
+
+    fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
+        self.with_client(|client| artifacts::insert_wrapped_key(client, uid, wrapped))
+    }
+
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>> {
+        self.with_client(|client| artifacts::put(client, uid, records))
+    }
+
+    fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        self.with_experiment(uid, |client| Ok(Ok(artifacts::list(client, uid, prefix)?)))
+    }
+
+    fn default_key_file(&self) -> Option<PathBuf> {
+        // A shared database has no local place for a key: the master key comes from
+        // OPSML_ENCRYPT_SECRET.
+        None
+    }
+
+    fn local_files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn reopen(&self) -> Result<Arc<dyn Store>> {
+        crate::open_store(&crate::TrackingUri::Postgres(self.uri.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn locations_never_show_the_password() {
+        assert_eq!(
+            redacted("postgres://opsml:s3cret@db:5432/runs"),
+            "postgres://opsml@db:5432/runs"
+        );
+        assert_eq!(redacted("postgres://db/runs"), "postgres://db/runs");
+    }
+}

@@ -1,0 +1,283 @@
+//! Metric chunks, parameters and hardware samples in PostgreSQL: the experiment writer and
+//! the readers. Blocks are the SQLite store's (see `chunk`), so both read the same way.
+
+use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
+use postgres::{Client, NoTls, Statement, Transaction};
+
+use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
+use crate::{ExperimentWriter, Lease, RegistryError, Result, WriteBatch};
+
+/// The open block of one metric: its row once first written, and its points.
+#[derive(Debug, Default)]
+struct Tail {
+    chunk_id: Option<i64>,
+    columns: ChunkColumns,
+    dirty: bool,
+}
+
+/// Statements of the writer, prepared once on its connection.
+struct Statements {
+    insert_chunk: Statement,
+    update_chunk: Statement,
+    insert_hardware: Statement,
+    upsert_parameter: Statement,
+}
+
+impl Statements {
+    fn prepare(client: &mut Client) -> std::result::Result<Self, postgres::Error> {
+        Ok(Self {
+            insert_chunk: client.prepare(
+                "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )?,
+            update_chunk: client
+                .prepare("UPDATE metric_chunks SET point_count = $2, data = $3 WHERE id = $1")?,
+            insert_hardware: client.prepare(
+                "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES ($1, $2, $3)",
+            )?,
+            upsert_parameter: client.prepare(
+                "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (experiment_uid, name) DO UPDATE
+                 SET kind = excluded.kind, value = excluded.value",
+            )?,
+        })
+    }
+}
+
+/// Writes one experiment's points through a connection of its own, so that a flush never
+/// waits for a reader of the same process.
+pub(super) struct PostgresWriter {
+    client: Client,
+    /// For connecting again after the connection broke (a database restart).
+    uri: String,
+    statements: Option<Statements>,
+    location: String,
+    /// This writer's row in `experiment_writers`, added with its first batch.
+    writer_id: String,
+    registered: bool,
+    uid: String,
+    /// Open tails by metric name id.
+    tails: Vec<Tail>,
+}
+
+impl PostgresWriter {
+    pub(super) fn open(client: Client, uri: String, location: String, uid: String) -> Self {
+        Self {
+            client,
+            uri,
+            statements: None,
+            location,
+            writer_id: opsml_types::new_uid(),
+            registered: false,
+            uid,
+            tails: Vec::new(),
+        }
+    }
+
+    fn error(&self, source: postgres::Error) -> RegistryError {
+        RegistryError::Postgres {
+            location: self.location.clone(),
+            source,
+        }
+    }
+
+    fn reconnect_if_closed(&mut self) -> Result<()> {
+        if self.client.is_closed() {
+            self.client = Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))?;
+            self.statements = None;
+        }
+        Ok(())
+    }
+
+    fn write_transaction(
+        &mut self,
+        batch: &WriteBatch<'_>,
+    ) -> std::result::Result<(), postgres::Error> {
+        if self.statements.is_none() {
+            self.statements = Some(Statements::prepare(&mut self.client)?);
+        }
+        let statements = self.statements.as_ref().expect("prepared above");
+        let mut tx = self.client.transaction()?;
+        if !self.registered {
+            super::cards::add_writer(&mut tx, &self.writer_id, &self.uid, &Lease::current())?;
+        }
+        if self.tails.len() < batch.names.len() {
+            self.tails.resize_with(batch.names.len(), Tail::default);
+        }
+        let mut touched: Vec<u32> = Vec::new();
+        for record in batch.points {
+            let tail = &mut self.tails[record.name_id as usize];
+            tail.columns.push(&record.point);
+            if !tail.dirty {
+                tail.dirty = true;
+                touched.push(record.name_id);
+            }
+            if tail.columns.len() == CHUNK_POINTS {
+                let name = &batch.names[record.name_id as usize];
+                save_tail(&mut tx, statements, &self.uid, name, tail)?;
+                *tail = Tail::default();
+            }
+        }
+        for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
+            summary.name.clone_from(&batch.names[name_id as usize]);
+            super::summaries::merge(&mut tx, &self.uid, &summary)?;
+        }
+        for name_id in touched {
+            let tail = &mut self.tails[name_id as usize];
+            if tail.dirty {
+                let name = &batch.names[name_id as usize];
+                save_tail(&mut tx, statements, &self.uid, name, tail)?;
+            }
+        }
+        for sample in batch.hardware {
+            let data = serde_json::to_string(sample).expect("hardware samples serialise to JSON");
+            tx.execute(
+                &statements.insert_hardware,
+                &[&self.uid, &sample.timestamp, &data],
+            )?;
+        }
+        for parameter in batch.parameters {
+            tx.execute(
+                &statements.upsert_parameter,
+                &[
+                    &self.uid,
+                    &parameter.name,
+                    &parameter.value.kind(),
+                    &parameter.value.to_stored(),
+                ],
+            )?;
+        }
+        tx.commit()
+    }
+}
+
+fn save_tail(
+    tx: &mut Transaction<'_>,
+    statements: &Statements,
+    uid: &str,
+    name: &str,
+    tail: &mut Tail,
+) -> std::result::Result<(), postgres::Error> {
+    let data = tail.columns.encode();
+    let count = tail.columns.len() as i64;
+    if let Some(id) = tail.chunk_id {
+        tx.execute(&statements.update_chunk, &[&id, &count, &data])?;
+    } else {
+        let row = tx.query_one(&statements.insert_chunk, &[&uid, &name, &count, &data])?;
+        tail.chunk_id = Some(row.get(0));
+    }
+    tail.dirty = false;
+    Ok(())
+}
+
+impl ExperimentWriter for PostgresWriter {
+    fn heartbeat(&mut self) -> Result<()> {
+        self.reconnect_if_closed()?;
+        super::cards::writer_heartbeat(&mut self.client, &self.writer_id, &self.uid)
+            .map_err(|e| self.error(e))
+    }
+
+    fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        self.reconnect_if_closed()?;
+        let written = self.write_transaction(batch);
+        if written.is_ok() {
+            self.registered = true;
+        }
+        written.map_err(|source| {
+            // The transaction rolled back: forget the tails so that the retried batch goes
+            // into fresh blocks and nothing is written twice. A broken connection is
+            // replaced on the next attempt.
+            self.tails.clear();
+            self.error(source)
+        })
+    }
+}
+
+/// Names as a text array for `name = ANY($n)`; `None` selects every name.
+fn names_array(names: Option<&[String]>) -> Option<Vec<String>> {
+    names.map(<[String]>::to_vec)
+}
+
+pub(super) fn read_metrics(
+    client: &mut Client,
+    uid: &str,
+    names: Option<&[String]>,
+) -> std::result::Result<std::result::Result<MetricColumns, String>, postgres::Error> {
+    let names = names_array(names);
+    // Reserving every column once avoids regrowing (and copying) them chunk after chunk.
+    let total: i64 = client
+        .query_one(
+            "SELECT COALESCE(SUM(point_count), 0)::BIGINT FROM metric_chunks
+             WHERE experiment_uid = $1 AND ($2::TEXT[] IS NULL OR name = ANY($2))",
+            &[&uid, &names],
+        )?
+        .get(0);
+    let mut columns = MetricColumns::with_capacity(usize::try_from(total).unwrap_or(0));
+    let rows = client.query(
+        "SELECT name, data FROM metric_chunks
+         WHERE experiment_uid = $1 AND ($2::TEXT[] IS NULL OR name = ANY($2))
+         ORDER BY name, id",
+        &[&uid, &names],
+    )?;
+    let mut segment_starts = Vec::new();
+    for row in &rows {
+        let name: &str = row.get(0);
+        if columns.names.last().map(String::as_str) != Some(name) {
+            columns.names.push(name.to_owned());
+            segment_starts.push(columns.len());
+        }
+        let name_id = (columns.names.len() - 1) as u32;
+        if let Err(e) = decode_into(row.get(1), name_id, &mut columns) {
+            return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}")));
+        }
+    }
+    segment_starts.push(columns.len());
+    for window in segment_starts.windows(2) {
+        sort_by_step(&mut columns, window[0]..window[1]);
+    }
+    Ok(Ok(columns))
+}
+
+pub(super) fn read_hardware(
+    client: &mut Client,
+    uid: &str,
+) -> std::result::Result<std::result::Result<Vec<HardwareSample>, String>, postgres::Error> {
+    let rows = client.query(
+        "SELECT data FROM hardware_samples WHERE experiment_uid = $1 ORDER BY timestamp, id",
+        &[&uid],
+    )?;
+    let mut samples = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match serde_json::from_str(row.get(0)) {
+            Ok(sample) => samples.push(sample),
+            Err(e) => return Ok(Err(format!("experiment {uid}, hardware sample: {e}"))),
+        }
+    }
+    Ok(Ok(samples))
+}
+
+pub(super) fn read_parameters(
+    client: &mut Client,
+    uid: &str,
+    names: Option<&[String]>,
+) -> std::result::Result<std::result::Result<Vec<Parameter>, String>, postgres::Error> {
+    let rows = client.query(
+        "SELECT name, kind, value FROM parameters
+         WHERE experiment_uid = $1 AND ($2::TEXT[] IS NULL OR name = ANY($2))
+         ORDER BY id",
+        &[&uid, &names_array(names)],
+    )?;
+    let mut parameters = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let name: String = row.get(0);
+        let kind: &str = row.get(1);
+        let text: &str = row.get(2);
+        let Some(value) = ParameterValue::from_stored(kind, text) else {
+            return Ok(Err(format!(
+                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
+            )));
+        };
+        parameters.push(Parameter { name, value });
+    }
+    Ok(Ok(parameters))
+}

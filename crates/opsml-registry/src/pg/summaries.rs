@@ -1,0 +1,102 @@
+//! Metric summaries in PostgreSQL, merged with each written batch inside its transaction.
+
+use opsml_types::MetricSummary;
+use postgres::{Client, GenericClient, Row};
+
+const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
+
+fn count_from(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
+}
+
+fn count_to(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+fn from_row(row: &Row) -> MetricSummary {
+    MetricSummary {
+        name: row.get(0),
+        count: count_from(row.get(1)),
+        value_count: count_from(row.get(2)),
+        // PostgreSQL keeps NaN; NULL only where a statistic has no value.
+        sum: row.get::<_, Option<f64>>(3).unwrap_or(f64::NAN),
+        min: row.get(4),
+        max: row.get(5),
+        first: row.get::<_, Option<f64>>(6).unwrap_or(f64::NAN),
+        first_step: row.get(7),
+        last: row.get::<_, Option<f64>>(8).unwrap_or(f64::NAN),
+        last_step: row.get(9),
+    }
+}
+
+/// Merges `later` (points written after the stored ones) into the stored summary of
+/// `later.name`. The row is locked so that concurrent writers of one experiment merge in turn.
+pub(super) fn merge(
+    client: &mut impl GenericClient,
+    uid: &str,
+    later: &MetricSummary,
+) -> Result<(), postgres::Error> {
+    let stored = client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM metric_summaries
+                 WHERE experiment_uid = $1 AND name = $2 FOR UPDATE"
+            ),
+            &[&uid, &later.name],
+        )?
+        .map(|row| from_row(&row));
+    let summary = match stored {
+        Some(mut stored) => {
+            stored.merge(later);
+            stored
+        }
+        None => later.clone(),
+    };
+    save(client, uid, &summary)
+}
+
+fn save(
+    client: &mut impl GenericClient,
+    uid: &str,
+    s: &MetricSummary,
+) -> Result<(), postgres::Error> {
+    client.execute(
+        "INSERT INTO metric_summaries (experiment_uid, name, count, value_count, sum, min, max,
+                                       mean, first, first_step, last, last_step)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (experiment_uid, name) DO UPDATE SET
+             count = excluded.count, value_count = excluded.value_count, sum = excluded.sum,
+             min = excluded.min, max = excluded.max, mean = excluded.mean,
+             first = excluded.first, first_step = excluded.first_step,
+             last = excluded.last, last_step = excluded.last_step",
+        &[
+            &uid,
+            &s.name,
+            &count_to(s.count),
+            &count_to(s.value_count),
+            &s.sum,
+            &s.min,
+            &s.max,
+            &s.mean(),
+            &s.first,
+            &s.first_step,
+            &s.last,
+            &s.last_step,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Summaries of the experiment's metrics, by name.
+pub(super) fn read(client: &mut Client, uid: &str) -> Result<Vec<MetricSummary>, postgres::Error> {
+    Ok(client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM metric_summaries WHERE experiment_uid = $1 ORDER BY name"
+            ),
+            &[&uid],
+        )?
+        .iter()
+        .map(from_row)
+        .collect())
+}
