@@ -1,6 +1,6 @@
 # `make quickstart` builds opsml into .venv and runs a real experiment.
-# `make test` runs every check: Rust format, lints and tests, Python lints,
-# stub check and the pytest suite.
+# `make test` runs every check: Rust format, lints and tests (the store tests on SQLite and
+# on a PostgreSQL it starts), Python lints, stub check and the pytest suite.
 
 PYTHON ?= python3
 VENV := .venv
@@ -24,8 +24,13 @@ rust-check:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The store tests run a second time on PostgreSQL, which scripts/start-postgres.sh starts on
+# loopback (installing the Debian package if needed).
 rust-test:
 	cargo test --locked
+	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
+	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
+	cargo test --locked -p opsml-registry --test cards --test points
 
 python-check: install
 	$(VENV)/bin/ruff check python tests benches examples
