@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,6 +14,23 @@ import pytest
 
 RunPython = Callable[..., subprocess.CompletedProcess[str]]
 SpawnPython = Callable[..., "subprocess.Popen[str]"]
+
+
+def _postgres_store() -> str:
+    """The test schema of the database at OPSML_TEST_POSTGRES_URI, emptied, as a tracking URI.
+
+    One schema for the whole run: a process keeps one store (and its connections) per URI,
+    so a schema per test would hold a connection pool per test.
+    """
+    admin = os.environ["OPSML_TEST_POSTGRES_URI"]
+    empty = (
+        "CREATE SCHEMA IF NOT EXISTS py_tests;"
+        " DO $$ BEGIN IF to_regclass('py_tests.experiments') IS NOT NULL"
+        " THEN TRUNCATE py_tests.experiments CASCADE; END IF; END $$;"
+    )
+    subprocess.run(["psql", admin, "-qc", empty], check=True, capture_output=True)
+    separator = "&" if "?" in admin else "?"
+    return f"{admin}{separator}options=-c%20search_path%3Dpy_tests"
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +46,9 @@ def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite://{db}")
     monkeypatch.setenv("OPSML_STORAGE_URI", str(tmp_path / "storage"))
     monkeypatch.delenv("OPSML_ENCRYPT_SECRET", raising=False)
+    if os.environ.get("OPSML_TEST_STORE") == "postgres":
+        monkeypatch.setenv("OPSML_TRACKING_URI", _postgres_store())
+        monkeypatch.setenv("OPSML_ENCRYPT_SECRET", base64.b64encode(os.urandom(32)).decode())
     monkeypatch.delenv("OPSML_CODE_MAX_FILE_BYTES", raising=False)
     monkeypatch.chdir(tmp_path)
     return db

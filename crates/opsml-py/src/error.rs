@@ -101,6 +101,7 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
         RegistryError::ChecksumMismatch { .. } => ArtifactTamperedError::new_err(message),
         RegistryError::Storage { .. }
         | RegistryError::Sqlite { .. }
+        | RegistryError::Postgres { .. }
         | RegistryError::StoreMoved { .. }
         | RegistryError::Corrupt(_)
         | RegistryError::VersionContention { .. }

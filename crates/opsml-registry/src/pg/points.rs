@@ -47,7 +47,8 @@ impl Statements {
 /// Writes one experiment's points through a connection of its own, so that a flush never
 /// waits for a reader of the same process.
 pub(super) struct PostgresWriter {
-    client: Client,
+    /// Always `Some` until dropped (taken so that it can close off the caller's thread).
+    client: Option<Client>,
     /// For connecting again after the connection broke (a database restart).
     uri: String,
     statements: Option<Statements>,
@@ -63,7 +64,7 @@ pub(super) struct PostgresWriter {
 impl PostgresWriter {
     pub(super) fn open(client: Client, uri: String, location: String, uid: String) -> Self {
         Self {
-            client,
+            client: Some(client),
             uri,
             statements: None,
             location,
@@ -81,9 +82,14 @@ impl PostgresWriter {
         }
     }
 
+    fn client(&mut self) -> &mut Client {
+        self.client.as_mut().expect("the client lives until drop")
+    }
+
     fn reconnect_if_closed(&mut self) -> Result<()> {
-        if self.client.is_closed() {
-            self.client = Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))?;
+        if self.client().is_closed() {
+            let client = Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))?;
+            self.client = Some(client);
             self.statements = None;
         }
         Ok(())
@@ -94,10 +100,14 @@ impl PostgresWriter {
         batch: &WriteBatch<'_>,
     ) -> std::result::Result<(), postgres::Error> {
         if self.statements.is_none() {
-            self.statements = Some(Statements::prepare(&mut self.client)?);
+            self.statements = Some(Statements::prepare(self.client())?);
         }
         let statements = self.statements.as_ref().expect("prepared above");
-        let mut tx = self.client.transaction()?;
+        let mut tx = self
+            .client
+            .as_mut()
+            .expect("the client lives until drop")
+            .transaction()?;
         if !self.registered {
             super::cards::add_writer(&mut tx, &self.writer_id, &self.uid, &Lease::current())?;
         }
@@ -170,11 +180,26 @@ fn save_tail(
     Ok(())
 }
 
+impl Drop for PostgresWriter {
+    fn drop(&mut self) {
+        // Closing a connection blocks on the client's own runtime, which panics on a thread
+        // that drives another runtime (writers end inside the experiment's async task).
+        if let Some(client) = self.client.take() {
+            let closing = std::thread::Builder::new()
+                .name("opsml-pg-close".into())
+                .spawn(move || drop(client));
+            if let Err(e) = closing {
+                tracing::warn!(error = %e, "could not close a postgres connection");
+            }
+        }
+    }
+}
+
 impl ExperimentWriter for PostgresWriter {
     fn heartbeat(&mut self) -> Result<()> {
         self.reconnect_if_closed()?;
-        super::cards::writer_heartbeat(&mut self.client, &self.writer_id, &self.uid)
-            .map_err(|e| self.error(e))
+        let (writer_id, uid) = (self.writer_id.clone(), self.uid.clone());
+        super::cards::writer_heartbeat(self.client(), &writer_id, &uid).map_err(|e| self.error(e))
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
