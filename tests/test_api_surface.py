@@ -86,9 +86,7 @@ def test_exception_hierarchy(error: type[Exception]) -> None:
     assert error is not opsml.OpsmlError
 
 
-@pytest.mark.parametrize(
-    "uri", ["mysql://x", "postgres://user@host/db", "http://localhost:8000", "sqlite://"]
-)
+@pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:8000", "sqlite://"])
 def test_invalid_tracking_uri_raises_configuration_error(
     uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +102,19 @@ def test_invalid_tracking_uri_raises_configuration_error(
         with pytest.raises(opsml.ConfigurationError) as info:
             call()
         assert uri in str(info.value)
+
+
+def test_an_unreachable_postgres_store_is_a_store_error_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    monkeypatch.setenv("OPSML_TRACKING_URI", "postgres://opsml:s3cret@127.0.0.1:1/runs")
+    with pytest.raises(opsml.StoreError) as info:
+        opsml.start_experiment(name="x")
+    message = str(info.value)
+    assert "postgres://opsml@127.0.0.1:1/runs" in message
+    assert "refused" in message.lower()
+    assert "s3cret" not in message
 
 
 def test_tracking_uri_is_read_at_each_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

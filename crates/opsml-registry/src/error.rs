@@ -18,9 +18,10 @@ fn sqlite_hint(error: &rusqlite::Error) -> &'static str {
 /// The server's own message where there is one: the client's display of a server error
 /// is only "db error".
 fn postgres_message(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => error.to_string(),
+    match (error.as_db_error(), std::error::Error::source(error)) {
+        (Some(db), _) => format!("{}: {}", db.severity(), db.message()),
+        (None, Some(cause)) => format!("{error}: {cause}"),
+        (None, None) => error.to_string(),
     }
 }
 
