@@ -17,6 +17,7 @@ mod hashing;
 mod lease;
 mod process;
 mod registry;
+mod runtime;
 mod sqlite;
 mod storage;
 mod store;
@@ -31,6 +32,7 @@ pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };
 pub use registry::{CardRegistries, CardRegistry};
+pub use runtime::runtime;
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
 pub use store::{
