@@ -120,7 +120,7 @@ fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Er
 impl Artifacts {
     /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`.
     pub fn for_store(store: Arc<dyn Store>) -> Result<Self> {
-        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open().into();
+        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open()?.into();
         let master = master_key(store.as_ref())?;
         Ok(Self::new(store, storage, master))
     }

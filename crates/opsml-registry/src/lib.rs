@@ -15,6 +15,9 @@ mod chunk;
 mod error;
 mod hashing;
 mod lease;
+mod object_error;
+mod object_read;
+mod object_storage;
 mod process;
 mod registry;
 mod runtime;
@@ -28,6 +31,7 @@ pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
+pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };

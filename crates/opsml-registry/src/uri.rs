@@ -17,6 +17,7 @@ impl TrackingUri {
     /// path ending in `.db`. Relative paths are taken from `cwd`.
     pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
         let invalid = |reason: &str| RegistryError::InvalidUri {
+            what: "tracking",
             uri: uri.to_owned(),
             reason: reason.to_owned(),
         };
@@ -45,6 +46,7 @@ impl TrackingUri {
         ] {
             if trimmed.starts_with(scheme) {
                 return Err(RegistryError::UnsupportedBackend {
+                    what: "tracking",
                     uri: uri.to_owned(),
                     backend,
                 });
