@@ -325,8 +325,9 @@ impl Artifacts {
             .storage
             .open(&record.storage_key)
             .map_err(|e| match e {
-                RegistryError::Storage { source, .. } => RegistryError::Storage {
-                    location: format!("artifact {:?} ({})", record.path, record.storage_key),
+                // The object's own location names the bucket or directory and the key.
+                RegistryError::Storage { location, source } => RegistryError::Storage {
+                    location: format!("artifact {:?} ({location})", record.path),
                     source,
                 },
                 other => other,

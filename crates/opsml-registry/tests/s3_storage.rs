@@ -363,4 +363,15 @@ fn encrypted_artifacts_round_trip_through_the_bucket() {
 
     artifacts.delete_all(&card.uid).unwrap();
     assert!(server.keys(&prefix).is_empty());
+    // A download whose object is gone names the artifact and where it was looked for.
+    let err = artifacts
+        .download(&key, &record, &out.join("again.bin"))
+        .unwrap_err()
+        .to_string();
+    let url = format!("s3://{}/{prefix}/{}", server.bucket, record.storage_key);
+    assert!(
+        err.contains("\"models/model.bin\"") && err.contains(&url),
+        "{err}"
+    );
+    assert!(!out.join("again.bin").exists());
 }
