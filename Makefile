@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: quickstart install test rust-check rust-test python-check python-test bench compare clean
+.PHONY: quickstart install test rust-check rust-test python-check python-test s3-server bench compare clean
 
 $(VENV)/.tools: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ rust-test:
 	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
 	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	cargo test --locked -p opsml-registry --test cards --test points
+
+# A local S3-compatible server (SeaweedFS) for the S3 storage tests; it prints
+# the settings to export, also kept in /tmp/opsml-s3/env:
+#   make s3-server && . /tmp/opsml-s3/env && cargo test -p opsml-registry --test s3_storage
+s3-server: $(VENV)/.tools
+	OPSML_S3_VENV=$(VENV) scripts/start-s3.sh
 
 python-check: install
 	$(VENV)/bin/ruff check python tests benches examples

@@ -72,7 +72,7 @@ impl<'a, 'c> Context<'a, 'c> {
             Some(uri) => StorageUri::parse(uri, &current_dir()?)?,
             None => StorageUri::from_env()?,
         };
-        Ok(uri.open().into())
+        Ok(uri.open()?.into())
     }
 }
 

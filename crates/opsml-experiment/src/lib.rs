@@ -134,7 +134,6 @@ pub fn after_fork_in_parent() {
 /// (and any lock a vanished parent thread held) alone.
 pub fn after_fork_in_child() {
     opsml_registry::after_fork_in_child();
-    runtime::reset_after_fork();
     live::reset_after_fork();
     capture::reset_after_fork();
 }

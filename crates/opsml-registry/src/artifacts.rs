@@ -120,7 +120,7 @@ fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Er
 impl Artifacts {
     /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`.
     pub fn for_store(store: Arc<dyn Store>) -> Result<Self> {
-        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open().into();
+        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open()?.into();
         let master = master_key(store.as_ref())?;
         Ok(Self::new(store, storage, master))
     }
@@ -325,8 +325,9 @@ impl Artifacts {
             .storage
             .open(&record.storage_key)
             .map_err(|e| match e {
-                RegistryError::Storage { source, .. } => RegistryError::Storage {
-                    location: format!("artifact {:?} ({})", record.path, record.storage_key),
+                // The object's own location names the bucket or directory and the key.
+                RegistryError::Storage { location, source } => RegistryError::Storage {
+                    location: format!("artifact {:?} ({location})", record.path),
                     source,
                 },
                 other => other,

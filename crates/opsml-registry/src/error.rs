@@ -48,14 +48,24 @@ pub enum RegistryError {
          what is logged now cannot be stored"
     )]
     StoreMoved { path: PathBuf },
-    /// The tracking URI could not be understood.
-    #[error("invalid tracking uri {uri:?}: {reason}")]
-    InvalidUri { uri: String, reason: String },
-    /// The tracking URI names a backend this build cannot reach.
+    /// A tracking or storage URI could not be understood.
+    #[error("invalid {what} uri {uri:?}: {reason}")]
+    InvalidUri {
+        /// Which setting: "tracking" or "storage".
+        what: &'static str,
+        uri: String,
+        reason: String,
+    },
+    /// A tracking or storage URI names a backend this build cannot reach.
     #[error(
-        "tracking uri {uri:?} needs the {backend} backend, which is not available in this build"
+        "{what} uri {uri:?} needs the {backend} backend, which is not available in this build"
     )]
-    UnsupportedBackend { uri: String, backend: &'static str },
+    UnsupportedBackend {
+        /// Which setting: "tracking" or "storage".
+        what: &'static str,
+        uri: String,
+        backend: &'static str,
+    },
     /// No experiment has this uid.
     #[error("no experiment with uid {0:?}")]
     ExperimentNotFound(String),

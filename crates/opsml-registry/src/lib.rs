@@ -16,9 +16,13 @@ mod chunk;
 mod error;
 mod hashing;
 mod lease;
+mod object_error;
+mod object_read;
+mod object_storage;
 mod pg;
 mod process;
 mod registry;
+mod runtime;
 mod sqlite;
 mod storage;
 mod store;
@@ -29,11 +33,13 @@ pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
+pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
 pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };
 pub use registry::{CardRegistries, CardRegistry};
+pub use runtime::runtime;
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
 pub use store::{

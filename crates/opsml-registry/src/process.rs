@@ -85,6 +85,7 @@ pub fn after_fork_in_child() {
     // The threads that were counted do not exist in the child.
     INSIDE_SQLITE.store(0, Ordering::SeqCst);
     FORKING.store(false, Ordering::SeqCst);
+    crate::runtime::reset_after_fork();
     crate::stores::reset_after_fork();
     crate::artifacts::reset_after_fork();
     crate::lease::reset_after_fork();

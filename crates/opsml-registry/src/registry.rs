@@ -74,7 +74,7 @@ impl CardRegistry {
             return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
         StorageUri::from_env()?
-            .open()
+            .open()?
             .delete_prefix(&experiment_prefix(uid))
     }
 }

@@ -1,11 +1,12 @@
 //! Where artifact bytes (always ciphertext) are kept: a local directory by
-//! default; object stores plug in behind the same trait.
+//! default, or an S3-compatible bucket; every backend implements the same trait.
 
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::object_storage::S3Storage;
 use crate::{RegistryError, Result};
 
 /// Environment variable naming the artifact storage.
@@ -19,22 +20,32 @@ const COPY_BUFFER_BYTES: usize = 1 << 20;
 pub enum StorageUri {
     /// A local directory.
     Local(PathBuf),
+    /// An S3-compatible bucket; `prefix` is empty or `/`-separated segments
+    /// without leading or trailing `/`.
+    S3 { bucket: String, prefix: String },
 }
 
 impl StorageUri {
-    /// Parses a directory path (optionally `file://`); relative paths are taken from `cwd`.
-    /// Object-store URIs are recognised and refused until their backend is built in.
+    /// Parses a directory path (optionally `file://`; relative paths are taken
+    /// from `cwd`) or `s3://bucket[/prefix]`. `gs://` and `az://` are
+    /// recognised and refused until their backends are built in.
     pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
+        let invalid = |reason: &str| RegistryError::InvalidUri {
+            what: "storage",
+            uri: uri.to_owned(),
+            reason: reason.to_owned(),
+        };
         let trimmed = uri.trim();
         if trimmed.is_empty() {
-            return Err(RegistryError::InvalidUri {
-                uri: uri.to_owned(),
-                reason: "it is empty".to_owned(),
-            });
+            return Err(invalid("it is empty"));
         }
-        for (scheme, backend) in [("s3://", "s3"), ("gs://", "gcs"), ("az://", "azure")] {
+        if let Some(rest) = trimmed.strip_prefix("s3://") {
+            return parse_s3(rest).map_err(|reason| invalid(&reason));
+        }
+        for (scheme, backend) in [("gs://", "gcs"), ("az://", "azure")] {
             if trimmed.starts_with(scheme) {
                 return Err(RegistryError::UnsupportedBackend {
+                    what: "storage",
                     uri: uri.to_owned(),
                     backend,
                 });
@@ -42,10 +53,9 @@ impl StorageUri {
         }
         let path = trimmed.strip_prefix("file://").unwrap_or(trimmed);
         if path.contains("://") {
-            return Err(RegistryError::InvalidUri {
-                uri: uri.to_owned(),
-                reason: "unknown scheme; expected a directory, s3://, gs:// or az://".to_owned(),
-            });
+            return Err(invalid(
+                "unknown scheme; expected a directory, s3://, gs:// or az://",
+            ));
         }
         Ok(Self::Local(cwd.join(path)))
     }
@@ -62,12 +72,50 @@ impl StorageUri {
         }
     }
 
-    /// Opens the storage.
-    pub fn open(&self) -> Box<dyn ArtifactStorage> {
-        match self {
+    /// Opens the storage. An S3 bucket takes its endpoint, region and
+    /// credentials from the standard `AWS_*` variables; nothing is sent to it
+    /// until the first read or write.
+    pub fn open(&self) -> Result<Box<dyn ArtifactStorage>> {
+        Ok(match self {
             Self::Local(root) => Box::new(LocalStorage::new(root.clone())),
+            Self::S3 { bucket, prefix } => Box::new(S3Storage::from_env(bucket, prefix)?),
+        })
+    }
+}
+
+/// The bucket and prefix of what follows `s3://`, or why it is not one.
+fn parse_s3(rest: &str) -> std::result::Result<StorageUri, String> {
+    if rest.contains(['?', '#']) {
+        return Err("query strings and fragments are not supported; \
+                    configure the endpoint and credentials with AWS_* variables"
+            .to_owned());
+    }
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err("no bucket; expected s3://bucket or s3://bucket/prefix".to_owned());
+    }
+    if !bucket
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(format!(
+            "bucket {bucket:?} may only hold letters, digits, '.', '-' and '_'"
+        ));
+    }
+    let prefix = prefix.trim_end_matches('/');
+    if !prefix.is_empty() {
+        for segment in prefix.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(format!(
+                    "prefix {prefix:?} has an empty, '.' or '..' segment"
+                ));
+            }
         }
     }
+    Ok(StorageUri::S3 {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+    })
 }
 
 /// A flat namespace of objects addressed by `/`-separated keys.
@@ -189,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_directories_and_refuses_object_stores_until_built() {
+    fn parses_directories_and_buckets_and_refuses_other_object_stores() {
         let cwd = Path::new("/work");
         assert_eq!(
             StorageUri::parse("artifacts", cwd).unwrap(),
@@ -199,8 +247,42 @@ mod tests {
             StorageUri::parse("file:///data/a", cwd).unwrap(),
             StorageUri::Local("/data/a".into())
         );
-        let err = StorageUri::parse("s3://bucket/prefix", cwd).unwrap_err();
-        assert!(err.to_string().contains("s3://bucket/prefix"), "{err}");
+        let s3 = |bucket: &str, prefix: &str| StorageUri::S3 {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        };
+        assert_eq!(
+            StorageUri::parse("s3://bucket", cwd).unwrap(),
+            s3("bucket", "")
+        );
+        assert_eq!(
+            StorageUri::parse("s3://bucket/", cwd).unwrap(),
+            s3("bucket", "")
+        );
+        assert_eq!(
+            StorageUri::parse(" s3://my.bucket-1/team/runs/ ", cwd).unwrap(),
+            s3("my.bucket-1", "team/runs")
+        );
+        for (uri, needle) in [
+            ("s3://", "no bucket"),
+            ("s3:///prefix", "no bucket"),
+            ("s3://bu cket/p", "may only hold"),
+            ("s3://bucket//p", "empty"),
+            ("s3://bucket/a/../b", "'..'"),
+            ("s3://bucket/p?region=x", "AWS_"),
+        ] {
+            let err = StorageUri::parse(uri, cwd).unwrap_err().to_string();
+            assert!(err.contains(uri) && err.contains(needle), "{uri}: {err}");
+            assert!(err.starts_with("invalid storage uri"), "{err}");
+        }
+        for uri in ["gs://bucket/prefix", "az://container"] {
+            let err = StorageUri::parse(uri, cwd).unwrap_err();
+            assert!(
+                matches!(err, RegistryError::UnsupportedBackend { .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains(uri), "{err}");
+        }
         assert!(StorageUri::parse("ftp://x", cwd).is_err());
     }
 

@@ -20,6 +20,7 @@ impl TrackingUri {
     /// path ending in `.db`. Relative paths are taken from `cwd`.
     pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
         let invalid = |reason: &str| RegistryError::InvalidUri {
+            what: "tracking",
             uri: uri.to_owned(),
             reason: reason.to_owned(),
         };
@@ -46,6 +47,7 @@ impl TrackingUri {
         for (scheme, backend) in [("http://", "http"), ("https://", "http")] {
             if trimmed.starts_with(scheme) {
                 return Err(RegistryError::UnsupportedBackend {
+                    what: "tracking",
                     uri: uri.to_owned(),
                     backend,
                 });
