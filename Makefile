@@ -1,6 +1,6 @@
 # `make quickstart` builds opsml into .venv and runs a real experiment.
-# `make test` runs every check: Rust format, lints and tests (the store tests on SQLite and
-# on a PostgreSQL it starts), Python lints, stub check and the pytest suite.
+# `make test` runs every check: Rust format, lints and tests (on an S3-compatible server and
+# a PostgreSQL it starts), Python lints, stub check and the pytest suite.
 
 PYTHON ?= python3
 VENV := .venv
@@ -24,16 +24,17 @@ rust-check:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# The store tests run a second time on PostgreSQL, which scripts/start-postgres.sh starts on
-# loopback (installing the Debian package if needed).
-rust-test:
-	cargo test --locked
+# Real services on loopback, started (or reused) by the scripts: SeaweedFS for the S3 storage
+# tests and PostgreSQL, on which the store tests run a second time. OPSML_REQUIRE_SERVICES=1
+# makes a test that cannot reach its service fail instead of skipping.
+rust-test: $(VENV)/.tools
+	eval "$$(OPSML_S3_VENV=$(VENV) scripts/start-s3.sh)" && \
+	OPSML_REQUIRE_SERVICES=1 cargo test --locked
 	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
 	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	cargo test --locked -p opsml-registry --test cards --test points
 
-# A local S3-compatible server (SeaweedFS) for the S3 storage tests; it prints
-# the settings to export, also kept in /tmp/opsml-s3/env:
+# The S3-compatible server alone; its settings are printed and kept in /tmp/opsml-s3/env:
 #   make s3-server && . /tmp/opsml-s3/env && cargo test -p opsml-registry --test s3_storage
 s3-server: $(VENV)/.tools
 	OPSML_S3_VENV=$(VENV) scripts/start-s3.sh

@@ -304,7 +304,7 @@ fn encrypted_artifacts_round_trip_through_the_bucket() {
     let Some(server) = server("encrypted_artifacts_round_trip_through_the_bucket") else {
         return;
     };
-    let (dir, store) = common::temp_store();
+    let (dir, store) = common::temp_sqlite_store();
     let card = common::create(&*store, "s3", "artifacts");
     let (storage, prefix) = server.storage();
     let storage: Arc<dyn ArtifactStorage> = Arc::new(storage);
