@@ -45,7 +45,10 @@ python-check: install
 	$(VENV)/bin/mypy python/opsml
 	$(PY) -m mypy.stubtest opsml._opsml
 
+# The suite runs on the default SQLite store, then again on PostgreSQL.
 python-test: install
+	$(PY) -m pytest tests
+	OPSML_TEST_STORE=postgres OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	$(PY) -m pytest tests
 
 test: rust-check rust-test python-check python-test

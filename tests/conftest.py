@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from services import psql
 
 RunPython = Callable[..., subprocess.CompletedProcess[str]]
 SpawnPython = Callable[..., "subprocess.Popen[str]"]
@@ -28,7 +29,7 @@ def _postgres_store() -> str:
         " DO $$ BEGIN IF to_regclass('py_tests.experiments') IS NOT NULL"
         " THEN TRUNCATE py_tests.experiments CASCADE; END IF; END $$;"
     )
-    subprocess.run(["psql", admin, "-qc", empty], check=True, capture_output=True)
+    subprocess.run([psql(), admin, "-qc", empty], check=True, capture_output=True)
     separator = "&" if "?" in admin else "?"
     return f"{admin}{separator}options=-c%20search_path%3Dpy_tests"
 
@@ -119,3 +120,20 @@ def spawn_python(tmp_path: Path) -> Iterator[SpawnPython]:
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test checks something only a SQLite store has"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On PostgreSQL (OPSML_TEST_STORE=postgres), skips the tests marked sqlite_only."""
+    if os.environ.get("OPSML_TEST_STORE") != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "SQLite only"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))

@@ -46,6 +46,7 @@ from opsml import (
     WrongMasterKeyError,
     start_experiment,
 )
+from services import psql
 
 CAPTURED = ("code/", "environment/")
 KIB = 1024
@@ -89,6 +90,18 @@ print(json.dumps(dict(rows)))
 """
 
 
+# The same queries on PostgreSQL, run by psql with the arguments as variables :'a1', :'a2'.
+PG_STORAGE_KEY = """
+SELECT COALESCE(json_agg(storage_key), '[]') FROM artifacts
+WHERE experiment_uid = :'a1' AND path = :'a2'
+"""
+
+PG_STORAGE_KEYS = """
+SELECT COALESCE(json_object_agg(path, storage_key), '{}') FROM artifacts
+WHERE experiment_uid = :'a1'
+"""
+
+
 def database() -> Path:
     """The SQLite file the test's store uses (OPSML_TRACKING_URI)."""
     uri = os.environ["OPSML_TRACKING_URI"]
@@ -98,9 +111,20 @@ def database() -> Path:
     return db
 
 
-def query_store(code: str, *args: str) -> object:
+def query_store(code: str, postgres_sql: str, *args: str) -> object:
+    """The JSON a query of the store prints: `code` (Python, given the SQLite file and the
+    arguments) on SQLite, `postgres_sql` through psql on PostgreSQL."""
+    uri = os.environ["OPSML_TRACKING_URI"]
+    if uri.startswith(("postgres://", "postgresql://")):
+        variables = [f"--variable=a{i}={arg}" for i, arg in enumerate(args, start=1)]
+        command = [psql(), uri, "-tAqX", *variables]
+        source: str | None = postgres_sql
+    else:
+        command = [sys.executable, "-c", code, str(database()), *args]
+        source = None
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(database()), *args],
+        command,
+        input=source,
         capture_output=True,
         text=True,
         timeout=60,
@@ -112,7 +136,7 @@ def query_store(code: str, *args: str) -> object:
 
 def storage_key(uid: str, path: str) -> str:
     """The storage key the record of artifact `path` points at."""
-    keys = query_store(QUERY_STORAGE_KEY, uid, path)
+    keys = query_store(QUERY_STORAGE_KEY, PG_STORAGE_KEY, uid, path)
     assert isinstance(keys, list)
     assert len(keys) == 1, f"{len(keys)} records of {path!r}"
     key = keys[0]
@@ -123,7 +147,7 @@ def storage_key(uid: str, path: str) -> str:
 
 def recorded_keys(uid: str) -> dict[str, str]:
     """Artifact path → storage key, for every record of the experiment."""
-    keys = query_store(QUERY_STORAGE_KEYS, uid)
+    keys = query_store(QUERY_STORAGE_KEYS, PG_STORAGE_KEYS, uid)
     assert isinstance(keys, dict)
     return keys
 
@@ -703,6 +727,8 @@ def test_a_missing_object_is_an_error_and_writes_nothing(tmp_path: Path, storage
 
 
 def test_a_wrong_master_key_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The key the experiment is logged with: the key file, or the secret of a store without one.
+    original_secret = os.environ.get("OPSML_ENCRYPT_SECRET")
     with start_experiment(name="keyed") as exp:
         exp.log_artifact(write(tmp_path / "a.txt", "secret stuff"))
     card = exp.card
@@ -729,8 +755,11 @@ def test_a_wrong_master_key_is_reported(tmp_path: Path, monkeypatch: pytest.Monk
     ):
         resumed.log_artifact(tmp_path / "a.txt", "b.txt")
     assert user_artifacts(card) == ["a.txt"]
-    # Back to the key file: readable again.
-    monkeypatch.delenv("OPSML_ENCRYPT_SECRET")
+    # Back to the original key: readable again.
+    if original_secret is None:
+        monkeypatch.delenv("OPSML_ENCRYPT_SECRET")
+    else:
+        monkeypatch.setenv("OPSML_ENCRYPT_SECRET", original_secret)
     assert card.download_artifact("a.txt", dest).read_text() == "secret stuff"
 
 
@@ -753,6 +782,7 @@ def test_a_wrong_master_key_in_another_process(
     assert not (tmp_path / "out" / "a.txt").exists()
 
 
+@pytest.mark.sqlite_only("the secret is checked against the key file beside the SQLite file")
 def test_experiments_logged_with_a_secret_are_read_with_it(
     tmp_path: Path, store_path: Path, run_python: RunPython, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -786,6 +816,7 @@ def test_experiments_logged_with_a_secret_are_read_with_it(
     assert not (tmp_path / "d.bin").exists()
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_a_blank_secret_falls_back_to_the_key_file(
     tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -834,6 +865,7 @@ def test_an_invalid_secret_is_a_configuration_error(
     assert not (tmp_path / "out.txt").exists()
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_the_key_file_is_created_private_and_shared_between_processes(
     tmp_path: Path, store_path: Path, run_python: RunPython
 ) -> None:
@@ -870,6 +902,7 @@ def test_the_key_file_is_created_private_and_shared_between_processes(
     )
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_the_key_file_is_named_after_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -885,6 +918,7 @@ def test_the_key_file_is_named_after_the_database(
     assert exp.card.download_artifact("a.txt", tmp_path / "b.txt").read_text() == "a"
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_a_replaced_key_file_cannot_open_old_experiments(
     tmp_path: Path, store_path: Path, run_python: RunPython
 ) -> None:
@@ -911,6 +945,7 @@ def test_a_replaced_key_file_cannot_open_old_experiments(
     assert not (tmp_path / "out.txt").exists()
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_an_unreadable_key_file_is_an_encryption_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1435,6 +1470,7 @@ conn.execute("ROLLBACK")
 """
 
 
+@pytest.mark.sqlite_only("it holds the SQLite write lock to order the two records")
 def test_concurrent_relogging_of_one_path_keeps_record_and_object_together(
     tmp_path: Path, store_path: Path, storage_dir: Path
 ) -> None:

@@ -135,6 +135,17 @@ def test_bad_parameter_object() -> None:
         Parameter("p", 2**70)
 
 
+def test_text_parameters_with_nul_are_refused_and_earlier_ones_kept() -> None:
+    with start_experiment(name="nul") as exp:
+        exp.log_parameter("lr", 0.1)
+        with pytest.raises(ValueError, match='"optimizer"'):
+            exp.log_parameter("optimizer", "ad\x00am")
+        with pytest.raises(ValueError, match="NUL"):
+            exp.log_parameters({"batch": 32, "note": "\x00"})
+    stored = {p.name: p.value for p in get_experiment_parameters(exp.uid)}
+    assert stored == {"lr": 0.1}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "fragment"),
     [

@@ -275,6 +275,7 @@ def test_code_dir_as_a_string_and_relative_to_cwd(tmp_path: Path) -> None:
     assert code_files(exp.card) == ["code/a.py"]
 
 
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_code_dir_never_stores_the_store_key_or_artifacts(
     tmp_path: Path, store_path: Path, storage_dir: Path
 ) -> None:

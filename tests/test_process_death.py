@@ -45,10 +45,21 @@ def test_sigkill_keeps_what_was_flushed_and_the_next_open_marks_it_killed() -> N
     child.send_signal(signal.SIGKILL)
     child.communicate()
     assert child.returncode == -signal.SIGKILL
-    # This process opens the store for the first time now and notices the dead process.
-    card = CardRegistry("experiment").load_card(uid=uid)
-    assert card.status == "killed"
-    assert card.ended_at is not None
+    # A process that opens the store next notices the dead one.
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from opsml import CardRegistry; "
+            "card = CardRegistry('experiment').load_card(uid=sys.argv[1]); "
+            "print(card.status, card.ended_at is not None)",
+            uid,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert check.stdout.split() == ["killed", "True"]
     steps = [m.step for m in get_experiment_metrics(uid)]
     assert steps[:1000] == list(range(1000))
     # It can be resumed, and carries on where it stopped.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use opsml_registry::{
     fork_generation, ExperimentWriter, PointRecord, WriteBatch, HEARTBEAT_INTERVAL,
 };
-use opsml_types::{validate_name, HardwareSample, MetricPoint, Parameter, TypesError};
+use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
 
@@ -186,10 +186,10 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Queues parameters after validating all their names.
+    /// Queues parameters after validating all of them (none is queued if one is invalid).
     pub(crate) fn push_parameters(&self, parameters: Vec<Parameter>) -> Result<()> {
         for parameter in &parameters {
-            validate_name("parameter", &parameter.name)?;
+            validate_parameter(parameter)?;
         }
         let mut queue = self.shared.queue.lock();
         if queue.closing {

@@ -17,6 +17,9 @@ pub enum TypesError {
     /// A name contained a control character (newline, NUL, ...).
     #[error("{kind} name {name:?} contains a control character")]
     ControlCharacter { kind: &'static str, name: String },
+    /// A text parameter value contained a NUL character.
+    #[error("parameter {name:?}: text values must not contain NUL (\\0) characters")]
+    NulInValue { name: String },
     /// A status string that is not one of the known statuses.
     #[error("unknown status {0:?}; expected one of running, completed, failed, killed")]
     UnknownStatus(String),

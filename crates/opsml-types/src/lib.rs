@@ -29,7 +29,7 @@ pub use parameter::{Parameter, ParameterValue};
 pub use semver::Version;
 pub use summary::MetricSummary;
 pub use time::{micros_to_datetime, now_micros};
-pub use validate::{validate_name, MAX_NAME_CHARS};
+pub use validate::{validate_name, validate_parameter, MAX_NAME_CHARS};
 pub use version::parse_version;
 
 /// A new time-ordered unique identifier (`UUIDv7`) as a string.

@@ -1,4 +1,4 @@
-use crate::TypesError;
+use crate::{Parameter, ParameterValue, TypesError};
 
 /// Longest metric, parameter, space or experiment name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
@@ -27,9 +27,32 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<(), TypesError> {
     Ok(())
 }
 
+/// Checks a parameter: its name as [`validate_name`] does, and a text value free of NUL
+/// characters, which PostgreSQL cannot keep in text (so no store accepts them).
+pub fn validate_parameter(parameter: &Parameter) -> Result<(), TypesError> {
+    validate_name("parameter", &parameter.name)?;
+    match &parameter.value {
+        ParameterValue::Str(text) if text.contains('\0') => Err(TypesError::NulInValue {
+            name: parameter.name.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_text_with_nul_is_refused_with_its_name() {
+        let parameter = |value: &str| Parameter {
+            name: "optimizer".into(),
+            value: ParameterValue::Str(value.into()),
+        };
+        assert!(validate_parameter(&parameter("adam\tw")).is_ok());
+        let err = validate_parameter(&parameter("ad\0am")).unwrap_err();
+        assert!(err.to_string().contains("\"optimizer\""), "{err}");
+    }
 
     #[test]
     fn accepts_ordinary_and_unicode_names() {

@@ -15,6 +15,9 @@ pub(super) fn wrapped_key(
         .map(|row| row.get(0)))
 }
 
+/// Key space of the advisory locks that serialise artifact record changes per experiment.
+const ARTIFACT_LOCK_SPACE: i32 = 0x6f70_7361;
+
 /// Stores `wrapped` unless the experiment has a key already; returns the stored key.
 pub(super) fn insert_wrapped_key(
     client: &mut Client,
@@ -44,6 +47,13 @@ pub(super) fn put(
     records: &[ArtifactRecord],
 ) -> Result<Vec<String>, postgres::Error> {
     let mut tx = client.transaction()?;
+    // Records of one experiment change one transaction at a time, as under SQLite's write
+    // lock: two uploads of a new path must not both miss the other's record (the object of
+    // the one overwritten would be left behind unrecorded).
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&ARTIFACT_LOCK_SPACE, &uid],
+    )?;
     let previous = tx.prepare(
         "SELECT storage_key FROM artifacts WHERE experiment_uid = $1 AND path = $2 FOR UPDATE",
     )?;
