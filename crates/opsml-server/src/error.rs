@@ -1,0 +1,75 @@
+//! Errors as HTTP responses: a status and `{"error": {"code": ..., "message": ...}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use opsml_registry::RegistryError;
+use serde_json::json;
+
+/// An error answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable, machine-readable name of the error.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        let message = error.to_string();
+        match error {
+            RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
+                Self::not_found(message)
+            }
+            RegistryError::Invalid(_) => Self::bad_request(message),
+            RegistryError::VersionContention { .. } => {
+                Self::new(StatusCode::CONFLICT, "version_contention", message)
+            }
+            RegistryError::Sqlite { .. }
+            | RegistryError::Postgres { .. }
+            | RegistryError::StoreMoved { .. } => {
+                tracing::error!(%message, "store failure");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    message,
+                )
+            }
+            _ => {
+                tracing::error!(%message, "request failed");
+                Self::internal(message)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,39 @@
+//! The opsml server: a team's registry behind a versioned JSON HTTP API (`/api/v1`), on the
+//! same stores as the embedded library (SQLite, PostgreSQL). It keeps no state of its own
+//! between requests, so several servers on one database behave as one.
+//!
+//! Routes so far: health (`/healthz`) and readiness (`/readyz`), and experiment cards
+//! (create, get, list, search, delete, parameters, metric summaries).
+
+mod error;
+mod routes;
+mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    routes::router()
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets running requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

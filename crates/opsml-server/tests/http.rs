@@ -1,0 +1,232 @@
+//! The server over real HTTP on loopback, on a SQLite store in a temporary directory.
+
+use std::sync::Arc;
+
+use opsml_registry::{SqliteStore, Store};
+use opsml_server::AppState;
+use serde_json::{json, Value};
+
+struct Server {
+    base: String,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// A server on a free port, serving until the test ends.
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(opsml_server::serve(
+        listener,
+        AppState::new(store),
+        std::future::pending(),
+    ));
+    Server {
+        base,
+        _dir: dir,
+        _runtime: runtime,
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::new()
+}
+
+fn new_experiment(uid: &str, name: &str) -> Value {
+    json!({
+        "uid": uid,
+        "space": "team",
+        "name": name,
+        "tags": ["baseline"],
+        "parent_uid": null,
+        "opsml_version": "0.1.0",
+        "username": "ana",
+        "created_at": "2026-11-26T10:00:00Z",
+        "lease": { "host": "elsewhere", "pid": 1, "started": 0 },
+    })
+}
+
+fn uid(n: u32) -> String {
+    format!("01a21900-0000-7000-8000-{n:012x}")
+}
+
+#[test]
+fn health_and_readiness_answer() {
+    let server = start();
+    let health: Value = client()
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = client()
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[test]
+fn experiments_are_created_with_versions_listed_searched_and_deleted() {
+    let server = start();
+    let url = |path: &str| format!("{}/api/v1{path}", server.base);
+    for n in 0..3 {
+        let created = client()
+            .post(url("/experiments"))
+            .json(&new_experiment(&uid(n), "run"))
+            .send()
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let card: Value = created.json().unwrap();
+        assert_eq!(card["version"], format!("0.{}.0", n + 1));
+    }
+    let card: Value = client()
+        .get(url(&format!("/experiments/{}", uid(1))))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (card["name"].as_str(), card["version"].as_str()),
+        (Some("run"), Some("0.2.0"))
+    );
+
+    let listed: Vec<Value> = client()
+        .get(url("/experiments?space=team&limit=2"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let versions: Vec<&str> = listed
+        .iter()
+        .map(|c| c["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["0.3.0", "0.2.0"]);
+
+    let found: Vec<Value> = client()
+        .post(url("/experiments/search"))
+        .json(&json!({ "filter": "version >= '0.2.0' and tag = 'baseline'", "order_by": ["version"] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let versions: Vec<&str> = found
+        .iter()
+        .map(|c| c["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["0.2.0", "0.3.0"]);
+
+    let deleted = client()
+        .delete(url(&format!("/experiments/{}", uid(0))))
+        .send()
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let again = client()
+        .delete(url(&format!("/experiments/{}", uid(0))))
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}
+
+/// The error body of a response, checked to be the API's error shape.
+fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().unwrap();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(body["error"]["code"].is_string(), "{body}");
+    (status, message)
+}
+
+#[test]
+fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
+    let server = start();
+    let url = |path: &str| format!("{}/api/v1{path}", server.base);
+
+    let (status, message) = error_of(
+        client()
+            .post(url("/experiments/search"))
+            .json(&json!({ "filter": "params.lr <" }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("params.lr <"), "{message}");
+
+    let mut bad_name = new_experiment(&uid(7), "bad\nname");
+    let (status, message) = error_of(
+        client()
+            .post(url("/experiments"))
+            .json(&bad_name)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("control character"), "{message}");
+    bad_name["name"] = json!("fine");
+    bad_name["uid"] = json!("../../etc/passwd");
+    let (status, message) = error_of(
+        client()
+            .post(url("/experiments"))
+            .json(&bad_name)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("../../etc/passwd"), "{message}");
+
+    let (status, message) = error_of(client().get(url("/experiments?limit=0")).send().unwrap());
+    assert_eq!(status, 400);
+    assert!(message.contains("limit 0"), "{message}");
+
+    let (status, _) = error_of(
+        client()
+            .get(url(&format!("/experiments/{}", uid(9))))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 404);
+
+    // Malformed JSON is refused by the extractor with a 4xx of its own.
+    let malformed = client()
+        .post(url("/experiments"))
+        .header("content-type", "application/json")
+        .body("{\"uid\": ")
+        .send()
+        .unwrap();
+    assert!(
+        malformed.status().is_client_error(),
+        "{}",
+        malformed.status()
+    );
+    let oversized = client()
+        .post(url("/experiments/search"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"filter\": \"{}\"}}",
+            "x".repeat(opsml_server::MAX_BODY_BYTES)
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+
+    let listed: Vec<Value> = client()
+        .get(url("/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(listed.is_empty(), "nothing was created: {listed:?}");
+}
