@@ -118,6 +118,7 @@ impl PyCardRegistry {
             max_date: self::max_date(max_date)?,
             sort_by_timestamp,
             limit,
+            ..CardQuery::default()
         };
         let records = store_work(py, || self.registry.list_cards(&query))?;
         Ok(PyCardList { records })

@@ -38,6 +38,7 @@ pub fn search_experiments(
     let query = SearchQuery {
         filter,
         space,
+        spaces: None,
         order_by,
         limit,
     };

@@ -10,6 +10,7 @@
 //! rewritten at each flush. Writing a million points is a few hundred row writes
 //! and reading them back a few hundred blob reads.
 
+mod accounts;
 mod artifacts;
 mod batch_summary;
 mod chunk;
@@ -29,6 +30,7 @@ mod store;
 mod stores;
 mod uri;
 
+pub use accounts::{Access, AccountStore, UserRecord};
 pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
@@ -46,7 +48,7 @@ pub use store::{
     CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
     WriteBatch, WriterLease,
 };
-pub use stores::{default_store, mark_dead_experiments_killed, open_store};
+pub use stores::{default_store, mark_dead_experiments_killed, open_account_store, open_store};
 pub use uri::{TrackingUri, TRACKING_URI_ENV};
 
 /// Result alias of this crate.

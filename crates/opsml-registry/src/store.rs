@@ -34,6 +34,8 @@ pub struct CardQuery {
     pub space: Option<String>,
     pub name: Option<String>,
     pub version: Option<Version>,
+    /// Only cards of one of these spaces (a server's user sees the spaces it may read).
+    pub spaces: Option<Vec<String>>,
     /// Cards carrying every one of these tags.
     pub tags: Vec<String>,
     /// Cards created at or before this instant.
@@ -50,9 +52,34 @@ pub struct SearchQuery {
     pub filter: Option<opsml_query::Expr>,
     /// Only experiments of this space.
     pub space: Option<String>,
+    /// Only experiments of one of these spaces (a server's user sees the spaces it may read).
+    pub spaces: Option<Vec<String>>,
     /// Sort keys (see `opsml_query::parse_order_by`); newest first after them.
     pub order_by: Vec<opsml_query::OrderItem>,
     pub limit: usize,
+}
+
+impl SearchQuery {
+    /// The filter with the space restrictions added to it.
+    pub(crate) fn full_filter(&self) -> Option<opsml_query::Expr> {
+        use opsml_query::{CmpOp, Condition, Expr, Test, TextField};
+        let space = |test| {
+            Expr::Cond(Condition::Text {
+                field: TextField::Space,
+                test,
+            })
+        };
+        [
+            self.filter.clone(),
+            self.space
+                .as_ref()
+                .map(|s| space(Test::Compare(CmpOp::Eq, s.clone()))),
+            self.spaces.as_ref().map(|s| space(Test::In(s.clone()))),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(Expr::and)
+    }
 }
 
 /// A metric point and the id of its name in [`WriteBatch::names`].

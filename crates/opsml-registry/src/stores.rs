@@ -6,7 +6,8 @@ use parking_lot::Mutex;
 use chrono::Utc;
 
 use crate::{
-    fork_generation, Lease, PostgresStore, Result, SqliteStore, Store, TrackingUri, STALE_AFTER,
+    fork_generation, AccountStore, Lease, PostgresStore, Result, SqliteStore, Store, TrackingUri,
+    STALE_AFTER,
 };
 
 /// One store per location per process: every registry, experiment and reader
@@ -65,6 +66,15 @@ pub fn mark_dead_experiments_killed(store: &dyn Store) -> Result<Vec<String>> {
         }
     }
     Ok(killed)
+}
+
+/// The users, grants and tokens kept by the database at `uri` (an opsml server's), through
+/// connections of their own.
+pub fn open_account_store(uri: &TrackingUri) -> Result<Arc<dyn AccountStore>> {
+    Ok(match uri {
+        TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
+    })
 }
 
 /// The store named by `OPSML_TRACKING_URI` (default `sqlite:///<cwd>/opsml.db`).

@@ -4,7 +4,9 @@ use std::sync::{Arc, Barrier};
 
 use chrono::{Duration, Utc};
 use common::{create, new_experiment, temp_store};
-use opsml_registry::{mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, RegistryError};
+use opsml_registry::{
+    mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, RegistryError, SearchQuery,
+};
 use opsml_types::{RegistryType, Status, Version};
 
 #[test]
@@ -103,6 +105,36 @@ fn list_filters_sorts_and_limits() {
         .unwrap();
     let order: Vec<&str> = all.iter().map(|r| r.uid.as_str()).collect();
     assert_eq!(order, [a2.uid.as_str(), a1.uid.as_str(), b.uid.as_str()]);
+
+    // Restricted to a set of spaces, as a server's user sees them; search alike.
+    let in_spaces = |spaces: &[&str]| {
+        let spaces: Vec<String> = spaces.iter().map(|s| (*s).to_owned()).collect();
+        let listed = store
+            .list_experiments(&CardQuery {
+                spaces: Some(spaces.clone()),
+                limit: 25,
+                ..CardQuery::default()
+            })
+            .unwrap();
+        let searched = store
+            .search_experiments(&SearchQuery {
+                spaces: Some(spaces),
+                limit: 25,
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        let mut listed: Vec<String> = listed.into_iter().map(|r| r.uid).collect();
+        let mut searched: Vec<String> = searched.into_iter().map(|r| r.uid).collect();
+        listed.sort();
+        searched.sort();
+        assert_eq!(listed, searched);
+        listed
+    };
+    let mut both = vec![a1.uid.clone(), a2.uid.clone()];
+    both.sort();
+    assert_eq!(in_spaces(&["s", "elsewhere"]), both);
+    assert_eq!(in_spaces(&["t"]), vec![b.uid.clone()]);
+    assert_eq!(in_spaces(&["s", "t"]).len(), 3);
 
     let by_tags = store
         .list_experiments(&CardQuery {

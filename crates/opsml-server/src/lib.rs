@@ -2,9 +2,12 @@
 //! same stores as the embedded library (SQLite, PostgreSQL). It keeps no state of its own
 //! between requests, so several servers on one database behave as one.
 //!
-//! Routes so far: health (`/healthz`) and readiness (`/readyz`), and experiment cards
-//! (create, get, list, search, delete, parameters, metric summaries).
+//! Routes so far: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`);
+//! users and their grants (admins); experiment cards (create, get, list, search, delete,
+//! parameters, metric summaries). Every `/api/v1` route but the token route needs a bearer
+//! token, and each checks the user's access to the space it touches.
 
+mod auth;
 mod error;
 mod routes;
 mod state;
@@ -14,6 +17,7 @@ use std::future::Future;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use auth::{bootstrap_admin, hash_password, verify_password, Principal, MIN_PASSWORD_CHARS};
 pub use error::ApiError;
 pub use state::AppState;
 
@@ -22,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 16 << 20;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    routes::router()
+    routes::router(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,20 +1,21 @@
-//! What every request handler shares: the store.
+//! What every request handler shares: the store and the accounts.
 
 use std::sync::Arc;
 
-use opsml_registry::Store;
+use opsml_registry::{AccountStore, Store};
 
 use crate::ApiError;
 
-/// The server's state: the store all requests read and write.
+/// The server's state: the store all requests read and write, and its users.
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<dyn Store>,
+    accounts: Arc<dyn AccountStore>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>) -> Self {
+        Self { store, accounts }
     }
 
     /// Runs blocking store work off the async workers.
@@ -24,8 +25,24 @@ impl AppState {
         F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || work(store.as_ref()))
-            .await
-            .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
+        blocking(move || work(store.as_ref())).await
     }
+
+    /// Runs blocking account work (password hashing included) off the async workers.
+    pub(crate) async fn with_accounts<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn AccountStore) -> Result<T, ApiError> + Send + 'static,
+    {
+        let accounts = Arc::clone(&self.accounts);
+        blocking(move || work(accounts.as_ref())).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
 }

@@ -1,67 +1,15 @@
 //! The server over real HTTP on loopback, on a SQLite store in a temporary directory.
 
-use std::sync::Arc;
+mod common;
 
-use opsml_registry::{SqliteStore, Store};
-use opsml_server::AppState;
+use common::{error_of, new_experiment, uid, Server};
 use serde_json::{json, Value};
-
-struct Server {
-    base: String,
-    _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-/// A server on a free port, serving until the test ends.
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(opsml_server::serve(
-        listener,
-        AppState::new(store),
-        std::future::pending(),
-    ));
-    Server {
-        base,
-        _dir: dir,
-        _runtime: runtime,
-    }
-}
-
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::new()
-}
-
-fn new_experiment(uid: &str, name: &str) -> Value {
-    json!({
-        "uid": uid,
-        "space": "team",
-        "name": name,
-        "tags": ["baseline"],
-        "parent_uid": null,
-        "opsml_version": "0.1.0",
-        "username": "ana",
-        "created_at": "2026-11-26T10:00:00Z",
-        "lease": { "host": "elsewhere", "pid": 1, "started": 0 },
-    })
-}
-
-fn uid(n: u32) -> String {
-    format!("01a21900-0000-7000-8000-{n:012x}")
-}
 
 #[test]
 fn health_and_readiness_answer() {
-    let server = start();
+    let server = Server::start();
+    let admin = server.admin_client();
+    let client = || admin.clone();
     let health: Value = client()
         .get(format!("{}/healthz", server.base))
         .send()
@@ -78,12 +26,14 @@ fn health_and_readiness_answer() {
 
 #[test]
 fn experiments_are_created_with_versions_listed_searched_and_deleted() {
-    let server = start();
-    let url = |path: &str| format!("{}/api/v1{path}", server.base);
+    let server = Server::start();
+    let admin = server.admin_client();
+    let client = || admin.clone();
+    let url = |path: &str| server.url(path);
     for n in 0..3 {
         let created = client()
             .post(url("/experiments"))
-            .json(&new_experiment(&uid(n), "run"))
+            .json(&new_experiment(&uid(n), "team", "run"))
             .send()
             .unwrap();
         assert_eq!(created.status(), 201);
@@ -113,8 +63,7 @@ fn experiments_are_created_with_versions_listed_searched_and_deleted() {
         .collect();
     assert_eq!(versions, ["0.3.0", "0.2.0"]);
 
-    let found: Vec<Value> = client()
-        .post(url("/experiments/search"))
+    let found: Vec<Value> = client().post(url("/experiments/search"))
         .json(&json!({ "filter": "version >= '0.2.0' and tag = 'baseline'", "order_by": ["version"] }))
         .send()
         .unwrap()
@@ -138,22 +87,12 @@ fn experiments_are_created_with_versions_listed_searched_and_deleted() {
     assert_eq!(again.status(), 404);
 }
 
-/// The error body of a response, checked to be the API's error shape.
-fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().unwrap();
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(body["error"]["code"].is_string(), "{body}");
-    (status, message)
-}
-
 #[test]
 fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
-    let server = start();
-    let url = |path: &str| format!("{}/api/v1{path}", server.base);
+    let server = Server::start();
+    let admin = server.admin_client();
+    let client = || admin.clone();
+    let url = |path: &str| server.url(path);
 
     let (status, message) = error_of(
         client()
@@ -165,7 +104,7 @@ fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
     assert_eq!(status, 400);
     assert!(message.contains("params.lr <"), "{message}");
 
-    let mut bad_name = new_experiment(&uid(7), "bad\nname");
+    let mut bad_name = new_experiment(&uid(7), "team", "bad\nname");
     let (status, message) = error_of(
         client()
             .post(url("/experiments"))

@@ -16,6 +16,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &SearchArgs) -> Result<()> {
     let query = SearchQuery {
         filter: Some(filter),
         space: args.space.clone(),
+        spaces: None,
         order_by,
         limit: if args.limit == 0 {
             usize::MAX

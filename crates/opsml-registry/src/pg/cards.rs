@@ -217,6 +217,9 @@ pub(super) fn list(
     if let Some(space) = &query.space {
         add("space = ?", Box::new(space.clone()));
     }
+    if let Some(spaces) = &query.spaces {
+        add("space = ANY(?)", Box::new(spaces.clone()));
+    }
     if let Some(name) = &query.name {
         add("name = ?", Box::new(name.clone()));
     }

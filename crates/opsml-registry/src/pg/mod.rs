@@ -1,6 +1,7 @@
 //! The PostgreSQL store: the same tables and behaviour as the SQLite store, for teams that
 //! share one database (directly, or behind opsml servers).
 
+mod accounts;
 mod artifacts;
 mod cards;
 mod points;

@@ -4,7 +4,8 @@
 
 use postgres::Client;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE experiments (
     uid                 TEXT PRIMARY KEY,
     space               TEXT COLLATE "C" NOT NULL,
@@ -95,7 +96,30 @@ CREATE TABLE metric_summaries (
     last_step      BIGINT,
     PRIMARY KEY (experiment_uid, name)
 );
-"#];
+"#,
+    // Users of an opsml server, what each may do per space, and their access tokens (stored
+    // as SHA-256 hashes only).
+    r#"
+CREATE TABLE users (
+    username      TEXT COLLATE "C" PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    admin         BOOLEAN NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+CREATE TABLE space_grants (
+    username  TEXT COLLATE "C" NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    space     TEXT COLLATE "C" NOT NULL,
+    can_write BOOLEAN NOT NULL,
+    PRIMARY KEY (username, space)
+);
+CREATE TABLE access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username   TEXT COLLATE "C" NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"#,
+];
 
 /// Key of the advisory lock that serialises migrations across processes and servers.
 const MIGRATION_LOCK: i64 = 0x6f70_736d_6c00_0001;

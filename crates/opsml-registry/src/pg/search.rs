@@ -1,7 +1,7 @@
 //! `search_experiments` in PostgreSQL: the filter language compiled for PostgreSQL, each
 //! value bound with the type the server inferred for its placeholder.
 
-use opsml_query::{compile_with, CmpOp, Condition, Dialect, Expr, Test, TextField, Value};
+use opsml_query::{compile_with, Dialect, Value};
 use opsml_types::CardRecord;
 use postgres::types::{ToSql, Type};
 use postgres::Client;
@@ -32,16 +32,7 @@ pub(super) fn search(
     client: &mut Client,
     query: &SearchQuery,
 ) -> Result<Result<Vec<CardRecord>, String>, postgres::Error> {
-    let space = query.space.as_ref().map(|space| {
-        Expr::Cond(Condition::Text {
-            field: TextField::Space,
-            test: Test::Compare(CmpOp::Eq, space.clone()),
-        })
-    });
-    let filter = match (query.filter.clone(), space) {
-        (Some(filter), Some(space)) => Some(filter.and(space)),
-        (filter, space) => filter.or(space),
-    };
+    let filter = query.full_filter();
     let compiled = compile_with(filter.as_ref(), &query.order_by, Dialect::Postgres);
     let condition = if compiled.where_sql.is_empty() {
         String::new()

@@ -205,6 +205,13 @@ pub(super) fn list(conn: &Connection, query: &CardQuery) -> rusqlite::Result<Vec
     if let Some(space) = &query.space {
         add("space = ?", Box::new(space.clone()));
     }
+    if let Some(spaces) = &query.spaces {
+        // As a JSON array, so that any number of spaces is one parameter.
+        add(
+            "space IN (SELECT value FROM json_each(?))",
+            Box::new(serde_json::Value::from(spaces.clone()).to_string()),
+        );
+    }
     if let Some(name) = &query.name {
         add("name = ?", Box::new(name.clone()));
     }

@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one database file in WAL mode, shared by every
 //! experiment, registry and reader of the process through a small connection pool.
 
+mod accounts;
 mod artifacts;
 mod cards;
 mod points;

@@ -102,6 +102,28 @@ CREATE TABLE metric_summaries (
     PRIMARY KEY (experiment_uid, name)
 );
 ",
+    // Users of an opsml server, what each may do per space, and their access tokens (stored
+    // as SHA-256 hashes only).
+    r"
+CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    admin         INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE space_grants (
+    username  TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    space     TEXT NOT NULL,
+    can_write INTEGER NOT NULL,
+    PRIMARY KEY (username, space)
+);
+CREATE TABLE access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username   TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+",
 ];
 
 /// The migration that creates `metric_summaries`, after which existing points are summarised.

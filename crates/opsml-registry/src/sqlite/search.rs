@@ -1,6 +1,6 @@
 //! `search_experiments` in SQLite: the filter language compiled to SQL and run in the store.
 
-use opsml_query::{compile, CmpOp, Condition, Expr, Test, TextField, Value};
+use opsml_query::{compile, Value};
 use opsml_types::CardRecord;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, ToSql};
@@ -24,16 +24,7 @@ impl ToSql for Bound<'_> {
 
 /// The records of the experiments matching `query`, in its order.
 pub(super) fn search(conn: &Connection, query: &SearchQuery) -> rusqlite::Result<Vec<CardRecord>> {
-    let space = query.space.as_ref().map(|space| {
-        Expr::Cond(Condition::Text {
-            field: TextField::Space,
-            test: Test::Compare(CmpOp::Eq, space.clone()),
-        })
-    });
-    let filter = match (query.filter.clone(), space) {
-        (Some(filter), Some(space)) => Some(filter.and(space)),
-        (filter, space) => filter.or(space),
-    };
+    let filter = query.full_filter();
     let compiled = compile(filter.as_ref(), &query.order_by);
     let condition = if compiled.where_sql.is_empty() {
         String::new()

@@ -3,15 +3,15 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
-use opsml_registry::{CardQuery, Lease, NewExperiment, SearchQuery};
+use opsml_registry::{Access, CardQuery, Lease, NewExperiment, SearchQuery, Store};
 use opsml_types::{
     validate_name, CardRecord, ComputeEnvironment, ExperimentCard, MetricSummary, Parameter,
 };
 use serde::Deserialize;
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Principal};
 
 /// Most cards one listing or search returns.
 const MAX_LIMIT: usize = 10_000;
@@ -49,8 +49,14 @@ fn invalid(error: &opsml_types::TypesError) -> ApiError {
 
 async fn create(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Json(body): Json<CreateExperiment>,
 ) -> Result<(StatusCode, Json<ExperimentCard>), ApiError> {
+    principal.require(
+        &body.space,
+        Access::Write,
+        &format!("space {:?}", body.space),
+    )?;
     validate_name("space", &body.space).map_err(|e| invalid(&e))?;
     validate_name("experiment", &body.name).map_err(|e| invalid(&e))?;
     for tag in &body.tags {
@@ -92,26 +98,40 @@ fn uuid_like(uid: &str) -> Option<()> {
     .then_some(())
 }
 
+/// The card of `uid` if the user may `access` its space: 404 for no such experiment, 403
+/// (naming only the uid) for one in a space the user may not use.
+fn authorized_card(
+    store: &dyn Store,
+    principal: &Principal,
+    uid: &str,
+    access: Access,
+) -> Result<ExperimentCard, ApiError> {
+    let card = store
+        .get_experiment(uid)?
+        .ok_or_else(|| ApiError::not_found(format!("no experiment with uid {uid:?}")))?;
+    principal.require(&card.space, access, &format!("experiment {uid}"))?;
+    Ok(card)
+}
+
 async fn load(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<Json<ExperimentCard>, ApiError> {
     state
-        .with_store(move |store| {
-            store
-                .get_experiment(&uid)?
-                .ok_or_else(|| ApiError::not_found(format!("no experiment with uid {uid:?}")))
-        })
+        .with_store(move |store| authorized_card(store, &principal, &uid, Access::Read))
         .await
         .map(Json)
 }
 
 async fn remove(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state
         .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
             if store.delete_experiment(&uid)? {
                 Ok(StatusCode::NO_CONTENT)
             } else {
@@ -121,6 +141,21 @@ async fn remove(
             }
         })
         .await
+}
+
+/// The spaces a listing may show: the one asked for (which the user must be able to read),
+/// else every space the user may read. `Some(empty)`: nothing to show.
+fn visible_spaces(
+    principal: &Principal,
+    asked: Option<&str>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    match asked {
+        Some(space) => {
+            principal.require(space, Access::Read, &format!("space {space:?}"))?;
+            Ok(None)
+        }
+        None => Ok(principal.readable_spaces()),
+    }
 }
 
 /// Query of `GET /experiments`.
@@ -150,8 +185,13 @@ fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
+    let spaces = visible_spaces(&principal, query.space.as_deref())?;
+    if spaces.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Json(Vec::new()));
+    }
     let version = query
         .version
         .as_deref()
@@ -160,6 +200,7 @@ async fn list(
         .map_err(|e| invalid(&e))?;
     let card_query = CardQuery {
         space: query.space,
+        spaces,
         name: query.name,
         version,
         tags: query
@@ -191,8 +232,13 @@ struct SearchBody {
 
 async fn search(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
+    let spaces = visible_spaces(&principal, body.space.as_deref())?;
+    if spaces.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Json(Vec::new()));
+    }
     let syntax = |e: opsml_query::QueryError| ApiError::bad_request(e.to_string());
     let filter = if body.filter.trim().is_empty() {
         None
@@ -203,6 +249,7 @@ async fn search(
     let query = SearchQuery {
         filter,
         space: body.space,
+        spaces,
         order_by: opsml_query::parse_order_by(&order).map_err(syntax)?,
         limit: limit(body.limit)?,
     };
@@ -214,20 +261,28 @@ async fn search(
 
 async fn parameters(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<Json<Vec<Parameter>>, ApiError> {
     state
-        .with_store(move |store| Ok(store.read_parameters(&uid, None)?))
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Read)?;
+            Ok(store.read_parameters(&uid, None)?)
+        })
         .await
         .map(Json)
 }
 
 async fn summaries(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<Json<Vec<MetricSummary>>, ApiError> {
     state
-        .with_store(move |store| Ok(store.metric_summaries(&uid)?))
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Read)?;
+            Ok(store.metric_summaries(&uid)?)
+        })
         .await
         .map(Json)
 }

@@ -1,0 +1,39 @@
+//! The bearer-token check in front of every API route but the token route itself.
+
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::{hash_token, Principal};
+use crate::{ApiError, AppState};
+
+/// Resolves `Authorization: Bearer <token>` to a [`Principal`] for the route, or answers 401.
+pub(crate) async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("missing bearer token: POST /api/v1/auth/token"))?
+        .to_owned();
+    let principal = state
+        .with_accounts(move |accounts| {
+            let invalid = || ApiError::unauthorized("invalid or expired token");
+            let username = accounts
+                .token_user(&hash_token(&token))?
+                .ok_or_else(invalid)?;
+            let user = accounts.user(&username)?.ok_or_else(invalid)?;
+            let grants = accounts.grants(&username)?;
+            Ok(Principal::new(user.username, user.admin, grants))
+        })
+        .await?;
+    request.extensions_mut().insert(principal);
+    Ok(next.run(request).await)
+}

@@ -1,0 +1,58 @@
+//! Password hashes: argon2id with a random salt, kept as PHC strings.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::ApiError;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The PHC string of `password` under a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "passwords must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| ApiError::internal(format!("no random salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| ApiError::internal(format!("encoding a salt failed: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::internal(format!("hashing a password failed: {e}")))
+}
+
+/// Whether `password` matches the stored PHC string (a malformed one matches nothing).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_their_password_only_and_are_salted() {
+        let first = hash_password("correct horse").unwrap();
+        let second = hash_password("correct horse").unwrap();
+        assert_ne!(first, second, "salted");
+        assert!(first.starts_with("$argon2id$"), "{first}");
+        assert!(verify_password("correct horse", &first));
+        assert!(!verify_password("correct horsE", &first));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        let err = hash_password("short").unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(err.message.contains('8'), "{}", err.message);
+    }
+}

@@ -1,0 +1,298 @@
+//! Authentication and per-space permissions, route by route: no token or a bad token gets
+//! 401, a user without the right access gets 403 and learns nothing of other spaces, and a
+//! refused request changes nothing.
+
+mod common;
+
+use common::{error_of, new_experiment, uid, Server};
+use opsml_registry::Access;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+struct Team {
+    server: Server,
+    writer: String,
+    reader: String,
+    outsider: String,
+}
+
+/// `alice` writes team-a, `bob` reads team-a, `carol` has no space; the admin created one
+/// experiment in team-a (`uid(1)`) and one in team-b (`uid(2)`).
+fn team() -> Team {
+    let server = Server::start();
+    let writer = server.user("alice", &[("team-a", Access::Write)]);
+    let reader = server.user("bob", &[("team-a", Access::Read)]);
+    let outsider = server.user("carol", &[]);
+    for (n, space) in [(1, "team-a"), (2, "team-b")] {
+        let created = server
+            .as_admin(Client::new().post(server.url("/experiments")))
+            .json(&new_experiment(&uid(n), space, "run"))
+            .send()
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    Team {
+        server,
+        writer,
+        reader,
+        outsider,
+    }
+}
+
+impl Team {
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = Client::new().request(method, self.server.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let request = self.request(method, path, token);
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+        .send()
+        .unwrap()
+    }
+}
+
+/// Uids of the experiments a listing or search answered.
+fn uids(response: Response) -> Vec<String> {
+    assert_eq!(response.status(), 200);
+    let cards: Vec<Value> = response.json().unwrap();
+    let mut uids: Vec<String> = cards
+        .iter()
+        .map(|c| c["uid"].as_str().unwrap().to_owned())
+        .collect();
+    uids.sort();
+    uids
+}
+
+/// Every authenticated route, with a body where it needs one.
+fn routes() -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (
+            Method::POST,
+            "/experiments".into(),
+            Some(new_experiment(&uid(3), "team-a", "run")),
+        ),
+        (Method::GET, "/experiments".into(), None),
+        (Method::POST, "/experiments/search".into(), Some(json!({}))),
+        (Method::GET, format!("/experiments/{}", uid(1)), None),
+        (Method::DELETE, format!("/experiments/{}", uid(1)), None),
+        (
+            Method::GET,
+            format!("/experiments/{}/parameters", uid(1)),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/experiments/{}/summaries", uid(1)),
+            None,
+        ),
+        (
+            Method::POST,
+            "/users".into(),
+            Some(json!({ "username": "eve", "password": "eve password" })),
+        ),
+        (
+            Method::PUT,
+            "/users/carol/grants/team-a".into(),
+            Some(json!({ "access": "write" })),
+        ),
+    ]
+}
+
+#[test]
+fn every_route_needs_a_valid_token() {
+    let team = team();
+    for (method, path, body) in routes() {
+        for token in [None, Some("opsml_not-a-token"), Some("")] {
+            let response = team.send(method.clone(), &path, token, body.clone());
+            assert_eq!(
+                response
+                    .headers()
+                    .get("www-authenticate")
+                    .map(|v| v.to_str().unwrap()),
+                Some("Bearer"),
+                "{method} {path}"
+            );
+            let (status, _) = error_of(response);
+            assert_eq!(status, 401, "{method} {path} with {token:?}");
+        }
+    }
+    // Nothing was created, changed or deleted.
+    let all = uids(
+        team.server
+            .as_admin(Client::new().get(team.server.url("/experiments")))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(all, [uid(1), uid(2)]);
+    let login = Client::new()
+        .post(team.server.url("/auth/token"))
+        .json(&json!({ "username": "eve", "password": "eve password" }))
+        .send()
+        .unwrap();
+    assert_eq!(login.status(), 401, "eve was not created");
+}
+
+#[test]
+fn tokens_need_the_right_password_and_say_nothing_about_which_part_was_wrong() {
+    let team = team();
+    let attempt = |username: &str, password: &str| {
+        error_of(
+            Client::new()
+                .post(team.server.url("/auth/token"))
+                .json(&json!({ "username": username, "password": password }))
+                .send()
+                .unwrap(),
+        )
+    };
+    let wrong_password = attempt("alice", "not alice's password");
+    let unknown_user = attempt("mallory", "alice password");
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(wrong_password, unknown_user);
+}
+
+#[test]
+fn users_without_access_get_403_on_every_route_and_change_nothing() {
+    let team = team();
+    for (method, path, body) in routes() {
+        // The outsider may touch nothing; the reader may not write, nor manage users.
+        let outsider_allowed = matches!(
+            (method.as_str(), path.as_str()),
+            ("GET", "/experiments") | ("POST", "/experiments/search")
+        );
+        if !outsider_allowed {
+            let (status, message) =
+                error_of(team.send(method.clone(), &path, Some(&team.outsider), body.clone()));
+            assert_eq!(status, 403, "outsider: {method} {path}");
+            assert!(!message.contains("team-b"), "{message}");
+        }
+        let reader_allowed = method == Method::GET || path == "/experiments/search";
+        if !reader_allowed {
+            let (status, _) =
+                error_of(team.send(method.clone(), &path, Some(&team.reader), body.clone()));
+            assert_eq!(status, 403, "reader: {method} {path}");
+        }
+    }
+    let all = uids(
+        team.server
+            .as_admin(Client::new().get(team.server.url("/experiments")))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(all, [uid(1), uid(2)], "nothing created or deleted");
+    assert!(team.server.accounts.user("eve").unwrap().is_none());
+    assert!(team.server.accounts.grants("carol").unwrap().is_empty());
+}
+
+#[test]
+fn listings_and_searches_show_only_the_spaces_a_user_may_read() {
+    let team = team();
+    let list = |token: &str| uids(team.send(Method::GET, "/experiments", Some(token), None));
+    let search = |token: &str| {
+        uids(team.send(
+            Method::POST,
+            "/experiments/search",
+            Some(token),
+            Some(json!({})),
+        ))
+    };
+    for token in [&team.reader, &team.writer] {
+        assert_eq!(list(token), [uid(1)]);
+        assert_eq!(search(token), [uid(1)]);
+    }
+    assert!(list(&team.outsider).is_empty());
+    assert!(search(&team.outsider).is_empty());
+
+    // Asking for another space by name is refused, not answered with an empty list.
+    let (status, _) = error_of(team.send(
+        Method::GET,
+        "/experiments?space=team-b",
+        Some(&team.reader),
+        None,
+    ));
+    assert_eq!(status, 403);
+    let (status, _) = error_of(team.send(
+        Method::POST,
+        "/experiments/search",
+        Some(&team.reader),
+        Some(json!({ "space": "team-b" })),
+    ));
+    assert_eq!(status, 403);
+    // An experiment of another space by uid: 403 that names the uid, not the space.
+    let (status, message) = error_of(team.send(
+        Method::GET,
+        &format!("/experiments/{}", uid(2)),
+        Some(&team.writer),
+        None,
+    ));
+    assert_eq!(status, 403);
+    assert!(
+        message.contains(&uid(2)) && !message.contains("team-b"),
+        "{message}"
+    );
+}
+
+#[test]
+fn users_with_access_are_served() {
+    let team = team();
+    let card = |token: &str| {
+        team.send(
+            Method::GET,
+            &format!("/experiments/{}", uid(1)),
+            Some(token),
+            None,
+        )
+    };
+    assert_eq!(card(&team.reader).status(), 200);
+    assert_eq!(card(&team.writer).status(), 200);
+    for path in ["parameters", "summaries"] {
+        let response = team.send(
+            Method::GET,
+            &format!("/experiments/{}/{path}", uid(1)),
+            Some(&team.reader),
+            None,
+        );
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let created = team.send(
+        Method::POST,
+        "/experiments",
+        Some(&team.writer),
+        Some(new_experiment(&uid(3), "team-a", "run")),
+    );
+    assert_eq!(created.status(), 201);
+    let deleted = team.send(
+        Method::DELETE,
+        &format!("/experiments/{}", uid(3)),
+        Some(&team.writer),
+        None,
+    );
+    assert_eq!(deleted.status(), 204);
+
+    // A grant given by the admin takes effect for the next request of that user.
+    let granted = team.send(
+        Method::PUT,
+        "/users/carol/grants/team-b",
+        Some(&team.server.token(common::ADMIN, common::ADMIN_PASSWORD)),
+        Some(json!({ "access": "read" })),
+    );
+    assert_eq!(granted.status(), 204);
+    assert_eq!(
+        uids(team.send(Method::GET, "/experiments", Some(&team.outsider), None)),
+        [uid(2)]
+    );
+}
