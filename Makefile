@@ -32,7 +32,7 @@ rust-test: $(VENV)/.tools
 	OPSML_REQUIRE_SERVICES=1 cargo test --locked
 	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
 	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
-	cargo test --locked -p opsml-registry --test cards --test points
+	cargo test --locked -p opsml-registry --test cards --test points --test remote_writers
 
 # The S3-compatible server alone; its settings are printed and kept in /tmp/opsml-s3/env:
 #   make s3-server && . /tmp/opsml-s3/env && cargo test -p opsml-registry --test s3_storage

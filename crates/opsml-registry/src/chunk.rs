@@ -49,6 +49,17 @@ impl ChunkColumns {
         self.created_at.push(point.created_at);
     }
 
+    /// The points of an encoded block, to add more to it.
+    pub(crate) fn decode(data: &[u8]) -> Result<Self> {
+        let mut columns = MetricColumns::default();
+        decode_into(data, 0, &mut columns)?;
+        let mut chunk = Self::default();
+        for index in 0..columns.len() {
+            chunk.push(&columns.point(index));
+        }
+        Ok(chunk)
+    }
+
     pub(crate) fn encode(&self) -> Vec<u8> {
         let n = self.len();
         let mut out = Vec::with_capacity(HEADER_LEN + n * BYTES_PER_POINT);

@@ -11,6 +11,7 @@
 //! and reading them back a few hundred blob reads.
 
 mod accounts;
+mod append;
 mod artifacts;
 mod batch_summary;
 mod chunk;
@@ -29,8 +30,10 @@ mod storage;
 mod store;
 mod stores;
 mod uri;
+pub mod wire;
 
 pub use accounts::{Access, AccountStore, UserRecord};
+pub use append::RemoteWriter;
 pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;

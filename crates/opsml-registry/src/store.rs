@@ -9,7 +9,7 @@ use opsml_types::{
     HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, Status, Version,
 };
 
-use crate::{Lease, Result};
+use crate::{Lease, RemoteWriter, Result};
 
 /// What is needed to create an experiment; the store allocates its version.
 #[derive(Debug, Clone)]
@@ -179,6 +179,16 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// A writer for the points and parameters of an existing experiment.
     fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>>;
+
+    /// Applies a batch sent by a remote writer (a client of a server) in one transaction,
+    /// unless that writer's batch of this sequence number or a later one was applied
+    /// already: a resend changes nothing. `true` if it was applied.
+    fn append_batch(
+        &self,
+        uid: &str,
+        writer: &RemoteWriter,
+        batch: &WriteBatch<'_>,
+    ) -> Result<bool>;
 
     /// Every point of the experiment (or of the named metrics), ordered by
     /// (name, step, insertion).

@@ -4,8 +4,9 @@
 //!
 //! Routes so far: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`);
 //! users and their grants (admins); experiment cards (create, get, list, search, delete,
-//! parameters, metric summaries). Every `/api/v1` route but the token route needs a bearer
-//! token, and each checks the user's access to the space it touches.
+//! parameters, metric summaries); batches of logged data from remote writers, applied at
+//! most once each. Every `/api/v1` route but the token route needs a bearer token, and each
+//! checks the user's access to the space it touches.
 
 mod auth;
 mod error;

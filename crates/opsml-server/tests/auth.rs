@@ -96,6 +96,20 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
             None,
         ),
         (
+            Method::POST,
+            format!("/experiments/{}/batches", uid(1)),
+            Some(json!({
+                "writer_id": "w1",
+                "seq": 1,
+                "lease": { "host": "h", "pid": 1, "started": 1 },
+                "names": ["loss"],
+                "points": {
+                    "name_ids": [0], "steps": [0], "values": [1.0],
+                    "timestamps": [null], "created_at": [0],
+                },
+            })),
+        ),
+        (
             Method::GET,
             format!("/experiments/{}/summaries", uid(1)),
             None,
@@ -195,6 +209,12 @@ fn users_without_access_get_403_on_every_route_and_change_nothing() {
     );
     assert_eq!(all, [uid(1), uid(2)], "nothing created or deleted");
     assert!(team.server.accounts.user("eve").unwrap().is_none());
+    assert!(team
+        .server
+        .store
+        .read_metrics(&uid(1), None)
+        .unwrap()
+        .is_empty());
     assert!(team.server.accounts.grants("carol").unwrap().is_empty());
 }
 

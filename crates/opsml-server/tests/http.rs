@@ -169,3 +169,86 @@ fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
         .unwrap();
     assert!(listed.is_empty(), "nothing was created: {listed:?}");
 }
+
+#[test]
+fn batches_are_stored_once_with_special_values_intact() {
+    let server = Server::start();
+    let admin = server.admin_client();
+    let created = admin
+        .post(server.url("/experiments"))
+        .json(&new_experiment(&uid(1), "team", "run"))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let batch = |seq: u64, first: i64| {
+        json!({
+            "writer_id": "01a21900-aaaa-7000-8000-000000000001",
+            "seq": seq,
+            "lease": { "host": "laptop", "pid": 42, "started": 1 },
+            "names": ["loss", "acc"],
+            "points": {
+                "name_ids": [0, 0, 1],
+                "steps": [first, first + 1, null],
+                "values": [0.5, "NaN", "-Infinity"],
+                "timestamps": [null, 7, null],
+                "created_at": [1, 2, 3],
+            },
+            "parameters": [{ "name": "lr", "value": { "type": "float", "value": 0.01 } }],
+        })
+    };
+    let send = |body: Value| -> Value {
+        let response = admin
+            .post(server.url(&format!("/experiments/{}/batches", uid(1))))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().unwrap()
+    };
+    assert_eq!(send(batch(1, 0))["applied"], true);
+    assert_eq!(send(batch(2, 2))["applied"], true);
+    assert_eq!(
+        send(batch(2, 2))["applied"],
+        false,
+        "a resend changes nothing"
+    );
+
+    let stored = server.store.read_metrics(&uid(1), None).unwrap();
+    assert_eq!(stored.names, ["acc", "loss"]);
+    assert_eq!(stored.len(), 6);
+    let loss: Vec<(Option<i64>, u64)> = (0..stored.len())
+        .filter(|&i| stored.name(i) == "loss")
+        .map(|i| (stored.point(i).step, stored.point(i).value.to_bits()))
+        .collect();
+    assert_eq!(loss.len(), 4);
+    assert_eq!(loss[0], (Some(0), 0.5f64.to_bits()));
+    assert!(f64::from_bits(loss[1].1).is_nan());
+    let acc = stored.point(0);
+    assert_eq!(acc.value, f64::NEG_INFINITY);
+    let parameters = server.store.read_parameters(&uid(1), None).unwrap();
+    assert_eq!(parameters.len(), 1);
+
+    // Columns that disagree, and a parameter with NUL, are refused and store nothing.
+    let mut uneven = batch(3, 10);
+    uneven["points"]["values"] = json!([1.0]);
+    let (status, message) = error_of(
+        admin
+            .post(server.url(&format!("/experiments/{}/batches", uid(1))))
+            .json(&uneven)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("points.values"), "{message}");
+    let mut nul = batch(3, 10);
+    nul["parameters"][0]["value"] = json!({ "type": "str", "value": "a\u{0}b" });
+    let (status, _) = error_of(
+        admin
+            .post(server.url(&format!("/experiments/{}/batches", uid(1))))
+            .json(&nul)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(server.store.read_metrics(&uid(1), None).unwrap().len(), 6);
+}

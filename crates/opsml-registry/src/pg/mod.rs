@@ -2,6 +2,7 @@
 //! share one database (directly, or behind opsml servers).
 
 mod accounts;
+mod append;
 mod artifacts;
 mod cards;
 mod points;
@@ -21,8 +22,8 @@ use parking_lot::Mutex;
 use postgres::{Client, NoTls};
 
 use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, Result, RunningExperiment,
-    SearchQuery, Store,
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
+    RunningExperiment, SearchQuery, Store, WriteBatch,
 };
 
 /// Idle connections kept for reuse.
@@ -211,6 +212,15 @@ impl Store for PostgresStore {
             self.location.clone(),
             uid.to_owned(),
         )))
+    }
+
+    fn append_batch(
+        &self,
+        uid: &str,
+        writer: &RemoteWriter,
+        batch: &WriteBatch<'_>,
+    ) -> Result<bool> {
+        self.with_experiment(uid, |client| append::append(client, uid, writer, batch))
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {

@@ -19,8 +19,6 @@ struct Tail {
 struct Statements {
     insert_chunk: Statement,
     update_chunk: Statement,
-    insert_hardware: Statement,
-    upsert_parameter: Statement,
 }
 
 impl Statements {
@@ -32,14 +30,6 @@ impl Statements {
             )?,
             update_chunk: client
                 .prepare("UPDATE metric_chunks SET point_count = $2, data = $3 WHERE id = $1")?,
-            insert_hardware: client.prepare(
-                "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES ($1, $2, $3)",
-            )?,
-            upsert_parameter: client.prepare(
-                "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (experiment_uid, name) DO UPDATE
-                 SET kind = excluded.kind, value = excluded.value",
-            )?,
         })
     }
 }
@@ -128,10 +118,6 @@ impl PostgresWriter {
                 *tail = Tail::default();
             }
         }
-        for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
-            summary.name.clone_from(&batch.names[name_id as usize]);
-            super::summaries::merge(&mut tx, &self.uid, &summary)?;
-        }
         for name_id in touched {
             let tail = &mut self.tails[name_id as usize];
             if tail.dirty {
@@ -139,26 +125,49 @@ impl PostgresWriter {
                 save_tail(&mut tx, statements, &self.uid, name, tail)?;
             }
         }
+        write_extras(&mut tx, &self.uid, batch)?;
+        tx.commit()
+    }
+}
+
+/// What a batch adds besides metric blocks: summaries, hardware samples, parameters.
+pub(super) fn write_extras(
+    tx: &mut Transaction<'_>,
+    uid: &str,
+    batch: &WriteBatch<'_>,
+) -> std::result::Result<(), postgres::Error> {
+    for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
+        summary.name.clone_from(&batch.names[name_id as usize]);
+        super::summaries::merge(tx, uid, &summary)?;
+    }
+    if !batch.hardware.is_empty() {
+        let insert = tx.prepare(
+            "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES ($1, $2, $3)",
+        )?;
         for sample in batch.hardware {
             let data = serde_json::to_string(sample).expect("hardware samples serialise to JSON");
-            tx.execute(
-                &statements.insert_hardware,
-                &[&self.uid, &sample.timestamp, &data],
-            )?;
+            tx.execute(&insert, &[&uid, &sample.timestamp, &data])?;
         }
+    }
+    if !batch.parameters.is_empty() {
+        let upsert = tx.prepare(
+            "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (experiment_uid, name) DO UPDATE
+             SET kind = excluded.kind, value = excluded.value",
+        )?;
         for parameter in batch.parameters {
             tx.execute(
-                &statements.upsert_parameter,
+                &upsert,
                 &[
-                    &self.uid,
+                    &uid,
                     &parameter.name,
                     &parameter.value.kind(),
                     &parameter.value.to_stored(),
                 ],
             )?;
         }
-        tx.commit()
     }
+    Ok(())
 }
 
 fn save_tail(

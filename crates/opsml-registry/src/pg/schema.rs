@@ -119,6 +119,13 @@ CREATE TABLE access_tokens (
     expires_at BIGINT NOT NULL
 );
 "#,
+    // Batches of remote writers (clients of a server) go into blocks of their own and are
+    // applied at most once: the writer's last applied sequence number is kept.
+    r"
+ALTER TABLE metric_chunks ADD COLUMN writer_id TEXT;
+CREATE INDEX metric_chunks_by_writer ON metric_chunks (writer_id, name, id);
+ALTER TABLE experiment_writers ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+",
 ];
 
 /// Key of the advisory lock that serialises migrations across processes and servers.

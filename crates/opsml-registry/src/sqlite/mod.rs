@@ -2,6 +2,7 @@
 //! experiment, registry and reader of the process through a small connection pool.
 
 mod accounts;
+mod append;
 mod artifacts;
 mod cards;
 mod points;
@@ -22,8 +23,8 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 
 use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, Result, RunningExperiment,
-    SearchQuery, Store,
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
+    RunningExperiment, SearchQuery, Store, WriteBatch,
 };
 
 /// How long a connection waits for another process's write lock before failing.
@@ -226,6 +227,20 @@ impl Store for SqliteStore {
             self.path.clone(),
             uid.to_owned(),
         )))
+    }
+
+    fn append_batch(
+        &self,
+        uid: &str,
+        writer: &RemoteWriter,
+        batch: &WriteBatch<'_>,
+    ) -> Result<bool> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            Ok(append::append(conn, uid, writer, batch)?.map_err(RegistryError::Corrupt))
+        })?
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {

@@ -96,43 +96,53 @@ impl SqliteWriter {
                 *tail = Tail::default();
             }
         }
-        for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
-            summary.name.clone_from(&batch.names[name_id as usize]);
-            super::summaries::merge(&tx, &self.uid, &summary)?;
-        }
         for name_id in touched {
             let tail = &mut self.tails[name_id as usize];
             if tail.dirty {
                 save_tail(&tx, &self.uid, &batch.names[name_id as usize], tail)?;
             }
         }
-        if !batch.hardware.is_empty() {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES (?1, ?2, ?3)",
-            )?;
-            for sample in batch.hardware {
-                let data = serde_json::to_string(sample)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-                stmt.execute(params![self.uid, sample.timestamp, data])?;
-            }
-        }
-        if !batch.parameters.is_empty() {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (experiment_uid, name) DO UPDATE
-                 SET kind = excluded.kind, value = excluded.value",
-            )?;
-            for parameter in batch.parameters {
-                stmt.execute(params![
-                    self.uid,
-                    parameter.name,
-                    parameter.value.kind(),
-                    parameter.value.to_stored()
-                ])?;
-            }
-        }
+        write_extras(&tx, &self.uid, batch)?;
         tx.commit()
     }
+}
+
+/// What a batch adds besides metric blocks: summaries, hardware samples, parameters.
+pub(super) fn write_extras(
+    tx: &Transaction<'_>,
+    uid: &str,
+    batch: &WriteBatch<'_>,
+) -> rusqlite::Result<()> {
+    for (name_id, mut summary) in crate::batch_summary::summarise_batch(batch.points) {
+        summary.name.clone_from(&batch.names[name_id as usize]);
+        super::summaries::merge(tx, uid, &summary)?;
+    }
+    if !batch.hardware.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES (?1, ?2, ?3)",
+        )?;
+        for sample in batch.hardware {
+            let data = serde_json::to_string(sample)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+            stmt.execute(params![uid, sample.timestamp, data])?;
+        }
+    }
+    if !batch.parameters.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO parameters (experiment_uid, name, kind, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (experiment_uid, name) DO UPDATE
+             SET kind = excluded.kind, value = excluded.value",
+        )?;
+        for parameter in batch.parameters {
+            stmt.execute(params![
+                uid,
+                parameter.name,
+                parameter.value.kind(),
+                parameter.value.to_stored()
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> rusqlite::Result<()> {

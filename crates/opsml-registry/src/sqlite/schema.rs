@@ -124,6 +124,13 @@ CREATE TABLE access_tokens (
     expires_at INTEGER NOT NULL
 );
 ",
+    // Batches of remote writers (clients of a server) go into blocks of their own and are
+    // applied at most once: the writer's last applied sequence number is kept.
+    r"
+ALTER TABLE metric_chunks ADD COLUMN writer_id TEXT;
+CREATE INDEX metric_chunks_by_writer ON metric_chunks (writer_id, name, id);
+ALTER TABLE experiment_writers ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// The migration that creates `metric_summaries`, after which existing points are summarised.

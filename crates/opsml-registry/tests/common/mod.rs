@@ -41,6 +41,21 @@ impl TestStore {
         }
     }
 
+    /// The single integer a query answers: `sqlite` on SQLite, `postgres` on PostgreSQL.
+    pub fn count(&self, sqlite: &str, postgres: &str) -> i64 {
+        match self {
+            Self::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("opsml.db"))
+                .unwrap()
+                .query_row(sqlite, [], |row| row.get(0))
+                .unwrap(),
+            Self::Postgres { uri, .. } => postgres::Client::connect(uri, postgres::NoTls)
+                .unwrap()
+                .query_one(postgres, &[])
+                .unwrap()
+                .get(0),
+        }
+    }
+
     /// Sets an experiment's heartbeat behind the store's back, as a process that stopped
     /// beating long ago would have left it.
     pub fn set_heartbeat(&self, uid: &str, micros: i64) {

@@ -100,7 +100,7 @@ fn uuid_like(uid: &str) -> Option<()> {
 
 /// The card of `uid` if the user may `access` its space: 404 for no such experiment, 403
 /// (naming only the uid) for one in a space the user may not use.
-fn authorized_card(
+pub(super) fn authorized_card(
     store: &dyn Store,
     principal: &Principal,
     uid: &str,

@@ -1,5 +1,6 @@
 //! The routes, one file per resource.
 
+mod batches;
 mod experiments;
 mod health;
 mod tokens;
@@ -14,6 +15,7 @@ use crate::AppState;
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     let authenticated = Router::new()
         .merge(experiments::router())
+        .merge(batches::router())
         .merge(users::router())
         .route_layer(from_fn_with_state(state, require_token));
     Router::new()

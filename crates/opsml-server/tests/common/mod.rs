@@ -15,6 +15,7 @@ pub const ADMIN_PASSWORD: &str = "admin password";
 /// first admin, serving until the test ends.
 pub struct Server {
     pub base: String,
+    pub store: Arc<dyn Store>,
     pub accounts: Arc<dyn AccountStore>,
     admin_token: String,
     _dir: tempfile::TempDir,
@@ -39,11 +40,12 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(opsml_server::serve(
             listener,
-            AppState::new(store, Arc::clone(&accounts)),
+            AppState::new(Arc::clone(&store), Arc::clone(&accounts)),
             std::future::pending(),
         ));
         let mut server = Self {
             base,
+            store,
             accounts,
             admin_token: String::new(),
             _dir: dir,

@@ -1,0 +1,93 @@
+//! Batches sent by remote writers (clients of an opsml server): each store applies one in a
+//! single transaction, at most once per sequence number, with its points going into the
+//! writer's own open blocks so that a stream of small batches still makes full blocks.
+
+use std::collections::BTreeMap;
+
+use crate::chunk::{ChunkColumns, CHUNK_POINTS};
+use crate::{Lease, WriteBatch};
+
+/// Who sent a batch, and its place in that writer's sequence (1, 2, 3, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteWriter {
+    /// Chosen by the writer, unique per writer (a UUID).
+    pub writer_id: String,
+    /// Sequence number of this batch; a batch not above the last applied one is a resend.
+    pub seq: u64,
+    /// The process that writes.
+    pub lease: Lease,
+}
+
+/// The block operations [`append_points`] needs from a store's transaction.
+pub(crate) trait BlockTx {
+    type Error;
+
+    /// The newest block of `name` written by `writer_id`: its id and encoded points.
+    fn writer_tail(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+    ) -> Result<Option<(i64, Vec<u8>)>, Self::Error>;
+
+    fn insert_block(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+        block: &ChunkColumns,
+    ) -> Result<(), Self::Error>;
+
+    fn update_block(&mut self, id: i64, block: &ChunkColumns) -> Result<(), Self::Error>;
+}
+
+/// Adds the batch's points to the writer's blocks: the newest block of each metric is filled
+/// up to [`CHUNK_POINTS`], then new blocks follow. `Ok(Err(_))` names a stored block that
+/// could not be read.
+pub(crate) fn append_points<T: BlockTx>(
+    tx: &mut T,
+    uid: &str,
+    writer_id: &str,
+    batch: &WriteBatch<'_>,
+) -> Result<Result<(), String>, T::Error> {
+    let mut by_name: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (index, record) in batch.points.iter().enumerate() {
+        by_name.entry(record.name_id).or_default().push(index);
+    }
+    for (name_id, indices) in by_name {
+        let name = &batch.names[name_id as usize];
+        let (mut open_id, mut block) = match tx.writer_tail(uid, name, writer_id)? {
+            Some((id, data)) => match ChunkColumns::decode(&data) {
+                Ok(block) if block.len() < CHUNK_POINTS => (Some(id), block),
+                Ok(_) => (None, ChunkColumns::default()),
+                Err(e) => return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}"))),
+            },
+            None => (None, ChunkColumns::default()),
+        };
+        for index in indices {
+            block.push(&batch.points[index].point);
+            if block.len() == CHUNK_POINTS {
+                save(tx, uid, name, writer_id, open_id.take(), &block)?;
+                block = ChunkColumns::default();
+            }
+        }
+        if block.len() > 0 {
+            save(tx, uid, name, writer_id, open_id, &block)?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn save<T: BlockTx>(
+    tx: &mut T,
+    uid: &str,
+    name: &str,
+    writer_id: &str,
+    id: Option<i64>,
+    block: &ChunkColumns,
+) -> Result<(), T::Error> {
+    match id {
+        Some(id) => tx.update_block(id, block),
+        None => tx.insert_block(uid, name, writer_id, block),
+    }
+}

@@ -1,0 +1,100 @@
+//! Batches of remote writers in PostgreSQL (see `crate::append`).
+
+use chrono::Utc;
+use postgres::{Client, Transaction};
+
+use crate::append::{append_points, BlockTx, RemoteWriter};
+use crate::chunk::ChunkColumns;
+use crate::WriteBatch;
+
+impl BlockTx for Transaction<'_> {
+    type Error = postgres::Error;
+
+    fn writer_tail(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+    ) -> Result<Option<(i64, Vec<u8>)>, postgres::Error> {
+        Ok(self
+            .query_opt(
+                "SELECT id, data FROM metric_chunks
+                 WHERE writer_id = $1 AND name = $2 AND experiment_uid = $3
+                 ORDER BY id DESC LIMIT 1",
+                &[&writer_id, &name, &uid],
+            )?
+            .map(|row| (row.get(0), row.get(1))))
+    }
+
+    fn insert_block(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+        block: &ChunkColumns,
+    ) -> Result<(), postgres::Error> {
+        self.execute(
+            "INSERT INTO metric_chunks (experiment_uid, name, point_count, data, writer_id)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &uid,
+                &name,
+                &(block.len() as i64),
+                &block.encode(),
+                &writer_id,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn update_block(&mut self, id: i64, block: &ChunkColumns) -> Result<(), postgres::Error> {
+        self.execute(
+            "UPDATE metric_chunks SET point_count = $2, data = $3 WHERE id = $1",
+            &[&id, &(block.len() as i64), &block.encode()],
+        )
+        .map(drop)
+    }
+}
+
+/// Applies the batch unless the writer sent it already; `Ok(Ok(applied))`. The writer's row
+/// is locked first, so that two servers given the same resend apply it once.
+pub(super) fn append(
+    client: &mut Client,
+    uid: &str,
+    writer: &RemoteWriter,
+    batch: &WriteBatch<'_>,
+) -> Result<Result<bool, String>, postgres::Error> {
+    let mut tx = client.transaction()?;
+    let seq = i64::try_from(writer.seq).unwrap_or(i64::MAX);
+    let now = Utc::now().timestamp_micros();
+    let lease = serde_json::to_string(&writer.lease).expect("leases serialise to JSON");
+    // Creates the writer's row at 0 if it is new, and locks it either way.
+    tx.execute(
+        "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at, last_seq)
+         VALUES ($1, $2, $3, $4, 0) ON CONFLICT (writer_id) DO NOTHING",
+        &[&writer.writer_id, &uid, &lease, &now],
+    )?;
+    let last: i64 = tx
+        .query_one(
+            "SELECT last_seq FROM experiment_writers WHERE writer_id = $1 FOR UPDATE",
+            &[&writer.writer_id],
+        )?
+        .get(0);
+    if seq <= last {
+        return Ok(Ok(false));
+    }
+    tx.execute(
+        "UPDATE experiment_writers SET last_seq = $2, heartbeat_at = $3 WHERE writer_id = $1",
+        &[&writer.writer_id, &seq, &now],
+    )?;
+    tx.execute(
+        "UPDATE experiments SET heartbeat_at = $2 WHERE uid = $1",
+        &[&uid, &now],
+    )?;
+    if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
+        return Ok(Err(corrupt));
+    }
+    super::points::write_extras(&mut tx, uid, batch)?;
+    tx.commit()?;
+    Ok(Ok(true))
+}

@@ -1,0 +1,103 @@
+//! Batches of remote writers in SQLite (see `crate::append`).
+
+use chrono::Utc;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::append::{append_points, BlockTx, RemoteWriter};
+use crate::chunk::ChunkColumns;
+use crate::WriteBatch;
+
+impl BlockTx for Transaction<'_> {
+    type Error = rusqlite::Error;
+
+    fn writer_tail(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+    ) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
+        self.prepare_cached(
+            "SELECT id, data FROM metric_chunks
+             WHERE writer_id = ?1 AND name = ?2 AND experiment_uid = ?3
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![writer_id, name, uid], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+    }
+
+    fn insert_block(
+        &mut self,
+        uid: &str,
+        name: &str,
+        writer_id: &str,
+        block: &ChunkColumns,
+    ) -> rusqlite::Result<()> {
+        self.prepare_cached(
+            "INSERT INTO metric_chunks (experiment_uid, name, point_count, data, writer_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            uid,
+            name,
+            block.len() as i64,
+            block.encode(),
+            writer_id
+        ])
+        .map(drop)
+    }
+
+    fn update_block(&mut self, id: i64, block: &ChunkColumns) -> rusqlite::Result<()> {
+        self.prepare_cached("UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1")?
+            .execute(params![id, block.len() as i64, block.encode()])
+            .map(drop)
+    }
+}
+
+/// Applies the batch unless the writer sent it already; `Ok(Ok(applied))`.
+pub(super) fn append(
+    conn: &mut Connection,
+    uid: &str,
+    writer: &RemoteWriter,
+    batch: &WriteBatch<'_>,
+) -> rusqlite::Result<Result<bool, String>> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let seq = i64::try_from(writer.seq).unwrap_or(i64::MAX);
+    let now = Utc::now().timestamp_micros();
+    let last: Option<i64> = tx
+        .query_row(
+            "SELECT last_seq FROM experiment_writers WHERE writer_id = ?1",
+            [&writer.writer_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match last {
+        Some(last) if seq <= last => return Ok(Ok(false)),
+        Some(_) => {
+            tx.execute(
+                "UPDATE experiment_writers SET last_seq = ?2, heartbeat_at = ?3 WHERE writer_id = ?1",
+                params![writer.writer_id, seq, now],
+            )?;
+        }
+        None => {
+            let lease = serde_json::to_string(&writer.lease)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+            tx.execute(
+                "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at, last_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![writer.writer_id, uid, lease, now, seq],
+            )?;
+        }
+    }
+    tx.execute(
+        "UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1",
+        params![uid, now],
+    )?;
+    if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
+        return Ok(Err(corrupt));
+    }
+    super::points::write_extras(&tx, uid, batch)?;
+    tx.commit()?;
+    Ok(Ok(true))
+}

@@ -1,0 +1,127 @@
+//! Batches of remote writers (clients of a server): applied once per sequence number, into
+//! full blocks, on either store (`OPSML_TEST_STORE=postgres` for PostgreSQL).
+
+mod common;
+
+use common::{create, temp_store};
+use opsml_registry::{Lease, PointRecord, RegistryError, RemoteWriter, WriteBatch, CHUNK_POINTS};
+use opsml_types::{MetricPoint, Parameter, ParameterValue};
+
+fn records(name_id: u32, steps: std::ops::Range<i64>) -> Vec<PointRecord> {
+    steps
+        .map(|s| PointRecord {
+            name_id,
+            point: MetricPoint {
+                step: Some(s),
+                value: s as f64 / 2.0,
+                timestamp: None,
+                created_at: 1_700_000_000_000_000,
+            },
+        })
+        .collect()
+}
+
+fn writer(id: &str, seq: u64) -> RemoteWriter {
+    RemoteWriter {
+        writer_id: id.to_owned(),
+        seq,
+        lease: Lease::current(),
+    }
+}
+
+fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
+    WriteBatch {
+        names,
+        points,
+        parameters: &[],
+        hardware: &[],
+    }
+}
+
+#[test]
+fn a_resent_batch_is_applied_once() {
+    let (_guard, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let names = vec!["loss".to_owned()];
+    let first = records(0, 0..10);
+    let second = records(0, 10..20);
+    let parameters = [Parameter {
+        name: "lr".into(),
+        value: ParameterValue::Float(0.1),
+    }];
+    let with_parameters = WriteBatch {
+        parameters: &parameters,
+        ..batch(&names, &second)
+    };
+    assert!(store
+        .append_batch(&card.uid, &writer("w1", 1), &batch(&names, &first))
+        .unwrap());
+    assert!(store
+        .append_batch(&card.uid, &writer("w1", 2), &with_parameters)
+        .unwrap());
+    // The answer to batch 2 was lost: the writer sends it again, and an older one too.
+    assert!(!store
+        .append_batch(&card.uid, &writer("w1", 2), &with_parameters)
+        .unwrap());
+    assert!(!store
+        .append_batch(&card.uid, &writer("w1", 1), &batch(&names, &first))
+        .unwrap());
+
+    let read = store.read_metrics(&card.uid, None).unwrap();
+    assert_eq!(
+        read.steps.iter().collect::<Vec<_>>(),
+        (0..20).map(Some).collect::<Vec<_>>()
+    );
+    assert_eq!(store.read_parameters(&card.uid, None).unwrap().len(), 1);
+    let summary = &store.metric_summaries(&card.uid).unwrap()[0];
+    assert_eq!((summary.count, summary.last_step), (20, Some(19)));
+}
+
+#[test]
+fn small_batches_fill_whole_blocks_and_writers_keep_their_own() {
+    let (test_store, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let names = vec!["loss".to_owned(), "acc".to_owned()];
+    let per_batch = 1000;
+    let batches = 20;
+    for seq in 0..batches {
+        let start = seq * per_batch;
+        let mut points = records(0, start..start + per_batch);
+        points.extend(records(1, start..start + 10));
+        let other = records(0, 1_000_000 + seq..1_000_000 + seq + 1);
+        let seq = u64::try_from(seq).unwrap() + 1;
+        store
+            .append_batch(&card.uid, &writer("w1", seq), &batch(&names, &points))
+            .unwrap();
+        store
+            .append_batch(&card.uid, &writer("w2", seq), &batch(&names, &other))
+            .unwrap();
+    }
+    let read = store
+        .read_metrics(&card.uid, Some(&["loss".to_owned()]))
+        .unwrap();
+    let total = usize::try_from(batches * per_batch).unwrap();
+    assert_eq!(read.len(), total + 20);
+    let steps: Vec<i64> = read.steps.iter().map(Option::unwrap).collect();
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "in step order");
+    // 20,000 points of w1 in three blocks, 20 of w2 in one: not one block per batch.
+    let blocks = test_store.count(
+        "SELECT COUNT(*) FROM metric_chunks WHERE name = 'loss'",
+        "SELECT COUNT(*) FROM metric_chunks WHERE name = 'loss'",
+    );
+    assert_eq!(
+        blocks,
+        i64::try_from(total.div_ceil(CHUNK_POINTS) + 1).unwrap()
+    );
+}
+
+#[test]
+fn a_batch_for_a_missing_experiment_names_it() {
+    let (_guard, store) = temp_store();
+    let names = vec!["loss".to_owned()];
+    let points = records(0, 0..1);
+    let err = store
+        .append_batch("no-such-uid", &writer("w1", 1), &batch(&names, &points))
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::ExperimentNotFound(_)), "{err}");
+}

@@ -1,0 +1,54 @@
+//! `POST /api/v1/experiments/{uid}/batches`: metric points, parameters and hardware samples
+//! of a remote writer, applied at most once per sequence number.
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use opsml_registry::wire::BatchBody;
+use opsml_registry::{Access, WriteBatch};
+use opsml_types::{validate_name, validate_parameter};
+use serde::Serialize;
+
+use super::experiments::authorized_card;
+use crate::{ApiError, AppState, Principal};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/experiments/{uid}/batches", post(append))
+}
+
+#[derive(Debug, Serialize)]
+struct Applied {
+    /// `false` for a resend of a batch applied before.
+    applied: bool,
+}
+
+async fn append(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(body): Json<BatchBody>,
+) -> Result<Json<Applied>, ApiError> {
+    let invalid = |e: opsml_types::TypesError| ApiError::bad_request(e.to_string());
+    validate_name("writer", &body.writer_id).map_err(invalid)?;
+    for name in &body.names {
+        validate_name("metric", name).map_err(invalid)?;
+    }
+    for parameter in &body.parameters {
+        validate_parameter(parameter).map_err(invalid)?;
+    }
+    let records = body.records().map_err(ApiError::bad_request)?;
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            let batch = WriteBatch {
+                names: &body.names,
+                points: &records,
+                parameters: &body.parameters,
+                hardware: &body.hardware,
+            };
+            let applied = store.append_batch(&uid, &body.writer(), &batch)?;
+            Ok(Applied { applied })
+        })
+        .await
+        .map(Json)
+}
