@@ -44,6 +44,29 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// Closes connections on a thread of their own: closing blocks on the client's own runtime,
+/// which panics on a thread that drives another runtime (an async server, a writer task).
+pub(super) fn close_off_runtime(clients: Vec<Client>) {
+    if clients.is_empty() {
+        return;
+    }
+    let closing = std::thread::Builder::new()
+        .name("opsml-pg-close".into())
+        .spawn(move || drop(clients));
+    match closing {
+        Ok(handle) => {
+            let _ = handle.join();
+        }
+        Err(e) => tracing::warn!(error = %e, "could not close postgres connections"),
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        close_off_runtime(std::mem::take(&mut *self.idle.lock()));
+    }
+}
+
 /// The URI without its password, for messages.
 fn redacted(uri: &str) -> String {
     let Some((scheme, rest)) = uri.split_once("://") else {

@@ -191,16 +191,8 @@ fn save_tail(
 
 impl Drop for PostgresWriter {
     fn drop(&mut self) {
-        // Closing a connection blocks on the client's own runtime, which panics on a thread
-        // that drives another runtime (writers end inside the experiment's async task).
-        if let Some(client) = self.client.take() {
-            let closing = std::thread::Builder::new()
-                .name("opsml-pg-close".into())
-                .spawn(move || drop(client));
-            if let Err(e) = closing {
-                tracing::warn!(error = %e, "could not close a postgres connection");
-            }
-        }
+        // Writers end inside the experiment's async task.
+        super::close_off_runtime(self.client.take().into_iter().collect());
     }
 }
 
