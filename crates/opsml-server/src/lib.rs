@@ -9,6 +9,7 @@
 //! checks the user's access to the space it touches.
 
 mod auth;
+mod cache;
 mod error;
 mod routes;
 mod state;

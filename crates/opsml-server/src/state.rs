@@ -4,18 +4,27 @@ use std::sync::Arc;
 
 use opsml_registry::{AccountStore, Store};
 
+use crate::cache::{Principals, Spaces};
 use crate::ApiError;
 
-/// The server's state: the store all requests read and write, and its users.
+/// The server's state: the store all requests read and write, its users, and short-lived
+/// copies of lookups (see `cache`).
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<dyn Store>,
     accounts: Arc<dyn AccountStore>,
+    pub(crate) principals: Arc<Principals>,
+    pub(crate) spaces: Arc<Spaces>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>) -> Self {
-        Self { store, accounts }
+        Self {
+            store,
+            accounts,
+            principals: Arc::default(),
+            spaces: Arc::default(),
+        }
     }
 
     /// Runs blocking store work off the async workers.

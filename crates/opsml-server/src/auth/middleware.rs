@@ -23,17 +23,25 @@ pub(crate) async fn require_token(
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::unauthorized("missing bearer token: POST /api/v1/auth/token"))?
         .to_owned();
-    let principal = state
-        .with_accounts(move |accounts| {
-            let invalid = || ApiError::unauthorized("invalid or expired token");
-            let username = accounts
-                .token_user(&hash_token(&token))?
-                .ok_or_else(invalid)?;
-            let user = accounts.user(&username)?.ok_or_else(invalid)?;
-            let grants = accounts.grants(&username)?;
-            Ok(Principal::new(user.username, user.admin, grants))
-        })
-        .await?;
+    let hash = hash_token(&token);
+    // A client's stream of requests reads its user and grants once in a while, not each time.
+    let principal = match state.principals.get(&hash) {
+        Some(principal) => principal,
+        None => {
+            let principals = std::sync::Arc::clone(&state.principals);
+            state
+                .with_accounts(move |accounts| {
+                    let invalid = || ApiError::unauthorized("invalid or expired token");
+                    let username = accounts.token_user(&hash)?.ok_or_else(invalid)?;
+                    let user = accounts.user(&username)?.ok_or_else(invalid)?;
+                    let grants = accounts.grants(&username)?;
+                    let principal = Principal::new(user.username, user.admin, grants);
+                    principals.insert(hash, principal.clone());
+                    Ok(principal)
+                })
+                .await?
+        }
+    };
     request.extensions_mut().insert(principal);
     Ok(next.run(request).await)
 }

@@ -89,12 +89,14 @@ async fn grant(
     };
     opsml_types::validate_name("space", &space)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let principals = std::sync::Arc::clone(&state.principals);
     state
         .with_accounts(move |accounts| {
             if accounts.user(&username)?.is_none() {
                 return Err(ApiError::not_found(format!("no user named {username:?}")));
             }
             accounts.grant(&username, &space, access)?;
+            principals.clear();
             Ok(StatusCode::NO_CONTENT)
         })
         .await
