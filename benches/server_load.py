@@ -141,7 +141,6 @@ def main() -> None:
                 "space": "load",
                 "name": f"client{n}",
                 "opsml_version": "bench",
-                "username": "load",
                 "created_at": "2026-01-01T00:00:00Z",
                 "lease": {"host": "load", "pid": 1, "started": 1},
             }

@@ -47,6 +47,11 @@ fn experiments_are_created_with_versions_listed_searched_and_deleted() {
         .json()
         .unwrap();
     assert_eq!(
+        card["username"],
+        common::ADMIN,
+        "the authenticated user, not the client's"
+    );
+    assert_eq!(
         (card["name"].as_str(), card["version"].as_str()),
         (Some("run"), Some("0.2.0"))
     );

@@ -25,7 +25,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/experiments/{uid}/summaries", get(summaries))
 }
 
-/// The body of `POST /experiments`: the store allocates the version.
+/// The body of `POST /experiments`: the store allocates the version, and the card records
+/// the authenticated user as its user.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateExperiment {
@@ -38,7 +39,6 @@ struct CreateExperiment {
     #[serde(default)]
     compute_environment: ComputeEnvironment,
     opsml_version: String,
-    username: String,
     created_at: DateTime<Utc>,
     lease: Lease,
 }
@@ -76,7 +76,7 @@ async fn create(
         parent_uid: body.parent_uid,
         compute_environment: body.compute_environment,
         opsml_version: body.opsml_version,
-        username: body.username,
+        username: principal.username.clone(),
         created_at: body.created_at,
         lease: body.lease,
     };

@@ -119,7 +119,6 @@ pub fn new_experiment(uid: &str, space: &str, name: &str) -> Value {
         "tags": ["baseline"],
         "parent_uid": null,
         "opsml_version": "0.1.0",
-        "username": "ana",
         "created_at": "2026-11-26T10:00:00Z",
         "lease": { "host": "elsewhere", "pid": 1, "started": 0 },
     })
