@@ -105,6 +105,7 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
         | RegistryError::StoreMoved { .. }
         | RegistryError::Corrupt(_)
         | RegistryError::VersionContention { .. }
+        | RegistryError::BatchRefused(_)
         | RegistryError::CreateDir { .. } => StoreError::new_err(message),
     }
 }

@@ -18,6 +18,43 @@ pub struct RemoteWriter {
     pub lease: Lease,
 }
 
+/// What to do with batch `seq` of a writer whose last applied batch is `last` (0: none):
+/// apply it (the next one), skip it (a resend), or refuse it (one is missing before it, or the
+/// number is out of range), saying why.
+pub(crate) fn next_in_sequence(writer: &RemoteWriter, last: i64) -> Result<bool, String> {
+    let seq = i64::try_from(writer.seq)
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| {
+            format!(
+                "writer {}: sequence number {} is outside 1..={}",
+                writer.writer_id,
+                writer.seq,
+                i64::MAX
+            )
+        })?;
+    if seq <= last {
+        return Ok(false);
+    }
+    if seq != last + 1 {
+        return Err(format!(
+            "writer {}: batch {seq} arrived after batch {last}; batches {} to {} are missing",
+            writer.writer_id,
+            last + 1,
+            seq - 1
+        ));
+    }
+    Ok(true)
+}
+
+/// The refusal of a writer id that another experiment's writer uses.
+pub(crate) fn foreign_writer(writer: &RemoteWriter) -> String {
+    format!(
+        "writer {} writes to another experiment; a writer id names one writer of one experiment",
+        writer.writer_id
+    )
+}
+
 /// The block operations [`append_points`] needs from a store's transaction.
 pub(crate) trait BlockTx {
     type Error;

@@ -79,6 +79,10 @@ pub enum RegistryError {
     /// A stored row could not be decoded (the database was changed by hand or damaged).
     #[error("corrupted record in the store: {0}")]
     Corrupt(String),
+    /// A remote writer's batch that cannot be applied: out of sequence, or under a writer id
+    /// that belongs to another experiment.
+    #[error("batch refused: {0}")]
+    BatchRefused(String),
     /// Versions kept colliding with concurrent writers.
     #[error("could not allocate a version for {space}/{name} after {attempts} attempts")]
     VersionContention {

@@ -125,3 +125,52 @@ fn a_batch_for_a_missing_experiment_names_it() {
         .unwrap_err();
     assert!(matches!(err, RegistryError::ExperimentNotFound(_)), "{err}");
 }
+
+#[test]
+fn batches_out_of_sequence_or_from_another_experiments_writer_are_refused() {
+    let (_guard, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let other = create(&*store, "s", "other");
+    let names = vec!["loss".to_owned()];
+    let points = records(0, 0..5);
+    let refused = |uid: &str, writer: RemoteWriter| match store.append_batch(
+        uid,
+        &writer,
+        &batch(&names, &points),
+    ) {
+        Err(RegistryError::BatchRefused(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let why = refused(&card.uid, writer("w1", 3));
+    assert!(why.contains("batches 1 to 2 are missing"), "{why}");
+    let why = refused(&card.uid, writer("w1", 0));
+    assert!(why.contains("outside 1"), "{why}");
+    let why = refused(&card.uid, writer("w1", u64::MAX));
+    assert!(why.contains("outside 1"), "{why}");
+    assert!(store
+        .append_batch(&card.uid, &writer("w1", 1), &batch(&names, &points))
+        .unwrap());
+    // The same writer id on another experiment would share (and spoil) its sequence.
+    let why = refused(&other.uid, writer("w1", 2));
+    assert!(why.contains("another experiment"), "{why}");
+    assert!(store.read_metrics(&other.uid, None).unwrap().is_empty());
+    assert_eq!(store.read_metrics(&card.uid, None).unwrap().len(), 5);
+}
+
+#[test]
+fn a_resend_after_the_experiment_ended_is_still_applied_once() {
+    let (_guard, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let names = vec!["loss".to_owned()];
+    let points = records(0, 0..5);
+    assert!(store
+        .append_batch(&card.uid, &writer("w1", 1), &batch(&names, &points))
+        .unwrap());
+    store
+        .set_status(&card.uid, opsml_types::Status::Completed, None)
+        .unwrap();
+    assert!(!store
+        .append_batch(&card.uid, &writer("w1", 1), &batch(&names, &points))
+        .unwrap());
+    assert_eq!(store.read_metrics(&card.uid, None).unwrap().len(), 5);
+}

@@ -61,6 +61,11 @@ impl Spaces {
         }
         entries.insert(uid, space);
     }
+
+    /// Forgets a deleted experiment (its uid could be used again, in another space).
+    pub(crate) fn remove(&self, uid: &str) {
+        self.entries.lock().remove(uid);
+    }
 }
 
 #[cfg(test)]

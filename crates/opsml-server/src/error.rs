@@ -54,6 +54,9 @@ impl From<RegistryError> for ApiError {
                 Self::not_found(message)
             }
             RegistryError::Invalid(_) => Self::bad_request(message),
+            RegistryError::BatchRefused(_) => {
+                Self::new(StatusCode::CONFLICT, "batch_refused", message)
+            }
             RegistryError::VersionContention { .. } => {
                 Self::new(StatusCode::CONFLICT, "version_contention", message)
             }

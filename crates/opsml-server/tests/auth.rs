@@ -316,3 +316,29 @@ fn users_with_access_are_served() {
         [uid(2)]
     );
 }
+
+#[test]
+fn a_child_needs_a_parent_the_user_may_read() {
+    let team = team();
+    let child = |n: u32, parent: &str| {
+        let mut body = new_experiment(&uid(n), "team-a", "child");
+        body["parent_uid"] = json!(parent);
+        team.send(Method::POST, "/experiments", Some(&team.writer), Some(body))
+    };
+    let (status, message) = error_of(child(10, &uid(2)));
+    assert_eq!(status, 403);
+    assert!(!message.contains("team-b"), "{message}");
+    assert_eq!(child(11, &uid(1)).status(), 201);
+    let parent: Value = team
+        .server
+        .as_admin(Client::new().get(team.server.url(&format!("/experiments/{}", uid(2)))))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        parent["experimentcard_uids"],
+        json!([]),
+        "no child was added"
+    );
+}

@@ -233,6 +233,17 @@ fn batches_are_stored_once_with_special_values_intact() {
     let parameters = server.store.read_parameters(&uid(1), None).unwrap();
     assert_eq!(parameters.len(), 1);
 
+    // A batch after a gap is refused: the one before it must come first.
+    let (status, message) = error_of(
+        admin
+            .post(server.url(&format!("/experiments/{}/batches", uid(1))))
+            .json(&batch(5, 10))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 409);
+    assert!(message.contains("batches 3 to 4 are missing"), "{message}");
+
     // Columns that disagree, and a parameter with NUL, are refused and store nothing.
     let mut uneven = batch(3, 10);
     uneven["points"]["values"] = json!([1.0]);

@@ -3,9 +3,9 @@
 use chrono::Utc;
 use postgres::{Client, Transaction};
 
-use crate::append::{append_points, BlockTx, RemoteWriter};
+use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter};
 use crate::chunk::ChunkColumns;
-use crate::WriteBatch;
+use crate::{RegistryError, WriteBatch};
 
 impl BlockTx for Transaction<'_> {
     type Error = postgres::Error;
@@ -56,43 +56,48 @@ impl BlockTx for Transaction<'_> {
     }
 }
 
-/// Applies the batch unless the writer sent it already; `Ok(Ok(applied))`. The writer's row
-/// is locked first, so that two servers given the same resend apply it once.
+/// Applies the batch if it is the writer's next one; `Ok(Ok(false))` for a resend. The
+/// experiment's row, then the writer's row, are locked first (the order `set_status` takes
+/// them in), so that two servers given the same resend apply it once.
 pub(super) fn append(
     client: &mut Client,
     uid: &str,
     writer: &RemoteWriter,
     batch: &WriteBatch<'_>,
-) -> Result<Result<bool, String>, postgres::Error> {
+) -> Result<Result<bool, RegistryError>, postgres::Error> {
     let mut tx = client.transaction()?;
-    let seq = i64::try_from(writer.seq).unwrap_or(i64::MAX);
     let now = Utc::now().timestamp_micros();
+    tx.execute(
+        "UPDATE experiments SET heartbeat_at = $2 WHERE uid = $1",
+        &[&uid, &now],
+    )?;
     let lease = serde_json::to_string(&writer.lease).expect("leases serialise to JSON");
-    // Creates the writer's row at 0 if it is new, and locks it either way.
+    // Creates the writer's row at 0 if it is new; the SELECT then locks it either way.
     tx.execute(
         "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at, last_seq)
          VALUES ($1, $2, $3, $4, 0) ON CONFLICT (writer_id) DO NOTHING",
         &[&writer.writer_id, &uid, &lease, &now],
     )?;
-    let last: i64 = tx
-        .query_one(
-            "SELECT last_seq FROM experiment_writers WHERE writer_id = $1 FOR UPDATE",
-            &[&writer.writer_id],
-        )?
-        .get(0);
-    if seq <= last {
-        return Ok(Ok(false));
+    let row = tx.query_one(
+        "SELECT experiment_uid, last_seq FROM experiment_writers WHERE writer_id = $1 FOR UPDATE",
+        &[&writer.writer_id],
+    )?;
+    let owner: &str = row.get(0);
+    if owner != uid {
+        return Ok(Err(RegistryError::BatchRefused(foreign_writer(writer))));
+    }
+    let last: i64 = row.get(1);
+    match next_in_sequence(writer, last) {
+        Ok(true) => {}
+        Ok(false) => return Ok(Ok(false)),
+        Err(why) => return Ok(Err(RegistryError::BatchRefused(why))),
     }
     tx.execute(
         "UPDATE experiment_writers SET last_seq = $2, heartbeat_at = $3 WHERE writer_id = $1",
-        &[&writer.writer_id, &seq, &now],
-    )?;
-    tx.execute(
-        "UPDATE experiments SET heartbeat_at = $2 WHERE uid = $1",
-        &[&uid, &now],
+        &[&writer.writer_id, &(last + 1), &now],
     )?;
     if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(corrupt));
+        return Ok(Err(RegistryError::Corrupt(corrupt)));
     }
     super::points::write_extras(&mut tx, uid, batch)?;
     tx.commit()?;

@@ -282,10 +282,11 @@ pub(super) fn set_status(
         ],
     )?;
     if status != Status::Running {
-        // An ended experiment needs no record of who writes to it; a rank that resumes it
-        // records itself again.
+        // An ended experiment needs no record of its local writers (a rank that resumes it
+        // records itself again); remote writers keep theirs, whose sequence numbers turn
+        // resends of batches already applied away.
         tx.execute(
-            "DELETE FROM experiment_writers WHERE experiment_uid = $1",
+            "DELETE FROM experiment_writers WHERE experiment_uid = $1 AND last_seq = 0",
             &[&uid],
         )?;
     }
@@ -417,9 +418,10 @@ pub(super) fn mark_killed(
         &[&running.uid, &heartbeat],
     )?;
     if changed > 0 {
-        // Writers of a killed experiment are dead; their rows only took room.
+        // Local writers of a killed experiment are dead; remote writers keep their sequence
+        // numbers, so that a late resend is not applied twice.
         tx.execute(
-            "DELETE FROM experiment_writers WHERE experiment_uid = $1",
+            "DELETE FROM experiment_writers WHERE experiment_uid = $1 AND last_seq = 0",
             &[&running.uid],
         )?;
     }

@@ -243,7 +243,12 @@ impl Store for PostgresStore {
         writer: &RemoteWriter,
         batch: &WriteBatch<'_>,
     ) -> Result<bool> {
-        self.with_experiment(uid, |client| append::append(client, uid, writer, batch))
+        self.with_client(|client| {
+            if !cards::exists(client, uid)? {
+                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+            }
+            append::append(client, uid, writer, batch)
+        })?
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {

@@ -3,9 +3,9 @@
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::append::{append_points, BlockTx, RemoteWriter};
+use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter};
 use crate::chunk::ChunkColumns;
-use crate::WriteBatch;
+use crate::{RegistryError, WriteBatch};
 
 impl BlockTx for Transaction<'_> {
     type Error = rusqlite::Error;
@@ -55,47 +55,55 @@ impl BlockTx for Transaction<'_> {
     }
 }
 
-/// Applies the batch unless the writer sent it already; `Ok(Ok(applied))`.
+/// Applies the batch if it is the writer's next one; `Ok(Ok(false))` for a resend.
 pub(super) fn append(
     conn: &mut Connection,
     uid: &str,
     writer: &RemoteWriter,
     batch: &WriteBatch<'_>,
-) -> rusqlite::Result<Result<bool, String>> {
+) -> rusqlite::Result<Result<bool, RegistryError>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let seq = i64::try_from(writer.seq).unwrap_or(i64::MAX);
     let now = Utc::now().timestamp_micros();
-    let last: Option<i64> = tx
+    let known: Option<(String, i64)> = tx
         .query_row(
-            "SELECT last_seq FROM experiment_writers WHERE writer_id = ?1",
+            "SELECT experiment_uid, last_seq FROM experiment_writers WHERE writer_id = ?1",
             [&writer.writer_id],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    match last {
-        Some(last) if seq <= last => return Ok(Ok(false)),
-        Some(_) => {
-            tx.execute(
-                "UPDATE experiment_writers SET last_seq = ?2, heartbeat_at = ?3 WHERE writer_id = ?1",
-                params![writer.writer_id, seq, now],
-            )?;
+    let last = match &known {
+        Some((owner, _)) if owner != uid => {
+            return Ok(Err(RegistryError::BatchRefused(foreign_writer(writer))))
         }
-        None => {
-            let lease = serde_json::to_string(&writer.lease)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-            tx.execute(
-                "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at, last_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![writer.writer_id, uid, lease, now, seq],
-            )?;
-        }
+        Some((_, last)) => *last,
+        None => 0,
+    };
+    match next_in_sequence(writer, last) {
+        Ok(true) => {}
+        Ok(false) => return Ok(Ok(false)),
+        Err(why) => return Ok(Err(RegistryError::BatchRefused(why))),
+    }
+    let seq = last + 1;
+    if known.is_some() {
+        tx.execute(
+            "UPDATE experiment_writers SET last_seq = ?2, heartbeat_at = ?3 WHERE writer_id = ?1",
+            params![writer.writer_id, seq, now],
+        )?;
+    } else {
+        let lease = serde_json::to_string(&writer.lease)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        tx.execute(
+            "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at, last_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![writer.writer_id, uid, lease, now, seq],
+        )?;
     }
     tx.execute(
         "UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1",
         params![uid, now],
     )?;
     if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(corrupt));
+        return Ok(Err(RegistryError::Corrupt(corrupt)));
     }
     super::points::write_extras(&tx, uid, batch)?;
     tx.commit()?;

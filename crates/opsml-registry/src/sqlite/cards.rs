@@ -273,10 +273,13 @@ pub(super) fn set_status(
             ended_at.map(|t| t.timestamp_micros())
         ])?;
     if status != Status::Running {
-        // An ended experiment needs no record of who writes to it; a rank that resumes it
-        // records itself again.
-        tx.prepare_cached("DELETE FROM experiment_writers WHERE experiment_uid = ?1")?
-            .execute([uid])?;
+        // An ended experiment needs no record of its local writers (a rank that resumes it
+        // records itself again); remote writers keep theirs, whose sequence numbers turn
+        // resends of batches already applied away.
+        tx.prepare_cached(
+            "DELETE FROM experiment_writers WHERE experiment_uid = ?1 AND last_seq = 0",
+        )?
+        .execute([uid])?;
     }
     tx.commit()?;
     Ok(changed)
@@ -406,9 +409,10 @@ pub(super) fn mark_killed(
         params![running.uid, heartbeat],
     )?;
     if changed > 0 {
-        // Writers of a killed experiment are dead; their rows only took room.
+        // Local writers of a killed experiment are dead; remote writers keep their sequence
+        // numbers, so that a late resend is not applied twice.
         conn.execute(
-            "DELETE FROM experiment_writers WHERE experiment_uid = ?1",
+            "DELETE FROM experiment_writers WHERE experiment_uid = ?1 AND last_seq = 0",
             [&running.uid],
         )?;
     }

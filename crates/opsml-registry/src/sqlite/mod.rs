@@ -239,7 +239,7 @@ impl Store for SqliteStore {
             if !cards::exists(conn, uid)? {
                 return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(append::append(conn, uid, writer, batch)?.map_err(RegistryError::Corrupt))
+            append::append(conn, uid, writer, batch)
         })?
     }
 

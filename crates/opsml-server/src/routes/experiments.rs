@@ -81,7 +81,13 @@ async fn create(
         lease: body.lease,
     };
     let card = state
-        .with_store(move |store| Ok(store.create_experiment(&new)?))
+        .with_store(move |store| {
+            // A child is listed on its parent's card: the parent must be one the user may read.
+            if let Some(parent) = &new.parent_uid {
+                authorized_card(store, &principal, parent, Access::Read)?;
+            }
+            Ok(store.create_experiment(&new)?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(card)))
 }
@@ -129,9 +135,11 @@ async fn remove(
     Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let spaces = std::sync::Arc::clone(&state.spaces);
     state
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Write)?;
+            spaces.remove(&uid);
             if store.delete_experiment(&uid)? {
                 Ok(StatusCode::NO_CONTENT)
             } else {
