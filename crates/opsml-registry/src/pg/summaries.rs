@@ -30,45 +30,52 @@ fn from_row(row: &Row) -> MetricSummary {
 }
 
 /// Merges `later` (points written after the stored ones) into the stored summary of
-/// `later.name`. The row is locked so that concurrent writers of one experiment merge in turn.
+/// `later.name`. A first summary is inserted unless another writer's got there first; an
+/// existing one is locked, so that concurrent writers of one experiment merge in turn.
 pub(super) fn merge(
     client: &mut impl GenericClient,
     uid: &str,
     later: &MetricSummary,
 ) -> Result<(), postgres::Error> {
-    let stored = client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM metric_summaries
-                 WHERE experiment_uid = $1 AND name = $2 FOR UPDATE"
-            ),
-            &[&uid, &later.name],
-        )?
-        .map(|row| from_row(&row));
-    let summary = match stored {
-        Some(mut stored) => {
-            stored.merge(later);
-            stored
-        }
-        None => later.clone(),
-    };
-    save(client, uid, &summary)
-}
-
-fn save(
-    client: &mut impl GenericClient,
-    uid: &str,
-    s: &MetricSummary,
-) -> Result<(), postgres::Error> {
-    client.execute(
-        "INSERT INTO metric_summaries (experiment_uid, name, count, value_count, sum, min, max,
-                                       mean, first, first_step, last, last_step)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (experiment_uid, name) DO UPDATE SET
+    if save(client, uid, later, "DO NOTHING")? == 1 {
+        return Ok(());
+    }
+    let row = client.query_one(
+        &format!(
+            "SELECT {COLUMNS} FROM metric_summaries
+             WHERE experiment_uid = $1 AND name = $2 FOR UPDATE"
+        ),
+        &[&uid, &later.name],
+    )?;
+    let mut summary = from_row(&row);
+    summary.merge(later);
+    save(
+        client,
+        uid,
+        &summary,
+        "DO UPDATE SET
              count = excluded.count, value_count = excluded.value_count, sum = excluded.sum,
              min = excluded.min, max = excluded.max, mean = excluded.mean,
              first = excluded.first, first_step = excluded.first_step,
              last = excluded.last, last_step = excluded.last_step",
+    )
+    .map(drop)
+}
+
+/// Inserts the summary, doing `on_conflict` where it exists; the number of rows written.
+fn save(
+    client: &mut impl GenericClient,
+    uid: &str,
+    s: &MetricSummary,
+    on_conflict: &str,
+) -> Result<u64, postgres::Error> {
+    client.execute(
+        &format!(
+            "INSERT INTO metric_summaries (experiment_uid, name, count, value_count, sum, min,
+                                           max, mean, first, first_step, last, last_step)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (experiment_uid, name) {on_conflict}"
+        ),
         &[
             &uid,
             &s.name,
@@ -83,8 +90,7 @@ fn save(
             &s.last,
             &s.last_step,
         ],
-    )?;
-    Ok(())
+    )
 }
 
 /// Summaries of the experiment's metrics, by name.
