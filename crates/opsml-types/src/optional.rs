@@ -38,11 +38,6 @@ impl OptionalInts {
         }
     }
 
-    /// Whether every slot holds a value.
-    pub fn all_present(&self) -> bool {
-        self.present.as_ref().is_none_or(|p| p.iter().all(|&v| v))
-    }
-
     /// Appends one slot.
     pub fn push(&mut self, value: Option<i64>) {
         if value.is_none() && self.present.is_none() {
@@ -123,7 +118,7 @@ mod tests {
     fn keeps_absent_slots_apart_from_zero() {
         let column: OptionalInts = [Some(0), None, Some(-4)].into_iter().collect();
         assert_eq!(column.iter().collect::<Vec<_>>(), [Some(0), None, Some(-4)]);
-        assert!(!column.all_present());
+        assert!(column.iter().any(|v| v.is_none()));
         let (values, present) = column.into_parts();
         assert_eq!(values, [0, 0, -4]);
         assert_eq!(present, Some(vec![true, false, true]));
@@ -134,7 +129,7 @@ mod tests {
         let mut column = OptionalInts::with_capacity(4);
         column.extend([1, 2], [true, true]);
         column.push(Some(3));
-        assert!(column.all_present());
+        assert!(column.iter().all(|v| v.is_some()));
         assert_eq!(column.into_parts(), (vec![1, 2, 3], None));
     }
 
