@@ -44,6 +44,37 @@ pub enum Command {
     /// List, search, show, compare, plot, report, export, download and delete experiments.
     #[command(subcommand, visible_alias = "exp")]
     Experiments(ExperimentsCommand),
+    /// Run an opsml server: a team's registry over HTTP.
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Send what runs left unsent to the opsml server of OPSML_TRACKING_URI.
+    ///
+    /// A run on a server keeps every batch in a local write-ahead file (OPSML_SPOOL_DIR,
+    /// default ~/.cache/opsml/spool) until the server has it. Batches a server outage or a
+    /// crash left there, and statuses of runs that ended during an outage, are sent in order
+    /// and removed; the server applies each batch once, so sending one twice changes nothing.
+    /// Files of runs still going are left to them.
+    Sync,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Serve the store of OPSML_TRACKING_URI and the artifact storage of OPSML_STORAGE_URI.
+    ///
+    /// On a store with no users, OPSML_ADMIN_USERNAME and OPSML_ADMIN_PASSWORD create the
+    /// first admin; without them the server refuses to start. Stops on SIGINT or SIGTERM
+    /// after the requests under way.
+    Start(ServerStartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerStartArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
 }
 
 #[derive(Debug, Subcommand)]

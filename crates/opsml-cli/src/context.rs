@@ -54,10 +54,7 @@ impl<'a, 'c> Context<'a, 'c> {
     /// The store of `--tracking-uri`, else of `OPSML_TRACKING_URI` (as `default_store()`
     /// resolves it). A local store file must exist: reading commands never create one.
     pub fn store(&self) -> Result<Arc<dyn Store>> {
-        let uri = match &self.tracking_uri {
-            Some(uri) => TrackingUri::parse(uri, &current_dir()?)?,
-            None => TrackingUri::from_env()?,
-        };
+        let uri = self.tracking_uri()?;
         if let TrackingUri::Sqlite(path) = &uri {
             if !path.is_file() {
                 return Err(CliError::NoStore(path.clone()));
@@ -66,13 +63,21 @@ impl<'a, 'c> Context<'a, 'c> {
         Ok(open_store(&uri)?)
     }
 
-    /// The artifact storage of `--storage-uri`, else of `OPSML_STORAGE_URI`.
-    pub fn storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
-        let uri = match &self.storage_uri {
-            Some(uri) => StorageUri::parse(uri, &current_dir()?)?,
-            None => StorageUri::from_env()?,
-        };
-        Ok(uri.open()?.into())
+    /// The artifact storage of `--storage-uri`, else the one of `store` (a server's own, or
+    /// that of `OPSML_STORAGE_URI`).
+    pub fn storage(&self, store: &dyn Store) -> Result<Arc<dyn ArtifactStorage>> {
+        match &self.storage_uri {
+            Some(uri) => Ok(StorageUri::parse(uri, &current_dir()?)?.open()?.into()),
+            None => Ok(store.artifact_storage()?),
+        }
+    }
+
+    /// The tracking URI of `--tracking-uri`, else of `OPSML_TRACKING_URI`.
+    pub fn tracking_uri(&self) -> Result<TrackingUri> {
+        Ok(match &self.tracking_uri {
+            Some(uri) => TrackingUri::parse(uri, &current_dir()?)?,
+            None => TrackingUri::from_env()?,
+        })
     }
 }
 

@@ -11,6 +11,15 @@ use thiserror::Error;
 /// Errors of the command line. Each prints as one line after `opsml: `.
 #[derive(Debug, Error)]
 pub enum CliError {
+    /// The server could not start or stopped serving.
+    #[error("server: {0}")]
+    Server(String),
+    /// Some kept files could not be sent; they stay for the next sync.
+    #[error("{0} file(s) could not be sent and are kept for the next sync")]
+    SyncIncomplete(usize),
+    /// `opsml sync` was asked of a store that is not a server.
+    #[error("OPSML_TRACKING_URI names {0}, not an opsml server (http://host:port): there is nothing to sync")]
+    NotAServer(String),
     /// The store, the storage or the key failed, or a uid, name or path is unknown.
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -263,6 +263,31 @@ impl Batch {
     }
 }
 
+/// Records a heartbeat off the async workers; `None` if the writer panicked.
+async fn heartbeat(mut writer: Box<dyn ExperimentWriter>) -> Option<Box<dyn ExperimentWriter>> {
+    let (writer, result) = tokio::task::spawn_blocking(move || {
+        let result = writer.heartbeat();
+        (writer, result)
+    })
+    .await
+    .ok()?;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "recording the heartbeat failed");
+    }
+    Some(writer)
+}
+
+/// Lets the writer deliver what it holds, then marks the pipeline finished.
+async fn finish(shared: &Shared, mut writer: Box<dyn ExperimentWriter>) {
+    let finished = tokio::task::spawn_blocking(move || writer.finish()).await;
+    if let Ok(Err(e)) = finished {
+        tracing::warn!(error = %e, "the last batches were not delivered");
+    }
+    let mut queue = shared.queue.lock();
+    queue.finished = true;
+    shared.progress.notify_all();
+}
+
 async fn run_writer(
     shared: Arc<Shared>,
     mut writer: Box<dyn ExperimentWriter>,
@@ -275,22 +300,13 @@ async fn run_writer(
         ..Batch::default()
     };
     let mut last_heartbeat = std::time::Instant::now();
+    let mut done;
     loop {
         if last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL {
             last_heartbeat = std::time::Instant::now();
-            let beat = tokio::task::spawn_blocking(move || {
-                let result = writer.heartbeat();
-                (writer, result)
-            })
-            .await;
-            match beat {
-                Ok((back, result)) => {
-                    writer = back;
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "recording the heartbeat failed");
-                    }
-                }
-                Err(_) => return,
+            match heartbeat(writer).await {
+                Some(back) => writer = back,
+                None => return,
             }
         }
         {
@@ -305,15 +321,18 @@ async fn run_writer(
             }
             let known = batch.names.len();
             batch.names.extend_from_slice(queue.names.since(known));
+            // Closing refuses new data, so an empty queue now stays empty.
+            done = batch.is_empty() && queue.closing;
             if batch.is_empty() {
                 queue.durable = queue.durable.max(batch.upto);
-                if queue.closing {
-                    queue.finished = true;
+                if !done {
                     shared.progress.notify_all();
-                    return;
                 }
-                shared.progress.notify_all();
             }
+        }
+        if done {
+            finish(&shared, writer).await;
+            return;
         }
         if !batch.is_empty() {
             let written = tokio::task::spawn_blocking(move || {

@@ -6,7 +6,7 @@ use opsml_experiment::ExperimentError;
 use opsml_registry::RegistryError;
 use pyo3::exceptions::{
     PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
-    PyValueError,
+    PyPermissionError, PyValueError,
 };
 use pyo3::{create_exception, PyErr};
 
@@ -87,7 +87,10 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
         RegistryError::InvalidUri { .. } | RegistryError::UnsupportedBackend { .. } => {
             ConfigurationError::new_err(message)
         }
-        RegistryError::Invalid(_) => PyValueError::new_err(message),
+        // A server's 400 is bad input too.
+        RegistryError::Invalid(_) | RegistryError::Server { status: 400, .. } => {
+            PyValueError::new_err(message)
+        }
         RegistryError::LocalPathNotFound(_) => PyFileNotFoundError::new_err(message),
         RegistryError::IsADirectory(_) => PyIsADirectoryError::new_err(message),
         RegistryError::NotADirectory(_) => PyNotADirectoryError::new_err(message),
@@ -99,7 +102,15 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
             crypt_error(&source, message)
         }
         RegistryError::ChecksumMismatch { .. } => ArtifactTamperedError::new_err(message),
-        RegistryError::Storage { .. }
+        // Other answers of a server, by their status: no permission, nothing there.
+        RegistryError::Server {
+            status: 401 | 403, ..
+        } => PyPermissionError::new_err(message),
+        RegistryError::Server { status: 404, .. } => CardNotFoundError::new_err(message),
+        RegistryError::Server { .. }
+        | RegistryError::Unreachable { .. }
+        | RegistryError::Unshipped { .. }
+        | RegistryError::Storage { .. }
         | RegistryError::Sqlite { .. }
         | RegistryError::Postgres { .. }
         | RegistryError::StoreMoved { .. }

@@ -7,9 +7,14 @@
 //! argument of `search_experiments` as one more condition.
 //!
 //! [`compile`]: crate::compile
+//!
+//! Trees travel between an opsml client and server as their serde forms: any tree that
+//! deserializes is one `compile` accepts.
+
+use serde::{Deserialize, Serialize};
 
 /// A boolean filter over experiments.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
     /// True when every child is; `And(vec![])` is always true and is what an
     /// empty filter parses to, so it compiles to no WHERE condition at all.
@@ -42,7 +47,7 @@ impl Expr {
 }
 
 /// A single typed test, one variant per family of fields.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Condition {
     /// A text column of the card.
     Text {
@@ -105,7 +110,7 @@ pub enum Condition {
 }
 
 /// The operator part of a condition, generic over the field's value type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Test<T> {
     /// `field OP value`.
     Compare(CmpOp, T),
@@ -120,7 +125,7 @@ pub enum Test<T> {
 }
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CmpOp {
     /// `=`
     Eq,
@@ -156,7 +161,7 @@ impl CmpOp {
 }
 
 /// The text columns of `experiments` a filter can test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextField {
     /// `uid`
     Uid,
@@ -193,7 +198,7 @@ impl TextField {
 }
 
 /// The timestamp columns of `experiments`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TimeField {
     /// `created_at`
     CreatedAt,
@@ -218,7 +223,7 @@ impl TimeField {
 
 /// A `major.minor.patch` version, the parts the store keeps as integers so
 /// that `1.10.0 > 1.9.0` holds, unlike a text comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Version {
     /// Major part.
     pub major: i64,
@@ -229,7 +234,7 @@ pub struct Version {
 }
 
 /// A numeric literal, kept as written so integers bind as integers.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Number {
     /// Written without a fraction or exponent.
     Integer(i64),
@@ -239,7 +244,7 @@ pub enum Number {
 
 /// A literal compared with a parameter; its type selects which parameter
 /// kinds can match (numbers match `int` and `float`, text `str`, booleans `bool`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ParamValue {
     /// Matches `int` and `float` parameters, numerically.
     Number(Number),
@@ -250,7 +255,7 @@ pub enum ParamValue {
 }
 
 /// A statistic of `metric_summaries`, one column each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MetricStat {
     /// Number of points logged.
     Count,
@@ -295,7 +300,7 @@ impl MetricStat {
 }
 
 /// One `field [asc|desc]` entry of an order-by list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderItem {
     /// What to sort by.
     pub key: OrderKey,
@@ -304,7 +309,7 @@ pub struct OrderItem {
 }
 
 /// A sortable field. Tags are a set and have no order, so they are absent.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OrderKey {
     /// A text column.
     Text(TextField),

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
 use crate::hashing::{HashingReader, HashingWriter};
-use crate::storage::{copy_large, ArtifactStorage, CopyError, StorageUri};
+use crate::storage::{copy_large, ArtifactStorage, CopyError};
 use crate::{RegistryError, Result, Store};
 
 /// Environment variable holding the master secret (base64 of 32 bytes).
@@ -77,7 +77,7 @@ pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
 }
 
 /// Storage prefix of an experiment's artifacts.
-pub(crate) fn experiment_prefix(uid: &str) -> String {
+pub fn experiment_prefix(uid: &str) -> String {
     format!("experiment/{uid}")
 }
 
@@ -120,7 +120,7 @@ fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Er
 impl Artifacts {
     /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`.
     pub fn for_store(store: Arc<dyn Store>) -> Result<Self> {
-        let storage: Arc<dyn ArtifactStorage> = StorageUri::from_env()?.open()?.into();
+        let storage = store.artifact_storage()?;
         let master = master_key(store.as_ref())?;
         Ok(Self::new(store, storage, master))
     }

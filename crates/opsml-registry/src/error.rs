@@ -141,6 +141,28 @@ pub enum RegistryError {
         "artifact {artifact:?} does not match its recorded SHA-256; the stored copy was altered"
     )]
     ChecksumMismatch { artifact: String },
+    /// An opsml server could not be reached (or did not answer in time).
+    #[error("opsml server {url} cannot be reached: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// An opsml server refused or failed a request; `code` is its machine-readable name.
+    #[error("opsml server {url}: {message} ({status} {code})")]
+    Server {
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Batches that could not be sent to a server yet; they are kept on disk.
+    #[error(
+        "{batches} batch(es) of experiment {uid} are not on {url} yet; they are kept in {} \
+         and `opsml sync` sends them once the server can be reached", spool.display()
+    )]
+    Unshipped {
+        uid: String,
+        url: String,
+        batches: usize,
+        spool: PathBuf,
+    },
     /// A value failed validation.
     #[error(transparent)]
     Invalid(#[from] opsml_types::TypesError),

@@ -24,6 +24,7 @@ mod object_storage;
 mod pg;
 mod process;
 mod registry;
+mod remote;
 mod runtime;
 mod sqlite;
 mod storage;
@@ -34,16 +35,21 @@ pub mod wire;
 
 pub use accounts::{Access, AccountStore, UserRecord};
 pub use append::RemoteWriter;
-pub use artifacts::{master_key, Artifacts, MASTER_SECRET_ENV};
+pub use artifacts::{experiment_prefix, master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
+pub use object_read::StreamReader;
 pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
 pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };
 pub use registry::{CardRegistries, CardRegistry};
+pub use remote::{
+    spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,
+    USERNAME_ENV,
+};
 pub use runtime::runtime;
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};

@@ -1,5 +1,5 @@
-//! A blocking [`Read`] over the byte stream of an object being downloaded:
-//! each read that finds its buffer empty waits on the runtime for the next
+//! A blocking [`Read`] over a byte stream (an object being downloaded, a request body being
+//! uploaded): each read that finds its buffer empty waits on the runtime for the next
 //! chunk, so an object of any size streams through a few chunks of memory.
 
 use std::fmt;
@@ -8,16 +8,15 @@ use std::io::{self, Read};
 use bytes::{Buf, Bytes};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use tokio::runtime::Runtime;
+use tokio::runtime::Handle;
 
-use crate::object_error::io_error;
-
-/// Reads the chunks of `stream`, one at a time.
-pub(crate) struct ObjectReader {
-    runtime: &'static Runtime,
-    stream: BoxStream<'static, object_store::Result<Bytes>>,
+/// Reads the chunks of `stream`, one at a time. Reads must happen off the runtime's async
+/// workers (a plain thread or its blocking pool).
+pub struct StreamReader {
+    runtime: Handle,
+    stream: BoxStream<'static, io::Result<Bytes>>,
     chunk: Bytes,
-    /// `s3://bucket/key`, for messages.
+    /// Where the bytes come from (`s3://bucket/key`, a URL), for messages.
     location: String,
     state: State,
 }
@@ -30,10 +29,10 @@ enum State {
     Failed(io::ErrorKind),
 }
 
-impl ObjectReader {
-    pub(crate) fn new(
-        runtime: &'static Runtime,
-        stream: BoxStream<'static, object_store::Result<Bytes>>,
+impl StreamReader {
+    pub fn new(
+        runtime: Handle,
+        stream: BoxStream<'static, io::Result<Bytes>>,
         location: String,
     ) -> Self {
         Self {
@@ -46,9 +45,9 @@ impl ObjectReader {
     }
 }
 
-impl fmt::Debug for ObjectReader {
+impl fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ObjectReader")
+        f.debug_struct("StreamReader")
             .field("location", &self.location)
             .field("state", &self.state)
             .finish_non_exhaustive()
@@ -74,7 +73,7 @@ impl std::error::Error for ReadError {
     }
 }
 
-impl Read for ObjectReader {
+impl Read for StreamReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
@@ -93,8 +92,7 @@ impl Read for ObjectReader {
             match self.runtime.block_on(self.stream.next()) {
                 Some(Ok(chunk)) => self.chunk = chunk,
                 None => self.state = State::Done,
-                Some(Err(e)) => {
-                    let source = io_error(e);
+                Some(Err(source)) => {
                     let kind = source.kind();
                     self.state = State::Failed(kind);
                     let location = self.location.clone();
@@ -113,9 +111,15 @@ impl Read for ObjectReader {
 mod tests {
     use super::*;
 
-    fn reader(chunks: Vec<object_store::Result<Bytes>>) -> ObjectReader {
-        let stream = futures_util::stream::iter(chunks).boxed();
-        ObjectReader::new(crate::runtime(), stream, "s3://b/k".to_owned())
+    fn reader(chunks: Vec<object_store::Result<Bytes>>) -> StreamReader {
+        let stream = futures_util::stream::iter(chunks)
+            .map(|chunk| chunk.map_err(crate::object_error::io_error))
+            .boxed();
+        StreamReader::new(
+            crate::runtime().handle().clone(),
+            stream,
+            "s3://b/k".to_owned(),
+        )
     }
 
     #[test]

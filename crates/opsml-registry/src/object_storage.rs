@@ -15,8 +15,8 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use parking_lot::Mutex;
 
-use crate::object_error::{is_missing_object, storage_error};
-use crate::object_read::ObjectReader;
+use crate::object_error::{io_error, is_missing_object, storage_error};
+use crate::object_read::StreamReader;
 use crate::storage::ArtifactStorage;
 use crate::{fork_generation, runtime, RegistryError, Result};
 
@@ -226,9 +226,13 @@ impl ArtifactStorage for S3Storage {
         let found = runtime
             .block_on(client.get(&self.path(key)))
             .map_err(|e| self.error(key, e))?;
-        Ok(Box::new(ObjectReader::new(
-            runtime,
-            found.into_stream(),
+        let stream = found
+            .into_stream()
+            .map(|chunk| chunk.map_err(io_error))
+            .boxed();
+        Ok(Box::new(StreamReader::new(
+            runtime.handle().clone(),
+            stream,
             self.url(key),
         )))
     }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use opsml_types::{CardRecord, ExperimentCard, RegistryType, Version};
 
 use crate::artifacts::experiment_prefix;
-use crate::{default_store, CardQuery, RegistryError, Result, StorageUri, Store};
+use crate::{default_store, CardQuery, RegistryError, Result, Store};
 
 /// The cards of one type in one store.
 #[derive(Debug, Clone)]
@@ -73,8 +73,8 @@ impl CardRegistry {
         if !self.store.delete_experiment(uid)? {
             return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
-        StorageUri::from_env()?
-            .open()?
+        self.store
+            .artifact_storage()?
             .delete_prefix(&experiment_prefix(uid))
     }
 }

@@ -1,6 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use opsml_types::{
     HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, Status, Version,
 };
 
-use crate::{Lease, RemoteWriter, Result};
+use crate::{ArtifactStorage, Lease, RemoteWriter, Result, StorageUri};
 
 /// What is needed to create an experiment; the store allocates its version.
 #[derive(Debug, Clone)]
@@ -110,10 +111,16 @@ pub trait ExperimentWriter: Send {
 
     /// Records that the experiment's process is alive.
     fn heartbeat(&mut self) -> Result<()>;
+
+    /// Called once after the last write: a writer that sends batches elsewhere tries to get
+    /// the last of them there. Nothing to do for writers whose writes are stored at once.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A running experiment as the store knows it, for finding dead ones.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunningExperiment {
     pub uid: String,
     /// The process that started or last resumed the experiment.
@@ -124,7 +131,7 @@ pub struct RunningExperiment {
 }
 
 /// A process writing to an experiment, and when it last said so.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WriterLease {
     pub lease: Lease,
     pub heartbeat_at: DateTime<Utc>,
@@ -227,4 +234,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The same store through this process's own connections: a forked child must not use
     /// the connections it inherited from its parent.
     fn reopen(&self) -> Result<Arc<dyn Store>>;
+
+    /// Where this store's artifact objects are kept: the storage of `OPSML_STORAGE_URI` for
+    /// stores reached directly; a server keeps its own.
+    fn artifact_storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
+        Ok(StorageUri::from_env()?.open()?.into())
+    }
 }

@@ -6,8 +6,8 @@ use parking_lot::Mutex;
 use chrono::Utc;
 
 use crate::{
-    fork_generation, AccountStore, Lease, PostgresStore, Result, SqliteStore, Store, TrackingUri,
-    STALE_AFTER,
+    fork_generation, AccountStore, HttpStore, Lease, PostgresStore, Result, SqliteStore, Store,
+    TrackingUri, STALE_AFTER,
 };
 
 /// One store per location per process: every registry, experiment and reader
@@ -34,6 +34,7 @@ pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
+        TrackingUri::Http(base) => Arc::new(HttpStore::open(base)?),
     };
     stores.insert(key, Arc::clone(&store));
     if let Err(e) = mark_dead_experiments_killed(store.as_ref()) {
@@ -74,6 +75,15 @@ pub fn open_account_store(uri: &TrackingUri) -> Result<Arc<dyn AccountStore>> {
     Ok(match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
+        TrackingUri::Http(base) => {
+            return Err(crate::RegistryError::InvalidUri {
+                what: "tracking",
+                uri: base.clone(),
+                reason: "a server keeps its accounts in its own database; \
+                         give it a sqlite:// or postgres:// uri"
+                    .to_owned(),
+            })
+        }
     })
 }
 

@@ -13,6 +13,8 @@ pub enum TrackingUri {
     /// A PostgreSQL database: `postgres://user:password@host:port/database` (or any
     /// connection string the PostgreSQL client accepts).
     Postgres(String),
+    /// An opsml server: `http://host:port` or `https://host:port` (no trailing slash).
+    Http(String),
 }
 
 impl TrackingUri {
@@ -44,17 +46,20 @@ impl TrackingUri {
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
             return Ok(Self::Postgres(trimmed.to_owned()));
         }
-        for (scheme, backend) in [("http://", "http"), ("https://", "http")] {
-            if trimmed.starts_with(scheme) {
-                return Err(RegistryError::UnsupportedBackend {
-                    what: "tracking",
-                    uri: uri.to_owned(),
-                    backend,
-                });
+        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+            let parsed = url::Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(invalid("no host"));
             }
+            if parsed.query().is_some() || parsed.fragment().is_some() {
+                return Err(invalid("query strings and fragments are not supported"));
+            }
+            return Ok(Self::Http(trimmed.trim_end_matches('/').to_owned()));
         }
         if trimmed.contains("://") {
-            return Err(invalid("unknown scheme; expected sqlite://"));
+            return Err(invalid(
+                "unknown scheme; expected sqlite://, postgres:// or http(s)://",
+            ));
         }
         Ok(Self::Sqlite(cwd.join(trimmed)))
     }
@@ -107,12 +112,26 @@ mod tests {
     }
 
     #[test]
+    fn server_uris_lose_their_trailing_slash() {
+        let cwd = Path::new("/work");
+        assert_eq!(
+            TrackingUri::parse("http://opsml.internal:8000/", cwd).unwrap(),
+            TrackingUri::Http("http://opsml.internal:8000".to_owned())
+        );
+        assert_eq!(
+            TrackingUri::parse("https://opsml.example.com", cwd).unwrap(),
+            TrackingUri::Http("https://opsml.example.com".to_owned())
+        );
+        assert!(TrackingUri::parse("http://host:8000/?x=1", cwd).is_err());
+    }
+
+    #[test]
     fn names_the_uri_in_errors() {
         let cwd = Path::new("/work");
         let err = TrackingUri::parse("mysql://db", cwd).unwrap_err();
         assert!(err.to_string().contains("mysql://db"), "{err}");
-        let err = TrackingUri::parse("http://host:8000", cwd).unwrap_err();
-        assert!(err.to_string().contains("http://host:8000"), "{err}");
+        let err = TrackingUri::parse("http://:8000", cwd).unwrap_err();
+        assert!(err.to_string().contains("http://:8000"), "{err}");
         assert!(TrackingUri::parse("sqlite://", cwd).is_err());
         assert!(TrackingUri::parse("  ", cwd).is_err());
     }

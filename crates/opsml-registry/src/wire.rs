@@ -3,9 +3,13 @@
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-use opsml_types::{HardwareSample, MetricPoint, Parameter};
+use chrono::{DateTime, Utc};
+use opsml_types::{HardwareSample, MetricColumns, MetricPoint, Parameter, Status};
 
 use crate::{Lease, PointRecord, RemoteWriter};
+
+/// Most cards one listing or search of a server returns.
+pub const MAX_LIST_LIMIT: usize = 10_000;
 
 /// A float that keeps NaN and the infinities through JSON, which has no numbers for them:
 /// those travel as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
@@ -89,42 +93,140 @@ impl BatchBody {
     /// The points as records, after checking that the columns agree; the error says how
     /// they do not.
     pub fn records(&self) -> Result<Vec<PointRecord>, String> {
-        let p = &self.points;
-        let len = p.name_ids.len();
-        for (column, other) in [
-            ("steps", p.steps.len()),
-            ("values", p.values.len()),
-            ("timestamps", p.timestamps.len()),
-            ("created_at", p.created_at.len()),
-        ] {
-            if other != len {
-                return Err(format!(
-                    "points.{column} has {other} entries, points.name_ids {len}"
-                ));
-            }
-        }
-        if let Some(bad) = p
-            .name_ids
-            .iter()
-            .find(|&&id| id as usize >= self.names.len())
-        {
+        records(&self.names, &self.points)
+    }
+}
+
+/// The points of `p` as records, after checking that the columns agree; the error says how
+/// they do not.
+fn records(names: &[String], p: &PointColumns) -> Result<Vec<PointRecord>, String> {
+    let len = p.name_ids.len();
+    for (column, other) in [
+        ("steps", p.steps.len()),
+        ("values", p.values.len()),
+        ("timestamps", p.timestamps.len()),
+        ("created_at", p.created_at.len()),
+    ] {
+        if other != len {
             return Err(format!(
-                "name id {bad} is outside the {} names of the batch",
-                self.names.len()
+                "points.{column} has {other} entries, points.name_ids {len}"
             ));
         }
-        Ok((0..len)
-            .map(|i| PointRecord {
-                name_id: p.name_ids[i],
-                point: MetricPoint {
-                    step: p.steps[i],
-                    value: p.values[i].0,
-                    timestamp: p.timestamps[i],
-                    created_at: p.created_at[i],
-                },
-            })
-            .collect())
     }
+    if let Some(bad) = p.name_ids.iter().find(|&&id| id as usize >= names.len()) {
+        return Err(format!(
+            "name id {bad} is outside the {} names of the batch",
+            names.len()
+        ));
+    }
+    Ok((0..len)
+        .map(|i| PointRecord {
+            name_id: p.name_ids[i],
+            point: MetricPoint {
+                step: p.steps[i],
+                value: p.values[i].0,
+                timestamp: p.timestamps[i],
+                created_at: p.created_at[i],
+            },
+        })
+        .collect())
+}
+
+/// What was read back of an experiment's metrics: `GET /api/v1/experiments/{uid}/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsBody {
+    pub names: Vec<String>,
+    pub points: PointColumns,
+}
+
+impl MetricsBody {
+    pub fn from_columns(columns: &MetricColumns) -> Self {
+        let len = columns.len();
+        Self {
+            names: columns.names.clone(),
+            points: PointColumns {
+                name_ids: columns.name_ids.clone(),
+                steps: (0..len).map(|i| columns.steps.get(i)).collect(),
+                values: columns.values.iter().copied().map(WireFloat).collect(),
+                timestamps: (0..len).map(|i| columns.timestamps.get(i)).collect(),
+                created_at: columns.created_at.clone(),
+            },
+        }
+    }
+
+    /// The columns, after checking that they agree; the error says how they do not.
+    pub fn into_columns(self) -> Result<MetricColumns, String> {
+        let records = records(&self.names, &self.points)?;
+        let mut columns = MetricColumns::with_capacity(records.len());
+        columns.names = self.names;
+        for record in records {
+            columns.push(record.name_id, record.point);
+        }
+        Ok(columns)
+    }
+}
+
+/// Query of `GET /api/v1/experiments`: a card listing. Tags the cards must all carry are
+/// repeated `tag` parameters (a tag may hold any character but control ones).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub uid: Option<String>,
+    pub space: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// Cards created at or before this instant.
+    pub max_date: Option<DateTime<Utc>>,
+    /// Newest first instead of by space, name and version.
+    #[serde(default)]
+    pub newest_first: bool,
+    pub limit: Option<usize>,
+}
+
+/// Body of `POST /api/v1/experiments/search`: a filter as text of the search language or
+/// as its parsed tree (what clients send), and sort keys likewise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    /// A filter of the search language; empty or absent matches every experiment.
+    #[serde(default)]
+    pub filter: String,
+    /// The filter as a parsed tree, instead of `filter`.
+    pub tree: Option<opsml_query::Expr>,
+    #[serde(default)]
+    pub order_by: Vec<String>,
+    /// The sort keys as parsed items, instead of `order_by`.
+    pub order: Option<Vec<opsml_query::OrderItem>>,
+    pub space: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// A new status of an experiment: `PUT /api/v1/experiments/{uid}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    pub status: Status,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A wrapped data key, base64 (standard alphabet): `/api/v1/experiments/{uid}/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrappedKeyBody {
+    pub wrapped: String,
+}
+
+/// The answer to a batch: `false` for a resend of a batch applied before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub applied: bool,
+}
+
+/// The answer to `POST /api/v1/experiments/{uid}/killed`: `false` when the experiment changed
+/// since it was listed (it is alive after all, or ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marked {
+    pub marked: bool,
 }
 
 #[cfg(test)]

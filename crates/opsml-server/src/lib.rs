@@ -2,16 +2,19 @@
 //! same stores as the embedded library (SQLite, PostgreSQL). It keeps no state of its own
 //! between requests, so several servers on one database behave as one.
 //!
-//! Routes so far: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`);
-//! users and their grants (admins); experiment cards (create, get, list, search, delete,
-//! parameters, metric summaries); batches of logged data from remote writers, applied at
-//! most once each. Every `/api/v1` route but the token route needs a bearer token, and each
-//! checks the user's access to the space it touches.
+//! Routes: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`);
+//! users and their grants (admins); experiment cards (create, get, find, list, search,
+//! update, delete, claim, status, metadata, running ones, marking dead ones killed); batches
+//! of logged data from remote writers, applied at most once each; read-back of metrics,
+//! parameters, hardware samples and metric summaries; wrapped data keys, artifact records
+//! and artifact objects (streamed ciphertext). Every `/api/v1` route but the token route
+//! needs a bearer token, and each checks the user's access to the space it touches.
 
 mod auth;
 mod cache;
 mod error;
 mod routes;
+mod start;
 mod state;
 
 use std::future::Future;
@@ -21,6 +24,7 @@ use tokio::net::TcpListener;
 
 pub use auth::{bootstrap_admin, hash_password, verify_password, Principal, MIN_PASSWORD_CHARS};
 pub use error::ApiError;
+pub use start::{open_state, run, ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV};
 pub use state::AppState;
 
 /// Largest request body accepted, in bytes.

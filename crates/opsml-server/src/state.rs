@@ -2,26 +2,32 @@
 
 use std::sync::Arc;
 
-use opsml_registry::{AccountStore, Store};
+use opsml_registry::{AccountStore, ArtifactStorage, Store};
 
 use crate::cache::{Principals, Spaces};
 use crate::ApiError;
 
-/// The server's state: the store all requests read and write, its users, and short-lived
-/// copies of lookups (see `cache`).
+/// The server's state: the store all requests read and write, its users, the storage of
+/// artifact objects, and short-lived copies of lookups (see `cache`).
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<dyn Store>,
     accounts: Arc<dyn AccountStore>,
+    pub(crate) storage: Arc<dyn ArtifactStorage>,
     pub(crate) principals: Arc<Principals>,
     pub(crate) spaces: Arc<Spaces>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        accounts: Arc<dyn AccountStore>,
+        storage: Arc<dyn ArtifactStorage>,
+    ) -> Self {
         Self {
             store,
             accounts,
+            storage,
             principals: Arc::default(),
             spaces: Arc::default(),
         }

@@ -17,7 +17,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
     if !args.yes {
         confirm(context, &format!("Delete {what} and its artifacts? [y/N] "))?;
     }
-    let storage = context.storage()?;
+    let storage = context.storage(store.as_ref())?;
     // Card first, then files: a failure in between leaves unreferenced files, never a
     // card whose artifacts are gone. Like `CardRegistry::delete_card` (Python's).
     if !store.delete_experiment(uid)? {

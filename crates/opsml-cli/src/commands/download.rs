@@ -39,7 +39,8 @@ pub fn run(context: &mut Context<'_, '_>, args: &DownloadArgs) -> Result<()> {
     }
     check_master_key(store.as_ref())?;
     let master = master_key(store.as_ref())?;
-    let artifacts = Artifacts::new(store, context.storage()?, master);
+    let storage = context.storage(store.as_ref())?;
+    let artifacts = Artifacts::new(store, storage, master);
     let key = artifacts.data_key(uid)?;
     let total = records.iter().map(|r| r.size).sum();
     let bar = progress_bar(context.console.stderr_is_terminal, total);

@@ -11,8 +11,9 @@ mod plot;
 mod report;
 mod search;
 mod show;
+mod sync;
 
-use crate::args::{Command, ExperimentsCommand};
+use crate::args::{Command, ExperimentsCommand, ServerCommand};
 use crate::context::Context;
 use crate::error::Result;
 
@@ -32,5 +33,9 @@ pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
             ExperimentsCommand::Download(args) => download::run(context, &args),
             ExperimentsCommand::Delete(args) => delete::run(context, &args),
         },
+        Command::Server(ServerCommand::Start(args)) => {
+            opsml_server::run(args.host, args.port).map_err(crate::error::CliError::Server)
+        }
+        Command::Sync => sync::run(context),
     }
 }

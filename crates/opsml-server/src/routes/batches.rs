@@ -4,22 +4,15 @@
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::BatchBody;
+use opsml_registry::wire::{Applied, BatchBody};
 use opsml_registry::{Access, WriteBatch};
 use opsml_types::{validate_name, validate_parameter};
-use serde::Serialize;
 
 use super::experiments::authorized_card;
 use crate::{ApiError, AppState, Principal};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/experiments/{uid}/batches", post(append))
-}
-
-#[derive(Debug, Serialize)]
-struct Applied {
-    /// `false` for a resend of a batch applied before.
-    applied: bool,
 }
 
 async fn append(

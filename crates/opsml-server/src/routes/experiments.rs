@@ -1,28 +1,24 @@
 //! Experiment cards: create, get, list, search, delete, and what was logged to them.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
+use opsml_registry::wire::{ListQuery, SearchBody, MAX_LIST_LIMIT};
 use opsml_registry::{Access, CardQuery, Lease, NewExperiment, SearchQuery, Store};
-use opsml_types::{
-    validate_name, CardRecord, ComputeEnvironment, ExperimentCard, MetricSummary, Parameter,
-};
+use opsml_types::{validate_name, CardRecord, ComputeEnvironment, ExperimentCard, Version};
 use serde::Deserialize;
 
+use super::repeated;
 use crate::{ApiError, AppState, Principal};
-
-/// Most cards one listing or search returns.
-const MAX_LIMIT: usize = 10_000;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/experiments", post(create).get(list))
         .route("/experiments/search", post(search))
-        .route("/experiments/{uid}", get(load).delete(remove))
-        .route("/experiments/{uid}/parameters", get(parameters))
-        .route("/experiments/{uid}/summaries", get(summaries))
+        .route("/experiments/find", get(find))
+        .route("/experiments/{uid}", get(load).put(update).delete(remove))
 }
 
 /// The body of `POST /experiments`: the store allocates the version, and the card records
@@ -43,7 +39,7 @@ struct CreateExperiment {
     lease: Lease,
 }
 
-fn invalid(error: &opsml_types::TypesError) -> ApiError {
+pub(super) fn invalid(error: &opsml_types::TypesError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
@@ -93,7 +89,7 @@ async fn create(
 }
 
 /// `Some(())` when `uid` has the shape of a UUID (hex digits in 8-4-4-4-12 groups).
-fn uuid_like(uid: &str) -> Option<()> {
+pub(super) fn uuid_like(uid: &str) -> Option<()> {
     let groups: Vec<&str> = uid.split('-').collect();
     let shape = [8, 4, 4, 4, 12];
     (groups.len() == shape.len()
@@ -130,23 +126,48 @@ async fn load(
         .map(Json)
 }
 
+/// Body of `PUT /experiments/{uid}`: the card with its new tags, status and end time (the
+/// rest of it cannot change).
+async fn update(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(body): Json<ExperimentCard>,
+) -> Result<StatusCode, ApiError> {
+    for tag in &body.tags {
+        validate_name("tag", tag).map_err(|e| invalid(&e))?;
+    }
+    state
+        .with_store(move |store| {
+            let mut card = authorized_card(store, &principal, &uid, Access::Write)?;
+            card.tags = body.tags;
+            card.status = body.status;
+            card.ended_at = body.ended_at;
+            store.update_experiment(&card)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
 async fn remove(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let spaces = std::sync::Arc::clone(&state.spaces);
+    let storage = std::sync::Arc::clone(&state.storage);
     state
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Write)?;
             spaces.remove(&uid);
-            if store.delete_experiment(&uid)? {
-                Ok(StatusCode::NO_CONTENT)
-            } else {
-                Err(ApiError::not_found(format!(
+            if !store.delete_experiment(&uid)? {
+                return Err(ApiError::not_found(format!(
                     "no experiment with uid {uid:?}"
-                )))
+                )));
             }
+            // The records are gone, so nothing can read the objects any more.
+            storage.delete_prefix(&opsml_registry::experiment_prefix(&uid))?;
+            Ok(StatusCode::NO_CONTENT)
         })
         .await
 }
@@ -166,58 +187,42 @@ fn visible_spaces(
     }
 }
 
-/// Query of `GET /experiments`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    space: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    /// Comma-separated tags the cards must all carry.
-    tags: Option<String>,
-    /// Newest first instead of by space, name and version.
-    #[serde(default)]
-    newest_first: bool,
-    limit: Option<usize>,
-}
-
 fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
     match requested {
         None => Ok(100),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) if (1..=MAX_LIST_LIMIT).contains(&n) => Ok(n),
         Some(n) => Err(ApiError::bad_request(format!(
-            "limit {n} is outside 1..={MAX_LIMIT}"
+            "limit {n} is outside 1..={MAX_LIST_LIMIT}"
         ))),
     }
+}
+
+fn version(text: Option<&str>) -> Result<Option<Version>, ApiError> {
+    text.map(opsml_types::parse_version)
+        .transpose()
+        .map_err(|e| invalid(&e))
 }
 
 async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
     let spaces = visible_spaces(&principal, query.space.as_deref())?;
     if spaces.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Json(Vec::new()));
     }
-    let version = query
-        .version
-        .as_deref()
-        .map(opsml_types::parse_version)
-        .transpose()
-        .map_err(|e| invalid(&e))?;
     let card_query = CardQuery {
+        uid: query.uid,
+        version: version(query.version.as_deref())?,
         space: query.space,
         spaces,
         name: query.name,
-        version,
-        tags: query
-            .tags
-            .map(|t| t.split(',').map(str::to_owned).collect())
-            .unwrap_or_default(),
+        tags: repeated(raw.as_deref(), "tag"),
+        max_date: query.max_date,
         sort_by_timestamp: query.newest_first,
         limit: limit(query.limit)?,
-        ..CardQuery::default()
     };
     state
         .with_store(move |store| Ok(store.list_experiments(&card_query)?))
@@ -225,17 +230,41 @@ async fn list(
         .map(Json)
 }
 
-/// Body of `POST /experiments/search`.
+/// Query of `GET /experiments/find`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SearchBody {
-    /// A filter of the search language; empty or absent matches every experiment.
-    #[serde(default)]
-    filter: String,
-    #[serde(default)]
-    order_by: Vec<String>,
-    space: Option<String>,
-    limit: Option<usize>,
+struct FindQuery {
+    space: String,
+    name: String,
+    /// The newest version when absent.
+    version: Option<String>,
+}
+
+/// The card of a space, name and version (the newest without one).
+async fn find(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(query): Query<FindQuery>,
+) -> Result<Json<ExperimentCard>, ApiError> {
+    principal.require(
+        &query.space,
+        Access::Read,
+        &format!("space {:?}", query.space),
+    )?;
+    let version = version(query.version.as_deref())?;
+    state
+        .with_store(move |store| {
+            store
+                .find_experiment(&query.space, &query.name, version.as_ref())?
+                .ok_or_else(|| {
+                    ApiError::not_found(format!(
+                        "no experiment in space {:?} named {:?}",
+                        query.space, query.name
+                    ))
+                })
+        })
+        .await
+        .map(Json)
 }
 
 async fn search(
@@ -248,49 +277,27 @@ async fn search(
         return Ok(Json(Vec::new()));
     }
     let syntax = |e: opsml_query::QueryError| ApiError::bad_request(e.to_string());
-    let filter = if body.filter.trim().is_empty() {
-        None
-    } else {
-        Some(opsml_query::parse_filter(&body.filter).map_err(syntax)?)
+    let filter = match body.tree {
+        Some(tree) => Some(tree),
+        None if body.filter.trim().is_empty() => None,
+        None => Some(opsml_query::parse_filter(&body.filter).map_err(syntax)?),
     };
-    let order: Vec<&str> = body.order_by.iter().map(String::as_str).collect();
+    let order_by = match body.order {
+        Some(order) => order,
+        None => {
+            let order: Vec<&str> = body.order_by.iter().map(String::as_str).collect();
+            opsml_query::parse_order_by(&order).map_err(syntax)?
+        }
+    };
     let query = SearchQuery {
         filter,
         space: body.space,
         spaces,
-        order_by: opsml_query::parse_order_by(&order).map_err(syntax)?,
+        order_by,
         limit: limit(body.limit)?,
     };
     state
         .with_store(move |store| Ok(store.search_experiments(&query)?))
-        .await
-        .map(Json)
-}
-
-async fn parameters(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(uid): Path<String>,
-) -> Result<Json<Vec<Parameter>>, ApiError> {
-    state
-        .with_store(move |store| {
-            authorized_card(store, &principal, &uid, Access::Read)?;
-            Ok(store.read_parameters(&uid, None)?)
-        })
-        .await
-        .map(Json)
-}
-
-async fn summaries(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(uid): Path<String>,
-) -> Result<Json<Vec<MetricSummary>>, ApiError> {
-    state
-        .with_store(move |store| {
-            authorized_card(store, &principal, &uid, Access::Read)?;
-            Ok(store.metric_summaries(&uid)?)
-        })
         .await
         .map(Json)
 }

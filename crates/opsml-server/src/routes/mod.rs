@@ -1,8 +1,11 @@
 //! The routes, one file per resource.
 
+mod artifacts;
 mod batches;
 mod experiments;
 mod health;
+mod lifecycle;
+mod reads;
 mod tokens;
 mod users;
 
@@ -15,10 +18,34 @@ use crate::AppState;
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     let authenticated = Router::new()
         .merge(experiments::router())
+        .merge(lifecycle::router())
+        .merge(reads::router())
+        .merge(artifacts::router())
         .merge(batches::router())
         .merge(users::router())
         .route_layer(from_fn_with_state(state, require_token));
     Router::new()
         .merge(health::router())
         .nest("/api/v1", authenticated.merge(tokens::router()))
+}
+
+/// Every value of the query parameter `key`, in order (`?name=a&name=b`).
+pub(crate) fn repeated(raw_query: Option<&str>, key: &str) -> Vec<String> {
+    url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_keep_commas_and_order() {
+        let raw = "name=b%2Cc&limit=3&name=a&tag=x";
+        assert_eq!(repeated(Some(raw), "name"), ["b,c", "a"]);
+        assert_eq!(repeated(Some(raw), "tag"), ["x"]);
+        assert!(repeated(None, "name").is_empty());
+    }
 }

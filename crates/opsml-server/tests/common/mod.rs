@@ -12,14 +12,15 @@ pub const ADMIN: &str = "root";
 pub const ADMIN_PASSWORD: &str = "admin password";
 
 /// A server on a free loopback port with a SQLite store in a temporary directory and a
-/// first admin, serving until the test ends.
+/// first admin, serving until the test ends (or [`Server::stop`]).
 pub struct Server {
     pub base: String,
+    address: std::net::SocketAddr,
     pub store: Arc<dyn Store>,
     pub accounts: Arc<dyn AccountStore>,
     admin_token: String,
-    _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Server {
@@ -29,30 +30,62 @@ impl Server {
         let store: Arc<dyn Store> = sqlite.clone();
         let accounts: Arc<dyn AccountStore> = sqlite;
         opsml_server::bootstrap_admin(accounts.as_ref(), ADMIN, ADMIN_PASSWORD).unwrap();
+        let mut server = Self {
+            base: String::new(),
+            address: "127.0.0.1:0".parse().unwrap(),
+            store,
+            accounts,
+            admin_token: String::new(),
+            dir,
+            runtime: None,
+        };
+        server.serve();
+        server.admin_token = server.token(ADMIN, ADMIN_PASSWORD);
+        server
+    }
+
+    /// Serves on the server's address (a free port the first time, the same one after).
+    fn serve(&mut self) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .block_on(tokio::net::TcpListener::bind(self.address))
             .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        self.address = listener.local_addr().unwrap();
+        self.base = format!("http://{}", self.address);
         runtime.spawn(opsml_server::serve(
             listener,
-            AppState::new(Arc::clone(&store), Arc::clone(&accounts)),
+            AppState::new(
+                Arc::clone(&self.store),
+                Arc::clone(&self.accounts),
+                Arc::new(opsml_registry::LocalStorage::new(
+                    self.dir.path().join("objects"),
+                )),
+            ),
             std::future::pending(),
         ));
-        let mut server = Self {
-            base,
-            store,
-            accounts,
-            admin_token: String::new(),
-            _dir: dir,
-            _runtime: runtime,
-        };
-        server.admin_token = server.token(ADMIN, ADMIN_PASSWORD);
-        server
+        self.runtime = Some(runtime);
+    }
+
+    /// Stops serving at once, as a crash would: connections drop, the port closes.
+    pub fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Serves again on the same port and store.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.serve();
+    }
+
+    /// Where the server keeps artifact objects.
+    pub fn objects_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("objects")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,268 @@
+//! Requests to an opsml server: JSON in and out, a bearer token got from the user's name and
+//! password (and got again when it expires), and errors that say which server and why.
+
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::{runtime, RegistryError, Result};
+
+/// Variables holding the user's name and password on a server.
+pub const USERNAME_ENV: &str = "OPSML_USERNAME";
+pub const PASSWORD_ENV: &str = "OPSML_PASSWORD";
+
+/// How long one request may take before the server counts as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A server's JSON answer to a failed request.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Credentials<'a> {
+    username: &'a str,
+    password: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Issued {
+    token: String,
+}
+
+/// The HTTP side of an opsml server store.
+#[derive(Debug)]
+pub(crate) struct ApiClient {
+    /// `http://host:port`, no trailing slash.
+    base: String,
+    http: reqwest::Client,
+    credentials: Option<(String, String)>,
+    token: Mutex<Option<String>>,
+}
+
+impl ApiClient {
+    pub(crate) fn new(base: &str, credentials: Option<(String, String)>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| RegistryError::Unreachable {
+                url: base.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            credentials,
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The name and password of `OPSML_USERNAME` / `OPSML_PASSWORD`, if both are set.
+    pub(crate) fn credentials_from_env() -> Option<(String, String)> {
+        let username = std::env::var(USERNAME_ENV).ok().filter(|v| !v.is_empty())?;
+        let password = std::env::var(PASSWORD_ENV).ok().filter(|v| !v.is_empty())?;
+        Some((username, password))
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> RegistryError {
+        // reqwest's own text stops at "error sending request": the cause says why.
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            reason = format!("{reason}: {cause}");
+            source = cause.source();
+        }
+        RegistryError::Unreachable {
+            url: self.base.clone(),
+            reason,
+        }
+    }
+
+    /// A new token for the configured user.
+    async fn log_in(&self) -> Result<String> {
+        let Some((username, password)) = &self.credentials else {
+            return Err(RegistryError::Server {
+                url: self.base.clone(),
+                status: 401,
+                code: "unauthorized".to_owned(),
+                message: format!("the server needs a user: set {USERNAME_ENV} and {PASSWORD_ENV}"),
+            });
+        };
+        let response = self
+            .http
+            .post(self.url("/auth/token"))
+            .json(&Credentials { username, password })
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let issued: Issued = self.decode(response).await?;
+        Ok(issued.token)
+    }
+
+    /// The current token, got by logging in when there is none.
+    pub(crate) async fn token(&self) -> Result<String> {
+        let token = self.token.lock().clone();
+        match token {
+            Some(token) => Ok(token),
+            None => {
+                let fresh = self.log_in().await?;
+                *self.token.lock() = Some(fresh.clone());
+                Ok(fresh)
+            }
+        }
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn unreachable_error(&self, error: &reqwest::Error) -> RegistryError {
+        self.unreachable(error)
+    }
+
+    /// Sends the request `build` makes with the current token, logging in first when there is
+    /// none and once more when the server says the token is no longer valid.
+    pub(crate) async fn send(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let response = build(&self.http)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(|e| self.unreachable(&e))?;
+            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
+                *self.token.lock() = None;
+                continue;
+            }
+            return Ok(response);
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
+    /// The JSON of a successful answer, or the server's error.
+    pub(crate) async fn decode<T: DeserializeOwned>(&self, response: Response) -> Result<T> {
+        let response = self.check(response).await?;
+        response.json().await.map_err(|e| RegistryError::Server {
+            url: self.base.clone(),
+            status: 200,
+            code: "bad_response".to_owned(),
+            message: format!("the answer could not be read: {e}"),
+        })
+    }
+
+    /// The answer if it succeeded, else the error the server gave.
+    pub(crate) async fn check(&self, response: Response) -> Result<Response> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let text = response.text().await.unwrap_or_default();
+        let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (body.error.code, body.error.message),
+            Err(_) => (
+                "http".to_owned(),
+                if text.trim().is_empty() {
+                    status.to_string()
+                } else {
+                    text.trim().to_owned()
+                },
+            ),
+        };
+        Err(RegistryError::Server {
+            url: self.base.clone(),
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    /// Sends `body` (if any) as JSON with `method` to `path`.
+    async fn request<B>(&self, method: &Method, path: &str, body: Option<&B>) -> Result<Response>
+    where
+        B: Serialize + ?Sized,
+    {
+        let url = self.url(path);
+        self.send(|http| {
+            let request = http.request(method.clone(), &url);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        })
+        .await
+    }
+
+    /// Sends `body` (if any) as JSON with `method` to `path` and reads the JSON answer.
+    pub(crate) fn call<B, T>(&self, method: &Method, path: &str, body: Option<&B>) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        runtime().block_on(async {
+            let response = self.request(method, path, body).await?;
+            self.decode(response).await
+        })
+    }
+
+    /// Like [`ApiClient::call`] for answers without a body.
+    pub(crate) fn call_empty<B>(&self, method: &Method, path: &str, body: Option<&B>) -> Result<()>
+    where
+        B: Serialize + ?Sized,
+    {
+        runtime().block_on(async {
+            let response = self.request(method, path, body).await?;
+            self.check(response).await.map(drop)
+        })
+    }
+
+    /// `GET path?query` and its JSON answer.
+    pub(crate) fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let url = self.url(path);
+        runtime().block_on(async {
+            let response = self.send(|http| http.get(&url).query(query)).await?;
+            self.decode(response).await
+        })
+    }
+}
+
+/// Whether an error is the server's answer `status`.
+pub(crate) fn is_status(error: &RegistryError, status: u16) -> bool {
+    matches!(error, RegistryError::Server { status: s, .. } if *s == status)
+}
+
+/// Whether a failed request may succeed later unchanged: the server could not be reached,
+/// was unavailable or overloaded, or failed inside.
+pub(crate) fn is_transient(error: &RegistryError) -> bool {
+    match error {
+        RegistryError::Unreachable { .. } => true,
+        RegistryError::Server { status, .. } => matches!(status, 408 | 429) || *status >= 500,
+        _ => false,
+    }
+}

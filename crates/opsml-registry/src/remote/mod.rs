@@ -1,0 +1,399 @@
+//! The store of an opsml server, reached over HTTP (`OPSML_TRACKING_URI=http://host:port`):
+//! the same [`Store`] as the embedded ones, so client code does not change. Logged data goes
+//! through a local write-ahead file (see `spool`); artifacts are encrypted here and stream
+//! through the server as ciphertext.
+
+mod client;
+mod spool;
+mod storage;
+mod sync;
+mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use opsml_types::{
+    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
+    MetricSummary, Parameter, Status, Version,
+};
+use reqwest::Method;
+
+pub use client::{PASSWORD_ENV, USERNAME_ENV};
+pub use spool::{spool_dir, SPOOL_DIR_ENV};
+pub use sync::{sync_spool, SyncReport};
+pub use writer::SHIP_TIMEOUT_ENV;
+
+use crate::storage::ArtifactStorage;
+use crate::wire::{
+    Applied, Marked, MetricsBody, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
+};
+use crate::{
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
+    RunningExperiment, SearchQuery, Store, WriteBatch,
+};
+use client::{is_status, ApiClient};
+
+/// An opsml server as a store.
+#[derive(Debug)]
+pub struct HttpStore {
+    client: Arc<ApiClient>,
+}
+
+fn base64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// `None` for the server's 404, the value otherwise.
+fn found<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Err(e) if is_status(&e, 404) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// The server's 404 as "no experiment with this uid".
+fn known(uid: &str) -> impl Fn(RegistryError) -> RegistryError + '_ {
+    move |e| {
+        if is_status(&e, 404) {
+            RegistryError::ExperimentNotFound(uid.to_owned())
+        } else {
+            e
+        }
+    }
+}
+
+/// `name` query parameters selecting `names`, none for all.
+fn name_query(names: Option<&[String]>) -> Vec<(&'static str, String)> {
+    names
+        .unwrap_or_default()
+        .iter()
+        .map(|n| ("name", n.clone()))
+        .collect()
+}
+
+impl HttpStore {
+    /// The server at `base` (`http://host:port`), as the user of `OPSML_USERNAME` and
+    /// `OPSML_PASSWORD`. Nothing is sent until the first request.
+    pub fn open(base: &str) -> Result<Self> {
+        Ok(Self {
+            client: Arc::new(ApiClient::new(base, ApiClient::credentials_from_env())?),
+        })
+    }
+
+    /// The server at `base`, as `username` with `password`.
+    pub fn with_credentials(base: &str, username: &str, password: &str) -> Result<Self> {
+        Ok(Self {
+            client: Arc::new(ApiClient::new(
+                base,
+                Some((username.to_owned(), password.to_owned())),
+            )?),
+        })
+    }
+
+    fn experiment(uid: &str) -> String {
+        format!("/experiments/{uid}")
+    }
+}
+
+impl Store for HttpStore {
+    fn location(&self) -> String {
+        self.client.base().to_owned()
+    }
+
+    fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
+        let body = serde_json::json!({
+            "uid": new.uid,
+            "space": new.space,
+            "name": new.name,
+            "tags": new.tags,
+            "parent_uid": new.parent_uid,
+            "compute_environment": new.compute_environment,
+            "opsml_version": new.opsml_version,
+            "created_at": new.created_at,
+            "lease": new.lease,
+        });
+        self.client.call(&Method::POST, "/experiments", Some(&body))
+    }
+
+    fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
+        found(self.client.get(&Self::experiment(uid), &[]))
+    }
+
+    fn find_experiment(
+        &self,
+        space: &str,
+        name: &str,
+        version: Option<&Version>,
+    ) -> Result<Option<ExperimentCard>> {
+        let mut query = vec![("space", space.to_owned()), ("name", name.to_owned())];
+        if let Some(version) = version {
+            query.push(("version", version.to_string()));
+        }
+        found(self.client.get("/experiments/find", &query))
+    }
+
+    fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut params: Vec<(&str, String)> = Vec::new();
+        for (key, value) in [
+            ("uid", &query.uid),
+            ("space", &query.space),
+            ("name", &query.name),
+        ] {
+            if let Some(value) = value {
+                params.push((key, value.clone()));
+            }
+        }
+        if let Some(version) = &query.version {
+            params.push(("version", version.to_string()));
+        }
+        if let Some(max_date) = query.max_date {
+            params.push((
+                "max_date",
+                max_date.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ));
+        }
+        if query.sort_by_timestamp {
+            params.push(("newest_first", "true".to_owned()));
+        }
+        params.push(("limit", query.limit.min(MAX_LIST_LIMIT).to_string()));
+        params.extend(query.tags.iter().map(|t| ("tag", t.clone())));
+        if let Some(spaces) = &query.spaces {
+            // The server shows only what the user may read; narrowing further is local.
+            let records: Vec<CardRecord> = self.client.get("/experiments", &params)?;
+            return Ok(records
+                .into_iter()
+                .filter(|r| spaces.contains(&r.space))
+                .collect());
+        }
+        self.client.get("/experiments", &params)
+    }
+
+    fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
+        self.client
+            .call_empty(&Method::PUT, &Self::experiment(&card.uid), Some(card))
+            .map_err(known(&card.uid))
+    }
+
+    fn claim(&self, uid: &str, lease: &Lease) -> Result<()> {
+        self.client
+            .call_empty(
+                &Method::POST,
+                &format!("{}/claim", Self::experiment(uid)),
+                Some(lease),
+            )
+            .map_err(known(uid))
+    }
+
+    fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tree = query.filter.clone();
+        if let Some(spaces) = &query.spaces {
+            use opsml_query::{Condition, Expr, Test, TextField};
+            let only = Expr::Cond(Condition::Text {
+                field: TextField::Space,
+                test: Test::In(spaces.clone()),
+            });
+            tree = Some(match tree {
+                Some(filter) => filter.and(only),
+                None => only,
+            });
+        }
+        let body = SearchBody {
+            tree,
+            order: Some(query.order_by.clone()),
+            space: query.space.clone(),
+            limit: Some(query.limit.min(MAX_LIST_LIMIT)),
+            ..SearchBody::default()
+        };
+        self.client
+            .call(&Method::POST, "/experiments/search", Some(&body))
+    }
+
+    fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
+        self.client
+            .get(&format!("{}/summaries", Self::experiment(uid)), &[])
+            .map_err(known(uid))
+    }
+
+    fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
+        self.client.get("/experiments/running", &[])
+    }
+
+    fn mark_killed(&self, running: &RunningExperiment) -> Result<bool> {
+        let marked: Marked = self.client.call(
+            &Method::POST,
+            &format!("{}/killed", Self::experiment(&running.uid)),
+            Some(running),
+        )?;
+        Ok(marked.marked)
+    }
+
+    fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
+        let body = StatusBody { status, ended_at };
+        let path = format!("{}/status", Self::experiment(uid));
+        match self.client.call_empty(&Method::PUT, &path, Some(&body)) {
+            Err(e) if client::is_transient(&e) => {
+                // The end of a run must not be lost to an outage: `opsml sync` sends it.
+                sync::keep_status(&spool_dir(), uid, &body)?;
+                tracing::warn!(%uid, error = %e,
+                    "the status could not be sent; it is kept for `opsml sync`");
+                Ok(())
+            }
+            other => other.map_err(known(uid)),
+        }
+    }
+
+    fn delete_experiment(&self, uid: &str) -> Result<bool> {
+        match self
+            .client
+            .call_empty::<()>(&Method::DELETE, &Self::experiment(uid), None)
+        {
+            Ok(()) => Ok(true),
+            Err(e) if is_status(&e, 404) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
+        if self.get_experiment(uid)?.is_none() {
+            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+        }
+        Ok(Box::new(writer::HttpWriter::open(
+            Arc::clone(&self.client),
+            uid,
+            &spool_dir(),
+        )?))
+    }
+
+    fn append_batch(
+        &self,
+        uid: &str,
+        writer: &RemoteWriter,
+        batch: &WriteBatch<'_>,
+    ) -> Result<bool> {
+        let body = writer::batch_body(writer, batch);
+        let applied: Applied = self
+            .client
+            .call(
+                &Method::POST,
+                &format!("{}/batches", Self::experiment(uid)),
+                Some(&body),
+            )
+            .map_err(known(uid))?;
+        Ok(applied.applied)
+    }
+
+    fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
+        let body: MetricsBody = self
+            .client
+            .get(
+                &format!("{}/metrics", Self::experiment(uid)),
+                &name_query(names),
+            )
+            .map_err(known(uid))?;
+        body.into_columns().map_err(RegistryError::Corrupt)
+    }
+
+    fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
+        self.client
+            .get(
+                &format!("{}/parameters", Self::experiment(uid)),
+                &name_query(names),
+            )
+            .map_err(known(uid))
+    }
+
+    fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
+        self.client
+            .get(&format!("{}/hardware", Self::experiment(uid)), &[])
+            .map_err(known(uid))
+    }
+
+    fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
+        self.client
+            .call_empty(
+                &Method::PUT,
+                &format!("{}/metadata", Self::experiment(uid)),
+                Some(metadata),
+            )
+            .map_err(known(uid))
+    }
+
+    fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>> {
+        let body: Option<WrappedKeyBody> = self
+            .client
+            .get(&format!("{}/key", Self::experiment(uid)), &[])
+            .map_err(known(uid))?;
+        body.map(|b| decode_key(&b)).transpose()
+    }
+
+    fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
+        let body = WrappedKeyBody {
+            wrapped: base64().encode(wrapped),
+        };
+        let stored: WrappedKeyBody = self
+            .client
+            .call(
+                &Method::POST,
+                &format!("{}/key", Self::experiment(uid)),
+                Some(&body),
+            )
+            .map_err(known(uid))?;
+        decode_key(&stored)
+    }
+
+    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>> {
+        // The server removes the objects of replaced records itself.
+        self.client
+            .call_empty(
+                &Method::POST,
+                &format!("{}/artifacts", Self::experiment(uid)),
+                Some(records),
+            )
+            .map_err(known(uid))?;
+        Ok(Vec::new())
+    }
+
+    fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        let query: Vec<(&str, String)> = prefix
+            .map(|p| ("prefix", p.to_owned()))
+            .into_iter()
+            .collect();
+        self.client
+            .get(&format!("{}/artifacts", Self::experiment(uid)), &query)
+            .map_err(known(uid))
+    }
+
+    fn default_key_file(&self) -> Option<PathBuf> {
+        // A team shares one master key: it comes from OPSML_ENCRYPT_SECRET, never from the
+        // server, which only keeps keys wrapped by it.
+        None
+    }
+
+    fn local_files(&self) -> Vec<PathBuf> {
+        vec![spool_dir()]
+    }
+
+    fn reopen(&self) -> Result<Arc<dyn Store>> {
+        crate::open_store(&crate::TrackingUri::Http(self.client.base().to_owned()))
+    }
+
+    fn artifact_storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
+        Ok(Arc::new(storage::HttpStorage::new(Arc::clone(
+            &self.client,
+        ))))
+    }
+}
+
+fn decode_key(body: &WrappedKeyBody) -> Result<Vec<u8>> {
+    base64()
+        .decode(&body.wrapped)
+        .map_err(|e| RegistryError::Corrupt(format!("a wrapped key from the server: {e}")))
+}

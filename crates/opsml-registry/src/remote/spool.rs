@@ -1,0 +1,191 @@
+//! The write-ahead file of a remote writer: every batch is appended here before it is sent,
+//! and the file is emptied once the server has every batch in it. What a crash or a server
+//! outage leaves behind is sent by `opsml sync` (the server applies each batch once, so a
+//! batch sent twice changes nothing).
+//!
+//! A file is a sequence of records, each a little-endian `u32` length and that many bytes of
+//! a batch's JSON body. A record cut short by a crash ends the file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{RegistryError, Result};
+
+/// Environment variable naming the directory of write-ahead files.
+pub const SPOOL_DIR_ENV: &str = "OPSML_SPOOL_DIR";
+
+/// Extension of a writer's file of batches.
+pub(crate) const BATCHES_EXTENSION: &str = "batches";
+
+/// The directory of write-ahead files: `OPSML_SPOOL_DIR`, else `$XDG_CACHE_HOME/opsml/spool`,
+/// else `~/.cache/opsml/spool`.
+pub fn spool_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(SPOOL_DIR_ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("opsml").join("spool")
+}
+
+fn io_error(path: &Path, source: io::Error) -> RegistryError {
+    RegistryError::LocalIo {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One writer's open write-ahead file, locked against `opsml sync` while the writer lives.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    path: PathBuf,
+    file: File,
+    len: u64,
+    /// Whether everything appended is on disk.
+    synced: bool,
+}
+
+impl Spool {
+    /// Creates the file of `writer_id` of experiment `uid` in `dir`.
+    pub(crate) fn create(dir: &Path, uid: &str, writer_id: &str) -> Result<Self> {
+        let dir = dir.join(uid);
+        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        let path = dir.join(format!("{writer_id}.{BATCHES_EXTENSION}"));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        file.try_lock().map_err(|e| io_error(&path, e.into()))?;
+        Ok(Self {
+            path,
+            file,
+            len: 0,
+            synced: true,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record; on failure the file is as it was.
+    pub(crate) fn append(&mut self, record: &[u8]) -> Result<()> {
+        let len = u32::try_from(record.len()).map_err(|_| {
+            io_error(
+                &self.path,
+                io::Error::new(io::ErrorKind::InvalidInput, "a batch over 4 GiB"),
+            )
+        })?;
+        let mut bytes = Vec::with_capacity(4 + record.len());
+        bytes.extend_from_slice(&len.to_le_bytes());
+        bytes.extend_from_slice(record);
+        let written = self
+            .file
+            .seek(SeekFrom::Start(self.len))
+            .and_then(|_| self.file.write_all(&bytes));
+        if let Err(e) = written {
+            let _ = self.file.set_len(self.len);
+            return Err(io_error(&self.path, e));
+        }
+        self.len += bytes.len() as u64;
+        self.synced = false;
+        Ok(())
+    }
+
+    /// Makes what was appended survive a crash of the machine, not only of the process.
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        if !self.synced {
+            self.file.sync_data().map_err(|e| io_error(&self.path, e))?;
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    /// Empties the file: the server has every batch in it.
+    pub(crate) fn clear(&mut self) -> Result<()> {
+        if self.len > 0 {
+            self.file.set_len(0).map_err(|e| io_error(&self.path, e))?;
+            self.len = 0;
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    /// Removes the file, which must be empty (the server has everything).
+    pub(crate) fn remove(self) {
+        if self.len == 0 {
+            if let Err(e) = fs::remove_file(&self.path) {
+                tracing::debug!(path = %self.path.display(), error = %e, "removing a spool file");
+            }
+            if let Some(dir) = self.path.parent() {
+                // Only succeeds once the experiment's last file is gone.
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// The records of a write-ahead file, up to the first one cut short.
+pub(crate) fn read_records(file: &mut File) -> io::Result<Vec<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut bytes)?;
+    let mut records = Vec::new();
+    let mut rest = &bytes[..];
+    while rest.len() >= 4 {
+        let len = u32::from_le_bytes(rest[..4].try_into().expect("four bytes")) as usize;
+        let Some(record) = rest.get(4..4 + len) else {
+            break;
+        };
+        records.push(record.to_vec());
+        rest = &rest[4 + len..];
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_come_back_in_order_and_a_cut_record_ends_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
+        spool.append(b"first").unwrap();
+        spool.append(b"").unwrap();
+        spool.append(b"third").unwrap();
+        spool.sync().unwrap();
+        let path = spool.path().to_owned();
+        assert_eq!(path, dir.path().join("u").join("w.batches"));
+        // A crash in the middle of the next record leaves part of it.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&[9, 0, 0, 0, b'x']).unwrap();
+        let mut file = File::open(&path).unwrap();
+        let records = read_records(&mut file).unwrap();
+        assert_eq!(records, [b"first".to_vec(), Vec::new(), b"third".to_vec()]);
+    }
+
+    #[test]
+    fn a_live_writers_file_is_locked_and_an_emptied_one_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
+        spool.append(b"batch").unwrap();
+        let other = File::open(spool.path()).unwrap();
+        assert!(
+            other.try_lock().is_err(),
+            "sync must skip a live writer's file"
+        );
+        spool.clear().unwrap();
+        assert_eq!(fs::metadata(spool.path()).unwrap().len(), 0);
+        let path = spool.path().to_owned();
+        spool.remove();
+        assert!(!path.exists());
+        assert!(!dir.path().join("u").exists());
+    }
+}

@@ -1,0 +1,151 @@
+//! Artifact objects kept by an opsml server (in whatever storage it uses), streamed through
+//! it as ciphertext. Keys are those the artifacts module makes, `experiment/{uid}/objects/{id}`.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::client::{is_status, ApiClient};
+use crate::storage::ArtifactStorage;
+use crate::{runtime, RegistryError, Result, StreamReader};
+
+/// Bytes per chunk of an upload.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks read ahead of the network.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+#[derive(Debug)]
+pub(crate) struct HttpStorage {
+    client: Arc<ApiClient>,
+}
+
+impl HttpStorage {
+    pub(crate) fn new(client: Arc<ApiClient>) -> Self {
+        Self { client }
+    }
+
+    /// The route of object `key`, or an error for a key this storage does not keep.
+    fn route(&self, key: &str) -> Result<String> {
+        let parts: Vec<&str> = key.split('/').collect();
+        match parts.as_slice() {
+            ["experiment", uid, "objects", id] => Ok(format!("/experiments/{uid}/objects/{id}")),
+            ["experiment", uid] => Ok(format!("/experiments/{uid}/objects")),
+            _ => Err(RegistryError::Storage {
+                location: self.location(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{key:?} is not an experiment's object"),
+                ),
+            }),
+        }
+    }
+
+    fn delete_route(&self, route: &str) -> Result<()> {
+        let url = self.client.url(route);
+        let deleted = runtime().block_on(async {
+            let response = self.client.send(|http| http.delete(&url)).await?;
+            self.client.check(response).await.map(drop)
+        });
+        match deleted {
+            // The experiment (and with it its objects) is gone already.
+            Err(e) if is_status(&e, 404) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Fills `buf` from `source` unless it ends first; the bytes read.
+fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+impl ArtifactStorage for HttpStorage {
+    fn location(&self) -> String {
+        format!("{} (artifact objects)", self.client.base())
+    }
+
+    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
+        let url = self.client.url(&self.route(key)?);
+        let runtime = runtime();
+        let token = runtime.block_on(self.client.token())?;
+        // The request streams the chunks this thread reads from `source`, a few at a time.
+        let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
+        let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        });
+        let request = self
+            .client
+            .http()
+            .put(&url)
+            .bearer_auth(token)
+            .body(reqwest::Body::wrap_stream(chunks));
+        let sent = runtime.spawn(async move { request.send().await });
+        let mut total = 0u64;
+        let mut failed = None;
+        loop {
+            let mut chunk = vec![0; CHUNK_BYTES];
+            let read = match read_full(source, &mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    // The server sees the body end in an error and stores nothing.
+                    let _ = sender.blocking_send(Err(io::Error::new(e.kind(), e.to_string())));
+                    failed = Some(e);
+                    break;
+                }
+            };
+            chunk.truncate(read);
+            total += read as u64;
+            if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                // The request ended early; its answer says why.
+                break;
+            }
+        }
+        drop(sender);
+        let response = runtime
+            .block_on(sent)
+            .map_err(|e| RegistryError::Unreachable {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(e) = failed {
+            return Err(RegistryError::UploadSource(e));
+        }
+        let response = response.map_err(|e| self.client.unreachable_error(&e))?;
+        runtime.block_on(self.client.check(response))?;
+        Ok(total)
+    }
+
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
+        let url = self.client.url(&self.route(key)?);
+        let response = runtime().block_on(async {
+            let response = self.client.send(|http| http.get(&url)).await?;
+            self.client.check(response).await
+        })?;
+        let stream = response.bytes_stream().map_err(io::Error::other).boxed();
+        Ok(Box::new(StreamReader::new(
+            runtime().handle().clone(),
+            stream,
+            url,
+        )))
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        self.delete_route(&self.route(key)?)
+    }
+
+    fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        self.delete_route(&self.route(prefix)?)
+    }
+}

@@ -1,0 +1,150 @@
+//! `opsml sync`: sends what runs left in the write-ahead directory (batches a server did not
+//! take, the status of an experiment that ended while the server was down) and removes what
+//! the server took. A file still locked by a running writer is left to it.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use reqwest::Method;
+
+use super::spool::{read_records, BATCHES_EXTENSION};
+use super::HttpStore;
+use crate::wire::StatusBody;
+use crate::{runtime, RegistryError, Result};
+
+/// Name of the file keeping an experiment's unsent status.
+const STATUS_FILE: &str = "status.json";
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Batches the server took (or had already).
+    pub batches_sent: usize,
+    /// Statuses set.
+    pub statuses_sent: usize,
+    /// Files of running writers, left alone.
+    pub busy: Vec<PathBuf>,
+    /// Files that could not be sent, and why; they stay.
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+/// Keeps the status of `uid` for a later sync.
+pub(crate) fn keep_status(dir: &Path, uid: &str, status: &StatusBody) -> Result<()> {
+    let dir = dir.join(uid);
+    let io = |path: &Path, source| RegistryError::LocalIo {
+        path: path.to_owned(),
+        source,
+    };
+    fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let path = dir.join(STATUS_FILE);
+    let partial = dir.join(format!("{STATUS_FILE}.partial"));
+    let json = serde_json::to_vec(status).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+    fs::write(&partial, json).map_err(|e| io(&partial, e))?;
+    fs::rename(&partial, &path).map_err(|e| io(&path, e))
+}
+
+/// Sends every batch and status kept in `dir` to the server of `store`.
+pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(report);
+    };
+    let mut experiments: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    experiments.sort();
+    for experiment in experiments {
+        let Some(uid) = experiment
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = fs::read_dir(&experiment)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == BATCHES_EXTENSION))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        let mut batches_left = false;
+        for path in files {
+            match send_file(store, &uid, &path) {
+                Ok(Some(sent)) => report.batches_sent += sent,
+                Ok(None) => {
+                    batches_left = true;
+                    report.busy.push(path);
+                }
+                Err(e) => {
+                    batches_left = true;
+                    report.failed.push((path, e.to_string()));
+                }
+            }
+        }
+        let status = experiment.join(STATUS_FILE);
+        // The status goes after the data it ends.
+        if status.exists() && !batches_left {
+            match send_status(store, &uid, &status) {
+                Ok(()) => report.statuses_sent += 1,
+                Err(e) => report.failed.push((status, e.to_string())),
+            }
+        }
+        // Only an emptied directory goes.
+        let _ = fs::remove_dir(&experiment);
+    }
+    Ok(report)
+}
+
+/// Sends the batches of one file in order and removes it; `None` when a writer holds it.
+fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>> {
+    let io = |source| RegistryError::LocalIo {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    if file.try_lock().is_err() {
+        return Ok(None);
+    }
+    let records = read_records(&mut file).map_err(io)?;
+    let url = store.client.url(&format!("/experiments/{uid}/batches"));
+    for record in &records {
+        runtime().block_on(async {
+            let response = store
+                .client
+                .send(|http| {
+                    http.post(&url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(record.clone())
+                })
+                .await?;
+            store.client.check(response).await.map(drop)
+        })?;
+    }
+    fs::remove_file(path).map_err(io)?;
+    Ok(Some(records.len()))
+}
+
+fn send_status(store: &HttpStore, uid: &str, path: &Path) -> Result<()> {
+    let io = |source| RegistryError::LocalIo {
+        path: path.to_owned(),
+        source,
+    };
+    let text = fs::read(path).map_err(io)?;
+    let status: StatusBody = serde_json::from_slice(&text)
+        .map_err(|e| RegistryError::Corrupt(format!("{}: {e}", path.display())))?;
+    let sent = store.client.call_empty(
+        &Method::PUT,
+        &format!("/experiments/{uid}/status"),
+        Some(&status),
+    );
+    sent?;
+    fs::remove_file(path).map_err(io)
+}

@@ -1,0 +1,243 @@
+//! The writer of an experiment on an opsml server. Each batch goes to the write-ahead file
+//! first, then to the server; a batch the server could not take stays in the file and is
+//! sent again, in order, after a back-off, while logging goes on. Nothing waits for the
+//! server but the end of the experiment, and that only for a while: what is still unsent
+//! then stays in the file for `opsml sync`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opsml_types::new_uid;
+
+use super::client::{is_transient, ApiClient};
+use super::spool::Spool;
+use crate::wire::{BatchBody, PointColumns, WireFloat};
+use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
+
+/// First wait after a failed send; it doubles with each failure up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How long the end of an experiment keeps trying to send what is unsent, unless
+/// `OPSML_SHIP_TIMEOUT` (seconds) says otherwise.
+const SHIP_TIMEOUT: Duration = Duration::from_secs(30);
+pub const SHIP_TIMEOUT_ENV: &str = "OPSML_SHIP_TIMEOUT";
+
+fn ship_timeout() -> Duration {
+    std::env::var(SHIP_TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(SHIP_TIMEOUT, Duration::from_secs_f64)
+}
+
+/// The body that sends `batch` as `writer`'s, with only the names its points use.
+pub(crate) fn batch_body(writer: &RemoteWriter, batch: &WriteBatch<'_>) -> BatchBody {
+    let mut ids = BTreeMap::new();
+    let mut names = Vec::new();
+    let mut points = PointColumns::default();
+    for record in batch.points {
+        let id = *ids.entry(record.name_id).or_insert_with(|| {
+            names.push(batch.names[record.name_id as usize].clone());
+            (names.len() - 1) as u32
+        });
+        points.name_ids.push(id);
+        points.steps.push(record.point.step);
+        points.values.push(WireFloat(record.point.value));
+        points.timestamps.push(record.point.timestamp);
+        points.created_at.push(record.point.created_at);
+    }
+    BatchBody {
+        writer_id: writer.writer_id.clone(),
+        seq: writer.seq,
+        lease: writer.lease.clone(),
+        names,
+        points,
+        parameters: batch.parameters.to_vec(),
+        hardware: batch.hardware.to_vec(),
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct HttpWriter {
+    client: Arc<ApiClient>,
+    uid: String,
+    writer_id: String,
+    lease: Lease,
+    next_seq: u64,
+    spool: Option<Spool>,
+    /// Encoded batches not yet acknowledged, oldest first.
+    pending: VecDeque<Vec<u8>>,
+    /// No send before this instant after a failure.
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    /// The server refused a batch: nothing more is sent, all stays in the file.
+    refused: Option<String>,
+}
+
+impl HttpWriter {
+    pub(crate) fn open(
+        client: Arc<ApiClient>,
+        uid: &str,
+        spool_dir: &std::path::Path,
+    ) -> Result<Self> {
+        let writer_id = new_uid();
+        let spool = Spool::create(spool_dir, uid, &writer_id)?;
+        Ok(Self {
+            client,
+            uid: uid.to_owned(),
+            writer_id,
+            lease: Lease::current(),
+            next_seq: 1,
+            spool: Some(spool),
+            pending: VecDeque::new(),
+            retry_at: None,
+            backoff: FIRST_BACKOFF,
+            refused: None,
+        })
+    }
+
+    fn spool(&mut self) -> &mut Spool {
+        self.spool.as_mut().expect("the spool lives until drop")
+    }
+
+    /// Encodes `batch` as the next of this writer.
+    fn encode(&mut self, batch: &WriteBatch<'_>) -> Result<Vec<u8>> {
+        let writer = RemoteWriter {
+            writer_id: self.writer_id.clone(),
+            seq: self.next_seq,
+            lease: self.lease.clone(),
+        };
+        serde_json::to_vec(&batch_body(&writer, batch))
+            .map_err(|e| RegistryError::Corrupt(e.to_string()))
+    }
+
+    /// Appends an encoded batch to the file and the queue of unsent ones.
+    fn enqueue(&mut self, encoded: Vec<u8>) -> Result<()> {
+        self.spool().append(&encoded)?;
+        self.pending.push_back(encoded);
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Sends unsent batches in order until one fails or none is left; `true` when none is.
+    fn ship(&mut self) -> bool {
+        if self.refused.is_some() {
+            return false;
+        }
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return self.pending.is_empty();
+        }
+        let url = self
+            .client
+            .url(&format!("/experiments/{}/batches", self.uid));
+        while let Some(next) = self.pending.front() {
+            let body = next.clone();
+            let sent = runtime().block_on(async {
+                let response = self
+                    .client
+                    .send(|http| {
+                        http.post(&url)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(body.clone())
+                    })
+                    .await?;
+                self.client.check(response).await.map(drop)
+            });
+            match sent {
+                Ok(()) => {
+                    self.pending.pop_front();
+                    self.retry_at = None;
+                    self.backoff = FIRST_BACKOFF;
+                }
+                Err(e) if is_transient(&e) => {
+                    if self.retry_at.is_none() {
+                        tracing::warn!(uid = %self.uid, error = %e,
+                            "the server did not take a batch; it is kept on disk and sent again");
+                    }
+                    self.retry_at = Some(Instant::now() + self.backoff);
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                    // Unsent batches must outlive a crash of the machine too.
+                    if let Err(e) = self.spool().sync() {
+                        tracing::error!(error = %e, "making the spool file durable failed");
+                    }
+                    return false;
+                }
+                Err(e) => {
+                    tracing::error!(uid = %self.uid, error = %e,
+                        "the server refused a batch; it and later ones stay on disk");
+                    self.refused = Some(e.to_string());
+                    let _ = self.spool().sync();
+                    return false;
+                }
+            }
+        }
+        if let Err(e) = self.spool().clear() {
+            tracing::warn!(error = %e, "emptying the spool file failed");
+        }
+        true
+    }
+
+    fn unshipped(&mut self) -> RegistryError {
+        RegistryError::Unshipped {
+            uid: self.uid.clone(),
+            url: self.client.base().to_owned(),
+            batches: self.pending.len(),
+            spool: self.spool().path().to_owned(),
+        }
+    }
+}
+
+impl ExperimentWriter for HttpWriter {
+    fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        let encoded = self.encode(batch)?;
+        self.enqueue(encoded)?;
+        // Once in the file the batch is safe: a failed send is retried later, not reported.
+        self.ship();
+        Ok(())
+    }
+
+    fn heartbeat(&mut self) -> Result<()> {
+        if self.pending.is_empty() && self.refused.is_none() {
+            // An empty batch tells the server this writer is alive.
+            let encoded = self.encode(&WriteBatch {
+                names: &[],
+                points: &[],
+                parameters: &[],
+                hardware: &[],
+            })?;
+            self.enqueue(encoded)?;
+        }
+        self.ship();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let deadline = Instant::now() + ship_timeout();
+        loop {
+            if self.ship() {
+                return Ok(());
+            }
+            if let Some(why) = &self.refused {
+                tracing::error!(uid = %self.uid, refused = %why, "a batch was refused");
+                return Err(self.unshipped());
+            }
+            let wake = self.retry_at.unwrap_or_else(Instant::now).min(deadline);
+            if Instant::now() >= deadline {
+                return Err(self.unshipped());
+            }
+            std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+        }
+    }
+}
+
+impl Drop for HttpWriter {
+    fn drop(&mut self) {
+        if let Some(spool) = self.spool.take() {
+            if self.pending.is_empty() {
+                spool.remove();
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! An experiment's life: resuming it, its status, the facts recorded after its start, and
+//! the running experiments whose process may be gone (clients check the processes of their
+//! own host and mark dead ones killed, as the embedded library does).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use opsml_registry::wire::{Marked, StatusBody};
+use opsml_registry::{Access, Lease, RunningExperiment};
+use opsml_types::ExperimentMetadata;
+
+use super::experiments::authorized_card;
+use crate::{ApiError, AppState, Principal};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/experiments/running", get(running))
+        .route("/experiments/{uid}/claim", post(claim))
+        .route("/experiments/{uid}/status", put(status))
+        .route("/experiments/{uid}/metadata", put(metadata))
+        .route("/experiments/{uid}/killed", post(killed))
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(lease): Json<Lease>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            store.claim(&uid, &lease)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(body): Json<StatusBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            store.set_status(&uid, body.status, body.ended_at)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+async fn metadata(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(body): Json<ExperimentMetadata>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            store.set_metadata(&uid, &body)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+/// The running experiments of the spaces the user may write to.
+async fn running(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Json<Vec<RunningExperiment>>, ApiError> {
+    state
+        .with_store(move |store| {
+            let mut visible = Vec::new();
+            for running in store.running_experiments()? {
+                if let Some(card) = store.get_experiment(&running.uid)? {
+                    if principal.may(&card.space, Access::Write) {
+                        visible.push(running);
+                    }
+                }
+            }
+            Ok(visible)
+        })
+        .await
+        .map(Json)
+}
+
+/// Marks a running experiment killed unless it changed since the client listed it.
+async fn killed(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Json(body): Json<RunningExperiment>,
+) -> Result<Json<Marked>, ApiError> {
+    if body.uid != uid {
+        return Err(ApiError::bad_request(format!(
+            "the body names experiment {:?}, the path {uid:?}",
+            body.uid
+        )));
+    }
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            Ok(Marked {
+                marked: store.mark_killed(&body)?,
+            })
+        })
+        .await
+        .map(Json)
+}

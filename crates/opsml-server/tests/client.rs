@@ -1,0 +1,339 @@
+//! The HTTP store (`OPSML_TRACKING_URI=http://…`) against a real server: everything the
+//! embedded stores do, logging through a server outage, and `opsml sync`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use chrono::Utc;
+use common::{uid, Server};
+use opsml_crypt::MasterKey;
+use opsml_registry::{
+    sync_spool, Access, Artifacts, CardQuery, HttpStore, Lease, NewExperiment, PointRecord,
+    RegistryError, SearchQuery, Store, WriteBatch,
+};
+use opsml_types::{MetricPoint, Parameter, ParameterValue, Status};
+
+/// One write-ahead directory for this test binary (the variable is process-wide).
+fn spool_dir() -> PathBuf {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR
+        .get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .to_owned();
+    std::env::set_var(opsml_registry::SPOOL_DIR_ENV, &dir);
+    // The end of a run waits briefly for a server that is down.
+    std::env::set_var(opsml_registry::SHIP_TIMEOUT_ENV, "0.5");
+    dir
+}
+
+fn client(server: &Server, user: &str, grants: &[(&str, Access)]) -> HttpStore {
+    server.user(user, grants);
+    HttpStore::with_credentials(&server.base, user, &format!("{user} password")).unwrap()
+}
+
+fn new_experiment(store: &HttpStore, n: u32, space: &str, name: &str) -> String {
+    let uid = uid(n);
+    store
+        .create_experiment(&NewExperiment {
+            uid: uid.clone(),
+            space: space.to_owned(),
+            name: name.to_owned(),
+            tags: vec!["a,b".to_owned()],
+            parent_uid: None,
+            compute_environment: opsml_types::ComputeEnvironment::default(),
+            opsml_version: "0.1.0".to_owned(),
+            username: "ignored".to_owned(),
+            created_at: Utc::now(),
+            lease: Lease::current(),
+        })
+        .unwrap();
+    uid
+}
+
+fn points(from: i64, to: i64) -> Vec<PointRecord> {
+    (from..to)
+        .map(|step| PointRecord {
+            name_id: (step % 2) as u32,
+            point: MetricPoint {
+                step: Some(step),
+                value: if step == 3 {
+                    f64::NAN
+                } else {
+                    step as f64 / 2.0
+                },
+                timestamp: None,
+                created_at: 1_700_000_000_000_000 + step,
+            },
+        })
+        .collect()
+}
+
+fn names() -> Vec<String> {
+    vec!["loss".to_owned(), "acc, top-1".to_owned()]
+}
+
+fn write(writer: &mut dyn opsml_registry::ExperimentWriter, records: &[PointRecord]) {
+    writer
+        .write(&WriteBatch {
+            names: &names(),
+            points: records,
+            parameters: &[],
+            hardware: &[],
+        })
+        .unwrap();
+}
+
+fn steps_of(store: &dyn Store, uid: &str) -> Vec<i64> {
+    let columns = store.read_metrics(uid, None).unwrap();
+    let mut steps: Vec<i64> = (0..columns.len())
+        .map(|i| columns.point(i).step.unwrap())
+        .collect();
+    steps.sort_unstable();
+    steps
+}
+
+#[test]
+fn the_http_store_does_what_the_embedded_one_does() {
+    spool_dir();
+    let server = Server::start();
+    let store = client(&server, "ana", &[("team", Access::Write)]);
+    let uid = new_experiment(&store, 1, "team", "run");
+    let card = store.get_experiment(&uid).unwrap().unwrap();
+    assert_eq!(card.username, "ana", "the server records who created it");
+    assert_eq!(
+        store
+            .find_experiment("team", "run", None)
+            .unwrap()
+            .unwrap()
+            .uid,
+        uid
+    );
+    assert!(store
+        .find_experiment("team", "nope", None)
+        .unwrap()
+        .is_none());
+    assert!(store.get_experiment(&common::uid(99)).unwrap().is_none());
+
+    let listed = store
+        .list_experiments(&CardQuery {
+            tags: vec!["a,b".to_owned()],
+            limit: 10,
+            ..CardQuery::default()
+        })
+        .unwrap();
+    assert_eq!(listed.len(), 1, "a tag with a comma is one tag");
+
+    let mut writer = store.open_writer(&uid).unwrap();
+    write(writer.as_mut(), &points(0, 6));
+    writer
+        .write(&WriteBatch {
+            names: &names(),
+            points: &points(6, 10),
+            parameters: &[Parameter {
+                name: "lr".to_owned(),
+                value: ParameterValue::Float(0.01),
+            }],
+            hardware: &[],
+        })
+        .unwrap();
+    writer.finish().unwrap();
+    drop(writer);
+
+    let columns = store.read_metrics(&uid, None).unwrap();
+    assert_eq!(columns.len(), 10);
+    let nan = (0..columns.len())
+        .find(|&i| columns.point(i).step == Some(3))
+        .unwrap();
+    assert!(columns.point(nan).value.is_nan(), "NaN survives the trip");
+    let only_loss = store
+        .read_metrics(&uid, Some(&["loss".to_owned()]))
+        .unwrap();
+    assert_eq!(only_loss.names, ["loss"]);
+    assert_eq!(only_loss.len(), 5);
+    let parameters = store.read_parameters(&uid, None).unwrap();
+    assert_eq!(parameters[0].value, ParameterValue::Float(0.01));
+    let summaries = store.metric_summaries(&uid).unwrap();
+    assert_eq!(summaries.len(), 2);
+
+    let found = store
+        .search_experiments(&SearchQuery {
+            filter: Some(
+                opsml_query::parse_filter("params.lr < 0.1 and metrics.loss.count = 5").unwrap(),
+            ),
+            limit: 10,
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert_eq!(found.len(), 1);
+
+    let mut card = store.get_experiment(&uid).unwrap().unwrap();
+    card.tags = vec!["best".to_owned()];
+    store.update_experiment(&card).unwrap();
+    store
+        .set_status(&uid, Status::Completed, Some(Utc::now()))
+        .unwrap();
+    let card = store.get_experiment(&uid).unwrap().unwrap();
+    assert_eq!(
+        (card.tags.as_slice(), card.status),
+        (&["best".to_owned()][..], Status::Completed)
+    );
+}
+
+fn walkdir(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walkdir(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn artifacts_reach_the_server_as_ciphertext_only() {
+    spool_dir();
+    let server = Server::start();
+    let store = client(&server, "gu", &[("team", Access::Write)]);
+    let uid = new_experiment(&store, 5, "team", "artifacts");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let artifacts = Artifacts::new(
+        Arc::clone(&store),
+        store.artifact_storage().unwrap(),
+        Arc::new(MasterKey::generate()),
+    );
+    let secret = b"the weights of a very secret model".repeat(100_000);
+    artifacts
+        .log_bytes(&uid, "model/weights.bin", &secret)
+        .unwrap();
+    let stored: Vec<PathBuf> = walkdir(&server.objects_dir());
+    assert_eq!(stored.len(), 1);
+    let ciphertext = std::fs::read(&stored[0]).unwrap();
+    assert!(!ciphertext.windows(20).any(|w| w == &secret[..20]));
+    let record = &artifacts.list(&uid, None).unwrap()[0];
+    let out = tempfile::tempdir().unwrap();
+    let key = artifacts.data_key(&uid).unwrap();
+    artifacts
+        .download(&key, record, &out.path().join("w.bin"))
+        .unwrap();
+    assert_eq!(std::fs::read(out.path().join("w.bin")).unwrap(), secret);
+
+    assert!(store.delete_experiment(&uid).unwrap());
+    assert!(
+        walkdir(&server.objects_dir()).is_empty(),
+        "objects go with the card"
+    );
+    assert!(!store.delete_experiment(&uid).unwrap());
+}
+
+#[test]
+fn logging_goes_on_through_a_server_outage_and_nothing_is_lost() {
+    spool_dir();
+    let mut server = Server::start();
+    let store = client(&server, "bo", &[("team", Access::Write)]);
+    let uid = new_experiment(&store, 2, "team", "outage");
+    let mut writer = store.open_writer(&uid).unwrap();
+    write(writer.as_mut(), &points(0, 100));
+
+    server.stop();
+    // The server is gone: each write still succeeds, into the write-ahead file.
+    for k in 1..5 {
+        write(writer.as_mut(), &points(k * 100, (k + 1) * 100));
+    }
+    writer.heartbeat().unwrap();
+    let spooled: u64 = walkdir(&spool_dir())
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(spooled > 0, "unsent batches are on disk");
+
+    server.restart();
+    write(writer.as_mut(), &points(500, 600));
+    writer.finish().unwrap();
+    drop(writer);
+    assert_eq!(steps_of(&store, &uid), (0..600).collect::<Vec<_>>());
+    assert!(
+        !spool_dir().join(&uid).exists(),
+        "the write-ahead file goes once the server has everything"
+    );
+}
+
+#[test]
+fn sync_sends_what_a_run_left_behind() {
+    spool_dir();
+    let mut server = Server::start();
+    let store = client(&server, "cy", &[("team", Access::Write)]);
+    let uid = new_experiment(&store, 3, "team", "left");
+    let mut writer = store.open_writer(&uid).unwrap();
+    server.stop();
+    write(writer.as_mut(), &points(0, 50));
+    write(writer.as_mut(), &points(50, 80));
+    let unsent = writer.finish().unwrap_err();
+    assert!(
+        matches!(unsent, RegistryError::Unshipped { batches: 2, .. }),
+        "{unsent}"
+    );
+    assert!(unsent.to_string().contains("opsml sync"), "{unsent}");
+    // The run ends while the server is down: its status waits on disk too.
+    store
+        .set_status(&uid, Status::Completed, Some(Utc::now()))
+        .unwrap();
+    drop(writer);
+
+    server.restart();
+    let report = sync_spool(&store, &spool_dir()).unwrap();
+    assert_eq!((report.batches_sent, report.statuses_sent), (2, 1));
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(steps_of(&store, &uid), (0..80).collect::<Vec<_>>());
+    let card = store.get_experiment(&uid).unwrap().unwrap();
+    assert_eq!(card.status, Status::Completed);
+    // A second sync finds nothing, and sending twice stored nothing twice.
+    let again = sync_spool(&store, &spool_dir()).unwrap();
+    assert_eq!((again.batches_sent, again.statuses_sent), (0, 0));
+    assert_eq!(steps_of(&store, &uid).len(), 80);
+}
+
+#[test]
+fn a_reader_cannot_write_and_strangers_learn_nothing() {
+    spool_dir();
+    let server = Server::start();
+    let owner = client(&server, "di", &[("team", Access::Write)]);
+    let uid = new_experiment(&owner, 4, "team", "private");
+    let reader = client(&server, "ed", &[("team", Access::Read)]);
+    assert_eq!(reader.get_experiment(&uid).unwrap().unwrap().uid, uid);
+    let denied = reader.set_status(&uid, Status::Failed, None).unwrap_err();
+    assert!(
+        matches!(denied, RegistryError::Server { status: 403, .. }),
+        "{denied}"
+    );
+    let stranger = client(&server, "fa", &[]);
+    let err = stranger.get_experiment(&uid).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::Server { status: 403, .. }),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("team"),
+        "the space is not revealed: {err}"
+    );
+    assert!(stranger
+        .list_experiments(&CardQuery {
+            limit: 10,
+            ..CardQuery::default()
+        })
+        .unwrap()
+        .is_empty());
+    let wrong = HttpStore::with_credentials(&server.base, "di", "not the password").unwrap();
+    let err = wrong.get_experiment(&uid).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::Server { status: 401, .. }),
+        "{err}"
+    );
+}
