@@ -45,10 +45,14 @@ python-check: install
 	$(VENV)/bin/mypy python/opsml
 	$(PY) -m mypy.stubtest opsml._opsml
 
-# The suite runs on the default SQLite store, then again on PostgreSQL.
+# The suite runs on the default SQLite store, again on PostgreSQL, and a third time through a
+# real `opsml server` (started by the suite) on PostgreSQL and the S3-compatible server.
 python-test: install
 	$(PY) -m pytest tests
 	OPSML_TEST_STORE=postgres OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
+	$(PY) -m pytest tests
+	eval "$$(OPSML_S3_VENV=$(VENV) scripts/start-s3.sh)" && \
+	OPSML_TEST_STORE=server OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	$(PY) -m pytest tests
 
 test: rust-check rust-test python-check python-test

@@ -1,4 +1,10 @@
-"""Shared fixtures: every test gets its own SQLite store and working directory."""
+"""Shared fixtures: every test gets its own store and working directory.
+
+OPSML_TEST_STORE picks the store: `sqlite` (the default, a file per test), `postgres` (the
+database of OPSML_TEST_POSTGRES_URI, emptied per test) or `server` (a real `opsml server`
+started for the session on that database, and on the S3 bucket of OPSML_TEST_S3_BUCKET
+when set; the tests reach it over HTTP as its admin).
+"""
 
 from __future__ import annotations
 
@@ -11,31 +17,81 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from services import psql
+from services import free_port, psql, wait_ready
+
+STORE = os.environ.get("OPSML_TEST_STORE", "sqlite")
+SERVER_ADMIN = "admin"
 
 RunPython = Callable[..., subprocess.CompletedProcess[str]]
 SpawnPython = Callable[..., "subprocess.Popen[str]"]
 
 
-def _postgres_store() -> str:
-    """The test schema of the database at OPSML_TEST_POSTGRES_URI, emptied, as a tracking URI.
+def _postgres_store(schema: str = "py_tests") -> str:
+    """A schema of the database at OPSML_TEST_POSTGRES_URI, emptied, as a tracking URI.
 
     One schema for the whole run: a process keeps one store (and its connections) per URI,
     so a schema per test would hold a connection pool per test.
     """
     admin = os.environ["OPSML_TEST_POSTGRES_URI"]
     empty = (
-        "CREATE SCHEMA IF NOT EXISTS py_tests;"
-        " DO $$ BEGIN IF to_regclass('py_tests.experiments') IS NOT NULL"
-        " THEN TRUNCATE py_tests.experiments CASCADE; END IF; END $$;"
+        f"CREATE SCHEMA IF NOT EXISTS {schema};"
+        f" DO $$ BEGIN IF to_regclass('{schema}.experiments') IS NOT NULL"
+        f" THEN TRUNCATE {schema}.experiments CASCADE; END IF; END $$;"
     )
     subprocess.run([psql(), admin, "-qc", empty], check=True, capture_output=True)
     separator = "&" if "?" in admin else "?"
-    return f"{admin}{separator}options=-c%20search_path%3Dpy_tests"
+    return f"{admin}{separator}options=-c%20search_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def opsml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real `opsml server start` for the session: its URL and the admin's password.
+
+    It keeps records in the `py_server` schema of the test database and artifact objects in
+    the S3 bucket of OPSML_TEST_S3_BUCKET (a directory when that is not set).
+    """
+    password = base64.b64encode(os.urandom(18)).decode()
+    home = tmp_path_factory.mktemp("server")
+    # A fresh schema: the admin of an earlier run had another password.
+    drop = "DROP SCHEMA IF EXISTS py_server CASCADE"
+    subprocess.run(
+        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
+        check=True,
+        capture_output=True,
+    )
+    bucket = os.environ.get("OPSML_TEST_S3_BUCKET")
+    env = {
+        **os.environ,
+        "OPSML_TRACKING_URI": _postgres_store("py_server"),
+        "OPSML_STORAGE_URI": f"s3://{bucket}/py-server" if bucket else str(home / "objects"),
+        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
+        "OPSML_ADMIN_PASSWORD": password,
+        "OPSML_LOG": "warn",
+    }
+    port = free_port()
+    cli = Path(sys.executable).parent / "opsml"
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(cli), "server", "start", "--port", str(port)],
+        env=env,
+        cwd=home,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, server, home / "server.log")
+        yield url, password
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(autouse=True)
-def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def store_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Path:
     """Points OPSML_TRACKING_URI at a fresh database and runs the test in tmp_path.
 
     Artifacts go to tmp_path/storage (OPSML_STORAGE_URI) and the master key file
@@ -47,9 +103,17 @@ def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OPSML_TRACKING_URI", f"sqlite://{db}")
     monkeypatch.setenv("OPSML_STORAGE_URI", str(tmp_path / "storage"))
     monkeypatch.delenv("OPSML_ENCRYPT_SECRET", raising=False)
-    if os.environ.get("OPSML_TEST_STORE") == "postgres":
+    if STORE == "postgres":
         monkeypatch.setenv("OPSML_TRACKING_URI", _postgres_store())
         monkeypatch.setenv("OPSML_ENCRYPT_SECRET", base64.b64encode(os.urandom(32)).decode())
+    if STORE == "server":
+        url, password = request.getfixturevalue("opsml_server")
+        _postgres_store("py_server")
+        monkeypatch.setenv("OPSML_TRACKING_URI", url)
+        monkeypatch.setenv("OPSML_USERNAME", SERVER_ADMIN)
+        monkeypatch.setenv("OPSML_PASSWORD", password)
+        monkeypatch.setenv("OPSML_ENCRYPT_SECRET", base64.b64encode(os.urandom(32)).decode())
+        monkeypatch.setenv("OPSML_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("OPSML_CODE_MAX_FILE_BYTES", raising=False)
     monkeypatch.chdir(tmp_path)
     return db
@@ -126,14 +190,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): the test checks something only a SQLite store has"
     )
+    config.addinivalue_line(
+        "markers",
+        "embedded_only(reason): the test reaches the store or the artifact storage directly,"
+        " which a client of a server does not",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """On PostgreSQL (OPSML_TEST_STORE=postgres), skips the tests marked sqlite_only."""
-    if os.environ.get("OPSML_TEST_STORE") != "postgres":
-        return
+    """Skips the tests marked sqlite_only on other stores, and those marked embedded_only on
+    a server."""
+    skipped = {"sqlite": set(), "postgres": {"sqlite_only"}}.get(
+        STORE, {"sqlite_only", "embedded_only"}
+    )
     for item in items:
-        marker = item.get_closest_marker("sqlite_only")
-        if marker is not None:
-            reason = marker.args[0] if marker.args else "SQLite only"
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+        if STORE == "server" and "storage_dir" in getattr(item, "fixturenames", ()):
+            # The server keeps the objects: a client has no storage directory to look into.
+            item.add_marker(pytest.mark.skip(reason="embedded_only: reads the storage directory"))
+        for name in skipped:
+            marker = item.get_closest_marker(name)
+            if marker is not None:
+                reason = marker.args[0] if marker.args else name
+                item.add_marker(pytest.mark.skip(reason=f"{name}: {reason}"))

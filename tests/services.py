@@ -1,9 +1,16 @@
-"""The PostgreSQL client of the tests that run on PostgreSQL (OPSML_TEST_STORE=postgres)."""
+"""The services the tests run on besides SQLite: the PostgreSQL client (OPSML_TEST_STORE=
+postgres or server) and an opsml server process (OPSML_TEST_STORE=server)."""
 
 from __future__ import annotations
 
 import glob
 import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 
 def psql() -> str:
@@ -13,3 +20,27 @@ def psql() -> str:
     )
     assert found, "psql not found: install the postgresql package (scripts/start-postgres.sh)"
     return found
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    """Waits until the server at `url` answers /readyz; fails with its log if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the server did not get ready in {timeout} s:\n{log.read_text()}")

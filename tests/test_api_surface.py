@@ -86,7 +86,7 @@ def test_exception_hierarchy(error: type[Exception]) -> None:
     assert error is not opsml.OpsmlError
 
 
-@pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:8000", "sqlite://"])
+@pytest.mark.parametrize("uri", ["mysql://x", "http://:8000", "sqlite://"])
 def test_invalid_tracking_uri_raises_configuration_error(
     uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,6 +102,18 @@ def test_invalid_tracking_uri_raises_configuration_error(
         with pytest.raises(opsml.ConfigurationError) as info:
             call()
         assert uri in str(info.value)
+
+
+def test_an_unreachable_server_is_a_store_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPSML_TRACKING_URI", "http://127.0.0.1:1")
+    monkeypatch.setenv("OPSML_USERNAME", "ana")
+    monkeypatch.setenv("OPSML_PASSWORD", "a password")
+    with pytest.raises(opsml.StoreError) as info:
+        opsml.start_experiment(name="x")
+    assert "http://127.0.0.1:1 cannot be reached" in str(info.value)
+    assert "a password" not in str(info.value)
 
 
 def test_an_unreachable_postgres_store_is_a_store_error_without_the_password(

@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
 from opsml import CardRegistry
 
 
@@ -13,6 +14,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.embedded_only("the disk that fills up is the client's artifact storage")
 def test_an_upload_failing_midway_leaves_user_files_and_earlier_artifacts_intact(
     run_python, tmp_path: Path
 ) -> None:

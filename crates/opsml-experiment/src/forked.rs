@@ -36,7 +36,7 @@ impl ForkedWriter {
         tracing::debug!(uid, "a forked child logs through its own writer");
         Ok(Self {
             pipeline: Pipeline::start(uid, writer, flush_interval, queue_capacity),
-            artifacts: artifacts.with_store(store),
+            artifacts: artifacts.with_store(store)?,
         })
     }
 }

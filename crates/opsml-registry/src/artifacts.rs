@@ -137,14 +137,14 @@ impl Artifacts {
         }
     }
 
-    /// The same storage and key over another handle of the store (a forked child's own).
-    #[must_use]
-    pub fn with_store(&self, store: Arc<dyn Store>) -> Self {
-        Self {
+    /// The same key over another handle of the store (a forked child's own), with that
+    /// handle's storage: a server's storage talks through the store's own connections.
+    pub fn with_store(&self, store: Arc<dyn Store>) -> Result<Self> {
+        Ok(Self {
+            storage: store.artifact_storage()?,
             store,
-            storage: Arc::clone(&self.storage),
             master: Arc::clone(&self.master),
-        }
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

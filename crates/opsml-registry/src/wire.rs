@@ -1,7 +1,7 @@
 //! What clients and the opsml server send each other, where the shape is the server's own
 //! (cards and records travel as their serde forms).
 
-use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use chrono::{DateTime, Utc};
 use opsml_types::{HardwareSample, MetricColumns, MetricPoint, Parameter, Status};
@@ -18,36 +18,13 @@ pub struct WireFloat(pub f64);
 
 impl Serialize for WireFloat {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let value = self.0;
-        if value.is_nan() {
-            serializer.serialize_str("NaN")
-        } else if value.is_infinite() {
-            serializer.serialize_str(if value > 0.0 { "Infinity" } else { "-Infinity" })
-        } else {
-            serializer.serialize_f64(value)
-        }
+        opsml_types::json_float::serialize(&self.0, serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for WireFloat {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(f64),
-            Text(String),
-        }
-        match Raw::deserialize(deserializer)? {
-            Raw::Number(value) => Ok(Self(value)),
-            Raw::Text(text) => match text.as_str() {
-                "NaN" => Ok(Self(f64::NAN)),
-                "Infinity" => Ok(Self(f64::INFINITY)),
-                "-Infinity" => Ok(Self(f64::NEG_INFINITY)),
-                other => Err(de::Error::custom(format!(
-                    "{other:?} is not a number, \"NaN\", \"Infinity\" or \"-Infinity\""
-                ))),
-            },
-        }
+        opsml_types::json_float::deserialize(deserializer).map(Self)
     }
 }
 

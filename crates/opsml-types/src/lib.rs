@@ -5,6 +5,7 @@ mod artifact;
 mod card;
 mod error;
 mod hardware;
+pub mod json_float;
 mod metric;
 mod optional;
 mod parameter;

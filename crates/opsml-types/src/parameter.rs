@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum ParameterValue {
     Int(i64),
-    Float(f64),
+    Float(#[serde(with = "crate::json_float")] f64),
     Str(String),
     Bool(bool),
 }

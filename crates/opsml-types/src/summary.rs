@@ -18,12 +18,17 @@ pub struct MetricSummary {
     /// Points whose value is not NaN.
     pub value_count: u64,
     /// Sum of the values that are not NaN.
+    #[serde(with = "crate::json_float")]
     pub sum: f64,
+    #[serde(with = "crate::json_float::option")]
     pub min: Option<f64>,
+    #[serde(with = "crate::json_float::option")]
     pub max: Option<f64>,
+    #[serde(with = "crate::json_float")]
     pub first: f64,
     /// Step of the first point.
     pub first_step: Option<i64>,
+    #[serde(with = "crate::json_float")]
     pub last: f64,
     /// Step of the last point.
     pub last_step: Option<i64>,
