@@ -78,8 +78,22 @@ fn uids(response: Response) -> Vec<String> {
     uids
 }
 
+/// An object id of the tests (objects are addressed by UUID).
+const OBJECT: &str = "01a21900-0000-7000-8000-00000000abcd";
+
 /// Every authenticated route, with a body where it needs one.
 fn routes() -> Vec<(Method, String, Option<Value>)> {
+    let one = format!("/experiments/{}", uid(1));
+    let lease = json!({ "host": "h", "pid": 1, "started": 1 });
+    let mut card = new_experiment(&uid(1), "team-a", "run");
+    card["version"] = json!("0.1.0");
+    card["status"] = json!("failed");
+    card["tags"] = json!(["changed"]);
+    card["ended_at"] = json!(null);
+    card["experimentcard_uids"] = json!([]);
+    card["compute_environment"] = json!({});
+    card["username"] = json!("x");
+    card["metadata"] = json!({});
     vec![
         (
             Method::POST,
@@ -88,20 +102,38 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
         ),
         (Method::GET, "/experiments".into(), None),
         (Method::POST, "/experiments/search".into(), Some(json!({}))),
-        (Method::GET, format!("/experiments/{}", uid(1)), None),
-        (Method::DELETE, format!("/experiments/{}", uid(1)), None),
         (
             Method::GET,
-            format!("/experiments/{}/parameters", uid(1)),
+            "/experiments/find?space=team-a&name=run".into(),
             None,
         ),
+        (Method::GET, "/experiments/running".into(), None),
+        (Method::GET, one.clone(), None),
+        (Method::PUT, one.clone(), Some(card)),
+        (Method::DELETE, one.clone(), None),
+        (Method::POST, format!("{one}/claim"), Some(lease.clone())),
+        (
+            Method::PUT,
+            format!("{one}/status"),
+            Some(json!({ "status": "failed", "ended_at": null })),
+        ),
+        (Method::PUT, format!("{one}/metadata"), Some(json!({}))),
         (
             Method::POST,
-            format!("/experiments/{}/batches", uid(1)),
+            format!("{one}/killed"),
+            Some(json!({ "uid": uid(1), "lease": null, "heartbeat_at": null, "writers": [] })),
+        ),
+        (Method::GET, format!("{one}/parameters"), None),
+        (Method::GET, format!("{one}/metrics"), None),
+        (Method::GET, format!("{one}/hardware"), None),
+        (Method::GET, format!("{one}/summaries"), None),
+        (
+            Method::POST,
+            format!("{one}/batches"),
             Some(json!({
                 "writer_id": "w1",
                 "seq": 1,
-                "lease": { "host": "h", "pid": 1, "started": 1 },
+                "lease": lease,
                 "names": ["loss"],
                 "points": {
                     "name_ids": [0], "steps": [0], "values": [1.0],
@@ -109,11 +141,22 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
                 },
             })),
         ),
+        (Method::GET, format!("{one}/key"), None),
         (
-            Method::GET,
-            format!("/experiments/{}/summaries", uid(1)),
-            None,
+            Method::POST,
+            format!("{one}/key"),
+            Some(json!({ "wrapped": "AAAA" })),
         ),
+        (Method::GET, format!("{one}/artifacts"), None),
+        (Method::POST, format!("{one}/artifacts"), Some(json!([]))),
+        (Method::DELETE, format!("{one}/objects"), None),
+        (
+            Method::PUT,
+            format!("{one}/objects/{OBJECT}"),
+            Some(json!("bytes")),
+        ),
+        (Method::GET, format!("{one}/objects/{OBJECT}"), None),
+        (Method::DELETE, format!("{one}/objects/{OBJECT}"), None),
         (
             Method::POST,
             "/users".into(),
@@ -125,6 +168,17 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
             Some(json!({ "access": "write" })),
         ),
     ]
+}
+
+/// Asserts that experiment 1 is as `team()` made it: nothing logged, stored or changed.
+fn assert_untouched(team: &Team) {
+    let store = &team.server.store;
+    let card = store.get_experiment(&uid(1)).unwrap().unwrap();
+    assert_eq!(card.status, opsml_types::Status::Running);
+    assert_eq!(card.tags, ["baseline"]);
+    assert!(store.read_metrics(&uid(1), None).unwrap().is_empty());
+    assert!(store.wrapped_data_key(&uid(1)).unwrap().is_none());
+    assert!(!team.server.objects_dir().exists(), "no object was stored");
 }
 
 #[test]
@@ -153,6 +207,7 @@ fn every_route_needs_a_valid_token() {
             .unwrap(),
     );
     assert_eq!(all, [uid(1), uid(2)]);
+    assert_untouched(&team);
     let login = Client::new()
         .post(team.server.url("/auth/token"))
         .json(&json!({ "username": "eve", "password": "eve password" }))
@@ -184,9 +239,10 @@ fn users_without_access_get_403_on_every_route_and_change_nothing() {
     let team = team();
     for (method, path, body) in routes() {
         // The outsider may touch nothing; the reader may not write, nor manage users.
+        // Listings answer everyone, with what each may see.
         let outsider_allowed = matches!(
             (method.as_str(), path.as_str()),
-            ("GET", "/experiments") | ("POST", "/experiments/search")
+            ("GET", "/experiments" | "/experiments/running") | ("POST", "/experiments/search")
         );
         if !outsider_allowed {
             let (status, message) =
@@ -209,12 +265,7 @@ fn users_without_access_get_403_on_every_route_and_change_nothing() {
     );
     assert_eq!(all, [uid(1), uid(2)], "nothing created or deleted");
     assert!(team.server.accounts.user("eve").unwrap().is_none());
-    assert!(team
-        .server
-        .store
-        .read_metrics(&uid(1), None)
-        .unwrap()
-        .is_empty());
+    assert_untouched(&team);
     assert!(team.server.accounts.grants("carol").unwrap().is_empty());
 }
 
@@ -279,14 +330,11 @@ fn users_with_access_are_served() {
     };
     assert_eq!(card(&team.reader).status(), 200);
     assert_eq!(card(&team.writer).status(), 200);
-    for path in ["parameters", "summaries"] {
-        let response = team.send(
-            Method::GET,
-            &format!("/experiments/{}/{path}", uid(1)),
-            Some(&team.reader),
-            None,
-        );
-        assert_eq!(response.status(), 200, "{path}");
+    for (method, path, _) in routes() {
+        if method == Method::GET && !path.contains("/objects/") {
+            let response = team.send(method, &path, Some(&team.reader), None);
+            assert_eq!(response.status(), 200, "reader: GET {path}");
+        }
     }
     let created = team.send(
         Method::POST,

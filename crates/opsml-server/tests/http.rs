@@ -268,3 +268,98 @@ fn batches_are_stored_once_with_special_values_intact() {
     assert_eq!(status, 400);
     assert_eq!(server.store.read_metrics(&uid(1), None).unwrap().len(), 6);
 }
+
+#[test]
+fn tampered_artifact_requests_are_refused_and_store_nothing() {
+    let server = Server::start();
+    let admin = server.admin_client();
+    for n in [1, 2] {
+        let created = admin
+            .post(server.url("/experiments"))
+            .json(&new_experiment(&uid(n), "team", "run"))
+            .send()
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let one = format!("/experiments/{}", uid(1));
+    let record = |path: &str, key: &str| {
+        json!([{
+            "path": path, "size": 3, "sha256": "00", "media_type": "text/plain",
+            "created_at": "2026-11-26T10:00:00Z", "storage_key": key,
+        }])
+    };
+    let own_key = format!(
+        "experiment/{}/objects/01a21900-0000-7000-8000-000000000001",
+        uid(1)
+    );
+    let foreign_key = format!(
+        "experiment/{}/objects/01a21900-0000-7000-8000-000000000001",
+        uid(2)
+    );
+    for (body, named) in [
+        // A path that climbs out of the experiment, or is not in normal form.
+        (record("../etc/passwd", &own_key), "../etc/passwd"),
+        (record("a//b", &own_key), "a//b"),
+        // A record pointing at another experiment's object, or outside any experiment.
+        (record("x.txt", &foreign_key), foreign_key.as_str()),
+        (record("x.txt", "../../secrets"), "../../secrets"),
+    ] {
+        let (status, message) = error_of(
+            admin
+                .post(server.url(&format!("{one}/artifacts")))
+                .json(&body)
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, 400, "{body}");
+        assert!(message.contains(named), "{message}");
+    }
+    // Object ids are UUIDs: nothing else reaches the storage.
+    for id in ["..%2F..%2Fsecrets", "not-a-uuid", "%2E%2E"] {
+        let response = admin
+            .put(server.url(&format!("{one}/objects/{id}")))
+            .body("bytes")
+            .send()
+            .unwrap();
+        assert!(
+            response.status().is_client_error(),
+            "{id}: {}",
+            response.status()
+        );
+    }
+    let malformed = admin
+        .post(server.url(&format!("{one}/key")))
+        .header("content-type", "application/json")
+        .body("{\"wrapped\": ")
+        .send()
+        .unwrap();
+    assert!(
+        malformed.status().is_client_error(),
+        "{}",
+        malformed.status()
+    );
+    let (status, message) = error_of(
+        admin
+            .post(server.url(&format!("{one}/key")))
+            .json(&json!({ "wrapped": "not base64!" }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("base64"), "{message}");
+    let oversized = admin
+        .post(server.url(&format!("{one}/batches")))
+        .header("content-type", "application/json")
+        .body(vec![b' '; opsml_server::MAX_BODY_BYTES + 1])
+        .send()
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+
+    assert!(server
+        .store
+        .list_artifacts(&uid(1), None)
+        .unwrap()
+        .is_empty());
+    assert!(server.store.wrapped_data_key(&uid(1)).unwrap().is_none());
+    assert!(!server.objects_dir().exists(), "no object was stored");
+}
