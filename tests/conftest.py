@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from services import free_port, psql, wait_ready
+from services import free_port, psql, start_server
 
 STORE = os.environ.get("OPSML_TEST_STORE", "sqlite")
 SERVER_ADMIN = "admin"
@@ -61,31 +61,19 @@ def opsml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     )
     bucket = os.environ.get("OPSML_TEST_S3_BUCKET")
     env = {
-        **os.environ,
         "OPSML_TRACKING_URI": _postgres_store("py_server"),
         "OPSML_STORAGE_URI": f"s3://{bucket}/py-server" if bucket else str(home / "objects"),
         "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
         "OPSML_ADMIN_PASSWORD": password,
-        "OPSML_LOG": "warn",
     }
     port = free_port()
-    cli = Path(sys.executable).parent / "opsml"
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(cli), "server", "start", "--port", str(port)],
-        env=env,
-        cwd=home,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_server(home, port, env)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, server, home / "server.log")
         yield url, password
     finally:
         server.terminate()
         server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(autouse=True)
@@ -172,6 +160,7 @@ def spawn_python(tmp_path: Path) -> Iterator[SpawnPython]:
             [*_command(code), *args],
             env=os.environ.copy(),
             cwd=tmp_path,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -4,9 +4,11 @@ postgres or server) and an opsml server process (OPSML_TEST_STORE=server)."""
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -44,3 +46,19 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, timeout: fl
             pass
         time.sleep(0.1)
     raise AssertionError(f"the server did not get ready in {timeout} s:\n{log.read_text()}")
+
+
+def start_server(home: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`opsml server start` on loopback `port` with `env`, logging to home/server-<port>.log;
+    returns once it answers /readyz."""
+    log_path = home / f"server-{port}.log"
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "opsml"), "server", "start", "--port", str(port)],
+            env={**os.environ, "OPSML_LOG": "warn", **env},
+            cwd=home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    wait_ready(f"http://127.0.0.1:{port}", server, log_path)
+    return server
