@@ -390,3 +390,64 @@ fn a_child_needs_a_parent_the_user_may_read() {
         "no child was added"
     );
 }
+
+/// The (path template, method) pairs of the OpenAPI document.
+fn documented(team: &Team) -> Vec<(String, Method)> {
+    let response = team.send(Method::GET, "/openapi.json", None, None);
+    assert_eq!(response.status(), 200, "the document needs no token");
+    let doc: Value = response.json().unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut pairs = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            pairs.push((path.clone(), method.to_uppercase().parse().unwrap()));
+        }
+    }
+    pairs
+}
+
+/// Whether a concrete path matches a template with `{...}` segments.
+fn matches_template(template: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap();
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}')))
+}
+
+#[test]
+fn the_openapi_document_describes_every_route_and_only_real_ones() {
+    let team = team();
+    let documented = documented(&team);
+    for (method, path, _) in routes() {
+        let full = format!("/api/v1{path}");
+        assert!(
+            documented
+                .iter()
+                .any(|(t, m)| *m == method && matches_template(t, &full)),
+            "{method} {full} is not in the OpenAPI document"
+        );
+    }
+    let admin = team.server.token(common::ADMIN, common::ADMIN_PASSWORD);
+    for (template, method) in documented {
+        let path = template
+            .replace("{uid}", &uid(2))
+            .replace("{id}", OBJECT)
+            .replace("{username}", "carol")
+            .replace("{space}", "team-b");
+        let response = Client::new()
+            .request(method.clone(), format!("{}{path}", team.server.base))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().unwrap();
+        // A route that does not exist answers 405, or 404 without the API's error body.
+        assert_ne!(status, 405, "{method} {template}");
+        assert!(
+            status != 404 || text.contains("\"error\""),
+            "{method} {template} is documented but not served"
+        );
+    }
+}

@@ -5,6 +5,7 @@ mod batches;
 mod experiments;
 mod health;
 mod lifecycle;
+mod openapi;
 mod reads;
 mod tokens;
 mod users;
@@ -24,9 +25,12 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(batches::router())
         .merge(users::router())
         .route_layer(from_fn_with_state(state, require_token));
-    Router::new()
-        .merge(health::router())
-        .nest("/api/v1", authenticated.merge(tokens::router()))
+    Router::new().merge(health::router()).nest(
+        "/api/v1",
+        authenticated
+            .merge(tokens::router())
+            .merge(openapi::router()),
+    )
 }
 
 /// Every value of the query parameter `key`, in order (`?name=a&name=b`).
