@@ -2,6 +2,7 @@
 
     python benches/server_load.py            # 16 clients x 1,000,000 points, batches of 10,000
     python benches/server_load.py --quick    # 4 clients x 100,000 points
+    python benches/server_load.py --rate 500000 --batch 2000   # paced at the target rate
 
 Starts PostgreSQL (scripts/start-postgres.sh) and a release build of `opsml-server` on
 loopback, creates one experiment per client, then each client (a thread) sends its batches
@@ -9,6 +10,12 @@ one after another over a kept-alive connection. Reported: sustained points per s
 (all points over the wall time of the sending phase), p50/p99 latency of one batch, and
 the server's CPU time and peak memory (from /proc). Request bodies are encoded before the
 clock starts, so the figure is the server's, not the encoder's.
+
+Without --rate each client sends its next batch as soon as the last is answered, so the
+machine is saturated and a batch's latency is mostly its wait behind the other clients' (16
+batches in flight). With --rate the clients together send that many points per second, each
+batch at its scheduled time, and a batch's latency counts from that time (a server that falls
+behind is charged for the wait): the latency a team sees at that load.
 """
 
 from __future__ import annotations
@@ -37,10 +44,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fresh_schema(admin_uri: str) -> str:
-    psql = next(Path("/usr/lib/postgresql").glob("*/bin/psql"))
-    schema = f"load_{uuid.uuid4().hex[:12]}"
-    subprocess.run([str(psql), admin_uri, "-qc", f"CREATE SCHEMA {schema}"], check=True)
+def psql(admin_uri: str, sql: str) -> None:
+    program = next(Path("/usr/lib/postgresql").glob("*/bin/psql"))
+    subprocess.run([str(program), admin_uri, "-qc", sql], check=True, capture_output=True)
+
+
+def fresh_schema(admin_uri: str, schema: str) -> str:
+    psql(admin_uri, f"CREATE SCHEMA {schema}")
     return f"{admin_uri}?options=-c%20search_path%3D{schema}"
 
 
@@ -96,6 +106,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int)
     parser.add_argument("--points", type=int, help="points per client")
     parser.add_argument("--batch", type=int, help="points per batch")
+    parser.add_argument("--rate", type=float, help="points per second of all clients together")
     args = parser.parse_args()
     clients, points, size = (4, 100_000, 10_000) if args.quick else (16, 1_000_000, 10_000)
     clients = args.clients or clients
@@ -110,9 +121,10 @@ def main() -> None:
         [str(ROOT / "scripts/start-postgres.sh")], check=True, capture_output=True, text=True
     ).stdout.strip()
     port = free_port()
+    schema = f"load_{uuid.uuid4().hex[:12]}"
     env = dict(
         os.environ,
-        OPSML_TRACKING_URI=fresh_schema(admin_uri),
+        OPSML_TRACKING_URI=fresh_schema(admin_uri, schema),
         OPSML_ADMIN_USERNAME="load",
         OPSML_ADMIN_PASSWORD="load-test-password",
         OPSML_LOG="warn",
@@ -156,11 +168,17 @@ def main() -> None:
         lock = threading.Lock()
         failures: list[str] = []
 
+        # With --rate, client `index` sends its batch k at started + (k + index / clients) * gap.
+        gap = clients * size / args.rate if args.rate else 0.0
+
         def client(index: int) -> None:
             own = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             mine = []
-            for body in bodies[index]:
+            for k, body in enumerate(bodies[index]):
                 start = time.perf_counter()
+                if gap:
+                    start = started + (k + index / clients) * gap
+                    time.sleep(max(0.0, start - time.perf_counter()))
                 status, answer = request(
                     own, "POST", f"/api/v1/experiments/{uids[index]}/batches", body, token
                 )
@@ -171,9 +189,10 @@ def main() -> None:
             with lock:
                 latencies.extend(mine)
 
+        print("sending ...", flush=True)
         cpu_before = cpu_seconds(server.pid)
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        started = time.perf_counter()
+        started = time.perf_counter() + 0.1
         for t in threads:
             t.start()
         for t in threads:
@@ -187,7 +206,11 @@ def main() -> None:
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         rate = total / wall
-        print(f"opsml server load test: {clients} clients x {points:,} points, batches of {size:,}")
+        pacing = f", paced at {args.rate:,.0f} points/s" if args.rate else ", unpaced"
+        print(
+            f"opsml server load test: {clients} clients x {points:,} points, "
+            f"batches of {size:,}{pacing}"
+        )
         print(
             f"  sustained: {rate:,.0f} points/s over {wall:.1f} s"
             f"   [target >= {TARGET_POINTS_PER_SECOND:,}]"
@@ -204,6 +227,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        # Each run writes gigabytes: none is kept.
+        psql(admin_uri, f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,10 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
     run_as_postgres "'$bin/initdb' -D '$dir/data' -U opsml --pwfile='$dir/password' \
         --auth-host=scram-sha-256 --auth-local=trust -E UTF8 >'$dir/initdb.log'"
 fi
+# max_wal_size as a database taking bulk ingest would have it: with the default (1 GB) a load
+# test checkpoints every few seconds, and each checkpoint stalls commits for a while.
 run_as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w \
-    -o \"-h 127.0.0.1 -p $port -k '$dir' -c max_connections=200 -c fsync=on\" start >/dev/null"
+    -o \"-h 127.0.0.1 -p $port -k '$dir' -c max_connections=200 -c fsync=on -c max_wal_size=4GB\" start >/dev/null"
 if ! run_as_postgres "'$bin/psql' -h '$dir' -p $port -U opsml -d postgres -tAc \
     \"SELECT 1 FROM pg_database WHERE datname = 'opsml_test'\"" | grep -q 1; then
     run_as_postgres "'$bin/createdb' -h '$dir' -p $port -U opsml opsml_test"

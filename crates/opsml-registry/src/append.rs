@@ -55,17 +55,22 @@ pub(crate) fn foreign_writer(writer: &RemoteWriter) -> String {
     )
 }
 
+/// A writer's newest block: its id, and its encoded points when it is small enough to fill.
+pub(crate) type Tail = (i64, Option<Vec<u8>>);
+
 /// The block operations [`append_points`] needs from a store's transaction.
 pub(crate) trait BlockTx {
     type Error;
 
-    /// The newest block of `name` written by `writer_id`: its id and encoded points.
+    /// The newest block of `name` written by `writer_id`: its id, and its encoded points if
+    /// it holds fewer than `below` points (a larger one is not read).
     fn writer_tail(
         &mut self,
         uid: &str,
         name: &str,
         writer_id: &str,
-    ) -> Result<Option<(i64, Vec<u8>)>, Self::Error>;
+        below: i64,
+    ) -> Result<Option<Tail>, Self::Error>;
 
     fn insert_block(
         &mut self,
@@ -78,9 +83,15 @@ pub(crate) trait BlockTx {
     fn update_block(&mut self, id: i64, block: &ChunkColumns) -> Result<(), Self::Error>;
 }
 
+/// A writer's newest block takes more points only while it holds fewer than this many: filling
+/// it means rewriting it, so a larger one stays as it is and a new block begins. Every block
+/// of a remote writer but its newest holds at least this many points (whatever the size of its
+/// batches), and a batch rewrites at most this many stored points per metric.
+pub const REOPEN_BELOW: usize = CHUNK_POINTS / 8;
+
 /// Adds the batch's points to the writer's blocks: the newest block of each metric is filled
-/// up to [`CHUNK_POINTS`], then new blocks follow. `Ok(Err(_))` names a stored block that
-/// could not be read.
+/// up to [`CHUNK_POINTS`] if it is small (see [`REOPEN_BELOW`]), then new blocks follow.
+/// `Ok(Err(_))` names a stored block that could not be read.
 pub(crate) fn append_points<T: BlockTx>(
     tx: &mut T,
     uid: &str,
@@ -93,14 +104,15 @@ pub(crate) fn append_points<T: BlockTx>(
     }
     for (name_id, indices) in by_name {
         let name = &batch.names[name_id as usize];
-        let (mut open_id, mut block) = match tx.writer_tail(uid, name, writer_id)? {
-            Some((id, data)) => match ChunkColumns::decode(&data) {
-                Ok(block) if block.len() < CHUNK_POINTS => (Some(id), block),
-                Ok(_) => (None, ChunkColumns::default()),
-                Err(e) => return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}"))),
-            },
-            None => (None, ChunkColumns::default()),
-        };
+        let (mut open_id, mut block) =
+            match tx.writer_tail(uid, name, writer_id, REOPEN_BELOW as i64)? {
+                Some((id, Some(data))) => match ChunkColumns::decode(&data) {
+                    Ok(block) if block.len() < REOPEN_BELOW => (Some(id), block),
+                    Ok(_) => (None, ChunkColumns::default()),
+                    Err(e) => return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}"))),
+                },
+                Some((_, None)) | None => (None, ChunkColumns::default()),
+            };
         for index in indices {
             block.push(&batch.points[index].point);
             if block.len() == CHUNK_POINTS {

@@ -34,7 +34,7 @@ mod uri;
 pub mod wire;
 
 pub use accounts::{Access, AccountStore, UserRecord};
-pub use append::RemoteWriter;
+pub use append::{RemoteWriter, REOPEN_BELOW};
 pub use artifacts::{experiment_prefix, master_key, Artifacts, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;

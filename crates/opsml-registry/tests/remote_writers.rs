@@ -3,8 +3,10 @@
 
 mod common;
 
-use common::{create, temp_store};
-use opsml_registry::{Lease, PointRecord, RegistryError, RemoteWriter, WriteBatch, CHUNK_POINTS};
+use common::{create, temp_store, TestStore};
+use opsml_registry::{
+    Lease, PointRecord, RegistryError, RemoteWriter, Store, WriteBatch, CHUNK_POINTS, REOPEN_BELOW,
+};
 use opsml_types::{MetricPoint, Parameter, ParameterValue};
 
 fn records(name_id: u32, steps: std::ops::Range<i64>) -> Vec<PointRecord> {
@@ -77,13 +79,10 @@ fn a_resent_batch_is_applied_once() {
     assert_eq!((summary.count, summary.last_step), (20, Some(19)));
 }
 
-#[test]
-fn small_batches_fill_whole_blocks_and_writers_keep_their_own() {
-    let (test_store, store) = temp_store();
-    let card = create(&*store, "s", "n");
+/// Sends `batches` batches of `per_batch` points of "loss" (and 10 of "acc") as writer w1, and
+/// one point per batch of "loss" as writer w2; returns the points of w1's "loss".
+fn send_batches(store: &dyn Store, uid: &str, batches: i64, per_batch: i64) -> usize {
     let names = vec!["loss".to_owned(), "acc".to_owned()];
-    let per_batch = 1000;
-    let batches = 20;
     for seq in 0..batches {
         let start = seq * per_batch;
         let mut points = records(0, start..start + per_batch);
@@ -91,27 +90,71 @@ fn small_batches_fill_whole_blocks_and_writers_keep_their_own() {
         let other = records(0, 1_000_000 + seq..1_000_000 + seq + 1);
         let seq = u64::try_from(seq).unwrap() + 1;
         store
-            .append_batch(&card.uid, &writer("w1", seq), &batch(&names, &points))
+            .append_batch(uid, &writer("w1", seq), &batch(&names, &points))
             .unwrap();
         store
-            .append_batch(&card.uid, &writer("w2", seq), &batch(&names, &other))
+            .append_batch(uid, &writer("w2", seq), &batch(&names, &other))
             .unwrap();
     }
+    usize::try_from(batches * per_batch).unwrap()
+}
+
+/// Point counts of the blocks of `loss` written by `writer_id`, oldest first.
+fn block_sizes(test_store: &TestStore, writer_id: &str) -> Vec<i64> {
+    let sql = format!(
+        "SELECT point_count FROM metric_chunks WHERE name = 'loss' AND writer_id = '{writer_id}' \
+         ORDER BY id"
+    );
+    test_store.column(&sql, &sql)
+}
+
+#[test]
+fn small_batches_fill_blocks_and_writers_keep_their_own() {
+    let (test_store, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let total = send_batches(&*store, &card.uid, 200, 100);
     let read = store
         .read_metrics(&card.uid, Some(&["loss".to_owned()]))
         .unwrap();
-    let total = usize::try_from(batches * per_batch).unwrap();
-    assert_eq!(read.len(), total + 20);
+    assert_eq!(read.len(), total + 200);
     let steps: Vec<i64> = read.steps.iter().map(Option::unwrap).collect();
     assert!(steps.windows(2).all(|w| w[0] < w[1]), "in step order");
-    // 20,000 points of w1 in three blocks, 20 of w2 in one: not one block per batch.
-    let blocks = test_store.count(
-        "SELECT COUNT(*) FROM metric_chunks WHERE name = 'loss'",
-        "SELECT COUNT(*) FROM metric_chunks WHERE name = 'loss'",
-    );
+    // 200 batches of 100 points make a few blocks, each but the newest at least
+    // REOPEN_BELOW points: never one block per batch.
+    let sizes = block_sizes(&test_store, "w1");
+    assert_eq!(sizes.iter().sum::<i64>(), i64::try_from(total).unwrap());
+    assert!(sizes.len() <= total / REOPEN_BELOW + 1, "{sizes:?}");
+    let (_newest, older) = sizes.split_last().unwrap();
+    assert!(older.iter().all(|&n| n >= REOPEN_BELOW as i64), "{sizes:?}");
     assert_eq!(
-        blocks,
-        i64::try_from(total.div_ceil(CHUNK_POINTS) + 1).unwrap()
+        block_sizes(&test_store, "w2"),
+        [200],
+        "w2's points are its own"
+    );
+}
+
+#[test]
+fn large_batches_never_rewrite_a_large_block() {
+    let (test_store, store) = temp_store();
+    let card = create(&*store, "s", "n");
+    let total = send_batches(&*store, &card.uid, 5, 3_000);
+    let sizes = block_sizes(&test_store, "w1");
+    // Each batch starts a block of its own: the one before holds REOPEN_BELOW points or more.
+    assert_eq!(sizes, vec![3_000; 5]);
+    assert_eq!(
+        store
+            .read_metrics(&card.uid, Some(&["loss".to_owned()]))
+            .unwrap()
+            .len(),
+        total + 5
+    );
+    // A batch larger than a block fills whole blocks.
+    let (test_store, store) = temp_store();
+    send_batches(&*store, &create(&*store, "s", "big").uid, 1, 20_000);
+    let full = CHUNK_POINTS as i64;
+    assert_eq!(
+        block_sizes(&test_store, "w1"),
+        [full, full, 20_000 - 2 * full]
     );
 }
 

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use postgres::{Client, Transaction};
 
-use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter};
+use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
 use crate::chunk::ChunkColumns;
 use crate::{RegistryError, WriteBatch};
 
@@ -15,13 +15,14 @@ impl BlockTx for Transaction<'_> {
         uid: &str,
         name: &str,
         writer_id: &str,
-    ) -> Result<Option<(i64, Vec<u8>)>, postgres::Error> {
+        below: i64,
+    ) -> Result<Option<Tail>, postgres::Error> {
         Ok(self
             .query_opt(
-                "SELECT id, data FROM metric_chunks
+                "SELECT id, CASE WHEN point_count < $4 THEN data END FROM metric_chunks
                  WHERE writer_id = $1 AND name = $2 AND experiment_uid = $3
                  ORDER BY id DESC LIMIT 1",
-                &[&writer_id, &name, &uid],
+                &[&writer_id, &name, &uid, &below],
             )?
             .map(|row| (row.get(0), row.get(1))))
     }

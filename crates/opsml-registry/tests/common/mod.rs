@@ -56,6 +56,28 @@ impl TestStore {
         }
     }
 
+    /// The first column of every row a query answers, as integers.
+    pub fn column(&self, sqlite: &str, postgres: &str) -> Vec<i64> {
+        match self {
+            Self::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
+                let mut statement = conn.prepare(sqlite).unwrap();
+                statement
+                    .query_map([], |row| row.get(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+            Self::Postgres { uri, .. } => postgres::Client::connect(uri, postgres::NoTls)
+                .unwrap()
+                .query(postgres, &[])
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect(),
+        }
+    }
+
     /// Sets an experiment's heartbeat behind the store's back, as a process that stopped
     /// beating long ago would have left it.
     pub fn set_heartbeat(&self, uid: &str, micros: i64) {
