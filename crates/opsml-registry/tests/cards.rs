@@ -49,6 +49,27 @@ fn concurrent_starts_through_separate_connections_get_distinct_versions() {
 }
 
 #[test]
+fn a_burst_of_requests_from_many_threads_is_served_through_a_bounded_pool() {
+    // More threads than the pool's connections: they wait for one instead of failing.
+    let (_dir, store) = temp_store();
+    let uid = create(&*store, "s", "busy").uid;
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let uid = uid.clone();
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    assert!(store.get_experiment(&uid).unwrap().is_some());
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+#[test]
 fn cards_round_trip_with_children_and_environment() {
     let (_dir, store) = temp_store();
     let parent = create(&*store, "s", "parent");

@@ -60,6 +60,8 @@ impl From<RegistryError> for ApiError {
             RegistryError::VersionContention { .. } => {
                 Self::new(StatusCode::CONFLICT, "version_contention", message)
             }
+            // What failed inside is for the server's log: its message names hosts, databases,
+            // buckets and paths that clients have no business knowing.
             RegistryError::Sqlite { .. }
             | RegistryError::Postgres { .. }
             | RegistryError::StoreMoved { .. } => {
@@ -67,12 +69,12 @@ impl From<RegistryError> for ApiError {
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store_unavailable",
-                    message,
+                    "the store failed; the server's log has the details",
                 )
             }
             _ => {
                 tracing::error!(%message, "request failed");
-                Self::internal(message)
+                Self::internal("the request failed inside the server; its log has the details")
             }
         }
     }

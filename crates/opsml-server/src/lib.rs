@@ -22,7 +22,9 @@ use std::future::Future;
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use auth::{bootstrap_admin, hash_password, verify_password, Principal, MIN_PASSWORD_CHARS};
+pub use auth::{
+    bootstrap_admin, hash_password, verify_login, verify_password, Principal, MIN_PASSWORD_CHARS,
+};
 pub use error::ApiError;
 pub use start::{open_state, run, ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV};
 pub use state::AppState;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub(crate) storage: Arc<dyn ArtifactStorage>,
     pub(crate) principals: Arc<Principals>,
     pub(crate) spaces: Arc<Spaces>,
+    /// Password verifications under way at once: at most one per core.
+    pub(crate) logins: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -30,6 +32,9 @@ impl AppState {
             storage,
             principals: Arc::default(),
             spaces: Arc::default(),
+            logins: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
         }
     }
 

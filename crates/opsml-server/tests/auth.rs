@@ -451,3 +451,34 @@ fn the_openapi_document_describes_every_route_and_only_real_ones() {
         );
     }
 }
+
+#[test]
+fn a_card_lists_only_the_children_the_user_may_read() {
+    let team = team();
+    // The admin puts a child of team-a's experiment into team-b, which bob may not read.
+    for (n, space) in [(20, "team-a"), (21, "team-b")] {
+        let mut body = new_experiment(&uid(n), space, "child");
+        body["parent_uid"] = json!(uid(1));
+        let created = team
+            .server
+            .as_admin(Client::new().post(team.server.url("/experiments")))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let children = |token: &str, path: &str| {
+        let card: Value = team
+            .send(Method::GET, path, Some(token), None)
+            .json()
+            .unwrap();
+        card["experimentcard_uids"].clone()
+    };
+    let by_uid = format!("/experiments/{}", uid(1));
+    let by_name = "/experiments/find?space=team-a&name=run";
+    for path in [by_uid.as_str(), by_name] {
+        assert_eq!(children(&team.reader, path), json!([uid(20)]), "{path}");
+    }
+    let admin = team.server.token(common::ADMIN, common::ADMIN_PASSWORD);
+    assert_eq!(children(&admin, &by_uid), json!([uid(20), uid(21)]));
+}

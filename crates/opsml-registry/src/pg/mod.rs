@@ -18,7 +18,7 @@ use opsml_types::{
     ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
     MetricSummary, Parameter, Status, Version,
 };
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use postgres::{Client, NoTls};
 
 use crate::{
@@ -29,11 +29,25 @@ use crate::{
 /// Idle connections kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
 
+/// Connections of the pool open at once, busy or idle: a burst of requests (a server's) waits
+/// for one rather than open connections until the database refuses more.
+const MAX_POOLED_CONNECTIONS: usize = 32;
+
+/// The pool's connections.
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Client>,
+    /// Connections open, idle ones included.
+    open: usize,
+}
+
 /// A store in one PostgreSQL database.
 pub struct PostgresStore {
     uri: String,
     location: String,
-    idle: Mutex<Vec<Client>>,
+    pool: Mutex<Pool>,
+    /// Signalled when a connection is returned or closed.
+    returned: Condvar,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -63,7 +77,7 @@ pub(super) fn close_off_runtime(clients: Vec<Client>) {
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        close_off_runtime(std::mem::take(&mut *self.idle.lock()));
+        close_off_runtime(std::mem::take(&mut self.pool.lock().idle));
     }
 }
 
@@ -87,7 +101,8 @@ impl PostgresStore {
         let store = Self {
             uri: uri.to_owned(),
             location: redacted(uri),
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool::default()),
+            returned: Condvar::new(),
         };
         store.with_client(schema::migrate)?;
         tracing::debug!(location = %store.location, "opened postgres store");
@@ -98,22 +113,49 @@ impl PostgresStore {
         Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))
     }
 
+    /// An idle connection, or a new one while fewer than [`MAX_POOLED_CONNECTIONS`] are
+    /// open; otherwise waits for one to be returned.
+    fn checkout(&self) -> Result<Client> {
+        let mut pool = self.pool.lock();
+        loop {
+            while let Some(client) = pool.idle.pop() {
+                if !client.is_closed() {
+                    return Ok(client);
+                }
+                pool.open -= 1;
+            }
+            if pool.open < MAX_POOLED_CONNECTIONS {
+                pool.open += 1;
+                break;
+            }
+            self.returned.wait(&mut pool);
+        }
+        drop(pool);
+        self.connect().inspect_err(|_| self.forget_one())
+    }
+
+    /// Counts a connection of the pool as closed.
+    fn forget_one(&self) {
+        self.pool.lock().open -= 1;
+        self.returned.notify_one();
+    }
+
     /// Runs `f` on a pooled connection; a connection that failed is not reused.
     fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
-        let pooled = self.idle.lock().pop();
-        let mut client = match pooled {
-            Some(client) if !client.is_closed() => client,
-            _ => self.connect()?,
-        };
+        let mut client = self.checkout()?;
         let result = f(&mut client).map_err(|e| self.error(e));
-        if result.is_ok() {
-            let mut idle = self.idle.lock();
-            if idle.len() < MAX_IDLE_CONNECTIONS {
-                idle.push(client);
-            }
+        let mut pool = self.pool.lock();
+        if result.is_ok() && pool.idle.len() < MAX_IDLE_CONNECTIONS {
+            pool.idle.push(client);
+            drop(pool);
+            self.returned.notify_one();
+        } else {
+            drop(pool);
+            drop(client);
+            self.forget_one();
         }
         result
     }

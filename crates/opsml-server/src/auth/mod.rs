@@ -7,7 +7,7 @@ mod principal;
 mod token;
 
 pub(crate) use middleware::require_token;
-pub use password::{hash_password, verify_password, MIN_PASSWORD_CHARS};
+pub use password::{hash_password, verify_login, verify_password, MIN_PASSWORD_CHARS};
 pub use principal::Principal;
 pub(crate) use token::{hash_token, new_token, TOKEN_LIFETIME};
 

@@ -25,6 +25,22 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal(format!("hashing a password failed: {e}")))
 }
 
+/// Checks `password` against the hash of `user` if there is such a user, else against a hash
+/// of nothing at the same cost: the time an answer takes does not tell whether a name exists.
+pub fn verify_login(password: &str, stored: Option<&str>) -> bool {
+    static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    match stored {
+        Some(stored) => verify_password(password, stored),
+        None => {
+            let decoy = DECOY.get_or_init(|| hash_password("no such user's password").ok());
+            if let Some(decoy) = decoy {
+                verify_password(password, decoy);
+            }
+            false
+        }
+    }
+}
+
 /// Whether `password` matches the stored PHC string (a malformed one matches nothing).
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
@@ -47,6 +63,18 @@ mod tests {
         assert!(verify_password("correct horse", &first));
         assert!(!verify_password("correct horsE", &first));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn a_login_matches_only_a_known_user_with_the_right_password() {
+        let stored = hash_password("correct horse").unwrap();
+        assert!(verify_login("correct horse", Some(&stored)));
+        assert!(!verify_login("correct horsE", Some(&stored)));
+        assert!(!verify_login("correct horse", None));
+        assert!(
+            !verify_login("no such user's password", None),
+            "the decoy opens nothing"
+        );
     }
 
     #[test]

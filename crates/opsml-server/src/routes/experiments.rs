@@ -115,13 +115,44 @@ pub(super) fn authorized_card(
     Ok(card)
 }
 
+/// The card as `principal` may see it: children in spaces it may not read are left out.
+fn visible_card(
+    store: &dyn Store,
+    principal: &Principal,
+    mut card: ExperimentCard,
+) -> Result<ExperimentCard, ApiError> {
+    if principal.admin || card.experimentcard_uids.is_empty() {
+        return Ok(card);
+    }
+    let mut visible = Vec::with_capacity(card.experimentcard_uids.len());
+    for child in card.experimentcard_uids {
+        let query = CardQuery {
+            uid: Some(child.clone()),
+            limit: 1,
+            ..CardQuery::default()
+        };
+        let readable = store
+            .list_experiments(&query)?
+            .first()
+            .is_some_and(|record| principal.may(&record.space, Access::Read));
+        if readable {
+            visible.push(child);
+        }
+    }
+    card.experimentcard_uids = visible;
+    Ok(card)
+}
+
 async fn load(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
 ) -> Result<Json<ExperimentCard>, ApiError> {
     state
-        .with_store(move |store| authorized_card(store, &principal, &uid, Access::Read))
+        .with_store(move |store| {
+            let card = authorized_card(store, &principal, &uid, Access::Read)?;
+            visible_card(store, &principal, card)
+        })
         .await
         .map(Json)
 }
@@ -254,14 +285,15 @@ async fn find(
     let version = version(query.version.as_deref())?;
     state
         .with_store(move |store| {
-            store
+            let card = store
                 .find_experiment(&query.space, &query.name, version.as_ref())?
                 .ok_or_else(|| {
                     ApiError::not_found(format!(
                         "no experiment in space {:?} named {:?}",
                         query.space, query.name
                     ))
-                })
+                })?;
+            visible_card(store, &principal, card)
         })
         .await
         .map(Json)

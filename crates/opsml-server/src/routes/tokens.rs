@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{new_token, verify_password, TOKEN_LIFETIME};
+use crate::auth::{new_token, verify_login, TOKEN_LIFETIME};
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,13 +30,21 @@ async fn issue(
     State(state): State<AppState>,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<Issued>, ApiError> {
+    // Password hashing is deliberately costly: a burst of logins waits its turn rather than
+    // take every core from the requests being served.
+    let _permit = state
+        .logins
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(format!("login queue closed: {e}")))?;
     state
         .with_accounts(move |accounts| {
             let user = accounts.user(&credentials.username)?;
-            // One answer for an unknown user and a wrong password.
-            let valid = user
-                .as_ref()
-                .is_some_and(|u| verify_password(&credentials.password, &u.password_hash));
+            // One answer, after the same work, for an unknown user and a wrong password.
+            let valid = verify_login(
+                &credentials.password,
+                user.as_ref().map(|u| u.password_hash.as_str()),
+            );
             if !valid {
                 return Err(ApiError::unauthorized("wrong username or password"));
             }
