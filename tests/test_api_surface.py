@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def test_an_unreachable_server_is_a_store_error_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPSML_TRACKING_URI", "http://127.0.0.1:1")
+    monkeypatch.setenv("OPSML_ENCRYPT_SECRET", base64.b64encode(bytes(32)).decode())
     monkeypatch.setenv("OPSML_USERNAME", "ana")
     monkeypatch.setenv("OPSML_PASSWORD", "a password")
     with pytest.raises(opsml.StoreError) as info:
