@@ -10,27 +10,11 @@ use arrow_array::{
     TimestampMicrosecondArray, UInt32Array,
 };
 use arrow_buffer::{NullBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::ArrowError;
 use opsml_types::{MetricColumns, MetricPoint, OptionalInts};
 
-/// Columns of [`MetricTable::batch`].
-pub fn metric_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new(
-            "name",
-            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
-            false,
-        ),
-        Field::new("step", DataType::Int64, true),
-        Field::new("value", DataType::Float64, false),
-        Field::new("timestamp", DataType::Int64, true),
-        Field::new(
-            "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
-}
+/// Columns of [`MetricTable::batch`] (the same as a server's read-back stream).
+pub use opsml_registry::metric_schema;
 
 /// Metric points in Arrow arrays, ordered as read back (by name, step, insertion), readable
 /// point by point and as one record batch.

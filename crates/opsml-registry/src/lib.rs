@@ -18,6 +18,7 @@ mod chunk;
 mod error;
 mod hashing;
 mod lease;
+mod metrics_ipc;
 mod object_error;
 mod object_read;
 mod object_storage;
@@ -39,6 +40,9 @@ pub use artifacts::{experiment_prefix, master_key, Artifacts, MASTER_SECRET_ENV}
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
+pub use metrics_ipc::{
+    decode_ipc, encode_ipc, metric_batch, metric_schema, ARROW_STREAM_MEDIA_TYPE,
+};
 pub use object_read::StreamReader;
 pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
 pub use pg::PostgresStore;

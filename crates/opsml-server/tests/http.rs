@@ -233,6 +233,25 @@ fn batches_are_stored_once_with_special_values_intact() {
     let parameters = server.store.read_parameters(&uid(1), None).unwrap();
     assert_eq!(parameters.len(), 1);
 
+    // Read back as JSON columns, or as an Arrow IPC stream when asked for one.
+    let metrics = server.url(&format!("/experiments/{}/metrics?name=loss", uid(1)));
+    let json: Value = admin.get(&metrics).send().unwrap().json().unwrap();
+    assert_eq!(json["names"], json!(["loss"]));
+    assert_eq!(json["points"]["values"], json!([0.5, "NaN", 0.5, "NaN"]));
+    let arrow = admin
+        .get(&metrics)
+        .header("accept", opsml_registry::ARROW_STREAM_MEDIA_TYPE)
+        .send()
+        .unwrap();
+    assert_eq!(
+        arrow.headers()["content-type"],
+        opsml_registry::ARROW_STREAM_MEDIA_TYPE
+    );
+    let columns = opsml_registry::decode_ipc(&arrow.bytes().unwrap()).unwrap();
+    assert_eq!(columns.names, ["loss"]);
+    assert_eq!(columns.len(), 4);
+    assert!(columns.point(1).value.is_nan());
+
     // A batch after a gap is refused: the one before it must come first.
     let (status, message) = error_of(
         admin

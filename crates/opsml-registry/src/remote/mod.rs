@@ -26,12 +26,11 @@ pub use sync::{sync_spool, SyncReport};
 pub use writer::SHIP_TIMEOUT_ENV;
 
 use crate::storage::ArtifactStorage;
-use crate::wire::{
-    Applied, Marked, MetricsBody, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
-};
+use crate::wire::{Applied, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT};
 use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, WriteBatch,
+    decode_ipc, runtime, CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError,
+    RemoteWriter, Result, RunningExperiment, SearchQuery, Store, WriteBatch,
+    ARROW_STREAM_MEDIA_TYPE,
 };
 use client::{is_status, ApiClient};
 
@@ -291,14 +290,29 @@ impl Store for HttpStore {
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
-        let body: MetricsBody = self
+        // Columns as an Arrow IPC stream: a few buffers however many points there are.
+        let url = self
             .client
-            .get(
-                &format!("{}/metrics", Self::experiment(uid)),
-                &name_query(names),
-            )
+            .url(&format!("{}/metrics", Self::experiment(uid)));
+        let query = name_query(names);
+        let bytes = runtime()
+            .block_on(async {
+                let response = self
+                    .client
+                    .send(|http| {
+                        http.get(&url)
+                            .query(&query)
+                            .header(reqwest::header::ACCEPT, ARROW_STREAM_MEDIA_TYPE)
+                    })
+                    .await?;
+                let response = self.client.check(response).await?;
+                response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.client.unreachable_error(&e))
+            })
             .map_err(known(uid))?;
-        body.into_columns().map_err(RegistryError::Corrupt)
+        decode_ipc(&bytes).map_err(|e| RegistryError::Corrupt(format!("metrics of {uid}: {e}")))
     }
 
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {

@@ -3,10 +3,12 @@
 //! parameters by name; without them every one is returned.
 
 use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use opsml_registry::wire::MetricsBody;
-use opsml_registry::Access;
+use opsml_registry::{encode_ipc, Access, ARROW_STREAM_MEDIA_TYPE};
 use opsml_types::{HardwareSample, MetricSummary, Parameter};
 
 use super::experiments::authorized_card;
@@ -27,21 +29,33 @@ fn names(raw: Option<&str>) -> Option<Vec<String>> {
     (!names.is_empty()).then_some(names)
 }
 
+/// The points in columns: an Arrow IPC stream when the request accepts one
+/// (`Accept: application/vnd.apache.arrow.stream`), else JSON.
 async fn metrics(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(uid): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<MetricsBody>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let names = names(raw.as_deref());
+    let arrow = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(ARROW_STREAM_MEDIA_TYPE));
     state
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Read)?;
             let columns = store.read_metrics(&uid, names.as_deref())?;
-            Ok(MetricsBody::from_columns(&columns))
+            if !arrow {
+                return Ok(Json(MetricsBody::from_columns(&columns)).into_response());
+            }
+            let stream = encode_ipc(columns)
+                .map_err(|e| ApiError::internal(format!("encoding Arrow failed: {e}")))?;
+            Ok(([(header::CONTENT_TYPE, ARROW_STREAM_MEDIA_TYPE)], stream).into_response())
         })
         .await
-        .map(Json)
 }
 
 async fn parameters(
