@@ -233,25 +233,6 @@ fn batches_are_stored_once_with_special_values_intact() {
     let parameters = server.store.read_parameters(&uid(1), None).unwrap();
     assert_eq!(parameters.len(), 1);
 
-    // Read back as JSON columns, or as an Arrow IPC stream when asked for one.
-    let metrics = server.url(&format!("/experiments/{}/metrics?name=loss", uid(1)));
-    let json: Value = admin.get(&metrics).send().unwrap().json().unwrap();
-    assert_eq!(json["names"], json!(["loss"]));
-    assert_eq!(json["points"]["values"], json!([0.5, "NaN", 0.5, "NaN"]));
-    let arrow = admin
-        .get(&metrics)
-        .header("accept", opsml_registry::ARROW_STREAM_MEDIA_TYPE)
-        .send()
-        .unwrap();
-    assert_eq!(
-        arrow.headers()["content-type"],
-        opsml_registry::ARROW_STREAM_MEDIA_TYPE
-    );
-    let columns = opsml_registry::decode_ipc(&arrow.bytes().unwrap()).unwrap();
-    assert_eq!(columns.names, ["loss"]);
-    assert_eq!(columns.len(), 4);
-    assert!(columns.point(1).value.is_nan());
-
     // A batch after a gap is refused: the one before it must come first.
     let (status, message) = error_of(
         admin
@@ -381,4 +362,47 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
         .is_empty());
     assert!(server.store.wrapped_data_key(&uid(1)).unwrap().is_none());
     assert!(!server.objects_dir().exists(), "no object was stored");
+}
+
+#[test]
+fn metrics_are_read_back_as_json_columns_or_an_arrow_stream() {
+    let server = Server::start();
+    let admin = server.admin_client();
+    let created = admin
+        .post(server.url("/experiments"))
+        .json(&new_experiment(&uid(1), "team", "run"))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let sent = admin
+        .post(server.url(&format!("/experiments/{}/batches", uid(1))))
+        .json(&json!({
+            "writer_id": "w", "seq": 1,
+            "lease": { "host": "laptop", "pid": 42, "started": 1 },
+            "names": ["loss", "acc"],
+            "points": {
+                "name_ids": [0, 0, 1], "steps": [0, 1, null], "values": [0.5, "NaN", 1.0],
+                "timestamps": [null, 7, null], "created_at": [1, 2, 3],
+            },
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let metrics = server.url(&format!("/experiments/{}/metrics?name=loss", uid(1)));
+    let json: Value = admin.get(&metrics).send().unwrap().json().unwrap();
+    assert_eq!(json["names"], json!(["loss"]));
+    assert_eq!(json["points"]["values"], json!([0.5, "NaN"]));
+    let arrow = admin
+        .get(&metrics)
+        .header("accept", opsml_registry::ARROW_STREAM_MEDIA_TYPE)
+        .send()
+        .unwrap();
+    assert_eq!(
+        arrow.headers()["content-type"],
+        opsml_registry::ARROW_STREAM_MEDIA_TYPE
+    );
+    let columns = opsml_registry::decode_ipc(&arrow.bytes().unwrap()).unwrap();
+    assert_eq!(columns.names, ["loss"]);
+    assert_eq!(columns.len(), 2);
+    assert!(columns.point(1).value.is_nan());
 }
