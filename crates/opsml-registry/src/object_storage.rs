@@ -237,6 +237,15 @@ impl ArtifactStorage for S3Storage {
         )))
     }
 
+    fn download_url(&self, key: &str, valid_for: Duration) -> Result<Option<String>> {
+        use object_store::signer::{Method, Signer};
+        let client = self.client()?;
+        let url = runtime()
+            .block_on(client.signed_url(Method::GET, &self.path(key), valid_for))
+            .map_err(|e| self.error(key, e))?;
+        Ok(Some(url.to_string()))
+    }
+
     fn delete(&self, key: &str) -> Result<()> {
         let client = self.client()?;
         match runtime().block_on(client.delete(&self.path(key))) {

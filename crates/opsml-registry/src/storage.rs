@@ -135,6 +135,12 @@ pub trait ArtifactStorage: Send + Sync + fmt::Debug {
 
     /// Removes every object under `prefix/`.
     fn delete_prefix(&self, prefix: &str) -> Result<()>;
+
+    /// A URL that downloads object `key` without credentials for `valid_for`, where the
+    /// storage can sign one (a server hands these out so that downloads skip it).
+    fn download_url(&self, _key: &str, _valid_for: std::time::Duration) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Objects as files under a root directory.

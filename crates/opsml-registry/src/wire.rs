@@ -193,6 +193,13 @@ pub struct WrappedKeyBody {
     pub wrapped: String,
 }
 
+/// `GET /api/v1/experiments/{uid}/objects/{id}/url`: a signed URL that downloads the object
+/// straight from the storage, or `None` where the storage cannot sign one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadUrl {
+    pub url: Option<String>,
+}
+
 /// The answer to a batch: `false` for a resend of a batch applied before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {

@@ -375,3 +375,35 @@ fn encrypted_artifacts_round_trip_through_the_bucket() {
     );
     assert!(!out.join("again.bin").exists());
 }
+
+#[test]
+fn a_signed_download_url_reads_the_object_without_credentials() {
+    let Some(server) = server("a_signed_download_url_reads_the_object_without_credentials") else {
+        return;
+    };
+    let (storage, _prefix) = server.storage();
+    let data = noise(100_000, 9);
+    storage.put("signed", &mut &data[..]).unwrap();
+    let url = storage
+        .download_url("signed", std::time::Duration::from_mins(1))
+        .unwrap()
+        .expect("S3 signs download URLs");
+    // A plain GET, no credentials: the signature in the URL is the permission.
+    let fetched = runtime().block_on(async {
+        let response = reqwest::get(&url).await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.bytes().await.unwrap()
+    });
+    assert_eq!(&fetched[..], &data[..]);
+    // Without the signature the same object is refused.
+    let bare = url.split('?').next().unwrap().to_owned();
+    let refused = runtime().block_on(async { reqwest::get(&bare).await.unwrap().status() });
+    assert!(refused.is_client_error(), "{refused}");
+    // Local storage signs nothing: downloads go through the server.
+    let dir = tempfile::tempdir().unwrap();
+    let local = opsml_registry::LocalStorage::new(dir.path().to_owned());
+    assert!(local
+        .download_url("k", std::time::Duration::from_mins(1))
+        .unwrap()
+        .is_none());
+}

@@ -9,6 +9,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::client::{is_status, ApiClient};
 use crate::storage::ArtifactStorage;
+use crate::wire::DownloadUrl;
 use crate::{runtime, RegistryError, Result, StreamReader};
 
 /// Bytes per chunk of an upload.
@@ -70,6 +71,34 @@ fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+impl HttpStorage {
+    /// The object streamed straight from the storage through a URL the server signed, or
+    /// `None` when its storage signs none.
+    fn open_signed(&self, route: &str) -> Result<Option<Box<dyn Read + Send>>> {
+        let signed: DownloadUrl = self.client.get(&format!("{route}/url"), &[])?;
+        let Some(url) = signed.url else {
+            return Ok(None);
+        };
+        let response = runtime().block_on(async {
+            let response = self
+                .client
+                .http()
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| self.client.unreachable_error(&e))?;
+            self.client.check(response).await
+        })?;
+        let stream = response.bytes_stream().map_err(io::Error::other).boxed();
+        let location = url.split('?').next().unwrap_or_default().to_owned();
+        Ok(Some(Box::new(StreamReader::new(
+            runtime().handle().clone(),
+            stream,
+            location,
+        ))))
+    }
+}
+
 impl ArtifactStorage for HttpStorage {
     fn location(&self) -> String {
         format!("{} (artifact objects)", self.client.base())
@@ -128,7 +157,14 @@ impl ArtifactStorage for HttpStorage {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
-        let url = self.client.url(&self.route(key)?);
+        let route = self.route(key)?;
+        match self.open_signed(&route) {
+            Ok(Some(reader)) => return Ok(reader),
+            Ok(None) => {}
+            // The storage may not be reachable from here: the server still is.
+            Err(e) => tracing::debug!(error = %e, "direct download failed; through the server"),
+        }
+        let url = self.client.url(&route);
         let response = runtime().block_on(async {
             let response = self.client.send(|http| http.get(&url)).await?;
             self.client.check(response).await

@@ -14,7 +14,7 @@ use axum::routing::{delete, get, put};
 use axum::{Extension, Json, Router};
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
-use opsml_registry::wire::WrappedKeyBody;
+use opsml_registry::wire::{DownloadUrl, WrappedKeyBody};
 use opsml_registry::{experiment_prefix, Access, StreamReader};
 use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use serde::Deserialize;
@@ -25,6 +25,9 @@ use crate::{ApiError, AppState, Principal};
 /// Bytes per chunk of a download.
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// How long a signed download URL stays valid.
+const DOWNLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/experiments/{uid}/key", get(wrapped_key).post(insert_key))
@@ -33,6 +36,7 @@ pub(super) fn router() -> Router<AppState> {
             get(list_records).post(put_records),
         )
         .route("/experiments/{uid}/objects", delete(delete_objects))
+        .route("/experiments/{uid}/objects/{id}/url", get(download_url))
         .route(
             "/experiments/{uid}/objects/{id}",
             put(upload)
@@ -221,6 +225,27 @@ fn pump(
             return;
         }
     }
+}
+
+/// A URL that downloads object `id` straight from the storage (valid 15 minutes), or
+/// `{"url": null}` where the storage cannot sign one: the client then downloads through
+/// `GET /objects/{id}`.
+async fn download_url(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+) -> Result<Json<DownloadUrl>, ApiError> {
+    let key = object_key(&uid, &id)?;
+    let storage = std::sync::Arc::clone(&state.storage);
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Read)?;
+            Ok(DownloadUrl {
+                url: storage.download_url(&key, DOWNLOAD_URL_LIFETIME)?,
+            })
+        })
+        .await
+        .map(Json)
 }
 
 async fn delete_object(
