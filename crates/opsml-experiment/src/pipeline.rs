@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsml_registry::{
-    fork_generation, ExperimentWriter, PointRecord, WriteBatch, HEARTBEAT_INTERVAL,
+    fork_generation, ExperimentWriter, PointRecord, RegistryError, WriteBatch, HEARTBEAT_INTERVAL,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
@@ -263,29 +263,45 @@ impl Batch {
     }
 }
 
-/// Records a heartbeat off the async workers; `None` if the writer panicked.
-async fn heartbeat(mut writer: Box<dyn ExperimentWriter>) -> Option<Box<dyn ExperimentWriter>> {
+/// Records a heartbeat off the async workers; the panic if the writer panicked.
+async fn heartbeat(
+    mut writer: Box<dyn ExperimentWriter>,
+) -> Result<Box<dyn ExperimentWriter>, tokio::task::JoinError> {
     let (writer, result) = tokio::task::spawn_blocking(move || {
         let result = writer.heartbeat();
         (writer, result)
     })
-    .await
-    .ok()?;
+    .await?;
     if let Err(e) = result {
         tracing::warn!(error = %e, "recording the heartbeat failed");
     }
-    Some(writer)
+    Ok(writer)
 }
 
-/// Lets the writer deliver what it holds, then marks the pipeline finished.
+/// Lets the writer deliver what it holds, then marks the pipeline finished. Batches still on
+/// their way (kept for `opsml sync`) are a warning; batches refused are the run's failure.
 async fn finish(shared: &Shared, mut writer: Box<dyn ExperimentWriter>) {
     let finished = tokio::task::spawn_blocking(move || writer.finish()).await;
-    if let Ok(Err(e)) = finished {
-        tracing::warn!(error = %e, "the last batches were not delivered");
-    }
     let mut queue = shared.queue.lock();
+    match finished {
+        Ok(Ok(())) => {}
+        Ok(Err(e @ RegistryError::Unshipped { .. })) => {
+            tracing::warn!(error = %e, "the last batches were not delivered yet");
+        }
+        Ok(Err(e)) => queue.failure = Some(e.to_string()),
+        Err(panic) => queue.failure = Some(format!("the writer panicked: {panic}")),
+    }
     queue.finished = true;
     shared.progress.notify_all();
+}
+
+/// Ends the pipeline after the writer panicked: every waiter is told.
+fn writer_panicked(shared: &Shared, panic: &tokio::task::JoinError) {
+    let mut queue = shared.queue.lock();
+    queue.failure = Some(format!("the writer panicked: {panic}"));
+    queue.finished = true;
+    shared.progress.notify_all();
+    shared.room.notify_all();
 }
 
 async fn run_writer(
@@ -305,8 +321,8 @@ async fn run_writer(
         if last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL {
             last_heartbeat = std::time::Instant::now();
             match heartbeat(writer).await {
-                Some(back) => writer = back,
-                None => return,
+                Ok(back) => writer = back,
+                Err(panic) => return writer_panicked(&shared, &panic),
             }
         }
         {
@@ -348,14 +364,7 @@ async fn run_writer(
             let result;
             (writer, batch, result) = match written {
                 Ok(done) => done,
-                Err(panic) => {
-                    let mut queue = shared.queue.lock();
-                    queue.failure = Some(format!("the writer panicked: {panic}"));
-                    queue.finished = true;
-                    shared.progress.notify_all();
-                    shared.room.notify_all();
-                    return;
-                }
+                Err(panic) => return writer_panicked(&shared, &panic),
             };
             let mut queue = shared.queue.lock();
             match result {

@@ -54,6 +54,13 @@ impl From<RegistryError> for ApiError {
                 Self::not_found(message)
             }
             RegistryError::Invalid(_) => Self::bad_request(message),
+            // An object the records point at but the storage lacks: there is nothing to send.
+            RegistryError::Storage { ref source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::error!(%message, "a recorded object is missing from the storage");
+                Self::not_found("the object is not in the storage")
+            }
             RegistryError::BatchRefused(_) => {
                 Self::new(StatusCode::CONFLICT, "batch_refused", message)
             }

@@ -288,6 +288,11 @@ fn sync_sends_what_a_run_left_behind() {
     drop(writer);
 
     server.restart();
+    assert_eq!(
+        store.get_experiment(&uid).unwrap().unwrap().status,
+        Status::Running,
+        "the status waits for the data it ends"
+    );
     let report = sync_spool(&store, &spool_dir()).unwrap();
     assert_eq!((report.batches_sent, report.statuses_sent), (2, 1));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
@@ -336,4 +341,40 @@ fn a_reader_cannot_write_and_strangers_learn_nothing() {
         matches!(err, RegistryError::Server { status: 401, .. }),
         "{err}"
     );
+}
+
+#[test]
+fn a_batch_larger_than_a_request_is_sent_in_parts() {
+    spool_dir();
+    let server = Server::start();
+    let store = client(&server, "ha", &[("team", Access::Write)]);
+    let uid = new_experiment(&store, 6, "team", "large");
+    let mut writer = store.open_writer(&uid).unwrap();
+    // 300,000 points are about 20 MB of JSON: over the server's 16 MiB body limit in one.
+    let points: Vec<PointRecord> = (0..300_000)
+        .map(|step| PointRecord {
+            name_id: 0,
+            point: MetricPoint {
+                step: Some(step),
+                value: step as f64,
+                timestamp: Some(1_700_000_000_000 + step),
+                created_at: 1_700_000_000_000_000 + step,
+            },
+        })
+        .collect();
+    writer
+        .write(&WriteBatch {
+            names: &names(),
+            points: &points,
+            parameters: &[Parameter {
+                name: "lr".to_owned(),
+                value: ParameterValue::Float(0.5),
+            }],
+            hardware: &[],
+        })
+        .unwrap();
+    writer.finish().unwrap();
+    drop(writer);
+    assert_eq!(steps_of(&store, &uid), (0..300_000).collect::<Vec<_>>());
+    assert_eq!(store.read_parameters(&uid, None).unwrap().len(), 1);
 }

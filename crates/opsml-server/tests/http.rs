@@ -354,6 +354,14 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
         .send()
         .unwrap();
     assert_eq!(oversized.status(), 413);
+    // An object that is not stored: 404, not a server failure.
+    let missing = admin
+        .get(server.url(&format!(
+            "{one}/objects/01a21900-0000-7000-8000-000000000009"
+        )))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 
     assert!(server
         .store

@@ -41,6 +41,22 @@ struct Pool {
     open: usize,
 }
 
+/// A connection taken from the pool. One not given back (failed, a full idle list, a panic
+/// in the work done on it) is closed and its place in the pool freed.
+struct Slot<'a> {
+    store: &'a PostgresStore,
+    client: Option<Client>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(client);
+            self.store.forget_one();
+        }
+    }
+}
+
 /// A store in one PostgreSQL database.
 pub struct PostgresStore {
     uri: String,
@@ -145,17 +161,22 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Client) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
-        let mut client = self.checkout()?;
-        let result = f(&mut client).map_err(|e| self.error(e));
-        let mut pool = self.pool.lock();
-        if result.is_ok() && pool.idle.len() < MAX_IDLE_CONNECTIONS {
-            pool.idle.push(client);
-            drop(pool);
-            self.returned.notify_one();
-        } else {
-            drop(pool);
-            drop(client);
-            self.forget_one();
+        let mut slot = Slot {
+            store: self,
+            client: Some(self.checkout()?),
+        };
+        let client = slot
+            .client
+            .as_mut()
+            .expect("a checked-out slot holds its client");
+        let result = f(client).map_err(|e| self.error(e));
+        if result.is_ok() {
+            let mut pool = self.pool.lock();
+            if pool.idle.len() < MAX_IDLE_CONNECTIONS {
+                pool.idle.extend(slot.client.take());
+                drop(pool);
+                self.returned.notify_one();
+            }
         }
         result
     }

@@ -236,16 +236,28 @@ impl Store for HttpStore {
 
     fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
         let body = StatusBody { status, ended_at };
+        let dir = spool_dir();
+        if sync::has_unsent_batches(&dir, uid) {
+            // The status goes after the data it ends: `opsml sync` sends both, in that order.
+            sync::keep_status(&dir, uid, &body)?;
+            tracing::warn!(%uid, "batches are unsent; the status is kept for `opsml sync`");
+            return Ok(());
+        }
         let path = format!("{}/status", Self::experiment(uid));
         match self.client.call_empty(&Method::PUT, &path, Some(&body)) {
             Err(e) if client::is_transient(&e) => {
                 // The end of a run must not be lost to an outage: `opsml sync` sends it.
-                sync::keep_status(&spool_dir(), uid, &body)?;
+                sync::keep_status(&dir, uid, &body)?;
                 tracing::warn!(%uid, error = %e,
                     "the status could not be sent; it is kept for `opsml sync`");
                 Ok(())
             }
-            other => other.map_err(known(uid)),
+            Ok(()) => {
+                // A status kept from an earlier end is older than this one.
+                sync::forget_status(&dir, uid);
+                Ok(())
+            }
+            Err(e) => Err(known(uid)(e)),
         }
     }
 

@@ -50,18 +50,32 @@ pub(crate) struct Spool {
 }
 
 impl Spool {
-    /// Creates the file of `writer_id` of experiment `uid` in `dir`.
+    /// Creates the file of `writer_id` of experiment `uid` in `dir`. It is created under
+    /// another name, locked, then renamed: `opsml sync` never sees it unlocked.
     pub(crate) fn create(dir: &Path, uid: &str, writer_id: &str) -> Result<Self> {
         let dir = dir.join(uid);
-        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
         let path = dir.join(format!("{writer_id}.{BATCHES_EXTENSION}"));
-        let file = OpenOptions::new()
-            .create_new(true)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
-        file.try_lock().map_err(|e| io_error(&path, e.into()))?;
+        let new = dir.join(format!("{writer_id}.new"));
+        let mut attempts = 0;
+        let file = loop {
+            attempts += 1;
+            let created = fs::create_dir_all(&dir).and_then(|()| {
+                let file = OpenOptions::new()
+                    .create_new(true)
+                    .read(true)
+                    .write(true)
+                    .open(&new)?;
+                file.try_lock()?;
+                fs::rename(&new, &path)?;
+                Ok(file)
+            });
+            match created {
+                Ok(file) => break file,
+                // A sync removed the emptied directory in between: once more.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => {}
+                Err(e) => return Err(io_error(&path, e)),
+            }
+        };
         Ok(Self {
             path,
             file,
@@ -74,17 +88,19 @@ impl Spool {
         &self.path
     }
 
-    /// Appends one record; on failure the file is as it was.
-    pub(crate) fn append(&mut self, record: &[u8]) -> Result<()> {
-        let len = u32::try_from(record.len()).map_err(|_| {
-            io_error(
-                &self.path,
-                io::Error::new(io::ErrorKind::InvalidInput, "a batch over 4 GiB"),
-            )
-        })?;
-        let mut bytes = Vec::with_capacity(4 + record.len());
-        bytes.extend_from_slice(&len.to_le_bytes());
-        bytes.extend_from_slice(record);
+    /// Appends records; on failure the file is as it was.
+    pub(crate) fn append(&mut self, records: &[Vec<u8>]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(records.iter().map(|r| 4 + r.len()).sum());
+        for record in records {
+            let len = u32::try_from(record.len()).map_err(|_| {
+                io_error(
+                    &self.path,
+                    io::Error::new(io::ErrorKind::InvalidInput, "a batch over 4 GiB"),
+                )
+            })?;
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(record);
+        }
         let written = self
             .file
             .seek(SeekFrom::Start(self.len))
@@ -157,9 +173,8 @@ mod tests {
     fn records_come_back_in_order_and_a_cut_record_ends_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
-        spool.append(b"first").unwrap();
-        spool.append(b"").unwrap();
-        spool.append(b"third").unwrap();
+        spool.append(&[b"first".to_vec(), Vec::new()]).unwrap();
+        spool.append(&[b"third".to_vec()]).unwrap();
         spool.sync().unwrap();
         let path = spool.path().to_owned();
         assert_eq!(path, dir.path().join("u").join("w.batches"));
@@ -175,7 +190,7 @@ mod tests {
     fn a_live_writers_file_is_locked_and_an_emptied_one_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
-        spool.append(b"batch").unwrap();
+        spool.append(&[b"batch".to_vec()]).unwrap();
         let other = File::open(spool.path()).unwrap();
         assert!(
             other.try_lock().is_err(),

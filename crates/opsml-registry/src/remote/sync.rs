@@ -43,6 +43,30 @@ pub(crate) fn keep_status(dir: &Path, uid: &str, status: &StatusBody) -> Result<
     fs::rename(&partial, &path).map_err(|e| io(&path, e))
 }
 
+/// Whether `dir` holds batches of `uid` not yet on the server.
+pub(crate) fn has_unsent_batches(dir: &Path, uid: &str) -> bool {
+    fs::read_dir(dir.join(uid)).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            entry
+                .path()
+                .extension()
+                .is_some_and(|x| x == BATCHES_EXTENSION)
+                && entry.metadata().is_ok_and(|m| m.len() > 0)
+        })
+    })
+}
+
+/// Forgets a kept status of `uid` (a newer one reached the server).
+pub(crate) fn forget_status(dir: &Path, uid: &str) {
+    let path = dir.join(uid).join(STATUS_FILE);
+    if path.exists() {
+        if let Err(e) = fs::remove_file(&path) {
+            tracing::warn!(path = %path.display(), error = %e, "removing a kept status failed");
+        }
+        let _ = fs::remove_dir(dir.join(uid));
+    }
+}
+
 /// Sends every batch and status kept in `dir` to the server of `store`.
 pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
     let mut report = SyncReport::default();

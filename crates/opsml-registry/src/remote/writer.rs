@@ -19,6 +19,10 @@ use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Resul
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// Points per request at most: a batch with more is sent as several, each well under the
+/// server's body limit (16 MiB; a point is about 70 bytes of JSON).
+pub(crate) const MAX_POINTS_PER_REQUEST: usize = 50_000;
+
 /// How long the end of an experiment keeps trying to send what is unsent, unless
 /// `OPSML_SHIP_TIMEOUT` (seconds) says otherwise.
 const SHIP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,22 +106,28 @@ impl HttpWriter {
         self.spool.as_mut().expect("the spool lives until drop")
     }
 
-    /// Encodes `batch` as the next of this writer.
-    fn encode(&mut self, batch: &WriteBatch<'_>) -> Result<Vec<u8>> {
+    /// Encodes `batch` as this writer's batch `seq`.
+    fn encode(&self, seq: u64, batch: &WriteBatch<'_>) -> Result<Vec<u8>> {
         let writer = RemoteWriter {
             writer_id: self.writer_id.clone(),
-            seq: self.next_seq,
+            seq,
             lease: self.lease.clone(),
         };
         serde_json::to_vec(&batch_body(&writer, batch))
             .map_err(|e| RegistryError::Corrupt(e.to_string()))
     }
 
-    /// Appends an encoded batch to the file and the queue of unsent ones.
-    fn enqueue(&mut self, encoded: Vec<u8>) -> Result<()> {
+    /// Appends `parts` as the next batches to the file (all of them or none) and to the queue
+    /// of unsent ones.
+    fn enqueue(&mut self, parts: &[WriteBatch<'_>]) -> Result<()> {
+        let encoded = parts
+            .iter()
+            .zip(self.next_seq..)
+            .map(|(part, seq)| self.encode(seq, part))
+            .collect::<Result<Vec<_>>>()?;
         self.spool().append(&encoded)?;
-        self.pending.push_back(encoded);
-        self.next_seq += 1;
+        self.next_seq += encoded.len() as u64;
+        self.pending.extend(encoded);
         Ok(())
     }
 
@@ -180,19 +190,40 @@ impl HttpWriter {
     }
 
     fn unshipped(&mut self) -> RegistryError {
+        let spool = self.spool().path().to_owned();
+        if let Some(why) = &self.refused {
+            return RegistryError::BatchRefused(format!(
+                "the server refused a batch of experiment {} ({why}); it and {} later one(s) \
+                 are kept in {}",
+                self.uid,
+                self.pending.len().saturating_sub(1),
+                spool.display()
+            ));
+        }
         RegistryError::Unshipped {
             uid: self.uid.clone(),
             url: self.client.base().to_owned(),
             batches: self.pending.len(),
-            spool: self.spool().path().to_owned(),
+            spool,
         }
     }
 }
 
 impl ExperimentWriter for HttpWriter {
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
-        let encoded = self.encode(batch)?;
-        self.enqueue(encoded)?;
+        // A large batch goes as several requests; parameters and hardware with the first.
+        let mut chunks = batch.points.chunks(MAX_POINTS_PER_REQUEST);
+        let mut parts = vec![WriteBatch {
+            points: chunks.next().unwrap_or_default(),
+            ..*batch
+        }];
+        parts.extend(chunks.map(|points| WriteBatch {
+            names: batch.names,
+            points,
+            parameters: &[],
+            hardware: &[],
+        }));
+        self.enqueue(&parts)?;
         // Once in the file the batch is safe: a failed send is retried later, not reported.
         self.ship();
         Ok(())
@@ -201,13 +232,12 @@ impl ExperimentWriter for HttpWriter {
     fn heartbeat(&mut self) -> Result<()> {
         if self.pending.is_empty() && self.refused.is_none() {
             // An empty batch tells the server this writer is alive.
-            let encoded = self.encode(&WriteBatch {
+            self.enqueue(&[WriteBatch {
                 names: &[],
                 points: &[],
                 parameters: &[],
                 hardware: &[],
-            })?;
-            self.enqueue(encoded)?;
+            }])?;
         }
         self.ship();
         Ok(())
@@ -219,14 +249,12 @@ impl ExperimentWriter for HttpWriter {
             if self.ship() {
                 return Ok(());
             }
-            if let Some(why) = &self.refused {
-                tracing::error!(uid = %self.uid, refused = %why, "a batch was refused");
+            if self.refused.is_some() || Instant::now() >= deadline {
+                // What is left must survive the machine too, for `opsml sync`.
+                self.spool().sync()?;
                 return Err(self.unshipped());
             }
             let wake = self.retry_at.unwrap_or_else(Instant::now).min(deadline);
-            if Instant::now() >= deadline {
-                return Err(self.unshipped());
-            }
             std::thread::sleep(wake.saturating_duration_since(Instant::now()));
         }
     }
@@ -234,9 +262,11 @@ impl ExperimentWriter for HttpWriter {
 
 impl Drop for HttpWriter {
     fn drop(&mut self) {
-        if let Some(spool) = self.spool.take() {
+        if let Some(mut spool) = self.spool.take() {
             if self.pending.is_empty() {
                 spool.remove();
+            } else if let Err(e) = spool.sync() {
+                tracing::error!(error = %e, "making the spool file durable failed");
             }
         }
     }
