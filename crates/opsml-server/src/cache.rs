@@ -43,15 +43,26 @@ impl Principals {
     }
 }
 
-/// Spaces of experiments by uid; an experiment never changes space.
+/// How long an experiment's space is trusted: an experiment never changes space, but one
+/// deleted through another server may be created again under its uid elsewhere.
+pub(crate) const SPACE_TTL: Duration = PRINCIPAL_TTL;
+
+/// Spaces of experiments by uid.
 #[derive(Debug, Default)]
 pub(crate) struct Spaces {
-    entries: Mutex<HashMap<String, String>>,
+    entries: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 impl Spaces {
     pub(crate) fn get(&self, uid: &str) -> Option<String> {
-        self.entries.lock().get(uid).cloned()
+        self.get_within(uid, SPACE_TTL)
+    }
+
+    /// The space of `uid` if it was looked up less than `max_age` ago.
+    fn get_within(&self, uid: &str, max_age: Duration) -> Option<String> {
+        let entries = self.entries.lock();
+        let (space, at) = entries.get(uid)?;
+        (at.elapsed() < max_age).then(|| space.clone())
     }
 
     pub(crate) fn insert(&self, uid: String, space: String) {
@@ -59,7 +70,7 @@ impl Spaces {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(uid, space);
+        entries.insert(uid, (space, Instant::now()));
     }
 
     /// Forgets a deleted experiment (its uid could be used again, in another space).
@@ -81,5 +92,18 @@ mod tests {
         assert_eq!(cache.get("h"), Some(ana));
         cache.clear();
         assert!(cache.get("h").is_none());
+    }
+
+    #[test]
+    fn spaces_are_remembered_for_a_while_and_forgotten_on_delete() {
+        let spaces = Spaces::default();
+        spaces.insert("u".into(), "team".into());
+        assert_eq!(spaces.get("u").as_deref(), Some("team"));
+        assert!(
+            spaces.get_within("u", Duration::ZERO).is_none(),
+            "an old entry is looked up again"
+        );
+        spaces.remove("u");
+        assert!(spaces.get("u").is_none());
     }
 }

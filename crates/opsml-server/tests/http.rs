@@ -131,6 +131,28 @@ fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
     assert_eq!(status, 400);
     assert!(message.contains("../../etc/passwd"), "{message}");
 
+    // A uid already taken: 409, and the first card stays as it was.
+    let first = client()
+        .post(url("/experiments"))
+        .json(&new_experiment(&uid(8), "team", "first"))
+        .send()
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let (status, message) = error_of(
+        client()
+            .post(url("/experiments"))
+            .json(&new_experiment(&uid(8), "other", "second"))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 409);
+    assert!(message.contains(&uid(8)), "{message}");
+    assert_eq!(
+        server.store.get_experiment(&uid(8)).unwrap().unwrap().name,
+        "first"
+    );
+    assert!(server.store.delete_experiment(&uid(8)).unwrap());
+
     let (status, message) = error_of(client().get(url("/experiments?limit=0")).send().unwrap());
     assert_eq!(status, 400);
     assert!(message.contains("limit 0"), "{message}");

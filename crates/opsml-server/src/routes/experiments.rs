@@ -82,6 +82,13 @@ async fn create(
             if let Some(parent) = &new.parent_uid {
                 authorized_card(store, &principal, parent, Access::Read)?;
             }
+            if store.get_experiment(&new.uid)?.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "uid_taken",
+                    format!("an experiment with uid {:?} exists", new.uid),
+                ));
+            }
             Ok(store.create_experiment(&new)?)
         })
         .await?;
