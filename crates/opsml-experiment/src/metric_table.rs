@@ -2,16 +2,13 @@
 //! the arrays without a copy, and handing the table to pyarrow, pandas, polars or any Arrow
 //! reader shares that memory: exporting ten million points costs no pass over them.
 
-use std::sync::Arc;
-
-use arrow_array::types::UInt32Type;
-use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray, UInt32Array,
-};
-use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType, UInt32Type};
+use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::ArrowError;
-use opsml_types::{MetricColumns, MetricPoint, OptionalInts};
+use opsml_registry::metric_batch;
+use opsml_types::{MetricColumns, MetricPoint};
 
 /// Columns of [`MetricTable::batch`] (the same as a server's read-back stream).
 pub use opsml_registry::metric_schema;
@@ -30,28 +27,32 @@ pub struct MetricTable {
 }
 
 impl MetricTable {
-    /// Moves `columns` into Arrow arrays (no copy of the points).
+    /// Moves `columns` into Arrow arrays (no copy of the points); the arrays are those of
+    /// the store's own batch (`opsml_registry::metric_batch`), kept typed for point access.
     pub fn new(columns: MetricColumns) -> Result<Self, ArrowError> {
-        let name_ids = ScalarBuffer::from(columns.name_ids);
-        let dictionary = StringArray::from_iter_values(&columns.names);
-        let name = DictionaryArray::<UInt32Type>::try_new(
-            UInt32Array::new(name_ids.clone(), None),
-            Arc::new(dictionary),
-        )?;
-        let steps = int64_array(columns.steps);
-        let values = ScalarBuffer::from(columns.values);
-        let timestamps = int64_array(columns.timestamps);
-        let created_at = ScalarBuffer::from(columns.created_at);
-        let arrays: Vec<ArrayRef> = vec![
-            Arc::new(name),
-            Arc::new(steps.clone()),
-            Arc::new(Float64Array::new(values.clone(), None)),
-            Arc::new(timestamps.clone()),
-            Arc::new(TimestampMicrosecondArray::new(created_at.clone(), None).with_timezone("UTC")),
-        ];
+        let names = columns.names.clone();
+        let batch = metric_batch(columns)?;
+        let name_ids = batch
+            .column(0)
+            .as_dictionary::<UInt32Type>()
+            .keys()
+            .values()
+            .clone();
+        let steps = batch.column(1).as_primitive::<Int64Type>().clone();
+        let values = batch
+            .column(2)
+            .as_primitive::<Float64Type>()
+            .values()
+            .clone();
+        let timestamps = batch.column(3).as_primitive::<Int64Type>().clone();
+        let created_at = batch
+            .column(4)
+            .as_primitive::<TimestampMicrosecondType>()
+            .values()
+            .clone();
         Ok(Self {
-            names: columns.names,
-            batch: RecordBatch::try_new(metric_schema(), arrays)?,
+            names,
+            batch,
             name_ids,
             steps,
             values,
@@ -114,12 +115,6 @@ impl MetricTable {
 
 fn optional(array: &Int64Array, index: usize) -> Option<i64> {
     array.is_valid(index).then(|| array.value(index))
-}
-
-/// A nullable Int64 array from optional integers; a column without gaps gets no validity.
-fn int64_array(column: OptionalInts) -> Int64Array {
-    let (values, present) = column.into_parts();
-    Int64Array::new(ScalarBuffer::from(values), present.map(NullBuffer::from))
 }
 
 #[cfg(test)]

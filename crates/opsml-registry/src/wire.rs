@@ -131,17 +131,6 @@ impl MetricsBody {
             },
         }
     }
-
-    /// The columns, after checking that they agree; the error says how they do not.
-    pub fn into_columns(self) -> Result<MetricColumns, String> {
-        let records = records(&self.names, &self.points)?;
-        let mut columns = MetricColumns::with_capacity(records.len());
-        columns.names = self.names;
-        for record in records {
-            columns.push(record.name_id, record.point);
-        }
-        Ok(columns)
-    }
 }
 
 /// Query of `GET /api/v1/experiments`: a card listing. Tags the cards must all carry are

@@ -9,7 +9,7 @@ use arrow_array::{
     ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray, UInt32Array,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use opsml_registry::Store;
 use opsml_types::{MetricColumns, OptionalInts};
 use parquet::arrow::ArrowWriter;
@@ -111,18 +111,13 @@ fn write_points(store: &dyn Store, args: &ExportArgs, out: &mut dyn Write) -> Re
 /// UTC microseconds.
 fn parquet_schema() -> SchemaRef {
     let dictionary = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
-    Arc::new(Schema::new(vec![
-        Field::new("uid", dictionary.clone(), false),
-        Field::new("name", dictionary, false),
-        Field::new("step", DataType::Int64, true),
-        Field::new("value", DataType::Float64, false),
-        Field::new("timestamp", DataType::Int64, true),
-        Field::new(
-            "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]))
+    let uid = Arc::new(Field::new("uid", dictionary, false));
+    let points = opsml_registry::metric_schema();
+    Arc::new(Schema::new(
+        std::iter::once(uid)
+            .chain(points.fields().iter().cloned())
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Writes every point of every experiment as a zstd-compressed Parquet file, one

@@ -84,7 +84,7 @@ impl ApiClient {
         format!("{}/api/v1{path}", self.base)
     }
 
-    fn unreachable(&self, error: &reqwest::Error) -> RegistryError {
+    pub(crate) fn unreachable(&self, error: &reqwest::Error) -> RegistryError {
         // reqwest's own text stops at "error sending request": the cause says why.
         let mut reason = error.to_string();
         let mut source = std::error::Error::source(error);
@@ -134,10 +134,6 @@ impl ApiClient {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
-    }
-
-    pub(crate) fn unreachable_error(&self, error: &reqwest::Error) -> RegistryError {
-        self.unreachable(error)
     }
 
     /// Sends the request `build` makes with the current token, logging in first when there is

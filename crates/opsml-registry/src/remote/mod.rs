@@ -321,7 +321,7 @@ impl Store for HttpStore {
                 response
                     .bytes()
                     .await
-                    .map_err(|e| self.client.unreachable_error(&e))
+                    .map_err(|e| self.client.unreachable(&e))
             })
             .map_err(known(uid))?;
         decode_ipc(&bytes).map_err(|e| RegistryError::Corrupt(format!("metrics of {uid}: {e}")))

@@ -86,7 +86,7 @@ impl HttpStorage {
                 .get(&url)
                 .send()
                 .await
-                .map_err(|e| self.client.unreachable_error(&e))?;
+                .map_err(|e| self.client.unreachable(&e))?;
             self.client.check(response).await
         })?;
         let stream = response.bytes_stream().map_err(io::Error::other).boxed();
@@ -151,7 +151,7 @@ impl ArtifactStorage for HttpStorage {
         if let Some(e) = failed {
             return Err(RegistryError::UploadSource(e));
         }
-        let response = response.map_err(|e| self.client.unreachable_error(&e))?;
+        let response = response.map_err(|e| self.client.unreachable(&e))?;
         runtime.block_on(self.client.check(response))?;
         Ok(total)
     }
