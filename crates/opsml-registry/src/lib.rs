@@ -22,6 +22,7 @@ mod metrics_ipc;
 mod object_error;
 mod object_read;
 mod object_storage;
+mod object_uploads;
 mod pg;
 mod process;
 mod registry;
@@ -45,6 +46,7 @@ pub use metrics_ipc::{
 };
 pub use object_read::StreamReader;
 pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
+pub use object_uploads::MAX_UPLOAD_PARTS;
 pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
@@ -56,7 +58,7 @@ pub use remote::{
 };
 pub use runtime::runtime;
 pub use sqlite::SqliteStore;
-pub use storage::{ArtifactStorage, LocalStorage, StorageUri, STORAGE_URI_ENV};
+pub use storage::{ArtifactStorage, LocalStorage, SignedUploads, StorageUri, STORAGE_URI_ENV};
 pub use store::{
     CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
     WriteBatch, WriterLease,

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::object_error::{io_error, is_missing_object, storage_error};
 use crate::object_read::StreamReader;
-use crate::storage::ArtifactStorage;
+use crate::storage::{ArtifactStorage, SignedUploads};
 use crate::{fork_generation, runtime, RegistryError, Result};
 
 /// Bytes of each part of a multipart upload. Objects smaller than one part go
@@ -120,7 +120,7 @@ impl S3Storage {
         &self.bucket
     }
 
-    fn client(&self) -> Result<Arc<AmazonS3>> {
+    pub(crate) fn client(&self) -> Result<Arc<AmazonS3>> {
         let generation = fork_generation();
         let mut client = self.client.lock();
         if client.0 != generation {
@@ -134,7 +134,7 @@ impl S3Storage {
         Ok(Arc::clone(&client.1))
     }
 
-    fn path(&self, key: &str) -> ObjectPath {
+    pub(crate) fn path(&self, key: &str) -> ObjectPath {
         self.prefix.split('/').chain(key.split('/')).collect()
     }
 
@@ -142,7 +142,7 @@ impl S3Storage {
         url(&self.bucket, &self.prefix, key)
     }
 
-    fn error(&self, key: &str, error: object_store::Error) -> RegistryError {
+    pub(crate) fn error(&self, key: &str, error: object_store::Error) -> RegistryError {
         storage_error(&self.bucket, self.url(key), error)
     }
 
@@ -244,6 +244,10 @@ impl ArtifactStorage for S3Storage {
             .block_on(client.signed_url(Method::GET, &self.path(key), valid_for))
             .map_err(|e| self.error(key, e))?;
         Ok(Some(url.to_string()))
+    }
+
+    fn signed_uploads(&self) -> Option<&dyn SignedUploads> {
+        Some(self)
     }
 
     fn delete(&self, key: &str) -> Result<()> {

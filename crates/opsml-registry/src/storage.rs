@@ -141,6 +141,38 @@ pub trait ArtifactStorage: Send + Sync + fmt::Debug {
     fn download_url(&self, _key: &str, _valid_for: std::time::Duration) -> Result<Option<String>> {
         Ok(None)
     }
+
+    /// Uploads through URLs the storage signs, where it can (a server hands these out so that
+    /// uploads skip it).
+    fn signed_uploads(&self) -> Option<&dyn SignedUploads> {
+        None
+    }
+}
+
+/// Uploads straight to a storage through URLs it signs: one `PUT` of a whole object, or a
+/// multipart upload whose parts go up one signed `PUT` each. Nothing of a multipart upload
+/// is visible until it is completed.
+pub trait SignedUploads: Send + Sync {
+    /// A URL that `PUT`s object `key` (with a `Content-Length`) for `valid_for`.
+    fn upload_url(&self, key: &str, valid_for: std::time::Duration) -> Result<String>;
+
+    /// Starts a multipart upload of object `key`; its id.
+    fn create_multipart(&self, key: &str) -> Result<String>;
+
+    /// URLs that `PUT` parts `parts` (numbered from 1) of upload `upload_id`, in that order.
+    fn part_urls(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[u32],
+        valid_for: std::time::Duration,
+    ) -> Result<Vec<String>>;
+
+    /// Makes the object of the parts whose `PUT`s answered `etags`, in part order.
+    fn complete_multipart(&self, key: &str, upload_id: &str, etags: Vec<String>) -> Result<()>;
+
+    /// Drops the upload and its parts.
+    fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<()>;
 }
 
 /// Objects as files under a root directory.

@@ -189,6 +189,49 @@ pub struct DownloadUrl {
     pub url: Option<String>,
 }
 
+/// `GET /api/v1/experiments/{uid}/objects/{id}/upload-url`: a signed URL that `PUT`s the
+/// whole object straight into the storage, or `None` where the storage cannot sign one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadUrl {
+    pub url: Option<String>,
+}
+
+/// `POST /api/v1/experiments/{uid}/objects/{id}/multipart`: the id of a multipart upload
+/// whose parts go straight to the storage, or `None` where the storage cannot sign their URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub upload_id: Option<String>,
+}
+
+/// `POST .../multipart/part-urls`: which parts (numbered from 1) of an upload to sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartUrlsRequest {
+    pub upload_id: String,
+    pub parts: Vec<u32>,
+}
+
+/// The signed `PUT` URLs of the parts asked for, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartUrls {
+    pub urls: Vec<String>,
+}
+
+/// `POST .../multipart/complete`: the `ETag` each part's `PUT` answered, in part order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteMultipart {
+    pub upload_id: String,
+    pub etags: Vec<String>,
+}
+
+/// `POST .../multipart/abort`: drops an upload and its parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbortMultipart {
+    pub upload_id: String,
+}
+
 /// The answer to a batch: `false` for a resend of a batch applied before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {

@@ -13,6 +13,7 @@
 mod auth;
 mod cache;
 mod error;
+mod rejections;
 mod routes;
 mod start;
 mod state;
@@ -36,6 +37,7 @@ pub const MAX_BODY_BYTES: usize = 16 << 20;
 pub fn router(state: AppState) -> Router {
     routes::router(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(rejections::api_shaped))
         .with_state(state)
 }
 

@@ -94,7 +94,7 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
     card["compute_environment"] = json!({});
     card["username"] = json!("x");
     card["metadata"] = json!({});
-    vec![
+    let mut routes = vec![
         (
             Method::POST,
             "/experiments".into(),
@@ -167,6 +167,39 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
             Method::PUT,
             "/users/carol/grants/team-a".into(),
             Some(json!({ "access": "write" })),
+        ),
+    ];
+    routes.extend(upload_routes(&one));
+    routes
+}
+
+/// The routes of uploads that skip the server.
+fn upload_routes(one: &str) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (
+            Method::GET,
+            format!("{one}/objects/{OBJECT}/upload-url"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("{one}/objects/{OBJECT}/multipart"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("{one}/objects/{OBJECT}/multipart/part-urls"),
+            Some(json!({ "upload_id": "u", "parts": [1] })),
+        ),
+        (
+            Method::POST,
+            format!("{one}/objects/{OBJECT}/multipart/complete"),
+            Some(json!({ "upload_id": "u", "etags": ["e"] })),
+        ),
+        (
+            Method::POST,
+            format!("{one}/objects/{OBJECT}/multipart/abort"),
+            Some(json!({ "upload_id": "u" })),
         ),
     ]
 }
@@ -251,7 +284,9 @@ fn users_without_access_get_403_on_every_route_and_change_nothing() {
             assert_eq!(status, 403, "outsider: {method} {path}");
             assert!(!message.contains("team-b"), "{message}");
         }
-        let reader_allowed = method == Method::GET || path == "/experiments/search";
+        // An upload URL writes, though it is got with GET.
+        let reader_allowed = (method == Method::GET && !path.ends_with("/upload-url"))
+            || path == "/experiments/search";
         if !reader_allowed {
             let (status, _) =
                 error_of(team.send(method.clone(), &path, Some(&team.reader), body.clone()));
@@ -333,7 +368,7 @@ fn users_with_access_are_served() {
     assert_eq!(card(&team.writer).status(), 200);
     for (method, path, _) in routes() {
         // (The object itself does not exist: 404 after the check.)
-        if method == Method::GET && !path.ends_with(OBJECT) {
+        if method == Method::GET && !path.ends_with(OBJECT) && !path.ends_with("/upload-url") {
             let response = team.send(method, &path, Some(&team.reader), None);
             assert_eq!(response.status(), 200, "reader: GET {path}");
         }

@@ -165,29 +165,6 @@ fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
     );
     assert_eq!(status, 404);
 
-    // Malformed JSON is refused by the extractor with a 4xx of its own.
-    let malformed = client()
-        .post(url("/experiments"))
-        .header("content-type", "application/json")
-        .body("{\"uid\": ")
-        .send()
-        .unwrap();
-    assert!(
-        malformed.status().is_client_error(),
-        "{}",
-        malformed.status()
-    );
-    let oversized = client()
-        .post(url("/experiments/search"))
-        .header("content-type", "application/json")
-        .body(format!(
-            "{{\"filter\": \"{}\"}}",
-            "x".repeat(opsml_server::MAX_BODY_BYTES)
-        ))
-        .send()
-        .unwrap();
-    assert_eq!(oversized.status(), 413);
-
     let listed: Vec<Value> = client()
         .get(url("/experiments"))
         .send()
@@ -195,6 +172,45 @@ fn bad_requests_get_clear_4xx_errors_and_change_nothing() {
         .json()
         .unwrap();
     assert!(listed.is_empty(), "nothing was created: {listed:?}");
+}
+
+#[test]
+fn malformed_bodies_get_clear_errors_in_the_api_shape() {
+    let server = Server::start();
+    // Malformed JSON and unknown fields: 4xx in the API's error shape, naming what is wrong.
+    let malformed = server
+        .admin_client()
+        .post(server.url("/experiments"))
+        .header("content-type", "application/json")
+        .body("{\"uid\": ")
+        .send()
+        .unwrap();
+    let (status, message) = error_of(malformed);
+    assert_eq!(status, 400);
+    assert!(message.contains("EOF"), "{message}");
+    let (status, message) = error_of(
+        server
+            .admin_client()
+            .post(server.url("/experiments/search"))
+            .json(&json!({ "filter": "", "extra": 1 }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 422);
+    assert!(message.contains("extra"), "{message}");
+    let oversized = server
+        .admin_client()
+        .post(server.url("/experiments/search"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"filter\": \"{}\"}}",
+            "x".repeat(opsml_server::MAX_BODY_BYTES)
+        ))
+        .send()
+        .unwrap();
+    let (status, message) = error_of(oversized);
+    assert_eq!(status, 413);
+    assert!(message.contains("limit"), "{message}");
 }
 
 #[test]
@@ -355,11 +371,16 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
         .body("{\"wrapped\": ")
         .send()
         .unwrap();
-    assert!(
-        malformed.status().is_client_error(),
-        "{}",
-        malformed.status()
+    assert_eq!(error_of(malformed).0, 400);
+    let (status, message) = error_of(
+        admin
+            .post(server.url(&format!("{one}/key")))
+            .json(&json!({ "wrapped": "AAAA", "extra": 1 }))
+            .send()
+            .unwrap(),
     );
+    assert_eq!(status, 422);
+    assert!(message.contains("extra"), "{message}");
     let (status, message) = error_of(
         admin
             .post(server.url(&format!("{one}/key")))

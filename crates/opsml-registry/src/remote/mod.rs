@@ -1,9 +1,10 @@
 //! The store of an opsml server, reached over HTTP (`OPSML_TRACKING_URI=http://host:port`):
 //! the same [`Store`] as the embedded ones, so client code does not change. Logged data goes
-//! through a local write-ahead file (see `spool`); artifacts are encrypted here and stream
-//! through the server as ciphertext.
+//! through a local write-ahead file (see `spool`); artifacts are encrypted here and go as
+//! ciphertext straight into the server's storage where it signs URLs, else through the server.
 
 mod client;
+mod direct;
 mod spool;
 mod storage;
 mod sync;

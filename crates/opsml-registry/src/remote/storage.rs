@@ -7,7 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 
+use bytes::Buf;
+
 use super::client::{is_status, ApiClient};
+use super::direct::{self, Direct};
 use crate::storage::ArtifactStorage;
 use crate::wire::DownloadUrl;
 use crate::{runtime, RegistryError, Result, StreamReader};
@@ -97,15 +100,10 @@ impl HttpStorage {
             location,
         ))))
     }
-}
 
-impl ArtifactStorage for HttpStorage {
-    fn location(&self) -> String {
-        format!("{} (artifact objects)", self.client.base())
-    }
-
-    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
-        let url = self.client.url(&self.route(key)?);
+    /// Streams `source` through the server into the object at `route`.
+    fn put_through_server(&self, route: &str, source: &mut dyn Read) -> Result<u64> {
+        let url = self.client.url(route);
         let runtime = runtime();
         let token = runtime.block_on(self.client.token())?;
         // The request streams the chunks this thread reads from `source`, a few at a time.
@@ -154,6 +152,22 @@ impl ArtifactStorage for HttpStorage {
         let response = response.map_err(|e| self.client.unreachable(&e))?;
         runtime.block_on(self.client.check(response))?;
         Ok(total)
+    }
+}
+
+impl ArtifactStorage for HttpStorage {
+    fn location(&self) -> String {
+        format!("{} (artifact objects)", self.client.base())
+    }
+
+    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
+        let route = self.route(key)?;
+        match direct::upload(&self.client, &route, source)? {
+            Direct::Stored(size) => Ok(size),
+            Direct::Declined(read) => {
+                self.put_through_server(&route, &mut read.reader().chain(source))
+            }
+        }
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {

@@ -111,7 +111,7 @@ async fn list_records(
 }
 
 /// The object key of object `id` of `uid`, refusing an id that is not a UUID.
-fn object_key(uid: &str, id: &str) -> Result<String, ApiError> {
+pub(super) fn object_key(uid: &str, id: &str) -> Result<String, ApiError> {
     if uuid_like(id).is_none() {
         return Err(ApiError::bad_request(format!(
             "object id {id:?} is not a UUID"

@@ -8,6 +8,7 @@ mod lifecycle;
 mod openapi;
 mod reads;
 mod tokens;
+mod uploads;
 mod users;
 
 use axum::middleware::from_fn_with_state;
@@ -22,6 +23,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(lifecycle::router())
         .merge(reads::router())
         .merge(artifacts::router())
+        .merge(uploads::router())
         .merge(batches::router())
         .merge(users::router())
         .route_layer(from_fn_with_state(state, require_token));

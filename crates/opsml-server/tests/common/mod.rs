@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use opsml_registry::{Access, AccountStore, SqliteStore, Store};
+use opsml_registry::{Access, AccountStore, ArtifactStorage, LocalStorage, SqliteStore, Store};
 use opsml_server::AppState;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{json, Value};
@@ -18,6 +18,7 @@ pub struct Server {
     address: std::net::SocketAddr,
     pub store: Arc<dyn Store>,
     pub accounts: Arc<dyn AccountStore>,
+    pub storage: Arc<dyn ArtifactStorage>,
     admin_token: String,
     dir: tempfile::TempDir,
     runtime: Option<tokio::runtime::Runtime>,
@@ -26,6 +27,16 @@ pub struct Server {
 impl Server {
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalStorage::new(dir.path().join("objects")));
+        Self::start_in(dir, storage)
+    }
+
+    /// A server whose artifact objects go to `storage`.
+    pub fn start_on(storage: Arc<dyn ArtifactStorage>) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), storage)
+    }
+
+    fn start_in(dir: tempfile::TempDir, storage: Arc<dyn ArtifactStorage>) -> Self {
         let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
         let store: Arc<dyn Store> = sqlite.clone();
         let accounts: Arc<dyn AccountStore> = sqlite;
@@ -35,6 +46,7 @@ impl Server {
             address: "127.0.0.1:0".parse().unwrap(),
             store,
             accounts,
+            storage,
             admin_token: String::new(),
             dir,
             runtime: None,
@@ -61,9 +73,7 @@ impl Server {
             AppState::new(
                 Arc::clone(&self.store),
                 Arc::clone(&self.accounts),
-                Arc::new(opsml_registry::LocalStorage::new(
-                    self.dir.path().join("objects"),
-                )),
+                Arc::clone(&self.storage),
             ),
             std::future::pending(),
         ));
@@ -83,7 +93,7 @@ impl Server {
         self.serve();
     }
 
-    /// Where the server keeps artifact objects.
+    /// Where the server keeps artifact objects (started with [`Server::start`]).
     pub fn objects_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("objects")
     }

@@ -1,0 +1,233 @@
+//! Uploads straight into the server's storage through URLs the server signs (see the
+//! server's `uploads` routes): the ciphertext goes from here to the bucket, not through the
+//! server. An object smaller than one part goes up in one signed `PUT`; a larger one as a
+//! multipart upload, a few parts in flight while the next is read. Signed URLs carry their
+//! own authorisation: the bearer token never goes to the storage.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
+use bytes::Bytes;
+use reqwest::Method;
+
+use super::client::ApiClient;
+use crate::wire::{
+    AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
+};
+use crate::{runtime, RegistryError, Result, MAX_UPLOAD_PARTS};
+
+/// Bytes per part: S3 takes 5 MiB to 5 GiB per part and at most 10,000 parts, so one
+/// artifact goes up to about 156 GiB.
+pub(super) const PART_BYTES: usize = 16 << 20;
+/// Parts being sent while the next one is read: an upload holds at most this many parts
+/// plus one in memory.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Part URLs asked of the server at a time.
+const URLS_PER_REQUEST: u32 = 8;
+
+/// How a direct upload went.
+pub(super) enum Direct {
+    /// The object is stored: its size.
+    Stored(u64),
+    /// Nothing is stored: the storage signs no URLs, or could not be reached from here
+    /// before any part was stored. These are the bytes already read from the source, which
+    /// go through the server instead.
+    Declined(Bytes),
+}
+
+/// Uploads `source` into the object at `route` (`/experiments/{uid}/objects/{id}`).
+pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> Result<Direct> {
+    let first = read_part(source).map_err(RegistryError::UploadSource)?;
+    if first.len() < PART_BYTES {
+        return upload_whole(client, route, first);
+    }
+    let created: MultipartUpload =
+        client.call(&Method::POST, &format!("{route}/multipart"), None::<&()>)?;
+    let Some(upload_id) = created.upload_id else {
+        return Ok(Direct::Declined(first));
+    };
+    let mut upload = Multipart {
+        client,
+        route,
+        upload_id,
+        urls: VecDeque::new(),
+        next_part: 1,
+    };
+    // The first part tells whether the storage is reachable from here at all.
+    let first_etag = match upload
+        .url()
+        .and_then(|url| runtime().block_on(put_signed(client.http().clone(), url, first.clone())))
+    {
+        Ok(etag) => etag,
+        Err(e) => {
+            tracing::debug!(error = %e, "direct upload failed; through the server");
+            upload.abort();
+            return Ok(Direct::Declined(first));
+        }
+    };
+    match upload.send_rest(first.len() as u64, first_etag, source) {
+        Ok(stored) => Ok(Direct::Stored(stored)),
+        Err(e) => {
+            upload.abort();
+            Err(e)
+        }
+    }
+}
+
+/// One signed `PUT` of a whole (small) object.
+fn upload_whole(client: &ApiClient, route: &str, bytes: Bytes) -> Result<Direct> {
+    let signed: UploadUrl = client.get(&format!("{route}/upload-url"), &[])?;
+    let Some(url) = signed.url else {
+        return Ok(Direct::Declined(bytes));
+    };
+    let size = bytes.len() as u64;
+    match runtime().block_on(put_signed(client.http().clone(), url, bytes.clone())) {
+        Ok(_) => Ok(Direct::Stored(size)),
+        Err(e) => {
+            tracing::debug!(error = %e, "direct upload failed; through the server");
+            Ok(Direct::Declined(bytes))
+        }
+    }
+}
+
+/// A multipart upload under way.
+struct Multipart<'a> {
+    client: &'a ApiClient,
+    route: &'a str,
+    upload_id: String,
+    /// Signed URLs of the parts from `next_part` on.
+    urls: VecDeque<String>,
+    next_part: u32,
+}
+
+impl Multipart<'_> {
+    /// The URL of the next part, asking the server for a few more when none is left.
+    fn url(&mut self) -> Result<String> {
+        if self.urls.is_empty() {
+            let first = self.next_part;
+            if first > MAX_UPLOAD_PARTS {
+                return Err(RegistryError::UploadSource(io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    format!(
+                        "the artifact is larger than {MAX_UPLOAD_PARTS} parts of {} MiB",
+                        PART_BYTES >> 20
+                    ),
+                )));
+            }
+            let last = (first + URLS_PER_REQUEST - 1).min(MAX_UPLOAD_PARTS);
+            let signed: PartUrls = self.client.call(
+                &Method::POST,
+                &format!("{}/multipart/part-urls", self.route),
+                Some(&PartUrlsRequest {
+                    upload_id: self.upload_id.clone(),
+                    parts: (first..=last).collect(),
+                }),
+            )?;
+            self.urls.extend(signed.urls);
+        }
+        let url = self.urls.pop_front().ok_or_else(|| RegistryError::Server {
+            url: self.client.base().to_owned(),
+            status: 200,
+            code: "bad_response".to_owned(),
+            message: "the server signed no part URLs".to_owned(),
+        })?;
+        self.next_part += 1;
+        Ok(url)
+    }
+
+    /// Sends the parts after the first (already stored as `first_etag`) and completes the
+    /// upload; the object's size.
+    fn send_rest(
+        &mut self,
+        mut size: u64,
+        first_etag: String,
+        source: &mut dyn Read,
+    ) -> Result<u64> {
+        let runtime = runtime();
+        let mut etags = vec![first_etag];
+        let mut in_flight = VecDeque::new();
+        loop {
+            let part = read_part(source).map_err(RegistryError::UploadSource)?;
+            if part.is_empty() {
+                break;
+            }
+            size += part.len() as u64;
+            let url = self.url()?;
+            in_flight.push_back(runtime.spawn(put_signed(self.client.http().clone(), url, part)));
+            if in_flight.len() > PARTS_IN_FLIGHT {
+                etags.push(finish(in_flight.pop_front())?);
+            }
+        }
+        while !in_flight.is_empty() {
+            etags.push(finish(in_flight.pop_front())?);
+        }
+        self.client.call_empty(
+            &Method::POST,
+            &format!("{}/multipart/complete", self.route),
+            Some(&CompleteMultipart {
+                upload_id: self.upload_id.clone(),
+                etags,
+            }),
+        )?;
+        Ok(size)
+    }
+
+    /// Drops the upload's parts; a failure only leaves them to the bucket's lifecycle rules.
+    fn abort(&self) {
+        let aborted = self.client.call_empty(
+            &Method::POST,
+            &format!("{}/multipart/abort", self.route),
+            Some(&AbortMultipart {
+                upload_id: self.upload_id.clone(),
+            }),
+        );
+        if let Err(e) = aborted {
+            tracing::warn!(error = %e, "aborting a failed upload failed; the bucket's lifecycle rules must remove its parts");
+        }
+    }
+}
+
+/// `PUT`s `bytes` to a signed URL; the `ETag` the storage answered.
+async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<String> {
+    // The signature is a credential: messages name the object only.
+    let location = url.split('?').next().unwrap_or_default().to_owned();
+    let failed = |source: io::Error| RegistryError::Storage {
+        location: location.clone(),
+        source,
+    };
+    let response = http
+        .put(&url)
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| failed(io::Error::other(e.without_url())))?;
+    let status = response.status();
+    if !status.is_success() {
+        let text = response.text().await.unwrap_or_default();
+        return Err(failed(io::Error::other(format!(
+            "the storage answered {status}: {}",
+            text.trim()
+        ))));
+    }
+    response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|etag| etag.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| failed(io::Error::other("the storage answered without an ETag")))
+}
+
+/// The `ETag` of the oldest part in flight.
+fn finish(part: Option<tokio::task::JoinHandle<Result<String>>>) -> Result<String> {
+    let part = part.expect("called only while parts are in flight");
+    runtime().block_on(part).map_err(|e| {
+        RegistryError::UploadSource(io::Error::other(format!("sending a part failed: {e}")))
+    })?
+}
+
+/// Up to one part's bytes, fewer only at the end of `source`.
+fn read_part(source: &mut dyn Read) -> io::Result<Bytes> {
+    let mut part = Vec::with_capacity(PART_BYTES);
+    source.take(PART_BYTES as u64).read_to_end(&mut part)?;
+    Ok(Bytes::from(part))
+}

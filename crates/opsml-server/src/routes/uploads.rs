@@ -1,0 +1,198 @@
+//! Uploads that skip the server: where the storage signs URLs (S3), a client asks here for a
+//! signed `PUT` of a whole object, or starts a multipart upload, asks for its parts' URLs and
+//! completes it, and sends the bytes (always ciphertext) straight to the storage. Every step
+//! needs write access to the experiment's space; a storage that signs nothing answers `null`
+//! and the client streams through `PUT .../objects/{id}` instead.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use opsml_registry::wire::{
+    AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
+};
+use opsml_registry::{Access, RegistryError, SignedUploads, MAX_UPLOAD_PARTS};
+
+use super::artifacts::object_key;
+use super::experiments::authorized_card;
+use crate::{ApiError, AppState, Principal};
+
+/// How long a signed upload URL stays valid.
+const UPLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
+
+/// Most part URLs one request signs.
+pub const MAX_PART_URLS: usize = 64;
+
+/// Longest upload id or `ETag` taken (S3's are far shorter).
+const MAX_TOKEN_BYTES: usize = 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/experiments/{uid}/objects/{id}/upload-url",
+            get(upload_url),
+        )
+        .route("/experiments/{uid}/objects/{id}/multipart", post(create))
+        .route(
+            "/experiments/{uid}/objects/{id}/multipart/part-urls",
+            post(part_urls),
+        )
+        .route(
+            "/experiments/{uid}/objects/{id}/multipart/complete",
+            post(complete),
+        )
+        .route(
+            "/experiments/{uid}/objects/{id}/multipart/abort",
+            post(abort),
+        )
+}
+
+/// Runs `work` on the storage's signed uploads for object `id` of `uid`, once the principal
+/// may write there; `None` for a storage that signs nothing.
+async fn with_uploads<T, F>(
+    state: &AppState,
+    principal: Principal,
+    uid: String,
+    id: &str,
+    work: F,
+) -> Result<Option<T>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn SignedUploads, &str) -> Result<T, ApiError> + Send + 'static,
+{
+    let key = object_key(&uid, id)?;
+    let storage = std::sync::Arc::clone(&state.storage);
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Write)?;
+            storage
+                .signed_uploads()
+                .map(|uploads| work(uploads, &key))
+                .transpose()
+        })
+        .await
+}
+
+/// A token of the client's (an upload id or an `ETag`) checked before it reaches the storage.
+fn check_token(what: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > MAX_TOKEN_BYTES || value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "{what} {value:?} is not one the storage gives (1 to {MAX_TOKEN_BYTES} bytes, \
+             no control characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// A missing upload is the client's to fix: it names one the storage does not have.
+fn upload_error(upload_id: &str, error: RegistryError) -> ApiError {
+    match &error {
+        RegistryError::Storage { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            ApiError::not_found(format!("no upload {upload_id:?} of this object"))
+        }
+        _ => error.into(),
+    }
+}
+
+fn no_signed_uploads() -> ApiError {
+    ApiError::bad_request(
+        "the server's storage signs no uploads; PUT the object to .../objects/{id}",
+    )
+}
+
+async fn upload_url(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+) -> Result<Json<UploadUrl>, ApiError> {
+    let url = with_uploads(&state, principal, uid, &id, |uploads, key| {
+        Ok(uploads.upload_url(key, UPLOAD_URL_LIFETIME)?)
+    })
+    .await?;
+    Ok(Json(UploadUrl { url }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+) -> Result<Json<MultipartUpload>, ApiError> {
+    let upload_id = with_uploads(&state, principal, uid, &id, |uploads, key| {
+        Ok(uploads.create_multipart(key)?)
+    })
+    .await?;
+    Ok(Json(MultipartUpload { upload_id }))
+}
+
+async fn part_urls(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+    Json(request): Json<PartUrlsRequest>,
+) -> Result<Json<PartUrls>, ApiError> {
+    check_token("upload id", &request.upload_id)?;
+    if request.parts.is_empty() || request.parts.len() > MAX_PART_URLS {
+        return Err(ApiError::bad_request(format!(
+            "ask for 1 to {MAX_PART_URLS} parts at a time, not {}",
+            request.parts.len()
+        )));
+    }
+    if let Some(part) = request
+        .parts
+        .iter()
+        .find(|&&p| p == 0 || p > MAX_UPLOAD_PARTS)
+    {
+        return Err(ApiError::bad_request(format!(
+            "part {part} is out of range: parts are numbered 1 to {MAX_UPLOAD_PARTS}"
+        )));
+    }
+    let urls = with_uploads(&state, principal, uid, &id, move |uploads, key| {
+        Ok(uploads.part_urls(key, &request.upload_id, &request.parts, UPLOAD_URL_LIFETIME)?)
+    })
+    .await?
+    .ok_or_else(no_signed_uploads)?;
+    Ok(Json(PartUrls { urls }))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+    Json(request): Json<CompleteMultipart>,
+) -> Result<StatusCode, ApiError> {
+    check_token("upload id", &request.upload_id)?;
+    if request.etags.is_empty() || request.etags.len() > MAX_UPLOAD_PARTS as usize {
+        return Err(ApiError::bad_request(format!(
+            "an upload has 1 to {MAX_UPLOAD_PARTS} parts, not {}",
+            request.etags.len()
+        )));
+    }
+    for etag in &request.etags {
+        check_token("ETag", etag)?;
+    }
+    with_uploads(&state, principal, uid, &id, move |uploads, key| {
+        uploads
+            .complete_multipart(key, &request.upload_id, request.etags)
+            .map_err(|e| upload_error(&request.upload_id, e))
+    })
+    .await?
+    .ok_or_else(no_signed_uploads)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn abort(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((uid, id)): Path<(String, String)>,
+    Json(request): Json<AbortMultipart>,
+) -> Result<StatusCode, ApiError> {
+    check_token("upload id", &request.upload_id)?;
+    with_uploads(&state, principal, uid, &id, move |uploads, key| {
+        uploads
+            .abort_multipart(key, &request.upload_id)
+            .map_err(|e| upload_error(&request.upload_id, e))
+    })
+    .await?
+    .ok_or_else(no_signed_uploads)?;
+    Ok(StatusCode::NO_CONTENT)
+}
