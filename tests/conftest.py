@@ -3,13 +3,15 @@
 OPSML_TEST_STORE picks the store: `sqlite` (the default, a file per test), `postgres` (the
 database of OPSML_TEST_POSTGRES_URI, emptied per test) or `server` (a real `opsml server`
 started for the session on that database, and on the S3 bucket of OPSML_TEST_S3_BUCKET
-when set; the tests reach it over HTTP as its admin).
+when set; the tests reach it over HTTP as its admin). Tests that look into the artifact
+storage (`storage_dir`) run on a second server that keeps its objects in a directory.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,6 +45,32 @@ def _postgres_store(schema: str = "py_tests") -> str:
     return f"{admin}{separator}options=-c%20search_path%3D{schema}"
 
 
+def _serve(home: Path, schema: str, storage: str) -> Iterator[tuple[str, str]]:
+    """A real `opsml server start` on the `schema` of the test database and `storage`, for
+    as long as the generator runs: its URL and the admin's password."""
+    password = base64.b64encode(os.urandom(18)).decode()
+    # A fresh schema: the admin of an earlier run had another password.
+    drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
+    subprocess.run(
+        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        "OPSML_TRACKING_URI": _postgres_store(schema),
+        "OPSML_STORAGE_URI": storage,
+        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
+        "OPSML_ADMIN_PASSWORD": password,
+    }
+    port = free_port()
+    server = start_server(home, port, env)
+    try:
+        yield f"http://127.0.0.1:{port}", password
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def opsml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A real `opsml server start` for the session: its URL and the admin's password.
@@ -50,30 +78,22 @@ def opsml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     It keeps records in the `py_server` schema of the test database and artifact objects in
     the S3 bucket of OPSML_TEST_S3_BUCKET (a directory when that is not set).
     """
-    password = base64.b64encode(os.urandom(18)).decode()
     home = tmp_path_factory.mktemp("server")
-    # A fresh schema: the admin of an earlier run had another password.
-    drop = "DROP SCHEMA IF EXISTS py_server CASCADE"
-    subprocess.run(
-        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
-        check=True,
-        capture_output=True,
-    )
     bucket = os.environ.get("OPSML_TEST_S3_BUCKET")
-    env = {
-        "OPSML_TRACKING_URI": _postgres_store("py_server"),
-        "OPSML_STORAGE_URI": f"s3://{bucket}/py-server" if bucket else str(home / "objects"),
-        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
-        "OPSML_ADMIN_PASSWORD": password,
-    }
-    port = free_port()
-    server = start_server(home, port, env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url, password
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    storage = f"s3://{bucket}/py-server" if bucket else str(home / "objects")
+    yield from _serve(home, "py_server", storage)
+
+
+@pytest.fixture(scope="session")
+def opsml_directory_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str, Path]]:
+    """A second server for the tests that look into the artifact storage: it keeps objects
+    in a directory (its third value) and records in the `py_server_dir` schema."""
+    home = tmp_path_factory.mktemp("directory-server")
+    objects = home / "objects"
+    for url, password in _serve(home, "py_server_dir", str(objects)):
+        yield url, password, objects
 
 
 @pytest.fixture(autouse=True)
@@ -108,9 +128,23 @@ def store_path(
 
 
 @pytest.fixture
-def storage_dir(store_path: Path) -> Path:
-    """The artifact storage directory of the test (OPSML_STORAGE_URI)."""
-    return store_path.parent / "storage"
+def storage_dir(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Path:
+    """The artifact storage directory of the test (OPSML_STORAGE_URI).
+
+    On a server, the test runs against a server that keeps its objects in a directory,
+    emptied for the test: that directory (and OPSML_TEST_SERVER_DATABASE the server's
+    database).
+    """
+    if STORE != "server":
+        return store_path.parent / "storage"
+    url, password, objects = request.getfixturevalue("opsml_directory_server")
+    monkeypatch.setenv("OPSML_TEST_SERVER_DATABASE", _postgres_store("py_server_dir"))
+    shutil.rmtree(objects, ignore_errors=True)
+    monkeypatch.setenv("OPSML_TRACKING_URI", url)
+    monkeypatch.setenv("OPSML_PASSWORD", password)
+    return objects
 
 
 def _command(code: str) -> list[str]:
@@ -193,9 +227,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         STORE, {"sqlite_only", "embedded_only"}
     )
     for item in items:
-        if STORE == "server" and "storage_dir" in getattr(item, "fixturenames", ()):
-            # The server keeps the objects: a client has no storage directory to look into.
-            item.add_marker(pytest.mark.skip(reason="embedded_only: reads the storage directory"))
         for name in skipped:
             marker = item.get_closest_marker(name)
             if marker is not None:

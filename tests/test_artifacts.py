@@ -113,8 +113,12 @@ def database() -> Path:
 
 def query_store(code: str, postgres_sql: str, *args: str) -> object:
     """The JSON a query of the store prints: `code` (Python, given the SQLite file and the
-    arguments) on SQLite, `postgres_sql` through psql on PostgreSQL."""
+    arguments) on SQLite, `postgres_sql` through psql on PostgreSQL (the server's database
+    for a test on a server)."""
     uri = os.environ["OPSML_TRACKING_URI"]
+    if uri.startswith("http"):
+        # The records the server keeps, in its database.
+        uri = os.environ["OPSML_TEST_SERVER_DATABASE"]
     if uri.startswith(("postgres://", "postgresql://")):
         variables = [f"--variable=a{i}={arg}" for i, arg in enumerate(args, start=1)]
         command = [psql(), uri, "-tAqX", *variables]

@@ -179,10 +179,23 @@ impl ArtifactStorage for HttpStorage {
             Err(e) => tracing::debug!(error = %e, "direct download failed; through the server"),
         }
         let url = self.client.url(&route);
-        let response = runtime().block_on(async {
-            let response = self.client.send(|http| http.get(&url)).await?;
-            self.client.check(response).await
-        })?;
+        let response = runtime()
+            .block_on(async {
+                let response = self.client.send(|http| http.get(&url)).await?;
+                self.client.check(response).await
+            })
+            .map_err(|e| match e {
+                // As the other storages say it, so that callers name the artifact.
+                RegistryError::Server {
+                    status: 404,
+                    message,
+                    ..
+                } => RegistryError::Storage {
+                    location: url.clone(),
+                    source: io::Error::new(io::ErrorKind::NotFound, message),
+                },
+                other => other,
+            })?;
         let stream = response.bytes_stream().map_err(io::Error::other).boxed();
         Ok(Box::new(StreamReader::new(
             runtime().handle().clone(),
