@@ -247,6 +247,9 @@ fn logging_goes_on_through_a_server_outage_and_nothing_is_lost() {
     for k in 1..5 {
         write(writer.as_mut(), &points(k * 100, (k + 1) * 100));
     }
+    // More than the writer keeps in memory (16 MiB of batches): the rest is read back from
+    // the file when its turn comes.
+    write(writer.as_mut(), &points(500, 600_500));
     writer.heartbeat().unwrap();
     let spooled: u64 = walkdir(&spool_dir())
         .iter()
@@ -255,10 +258,10 @@ fn logging_goes_on_through_a_server_outage_and_nothing_is_lost() {
     assert!(spooled > 0, "unsent batches are on disk");
 
     server.restart();
-    write(writer.as_mut(), &points(500, 600));
+    write(writer.as_mut(), &points(600_500, 600_600));
     writer.finish().unwrap();
     drop(writer);
-    assert_eq!(steps_of(&store, &uid), (0..600).collect::<Vec<_>>());
+    assert_eq!(steps_of(&store, &uid), (0..600_600).collect::<Vec<_>>());
     assert!(
         !spool_dir().join(&uid).exists(),
         "the write-ahead file goes once the server has everything"

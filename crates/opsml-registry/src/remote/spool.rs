@@ -39,6 +39,13 @@ fn io_error(path: &Path, source: io::Error) -> RegistryError {
     }
 }
 
+/// Where a record's bytes are in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
 /// One writer's open write-ahead file, locked against `opsml sync` while the writer lives.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -88,8 +95,10 @@ impl Spool {
         &self.path
     }
 
-    /// Appends records; on failure the file is as it was.
-    pub(crate) fn append(&mut self, records: &[Vec<u8>]) -> Result<()> {
+    /// Appends records; on failure the file is as it was. Where each record is, to read it
+    /// back with [`Spool::read`].
+    pub(crate) fn append(&mut self, records: &[Vec<u8>]) -> Result<Vec<Record>> {
+        let mut placed = Vec::with_capacity(records.len());
         let mut bytes = Vec::with_capacity(records.iter().map(|r| 4 + r.len()).sum());
         for record in records {
             let len = u32::try_from(record.len()).map_err(|_| {
@@ -99,6 +108,10 @@ impl Spool {
                 )
             })?;
             bytes.extend_from_slice(&len.to_le_bytes());
+            placed.push(Record {
+                offset: self.len + bytes.len() as u64,
+                len,
+            });
             bytes.extend_from_slice(record);
         }
         let written = self
@@ -111,7 +124,17 @@ impl Spool {
         }
         self.len += bytes.len() as u64;
         self.synced = false;
-        Ok(())
+        Ok(placed)
+    }
+
+    /// The bytes of a record appended since the file was last emptied.
+    pub(crate) fn read(&mut self, record: Record) -> Result<Vec<u8>> {
+        let mut bytes = vec![0; record.len as usize];
+        self.file
+            .seek(SeekFrom::Start(record.offset))
+            .and_then(|_| self.file.read_exact(&mut bytes))
+            .map_err(|e| io_error(&self.path, e))?;
+        Ok(bytes)
     }
 
     /// Makes what was appended survive a crash of the machine, not only of the process.
@@ -147,22 +170,20 @@ impl Spool {
     }
 }
 
-/// The records of a write-ahead file, up to the first one cut short.
-pub(crate) fn read_records(file: &mut File) -> io::Result<Vec<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    file.seek(SeekFrom::Start(0))?;
-    file.read_to_end(&mut bytes)?;
-    let mut records = Vec::new();
-    let mut rest = &bytes[..];
-    while rest.len() >= 4 {
-        let len = u32::from_le_bytes(rest[..4].try_into().expect("four bytes")) as usize;
-        let Some(record) = rest.get(4..4 + len) else {
-            break;
-        };
-        records.push(record.to_vec());
-        rest = &rest[4 + len..];
+/// The next record of a write-ahead file, or `None` at its end or at a record cut short.
+pub(crate) fn next_record(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match reader.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
     }
-    Ok(records)
+    let mut record = vec![0; u32::from_le_bytes(len) as usize];
+    match reader.read_exact(&mut record) {
+        Ok(()) => Ok(Some(record)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -174,15 +195,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
         spool.append(&[b"first".to_vec(), Vec::new()]).unwrap();
-        spool.append(&[b"third".to_vec()]).unwrap();
+        let third = spool.append(&[b"third".to_vec()]).unwrap();
         spool.sync().unwrap();
+        assert_eq!(spool.read(third[0]).unwrap(), b"third");
         let path = spool.path().to_owned();
         assert_eq!(path, dir.path().join("u").join("w.batches"));
         // A crash in the middle of the next record leaves part of it.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&[9, 0, 0, 0, b'x']).unwrap();
-        let mut file = File::open(&path).unwrap();
-        let records = read_records(&mut file).unwrap();
+        let mut file = io::BufReader::new(File::open(&path).unwrap());
+        let mut records = Vec::new();
+        while let Some(record) = next_record(&mut file).unwrap() {
+            records.push(record);
+        }
         assert_eq!(records, [b"first".to_vec(), Vec::new(), b"third".to_vec()]);
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 
-use super::spool::{read_records, BATCHES_EXTENSION};
+use super::spool::{next_record, BATCHES_EXTENSION};
 use super::HttpStore;
 use crate::wire::StatusBody;
 use crate::{runtime, RegistryError, Result};
@@ -129,7 +129,7 @@ fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>>
         path: path.to_owned(),
         source,
     };
-    let mut file = File::options()
+    let file = File::options()
         .read(true)
         .write(true)
         .open(path)
@@ -137,9 +137,12 @@ fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>>
     if file.try_lock().is_err() {
         return Ok(None);
     }
-    let records = read_records(&mut file).map_err(io)?;
     let url = store.client.url(&format!("/experiments/{uid}/batches"));
-    for record in &records {
+    // One batch in memory at a time: a long outage may have left a large file.
+    let mut reader = std::io::BufReader::new(&file);
+    let mut sent = 0;
+    while let Some(record) = next_record(&mut reader).map_err(io)? {
+        let record = bytes::Bytes::from(record);
         runtime().block_on(async {
             let response = store
                 .client
@@ -151,9 +154,10 @@ fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>>
                 .await?;
             store.client.check(response).await.map(drop)
         })?;
+        sent += 1;
     }
     fs::remove_file(path).map_err(io)?;
-    Ok(Some(records.len()))
+    Ok(Some(sent))
 }
 
 fn send_status(store: &HttpStore, uid: &str, path: &Path) -> Result<()> {

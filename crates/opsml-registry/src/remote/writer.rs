@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use opsml_types::new_uid;
 
 use super::client::{is_transient, ApiClient};
-use super::spool::Spool;
+use bytes::Bytes;
+
+use super::spool::{Record, Spool};
 use crate::wire::{BatchBody, PointColumns, WireFloat};
 use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
 
@@ -22,6 +24,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Points per request at most: a batch with more is sent as several, each well under the
 /// server's body limit (16 MiB; a point is about 70 bytes of JSON).
 pub(crate) const MAX_POINTS_PER_REQUEST: usize = 50_000;
+
+/// Bytes of unsent batches kept in memory besides the file: through a long outage the rest
+/// is in the file alone, read back when its turn comes.
+const UNSENT_IN_MEMORY_BYTES: usize = 16 << 20;
 
 /// How long the end of an experiment keeps trying to send what is unsent, unless
 /// `OPSML_SHIP_TIMEOUT` (seconds) says otherwise.
@@ -63,6 +69,13 @@ pub(crate) fn batch_body(writer: &RemoteWriter, batch: &WriteBatch<'_>) -> Batch
     }
 }
 
+/// A batch not yet acknowledged: where it is in the file, and its bytes while memory allows.
+#[derive(Debug)]
+struct Unsent {
+    record: Record,
+    body: Option<Bytes>,
+}
+
 #[derive(Debug)]
 pub(crate) struct HttpWriter {
     client: Arc<ApiClient>,
@@ -71,8 +84,10 @@ pub(crate) struct HttpWriter {
     lease: Lease,
     next_seq: u64,
     spool: Option<Spool>,
-    /// Encoded batches not yet acknowledged, oldest first.
-    pending: VecDeque<Vec<u8>>,
+    /// Batches not yet acknowledged, oldest first.
+    pending: VecDeque<Unsent>,
+    /// Bytes of the bodies in `pending`.
+    pending_bytes: usize,
     /// No send before this instant after a failure.
     retry_at: Option<Instant>,
     backoff: Duration,
@@ -96,6 +111,7 @@ impl HttpWriter {
             next_seq: 1,
             spool: Some(spool),
             pending: VecDeque::new(),
+            pending_bytes: 0,
             retry_at: None,
             backoff: FIRST_BACKOFF,
             refused: None,
@@ -125,10 +141,39 @@ impl HttpWriter {
             .zip(self.next_seq..)
             .map(|(part, seq)| self.encode(seq, part))
             .collect::<Result<Vec<_>>>()?;
-        self.spool().append(&encoded)?;
+        let records = self.spool().append(&encoded)?;
         self.next_seq += encoded.len() as u64;
-        self.pending.extend(encoded);
+        for (body, record) in encoded.into_iter().zip(records) {
+            let kept = self.pending_bytes + body.len() <= UNSENT_IN_MEMORY_BYTES;
+            if kept {
+                self.pending_bytes += body.len();
+            }
+            self.pending.push_back(Unsent {
+                record,
+                body: kept.then(|| Bytes::from(body)),
+            });
+        }
         Ok(())
+    }
+
+    /// The body of the oldest unsent batch, from memory or read back from the file.
+    fn next_body(&mut self) -> Option<Result<Bytes>> {
+        let next = self.pending.front()?;
+        let record = next.record;
+        Some(match &next.body {
+            Some(body) => Ok(body.clone()),
+            None => self.spool().read(record).map(Bytes::from),
+        })
+    }
+
+    /// Drops the oldest unsent batch: the server has it.
+    fn sent(&mut self) {
+        if let Some(Unsent {
+            body: Some(body), ..
+        }) = self.pending.pop_front()
+        {
+            self.pending_bytes -= body.len();
+        }
     }
 
     /// Sends unsent batches in order until one fails or none is left; `true` when none is.
@@ -142,8 +187,16 @@ impl HttpWriter {
         let url = self
             .client
             .url(&format!("/experiments/{}/batches", self.uid));
-        while let Some(next) = self.pending.front() {
-            let body = next.clone();
+        while let Some(body) = self.next_body() {
+            let body = match body {
+                Ok(body) => body,
+                Err(e) => {
+                    tracing::error!(uid = %self.uid, error = %e,
+                        "reading an unsent batch back from the spool failed");
+                    self.refused = Some(e.to_string());
+                    return false;
+                }
+            };
             let sent = runtime().block_on(async {
                 let response = self
                     .client
@@ -157,7 +210,7 @@ impl HttpWriter {
             });
             match sent {
                 Ok(()) => {
-                    self.pending.pop_front();
+                    self.sent();
                     self.retry_at = None;
                     self.backoff = FIRST_BACKOFF;
                 }
