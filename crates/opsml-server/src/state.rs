@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use opsml_registry::{AccountStore, ArtifactStorage, Store};
 
+use crate::auth::LoginThrottle;
 use crate::cache::{Principals, Spaces};
 use crate::ApiError;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub(crate) spaces: Arc<Spaces>,
     /// Password verifications under way at once: at most one per core.
     pub(crate) logins: Arc<tokio::sync::Semaphore>,
+    /// Failed logins per username.
+    pub(crate) login_failures: Arc<LoginThrottle>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             logins: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
+            login_failures: Arc::default(),
         }
     }
 

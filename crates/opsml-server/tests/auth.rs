@@ -269,6 +269,38 @@ fn tokens_need_the_right_password_and_say_nothing_about_which_part_was_wrong() {
 }
 
 #[test]
+fn a_username_guessed_at_is_locked_for_a_while_and_others_are_not() {
+    let team = team();
+    let attempt = |username: &str, password: &str| {
+        Client::new()
+            .post(team.server.url("/auth/token"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .unwrap()
+    };
+    for guess in 0..5 {
+        assert_eq!(attempt("alice", &format!("guess {guess}")).status(), 401);
+        assert_eq!(attempt("mallory", &format!("guess {guess}")).status(), 401);
+    }
+    // Even the right password waits now, and an unknown user is told the same.
+    let locked = attempt("alice", "alice password");
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=31).contains(&retry_after), "{retry_after}");
+    let (status, message) = error_of(locked);
+    assert_eq!(status, 429);
+    assert!(message.contains("try again in"), "{message}");
+    assert_eq!(attempt("mallory", "anything").status(), 429);
+    // Tokens already issued still work, and other users log in.
+    let listed = team.send(Method::GET, "/experiments", Some(&team.writer), None);
+    assert_eq!(listed.status(), 200);
+    assert_eq!(attempt("bob", "bob password").status(), 200);
+}
+
+#[test]
 fn users_without_access_get_403_on_every_route_and_change_nothing() {
     let team = team();
     for (method, path, body) in routes() {

@@ -4,11 +4,13 @@
 mod middleware;
 mod password;
 mod principal;
+mod throttle;
 mod token;
 
 pub(crate) use middleware::require_token;
 pub use password::{hash_password, verify_login, verify_password, MIN_PASSWORD_CHARS};
 pub use principal::Principal;
+pub(crate) use throttle::LoginThrottle;
 pub(crate) use token::{hash_token, new_token, TOKEN_LIFETIME};
 
 use opsml_registry::{AccountStore, UserRecord};

@@ -1,6 +1,11 @@
-//! `POST /api/v1/auth/token`: a username and password for a bearer token.
+//! `POST /api/v1/auth/token`: a username and password for a bearer token. A username with
+//! too many failed logins in a row waits (429 with `Retry-After`) before it may try again.
+
+use std::time::Instant;
 
 use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -29,14 +34,27 @@ struct Issued {
 async fn issue(
     State(state): State<AppState>,
     Json(credentials): Json<Credentials>,
-) -> Result<Json<Issued>, ApiError> {
+) -> Result<Json<Issued>, Response> {
+    if let Some(wait) = state
+        .login_failures
+        .wait(&credentials.username, Instant::now())
+    {
+        let seconds = wait.as_secs() + 1;
+        let error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failed_logins",
+            format!("too many failed logins for this username; try again in {seconds} s"),
+        );
+        return Err(([(header::RETRY_AFTER, seconds.to_string())], error).into_response());
+    }
     // Password hashing is deliberately costly: a burst of logins waits its turn rather than
     // take every core from the requests being served.
     let _permit = state
         .logins
         .acquire()
         .await
-        .map_err(|e| ApiError::internal(format!("login queue closed: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("login queue closed: {e}")).into_response())?;
+    let throttle = std::sync::Arc::clone(&state.login_failures);
     state
         .with_accounts(move |accounts| {
             let user = accounts.user(&credentials.username)?;
@@ -46,8 +64,10 @@ async fn issue(
                 user.as_ref().map(|u| u.password_hash.as_str()),
             );
             if !valid {
+                throttle.failed(&credentials.username, Instant::now());
                 return Err(ApiError::unauthorized("wrong username or password"));
             }
+            throttle.succeeded(&credentials.username);
             let (token, hash) = new_token()?;
             let lifetime = chrono::Duration::from_std(TOKEN_LIFETIME).unwrap_or_default();
             let expires_at = Utc::now() + lifetime;
@@ -56,4 +76,5 @@ async fn issue(
         })
         .await
         .map(Json)
+        .map_err(IntoResponse::into_response)
 }
