@@ -84,9 +84,9 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
         RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
             CardNotFoundError::new_err(message)
         }
-        RegistryError::InvalidUri { .. } | RegistryError::UnsupportedBackend { .. } => {
-            ConfigurationError::new_err(message)
-        }
+        RegistryError::InvalidUri { .. }
+        | RegistryError::UnsupportedBackend { .. }
+        | RegistryError::NoMasterKey { .. } => ConfigurationError::new_err(message),
         // A server's 400 is bad input too.
         RegistryError::Invalid(_) | RegistryError::Server { status: 400, .. } => {
             PyValueError::new_err(message)

@@ -61,12 +61,11 @@ pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
             )?));
         }
     }
-    let path = store.default_key_file().ok_or_else(|| {
-        RegistryError::MasterKey(CryptError::InvalidSecret(format!(
-            "set {MASTER_SECRET_ENV}: the store {} cannot keep a key file",
-            store.location()
-        )))
-    })?;
+    let path = store
+        .default_key_file()
+        .ok_or_else(|| RegistryError::NoMasterKey {
+            store: store.location(),
+        })?;
     let mut keys = key_files().lock();
     if let Some(key) = keys.get(&path) {
         return Ok(Arc::clone(key));

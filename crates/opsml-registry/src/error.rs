@@ -136,6 +136,13 @@ pub enum RegistryError {
     /// The master key could not be loaded or does not open this experiment's key.
     #[error("{0}")]
     MasterKey(#[source] opsml_crypt::CryptError),
+    /// No master key is set, and the store has no place for a key file.
+    #[error(
+        "no master key for the artifacts of {store}: set OPSML_ENCRYPT_SECRET to the team's \
+         key (the base64 of 32 random bytes, the same for everyone who reads these artifacts); \
+         this store cannot keep a key file"
+    )]
+    NoMasterKey { store: String },
     /// A downloaded artifact does not match the checksum recorded when it was stored.
     #[error(
         "artifact {artifact:?} does not match its recorded SHA-256; the stored copy was altered"

@@ -269,6 +269,35 @@ fn tokens_need_the_right_password_and_say_nothing_about_which_part_was_wrong() {
 }
 
 #[test]
+fn guesses_sent_all_at_once_get_no_more_tries() {
+    let team = team();
+    let url = team.server.url("/auth/token");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..32)
+            .map(|guess| {
+                let url = &url;
+                scope.spawn(move || {
+                    Client::new()
+                        .post(url)
+                        .json(&json!({ "username": "alice", "password": format!("guess {guess}") }))
+                        .send()
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    let tried = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(tried + refused, 32, "{statuses:?}");
+    // Five failures lock the name; at most one verification per core was already under way.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert!(tried <= 5 + cores, "{tried} guesses were checked");
+}
+
+#[test]
 fn a_username_guessed_at_is_locked_for_a_while_and_others_are_not() {
     let team = team();
     let attempt = |username: &str, password: &str| {

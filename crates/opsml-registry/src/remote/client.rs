@@ -17,6 +17,9 @@ pub const PASSWORD_ENV: &str = "OPSML_PASSWORD";
 /// How long one request may take before the server counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for the next bytes of an object's transfer. There is no limit on the whole
+/// transfer: large artifacts may rightly take hours.
+const TRANSFER_IDLE_TIMEOUT: Duration = Duration::from_mins(2);
 
 /// A server's JSON answer to a failed request.
 #[derive(Debug, Deserialize)]
@@ -46,24 +49,29 @@ struct Issued {
 pub(crate) struct ApiClient {
     /// `http://host:port`, no trailing slash.
     base: String,
+    /// For JSON requests, each limited to [`REQUEST_TIMEOUT`].
     http: reqwest::Client,
+    /// For objects' bytes, limited only while idle.
+    transfer: reqwest::Client,
     credentials: Option<(String, String)>,
     token: Mutex<Option<String>>,
 }
 
 impl ApiClient {
     pub(crate) fn new(base: &str, credentials: Option<(String, String)>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| RegistryError::Unreachable {
-                url: base.to_owned(),
-                reason: e.to_string(),
-            })?;
+        let built = |builder: reqwest::ClientBuilder| {
+            builder
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build()
+                .map_err(|e| RegistryError::Unreachable {
+                    url: base.to_owned(),
+                    reason: e.to_string(),
+                })
+        };
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
-            http,
+            http: built(reqwest::Client::builder().timeout(REQUEST_TIMEOUT))?,
+            transfer: built(reqwest::Client::builder().read_timeout(TRANSFER_IDLE_TIMEOUT))?,
             credentials,
             token: Mutex::new(None),
         })
@@ -132,8 +140,9 @@ impl ApiClient {
         }
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The client for objects' bytes (see [`ApiClient::send_transfer`]).
+    pub(crate) fn transfer(&self) -> &reqwest::Client {
+        &self.transfer
     }
 
     /// Sends the request `build` makes with the current token, logging in first when there is
@@ -142,9 +151,26 @@ impl ApiClient {
         &self,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
+        self.send_on(&self.http, build).await
+    }
+
+    /// Like [`ApiClient::send`] for a request that moves an object's bytes: no limit on the
+    /// whole request, only on waiting for the next bytes.
+    pub(crate) async fn send_transfer(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        self.send_on(&self.transfer, build).await
+    }
+
+    async fn send_on(
+        &self,
+        client: &reqwest::Client,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
         for attempt in 0..2 {
             let token = self.token().await?;
-            let response = build(&self.http)
+            let response = build(client)
                 .bearer_auth(&token)
                 .send()
                 .await

@@ -54,10 +54,9 @@ pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> 
         next_part: 1,
     };
     // The first part tells whether the storage is reachable from here at all.
-    let first_etag = match upload
-        .url()
-        .and_then(|url| runtime().block_on(put_signed(client.http().clone(), url, first.clone())))
-    {
+    let first_etag = match upload.url().and_then(|url| {
+        runtime().block_on(put_signed(client.transfer().clone(), url, first.clone()))
+    }) {
         Ok(etag) => etag,
         Err(e) => {
             tracing::debug!(error = %e, "direct upload failed; through the server");
@@ -81,7 +80,7 @@ fn upload_whole(client: &ApiClient, route: &str, bytes: Bytes) -> Result<Direct>
         return Ok(Direct::Declined(bytes));
     };
     let size = bytes.len() as u64;
-    match runtime().block_on(put_signed(client.http().clone(), url, bytes.clone())) {
+    match runtime().block_on(put_signed(client.transfer().clone(), url, bytes.clone())) {
         Ok(_) => Ok(Direct::Stored(size)),
         Err(e) => {
             tracing::debug!(error = %e, "direct upload failed; through the server");
@@ -153,7 +152,11 @@ impl Multipart<'_> {
             }
             size += part.len() as u64;
             let url = self.url()?;
-            in_flight.push_back(runtime.spawn(put_signed(self.client.http().clone(), url, part)));
+            in_flight.push_back(runtime.spawn(put_signed(
+                self.client.transfer().clone(),
+                url,
+                part,
+            )));
             if in_flight.len() > PARTS_IN_FLIGHT {
                 etags.push(finish(in_flight.pop_front())?);
             }

@@ -85,7 +85,7 @@ impl HttpStorage {
         let response = runtime().block_on(async {
             let response = self
                 .client
-                .http()
+                .transfer()
                 .get(&url)
                 .send()
                 .await
@@ -113,7 +113,7 @@ impl HttpStorage {
         });
         let request = self
             .client
-            .http()
+            .transfer()
             .put(&url)
             .bearer_auth(token)
             .body(reqwest::Body::wrap_stream(chunks));
@@ -181,7 +181,7 @@ impl ArtifactStorage for HttpStorage {
         let url = self.client.url(&route);
         let response = runtime()
             .block_on(async {
-                let response = self.client.send(|http| http.get(&url)).await?;
+                let response = self.client.send_transfer(|http| http.get(&url)).await?;
                 self.client.check(response).await
             })
             .map_err(|e| match e {

@@ -12,8 +12,12 @@ pub(crate) const MAX_FAILURES: u32 = 5;
 /// How long a lock lasts at first; each further failure after it doubles it.
 const FIRST_LOCK: Duration = Duration::from_secs(30);
 const MAX_LOCK: Duration = Duration::from_mins(15);
-/// Usernames tracked at most; when full, those no longer locked are forgotten.
+/// Usernames tracked at most; when full, those no longer locked are forgotten, then the
+/// one whose lock ends first.
 const MAX_TRACKED: usize = 10_000;
+/// Longer usernames are tracked by their first this many bytes (no user has a name that
+/// long), so that guesses cannot fill the memory with names.
+const MAX_NAME_BYTES: usize = 256;
 
 #[derive(Debug, Clone, Copy)]
 struct Failures {
@@ -31,17 +35,24 @@ impl LoginThrottle {
     /// How long `username` must wait before trying again, if it must.
     pub(crate) fn wait(&self, username: &str, now: Instant) -> Option<Duration> {
         let failures = self.failures.lock();
-        let until = failures.get(username)?.locked_until?;
+        let until = failures.get(tracked(username))?.locked_until?;
         (until > now).then(|| until - now)
     }
 
     /// Counts a failed login; a username at [`MAX_FAILURES`] or more is locked.
     pub(crate) fn failed(&self, username: &str, now: Instant) {
+        let username = tracked(username);
         let mut failures = self.failures.lock();
         if failures.len() >= MAX_TRACKED && !failures.contains_key(username) {
             failures.retain(|_, f| f.locked_until.is_some_and(|until| until > now));
             if failures.len() >= MAX_TRACKED {
-                return;
+                let first_free = failures
+                    .iter()
+                    .min_by_key(|(_, f)| f.locked_until)
+                    .map(|(name, _)| name.clone());
+                if let Some(name) = first_free {
+                    failures.remove(&name);
+                }
             }
         }
         let entry = failures.entry(username.to_owned()).or_insert(Failures {
@@ -58,8 +69,17 @@ impl LoginThrottle {
 
     /// Forgets the failures of `username`: it logged in.
     pub(crate) fn succeeded(&self, username: &str) {
-        self.failures.lock().remove(username);
+        self.failures.lock().remove(tracked(username));
     }
+}
+
+/// The part of `username` tracked.
+fn tracked(username: &str) -> &str {
+    let mut end = username.len().min(MAX_NAME_BYTES);
+    while !username.is_char_boundary(end) {
+        end -= 1;
+    }
+    &username[..end]
 }
 
 #[cfg(test)]
@@ -103,5 +123,33 @@ mod tests {
         }
         assert!(throttle.failures.lock().len() <= MAX_TRACKED);
         assert!(throttle.wait("target", now).is_some());
+
+        // Full of locked names: a new one still gets tracked, in place of the lock that
+        // ends first.
+        let later = now + Duration::from_secs(1);
+        for n in 0..MAX_TRACKED {
+            for _ in 0..MAX_FAILURES {
+                throttle.failed(&format!("locked{n}"), later);
+            }
+        }
+        for _ in 0..MAX_FAILURES {
+            throttle.failed("newcomer", later);
+        }
+        assert!(throttle.failures.lock().len() <= MAX_TRACKED);
+        assert!(throttle.wait("newcomer", later).is_some());
+
+        let long = "é".repeat(MAX_NAME_BYTES);
+        for _ in 0..MAX_FAILURES {
+            throttle.failed(&format!("{long}a"), later);
+        }
+        assert!(
+            throttle.wait(&format!("{long}b"), later).is_some(),
+            "tracked by a prefix"
+        );
+        assert!(throttle
+            .failures
+            .lock()
+            .keys()
+            .all(|k| k.len() <= MAX_NAME_BYTES));
     }
 }

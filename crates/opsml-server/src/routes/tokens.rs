@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{new_token, verify_login, TOKEN_LIFETIME};
+use crate::auth::{new_token, verify_login, LoginThrottle, TOKEN_LIFETIME};
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -31,21 +31,24 @@ struct Issued {
     expires_at: DateTime<Utc>,
 }
 
+/// The answer to a login of a locked username, or `None` when it is not locked.
+fn locked(throttle: &LoginThrottle, username: &str) -> Option<Response> {
+    let wait = throttle.wait(username, Instant::now())?;
+    let seconds = wait.as_secs() + 1;
+    let error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_failed_logins",
+        format!("too many failed logins for this username; try again in {seconds} s"),
+    );
+    Some(([(header::RETRY_AFTER, seconds.to_string())], error).into_response())
+}
+
 async fn issue(
     State(state): State<AppState>,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<Issued>, Response> {
-    if let Some(wait) = state
-        .login_failures
-        .wait(&credentials.username, Instant::now())
-    {
-        let seconds = wait.as_secs() + 1;
-        let error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_failed_logins",
-            format!("too many failed logins for this username; try again in {seconds} s"),
-        );
-        return Err(([(header::RETRY_AFTER, seconds.to_string())], error).into_response());
+    if let Some(refused) = locked(&state.login_failures, &credentials.username) {
+        return Err(refused);
     }
     // Password hashing is deliberately costly: a burst of logins waits its turn rather than
     // take every core from the requests being served.
@@ -54,6 +57,10 @@ async fn issue(
         .acquire()
         .await
         .map_err(|e| ApiError::internal(format!("login queue closed: {e}")).into_response())?;
+    // Guesses sent all at once waited above while the first ones failed: look again.
+    if let Some(refused) = locked(&state.login_failures, &credentials.username) {
+        return Err(refused);
+    }
     let throttle = std::sync::Arc::clone(&state.login_failures);
     state
         .with_accounts(move |accounts| {
