@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use parking_lot::Mutex;
@@ -31,6 +31,15 @@ pub const MIN_PART_BYTES: usize = 5 << 20;
 /// Parts uploading at once while the next one is read: an upload holds at
 /// most this many parts plus one in memory, whatever the object's size.
 const PARTS_IN_FLIGHT: usize = 2;
+
+/// Settings that make every write carry headers of its own.
+const UPLOAD_HEADER_SETTINGS: [&str; 5] = [
+    "aws_server_side_encryption",
+    "aws_sse_kms_key_id",
+    "aws_sse_bucket_key_enabled",
+    "aws_sse_customer_key_base64",
+    "aws_checksum_algorithm",
+];
 
 /// Longest wait for the next bytes of a response. There is no limit on a
 /// whole request: downloads of large objects may rightly take hours.
@@ -107,6 +116,14 @@ impl S3Storage {
             builder,
             client: Mutex::new((fork_generation(), Arc::new(client))),
         })
+    }
+
+    /// Whether writes carry headers of their own: server-side encryption or checksums.
+    fn uploads_need_headers(&self) -> bool {
+        UPLOAD_HEADER_SETTINGS
+            .iter()
+            .filter_map(|key| key.parse::<AmazonS3ConfigKey>().ok())
+            .any(|key| self.builder.get_config_value(&key).is_some())
     }
 
     /// Uses parts of `bytes` (at least [`MIN_PART_BYTES`]) for multipart uploads.
@@ -247,7 +264,9 @@ impl ArtifactStorage for S3Storage {
     }
 
     fn signed_uploads(&self) -> Option<&dyn SignedUploads> {
-        Some(self)
+        // A signed URL carries none of the headers that encryption or checksums configured
+        // for the bucket add: such uploads go through the server, which adds them.
+        (!self.uploads_need_headers()).then_some(self as &dyn SignedUploads)
     }
 
     fn delete(&self, key: &str) -> Result<()> {
@@ -327,6 +346,23 @@ mod tests {
         assert_eq!(bare.path("a/b").as_ref(), "a/b");
         assert_eq!(bare.url("a/b"), "s3://b/a/b");
         assert_eq!(bare.with_part_size(1).part_bytes, MIN_PART_BYTES);
+    }
+
+    #[test]
+    fn uploads_are_signed_unless_writes_need_headers_of_their_own() {
+        let plain = S3Storage::with_builder("b", "", AmazonS3Builder::new()).unwrap();
+        assert!(plain.signed_uploads().is_some());
+        for key in UPLOAD_HEADER_SETTINGS {
+            let value = match key {
+                "aws_server_side_encryption" => "AES256",
+                "aws_sse_bucket_key_enabled" => "true",
+                "aws_checksum_algorithm" => "sha256",
+                _ => "a2V5",
+            };
+            let builder = AmazonS3Builder::new().with_config(key.parse().unwrap(), value);
+            let storage = S3Storage::with_builder("b", "", builder).unwrap();
+            assert!(storage.signed_uploads().is_none(), "{key}");
+        }
     }
 
     #[test]

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
 
-/// Most bytes of a refusal's text kept (they are one line).
-const MAX_TEXT_BYTES: usize = 4096;
+/// Most bytes of a refusal's text read (they are one line); a longer one is replaced by
+/// the status's name.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// `response` unchanged unless it is a plain-text client error; that one as an [`ApiError`].
 pub(crate) async fn api_shaped(response: Response) -> Response {
@@ -16,10 +17,10 @@ pub(crate) async fn api_shaped(response: Response) -> Response {
     if !status.is_client_error() || !is_plain_text(response.headers()) {
         return response;
     }
-    let bytes = axum::body::to_bytes(response.into_body(), MAX_TEXT_BYTES)
-        .await
-        .unwrap_or_default();
-    let message = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = match axum::body::to_bytes(response.into_body(), MAX_TEXT_BYTES).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => status.canonical_reason().unwrap_or("refused").to_owned(),
+    };
     ApiError::new(status, code(status), message).into_response()
 }
 

@@ -49,6 +49,8 @@ fn bucket(test: &str) -> Option<S3Storage> {
 struct Watched {
     bucket: S3Storage,
     through_server: AtomicUsize,
+    /// URLs signed for a whole object, a multipart upload, or a download.
+    signed: AtomicUsize,
     unreachable: Option<String>,
 }
 
@@ -62,11 +64,18 @@ impl Watched {
         Arc::new(Self {
             bucket,
             through_server: AtomicUsize::new(0),
+            signed: AtomicUsize::new(0),
             unreachable,
         })
     }
 
+    /// A URL the client is handed, counted.
     fn signed(&self, url: String) -> String {
+        self.signed.fetch_add(1, Ordering::SeqCst);
+        self.rewritten(url)
+    }
+
+    fn rewritten(&self, url: String) -> String {
         match &self.unreachable {
             None => url,
             Some(closed) => {
@@ -121,6 +130,7 @@ impl SignedUploads for Watched {
     }
 
     fn create_multipart(&self, key: &str) -> opsml_registry::Result<String> {
+        self.signed.fetch_add(1, Ordering::SeqCst);
         self.bucket.create_multipart(key)
     }
 
@@ -132,7 +142,7 @@ impl SignedUploads for Watched {
         valid_for: Duration,
     ) -> opsml_registry::Result<Vec<String>> {
         let urls = self.bucket.part_urls(key, upload_id, parts, valid_for)?;
-        Ok(urls.into_iter().map(|url| self.signed(url)).collect())
+        Ok(urls.into_iter().map(|url| self.rewritten(url)).collect())
     }
 
     fn complete_multipart(
@@ -261,6 +271,8 @@ fn uploads_go_through_the_server_when_the_bucket_is_out_of_reach() {
     let server = Server::start_on(watched.clone());
     small_and_large(&server, "ben", 2, 20 << 20);
     assert_eq!(watched.through_server.load(Ordering::SeqCst), 2);
+    // Once out of reach, the client stops asking for URLs it cannot use.
+    assert_eq!(watched.signed.load(Ordering::SeqCst), 1);
 }
 
 #[test]
@@ -308,6 +320,10 @@ fn tampered_upload_requests_are_refused_and_store_nothing() {
         (json!({ "upload_id": upload_id, "parts": [] }), "not 0"),
         (json!({ "upload_id": "", "parts": [1] }), "upload id \"\""),
         (json!({ "upload_id": "a\nb", "parts": [1] }), "upload id"),
+        (
+            json!({ "upload_id": "u".repeat(2000), "parts": [1] }),
+            "of 2000 bytes",
+        ),
     ] {
         let (status, message) = post("part-urls", body.clone());
         assert_eq!(status, 400, "{body}");

@@ -1,6 +1,7 @@
 //! Requests to an opsml server: JSON in and out, a bearer token got from the user's name and
 //! password (and got again when it expires), and errors that say which server and why.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -55,6 +56,9 @@ pub(crate) struct ApiClient {
     transfer: reqwest::Client,
     credentials: Option<(String, String)>,
     token: Mutex<Option<String>>,
+    /// The URLs the server's storage signs could not be reached from here once: later
+    /// transfers go through the server at once instead of waiting on them again.
+    storage_out_of_reach: AtomicBool,
 }
 
 impl ApiClient {
@@ -74,6 +78,7 @@ impl ApiClient {
             transfer: built(reqwest::Client::builder().read_timeout(TRANSFER_IDLE_TIMEOUT))?,
             credentials,
             token: Mutex::new(None),
+            storage_out_of_reach: AtomicBool::new(false),
         })
     }
 
@@ -138,6 +143,14 @@ impl ApiClient {
                 Ok(fresh)
             }
         }
+    }
+
+    pub(crate) fn storage_out_of_reach(&self) -> bool {
+        self.storage_out_of_reach.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mark_storage_out_of_reach(&self) {
+        self.storage_out_of_reach.store(true, Ordering::Relaxed);
     }
 
     /// The client for objects' bytes (see [`ApiClient::send_transfer`]).

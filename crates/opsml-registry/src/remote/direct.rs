@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use bytes::Bytes;
 use reqwest::Method;
 
-use super::client::ApiClient;
+use super::client::{is_status, ApiClient};
 use crate::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
@@ -24,15 +24,20 @@ pub(super) const PART_BYTES: usize = 16 << 20;
 const PARTS_IN_FLIGHT: usize = 2;
 /// Part URLs asked of the server at a time.
 const URLS_PER_REQUEST: u32 = 8;
+/// Tries of one signed `PUT`, and the wait before the second (longer before the third).
+const PUT_ATTEMPTS: u32 = 3;
+const RETRY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How a direct upload went.
 pub(super) enum Direct {
     /// The object is stored: its size.
     Stored(u64),
-    /// Nothing is stored: the storage signs no URLs, or could not be reached from here
-    /// before any part was stored. These are the bytes already read from the source, which
-    /// go through the server instead.
-    Declined(Bytes),
+    /// Nothing is stored: the storage signs no URLs. These are the bytes already read from
+    /// the source, which go through the server instead.
+    NotSigned(Bytes),
+    /// Nothing is stored: the storage could not be reached from here before any part was
+    /// stored. The bytes read, as above.
+    OutOfReach(Bytes),
 }
 
 /// Uploads `source` into the object at `route` (`/experiments/{uid}/objects/{id}`).
@@ -41,10 +46,10 @@ pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> 
     if first.len() < PART_BYTES {
         return upload_whole(client, route, first);
     }
-    let created: MultipartUpload =
-        client.call(&Method::POST, &format!("{route}/multipart"), None::<&()>)?;
-    let Some(upload_id) = created.upload_id else {
-        return Ok(Direct::Declined(first));
+    let created: Option<MultipartUpload> =
+        offered(client.call(&Method::POST, &format!("{route}/multipart"), None::<&()>))?;
+    let Some(upload_id) = created.and_then(|c| c.upload_id) else {
+        return Ok(Direct::NotSigned(first));
     };
     let mut upload = Multipart {
         client,
@@ -61,7 +66,7 @@ pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> 
         Err(e) => {
             tracing::debug!(error = %e, "direct upload failed; through the server");
             upload.abort();
-            return Ok(Direct::Declined(first));
+            return Ok(Direct::OutOfReach(first));
         }
     };
     match upload.send_rest(first.len() as u64, first_etag, source) {
@@ -73,18 +78,28 @@ pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> 
     }
 }
 
+/// The server's answer, or `None` from a server without signed uploads (one older than
+/// them answers 404 or 405 to their routes).
+fn offered<T>(answer: Result<T>) -> Result<Option<T>> {
+    match answer {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e) if is_status(&e, 404) || is_status(&e, 405) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// One signed `PUT` of a whole (small) object.
 fn upload_whole(client: &ApiClient, route: &str, bytes: Bytes) -> Result<Direct> {
-    let signed: UploadUrl = client.get(&format!("{route}/upload-url"), &[])?;
-    let Some(url) = signed.url else {
-        return Ok(Direct::Declined(bytes));
+    let signed: Option<UploadUrl> = offered(client.get(&format!("{route}/upload-url"), &[]))?;
+    let Some(url) = signed.and_then(|s| s.url) else {
+        return Ok(Direct::NotSigned(bytes));
     };
     let size = bytes.len() as u64;
     match runtime().block_on(put_signed(client.transfer().clone(), url, bytes.clone())) {
         Ok(_) => Ok(Direct::Stored(size)),
         Err(e) => {
             tracing::debug!(error = %e, "direct upload failed; through the server");
-            Ok(Direct::Declined(bytes))
+            Ok(Direct::OutOfReach(bytes))
         }
     }
 }
@@ -136,15 +151,35 @@ impl Multipart<'_> {
 
     /// Sends the parts after the first (already stored as `first_etag`) and completes the
     /// upload; the object's size.
-    fn send_rest(
+    fn send_rest(&mut self, size: u64, first_etag: String, source: &mut dyn Read) -> Result<u64> {
+        let mut in_flight = VecDeque::new();
+        let sent = self.send_parts(size, first_etag, source, &mut in_flight);
+        // Parts still going up after a failure would only race the abort.
+        for part in in_flight {
+            part.abort();
+        }
+        let (size, etags) = sent?;
+        self.client.call_empty(
+            &Method::POST,
+            &format!("{}/multipart/complete", self.route),
+            Some(&CompleteMultipart {
+                upload_id: self.upload_id.clone(),
+                etags,
+            }),
+        )?;
+        Ok(size)
+    }
+
+    /// Reads and sends the parts after the first; the object's size and every part's `ETag`.
+    fn send_parts(
         &mut self,
         mut size: u64,
         first_etag: String,
         source: &mut dyn Read,
-    ) -> Result<u64> {
+        in_flight: &mut VecDeque<tokio::task::JoinHandle<Result<String>>>,
+    ) -> Result<(u64, Vec<String>)> {
         let runtime = runtime();
         let mut etags = vec![first_etag];
-        let mut in_flight = VecDeque::new();
         loop {
             let part = read_part(source).map_err(RegistryError::UploadSource)?;
             if part.is_empty() {
@@ -164,15 +199,7 @@ impl Multipart<'_> {
         while !in_flight.is_empty() {
             etags.push(finish(in_flight.pop_front())?);
         }
-        self.client.call_empty(
-            &Method::POST,
-            &format!("{}/multipart/complete", self.route),
-            Some(&CompleteMultipart {
-                upload_id: self.upload_id.clone(),
-                etags,
-            }),
-        )?;
-        Ok(size)
+        Ok((size, etags))
     }
 
     /// Drops the upload's parts; a failure only leaves them to the bucket's lifecycle rules.
@@ -190,7 +217,8 @@ impl Multipart<'_> {
     }
 }
 
-/// `PUT`s `bytes` to a signed URL; the `ETag` the storage answered.
+/// `PUT`s `bytes` to a signed URL; the `ETag` the storage answered. A failure to connect
+/// or a 5xx is tried again, twice, after a short wait.
 async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<String> {
     // The signature is a credential: messages name the object only.
     let location = url.split('?').next().unwrap_or_default().to_owned();
@@ -198,26 +226,38 @@ async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<
         location: location.clone(),
         source,
     };
-    let response = http
-        .put(&url)
-        .body(bytes)
-        .send()
-        .await
-        .map_err(|e| failed(io::Error::other(e.without_url())))?;
-    let status = response.status();
-    if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
-        return Err(failed(io::Error::other(format!(
-            "the storage answered {status}: {}",
-            text.trim()
-        ))));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let last = attempt == PUT_ATTEMPTS;
+        let response = match http.put(&url).body(bytes.clone()).send().await {
+            Ok(response) => response,
+            Err(e) if !last => {
+                tracing::debug!(error = %e.without_url(), "a signed PUT failed; trying again");
+                tokio::time::sleep(RETRY_WAIT * attempt).await;
+                continue;
+            }
+            Err(e) => return Err(failed(io::Error::other(e.without_url()))),
+        };
+        let status = response.status();
+        if status.is_server_error() && !last {
+            tokio::time::sleep(RETRY_WAIT * attempt).await;
+            continue;
+        }
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(failed(io::Error::other(format!(
+                "the storage answered {status}: {}",
+                text.trim()
+            ))));
+        }
+        return response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|etag| etag.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| failed(io::Error::other("the storage answered without an ETag")));
     }
-    response
-        .headers()
-        .get(reqwest::header::ETAG)
-        .and_then(|etag| etag.to_str().ok())
-        .map(str::to_owned)
-        .ok_or_else(|| failed(io::Error::other("the storage answered without an ETag")))
 }
 
 /// The `ETag` of the oldest part in flight.

@@ -178,12 +178,11 @@ pub(crate) fn next_record(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>>
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    let mut record = vec![0; u32::from_le_bytes(len) as usize];
-    match reader.read_exact(&mut record) {
-        Ok(()) => Ok(Some(record)),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(e) => Err(e),
-    }
+    let len = u32::from_le_bytes(len);
+    // Read as far as the file goes: a damaged length allocates no more than is there.
+    let mut record = Vec::new();
+    reader.take(u64::from(len)).read_to_end(&mut record)?;
+    Ok((record.len() == len as usize).then_some(record))
 }
 
 #[cfg(test)]

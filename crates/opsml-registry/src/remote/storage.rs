@@ -162,9 +162,16 @@ impl ArtifactStorage for HttpStorage {
 
     fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
         let route = self.route(key)?;
+        if self.client.storage_out_of_reach() {
+            return self.put_through_server(&route, source);
+        }
         match direct::upload(&self.client, &route, source)? {
             Direct::Stored(size) => Ok(size),
-            Direct::Declined(read) => {
+            Direct::NotSigned(read) => {
+                self.put_through_server(&route, &mut read.reader().chain(source))
+            }
+            Direct::OutOfReach(read) => {
+                self.client.mark_storage_out_of_reach();
                 self.put_through_server(&route, &mut read.reader().chain(source))
             }
         }
@@ -172,11 +179,18 @@ impl ArtifactStorage for HttpStorage {
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
         let route = self.route(key)?;
-        match self.open_signed(&route) {
-            Ok(Some(reader)) => return Ok(reader),
-            Ok(None) => {}
-            // The storage may not be reachable from here: the server still is.
-            Err(e) => tracing::debug!(error = %e, "direct download failed; through the server"),
+        if !self.client.storage_out_of_reach() {
+            match self.open_signed(&route) {
+                Ok(Some(reader)) => return Ok(reader),
+                Ok(None) => {}
+                // The storage may not be reachable from here: the server still is.
+                Err(e) => {
+                    tracing::debug!(error = %e, "direct download failed; through the server");
+                    if matches!(e, RegistryError::Unreachable { .. }) {
+                        self.client.mark_storage_out_of_reach();
+                    }
+                }
+            }
         }
         let url = self.client.url(&route);
         let response = runtime()

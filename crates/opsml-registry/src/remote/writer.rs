@@ -91,7 +91,8 @@ pub(crate) struct HttpWriter {
     /// No send before this instant after a failure.
     retry_at: Option<Instant>,
     backoff: Duration,
-    /// The server refused a batch: nothing more is sent, all stays in the file.
+    /// Why sending stopped for good (the server refused a batch, or the file could not be
+    /// read back): nothing more is sent, all stays in the file.
     refused: Option<String>,
 }
 
@@ -150,7 +151,12 @@ impl HttpWriter {
             }
             self.pending.push_back(Unsent {
                 record,
-                body: kept.then(|| Bytes::from(body)),
+                body: kept.then(|| {
+                    // Counted by length: the allocation must not be larger.
+                    let mut body = body;
+                    body.shrink_to_fit();
+                    Bytes::from(body)
+                }),
             });
         }
         Ok(())
@@ -193,7 +199,7 @@ impl HttpWriter {
                 Err(e) => {
                     tracing::error!(uid = %self.uid, error = %e,
                         "reading an unsent batch back from the spool failed");
-                    self.refused = Some(e.to_string());
+                    self.refused = Some(format!("reading an unsent batch back failed: {e}"));
                     return false;
                 }
             };
@@ -230,7 +236,7 @@ impl HttpWriter {
                 Err(e) => {
                     tracing::error!(uid = %self.uid, error = %e,
                         "the server refused a batch; it and later ones stay on disk");
-                    self.refused = Some(e.to_string());
+                    self.refused = Some(format!("the server refused a batch: {e}"));
                     let _ = self.spool().sync();
                     return false;
                 }
@@ -246,7 +252,7 @@ impl HttpWriter {
         let spool = self.spool().path().to_owned();
         if let Some(why) = &self.refused {
             return RegistryError::BatchRefused(format!(
-                "the server refused a batch of experiment {} ({why}); it and {} later one(s) \
+                "logging of experiment {} stopped ({why}); that batch and {} later one(s) \
                  are kept in {}",
                 self.uid,
                 self.pending.len().saturating_sub(1),

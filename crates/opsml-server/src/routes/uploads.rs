@@ -75,7 +75,13 @@ where
 
 /// A token of the client's (an upload id or an `ETag`) checked before it reaches the storage.
 fn check_token(what: &str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() || value.len() > MAX_TOKEN_BYTES || value.chars().any(char::is_control) {
+    if value.len() > MAX_TOKEN_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "{what} of {} bytes is not one the storage gives (1 to {MAX_TOKEN_BYTES} bytes)",
+            value.len()
+        )));
+    }
+    if value.is_empty() || value.chars().any(char::is_control) {
         return Err(ApiError::bad_request(format!(
             "{what} {value:?} is not one the storage gives (1 to {MAX_TOKEN_BYTES} bytes, \
              no control characters)"
