@@ -85,6 +85,17 @@ def steps(uid: str) -> list[int]:
     return sorted(m.step for m in get_experiment_metrics(uid) if m.step is not None)
 
 
+def opsml_sync() -> subprocess.CompletedProcess[str]:
+    """`opsml sync` of this environment's spool, as a user runs it."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "opsml"), "sync"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_killing_the_server_mid_run_loses_nothing(
     servers: Servers, client_of: Callable[[int], None], tmp_path: Path
 ) -> None:
@@ -149,24 +160,13 @@ def test_a_run_that_ends_during_an_outage_is_completed_by_opsml_sync(
 
     servers.start(port)
     assert steps(uid) == list(range(1_000)), "the rest is still on the client's disk"
-    synced = subprocess.run(
-        [str(Path(sys.executable).parent / "opsml"), "sync"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    synced = opsml_sync()
     assert synced.returncode == 0, synced.stderr
     assert "1 status(es)" in synced.stdout, synced.stdout
     assert steps(uid) == list(range(3_000))
     assert CardRegistry("experiment").load_card(uid=uid).status == "completed"
-    again = subprocess.run(
-        [str(Path(sys.executable).parent / "opsml"), "sync"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    again = opsml_sync()
+    assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("sent 0 batch(es) and 0 status(es)"), again.stdout
     assert steps(uid) == list(range(3_000)), "nothing is stored twice"
 

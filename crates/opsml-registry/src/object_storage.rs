@@ -300,7 +300,7 @@ impl ArtifactStorage for S3Storage {
 }
 
 /// Reads up to `limit` bytes, fewer only at the end of `source`.
-fn read_part(source: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
+pub(crate) fn read_part(source: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
     let mut part = Vec::with_capacity(limit);
     source.take(limit as u64).read_to_end(&mut part)?;
     Ok(part)

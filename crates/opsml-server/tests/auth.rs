@@ -25,12 +25,7 @@ fn team() -> Team {
     let reader = server.user("bob", &[("team-a", Access::Read)]);
     let outsider = server.user("carol", &[]);
     for (n, space) in [(1, "team-a"), (2, "team-b")] {
-        let created = server
-            .as_admin(Client::new().post(server.url("/experiments")))
-            .json(&new_experiment(&uid(n), space, "run"))
-            .send()
-            .unwrap();
-        assert_eq!(created.status(), 201);
+        server.create_experiment(&uid(n), space);
     }
     Team {
         server,

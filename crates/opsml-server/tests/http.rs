@@ -217,12 +217,7 @@ fn malformed_bodies_get_clear_errors_in_the_api_shape() {
 fn batches_are_stored_once_with_special_values_intact() {
     let server = Server::start();
     let admin = server.admin_client();
-    let created = admin
-        .post(server.url("/experiments"))
-        .json(&new_experiment(&uid(1), "team", "run"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    server.create_experiment(&uid(1), "team");
     let batch = |seq: u64, first: i64| {
         json!({
             "writer_id": "01a21900-aaaa-7000-8000-000000000001",
@@ -312,12 +307,7 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
     let server = Server::start();
     let admin = server.admin_client();
     for n in [1, 2] {
-        let created = admin
-            .post(server.url("/experiments"))
-            .json(&new_experiment(&uid(n), "team", "run"))
-            .send()
-            .unwrap();
-        assert_eq!(created.status(), 201);
+        server.create_experiment(&uid(n), "team");
     }
     let one = format!("/experiments/{}", uid(1));
     let record = |path: &str, key: &str| {
@@ -419,12 +409,7 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
 fn metrics_are_read_back_as_json_columns_or_an_arrow_stream() {
     let server = Server::start();
     let admin = server.admin_client();
-    let created = admin
-        .post(server.url("/experiments"))
-        .json(&new_experiment(&uid(1), "team", "run"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    server.create_experiment(&uid(1), "team");
     let sent = admin
         .post(server.url(&format!("/experiments/{}/batches", uid(1))))
         .json(&json!({

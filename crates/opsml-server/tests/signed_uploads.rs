@@ -282,12 +282,7 @@ fn tampered_upload_requests_are_refused_and_store_nothing() {
     };
     let server = Server::start_on(Watched::new(bucket, false));
     let admin = server.admin_client();
-    let created = admin
-        .post(server.url("/experiments"))
-        .json(&common::new_experiment(&uid(3), "team", "run"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    server.create_experiment(&uid(3), "team");
     let object = format!(
         "/experiments/{}/objects/01a21900-0000-7000-8000-000000000001",
         uid(3)

@@ -11,14 +11,14 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::client::{is_status, ApiClient};
+use crate::object_storage::read_part;
 use crate::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
-use crate::{runtime, RegistryError, Result, MAX_UPLOAD_PARTS};
+use crate::{runtime, RegistryError, Result, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS};
 
-/// Bytes per part: S3 takes 5 MiB to 5 GiB per part and at most 10,000 parts, so one
-/// artifact goes up to about 156 GiB.
-pub(super) const PART_BYTES: usize = 16 << 20;
+/// Bytes per part, as the server's own S3 uploads use.
+const PART_BYTES: usize = DEFAULT_PART_BYTES;
 /// Parts being sent while the next one is read: an upload holds at most this many parts
 /// plus one in memory.
 const PARTS_IN_FLIGHT: usize = 2;
@@ -42,7 +42,7 @@ pub(super) enum Direct {
 
 /// Uploads `source` into the object at `route` (`/experiments/{uid}/objects/{id}`).
 pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> Result<Direct> {
-    let first = read_part(source).map_err(RegistryError::UploadSource)?;
+    let first = next_part(source)?;
     if first.len() < PART_BYTES {
         return upload_whole(client, route, first);
     }
@@ -181,7 +181,7 @@ impl Multipart<'_> {
         let runtime = runtime();
         let mut etags = vec![first_etag];
         loop {
-            let part = read_part(source).map_err(RegistryError::UploadSource)?;
+            let part = next_part(source)?;
             if part.is_empty() {
                 break;
             }
@@ -193,11 +193,13 @@ impl Multipart<'_> {
                 part,
             )));
             if in_flight.len() > PARTS_IN_FLIGHT {
-                etags.push(finish(in_flight.pop_front())?);
+                if let Some(oldest) = in_flight.pop_front() {
+                    etags.push(finish(oldest)?);
+                }
             }
         }
-        while !in_flight.is_empty() {
-            etags.push(finish(in_flight.pop_front())?);
+        while let Some(part) = in_flight.pop_front() {
+            etags.push(finish(part)?);
         }
         Ok((size, etags))
     }
@@ -260,17 +262,16 @@ async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<
     }
 }
 
-/// The `ETag` of the oldest part in flight.
-fn finish(part: Option<tokio::task::JoinHandle<Result<String>>>) -> Result<String> {
-    let part = part.expect("called only while parts are in flight");
+/// The `ETag` of a part sent in the background.
+fn finish(part: tokio::task::JoinHandle<Result<String>>) -> Result<String> {
     runtime().block_on(part).map_err(|e| {
         RegistryError::UploadSource(io::Error::other(format!("sending a part failed: {e}")))
     })?
 }
 
 /// Up to one part's bytes, fewer only at the end of `source`.
-fn read_part(source: &mut dyn Read) -> io::Result<Bytes> {
-    let mut part = Vec::with_capacity(PART_BYTES);
-    source.take(PART_BYTES as u64).read_to_end(&mut part)?;
-    Ok(Bytes::from(part))
+fn next_part(source: &mut dyn Read) -> Result<Bytes> {
+    read_part(source, PART_BYTES)
+        .map(Bytes::from)
+        .map_err(RegistryError::UploadSource)
 }

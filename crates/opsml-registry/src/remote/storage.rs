@@ -4,10 +4,8 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use futures_util::{StreamExt, TryStreamExt};
-
-use bytes::Buf;
 
 use super::client::{is_status, ApiClient};
 use super::direct::{self, Direct};
@@ -165,16 +163,15 @@ impl ArtifactStorage for HttpStorage {
         if self.client.storage_out_of_reach() {
             return self.put_through_server(&route, source);
         }
-        match direct::upload(&self.client, &route, source)? {
-            Direct::Stored(size) => Ok(size),
-            Direct::NotSigned(read) => {
-                self.put_through_server(&route, &mut read.reader().chain(source))
-            }
+        let read = match direct::upload(&self.client, &route, source)? {
+            Direct::Stored(size) => return Ok(size),
+            Direct::NotSigned(read) => read,
             Direct::OutOfReach(read) => {
                 self.client.mark_storage_out_of_reach();
-                self.put_through_server(&route, &mut read.reader().chain(source))
+                read
             }
-        }
+        };
+        self.put_through_server(&route, &mut read.reader().chain(source))
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {

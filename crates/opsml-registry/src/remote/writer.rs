@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use opsml_types::new_uid;
 
-use super::client::{is_transient, ApiClient};
 use bytes::Bytes;
 
+use super::client::{is_transient, ApiClient};
 use super::spool::{Record, Spool};
 use crate::wire::{BatchBody, PointColumns, WireFloat};
 use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
@@ -74,6 +74,8 @@ pub(crate) fn batch_body(writer: &RemoteWriter, batch: &WriteBatch<'_>) -> Batch
 struct Unsent {
     record: Record,
     body: Option<Bytes>,
+    /// Bytes of memory `body` holds.
+    held: usize,
 }
 
 #[derive(Debug)]
@@ -86,7 +88,7 @@ pub(crate) struct HttpWriter {
     spool: Option<Spool>,
     /// Batches not yet acknowledged, oldest first.
     pending: VecDeque<Unsent>,
-    /// Bytes of the bodies in `pending`.
+    /// Bytes of memory the bodies in `pending` hold.
     pending_bytes: usize,
     /// No send before this instant after a failure.
     retry_at: Option<Instant>,
@@ -145,18 +147,14 @@ impl HttpWriter {
         let records = self.spool().append(&encoded)?;
         self.next_seq += encoded.len() as u64;
         for (body, record) in encoded.into_iter().zip(records) {
-            let kept = self.pending_bytes + body.len() <= UNSENT_IN_MEMORY_BYTES;
-            if kept {
-                self.pending_bytes += body.len();
-            }
+            // The allocation is what memory holds (it may be larger than the body).
+            let held = body.capacity();
+            let kept = self.pending_bytes + held <= UNSENT_IN_MEMORY_BYTES;
+            self.pending_bytes += if kept { held } else { 0 };
             self.pending.push_back(Unsent {
                 record,
-                body: kept.then(|| {
-                    // Counted by length: the allocation must not be larger.
-                    let mut body = body;
-                    body.shrink_to_fit();
-                    Bytes::from(body)
-                }),
+                held: if kept { held } else { 0 },
+                body: kept.then(|| Bytes::from(body)),
             });
         }
         Ok(())
@@ -174,11 +172,8 @@ impl HttpWriter {
 
     /// Drops the oldest unsent batch: the server has it.
     fn sent(&mut self) {
-        if let Some(Unsent {
-            body: Some(body), ..
-        }) = self.pending.pop_front()
-        {
-            self.pending_bytes -= body.len();
+        if let Some(unsent) = self.pending.pop_front() {
+            self.pending_bytes -= unsent.held;
         }
     }
 

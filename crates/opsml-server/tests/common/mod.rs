@@ -138,6 +138,17 @@ impl Server {
         self.token(username, &password)
     }
 
+    /// Creates experiment `uid` in `space` as the admin.
+    pub fn create_experiment(&self, uid: &str, space: &str) {
+        let created = self
+            .admin_client()
+            .post(self.url("/experiments"))
+            .json(&new_experiment(uid, space, "run"))
+            .send()
+            .unwrap();
+        assert_eq!(created.status(), 201, "create {uid}");
+    }
+
     /// A client that sends the admin's token with every request.
     pub fn admin_client(&self) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
