@@ -19,56 +19,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from services import free_port, psql, start_server
+from services import SERVER_ADMIN, postgres_store, serve
 
 STORE = os.environ.get("OPSML_TEST_STORE", "sqlite")
-SERVER_ADMIN = "admin"
 
 RunPython = Callable[..., subprocess.CompletedProcess[str]]
 SpawnPython = Callable[..., "subprocess.Popen[str]"]
-
-
-def _postgres_store(schema: str = "py_tests") -> str:
-    """A schema of the database at OPSML_TEST_POSTGRES_URI, emptied, as a tracking URI.
-
-    One schema for the whole run: a process keeps one store (and its connections) per URI,
-    so a schema per test would hold a connection pool per test.
-    """
-    admin = os.environ["OPSML_TEST_POSTGRES_URI"]
-    empty = (
-        f"CREATE SCHEMA IF NOT EXISTS {schema};"
-        f" DO $$ BEGIN IF to_regclass('{schema}.experiments') IS NOT NULL"
-        f" THEN TRUNCATE {schema}.experiments CASCADE; END IF; END $$;"
-    )
-    subprocess.run([psql(), admin, "-qc", empty], check=True, capture_output=True)
-    separator = "&" if "?" in admin else "?"
-    return f"{admin}{separator}options=-c%20search_path%3D{schema}"
-
-
-def _serve(home: Path, schema: str, storage: str) -> Iterator[tuple[str, str]]:
-    """A real `opsml server start` on the `schema` of the test database and `storage`, for
-    as long as the generator runs: its URL and the admin's password."""
-    password = base64.b64encode(os.urandom(18)).decode()
-    # A fresh schema: the admin of an earlier run had another password.
-    drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
-    subprocess.run(
-        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
-        check=True,
-        capture_output=True,
-    )
-    env = {
-        "OPSML_TRACKING_URI": _postgres_store(schema),
-        "OPSML_STORAGE_URI": storage,
-        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
-        "OPSML_ADMIN_PASSWORD": password,
-    }
-    port = free_port()
-    server = start_server(home, port, env)
-    try:
-        yield f"http://127.0.0.1:{port}", password
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +37,7 @@ def opsml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     home = tmp_path_factory.mktemp("server")
     bucket = os.environ.get("OPSML_TEST_S3_BUCKET")
     storage = f"s3://{bucket}/py-server" if bucket else str(home / "objects")
-    yield from _serve(home, "py_server", storage)
+    yield from serve(home, "py_server", storage)
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +48,7 @@ def opsml_directory_server(
     in a directory (its third value) and records in the `py_server_dir` schema."""
     home = tmp_path_factory.mktemp("directory-server")
     objects = home / "objects"
-    for url, password in _serve(home, "py_server_dir", str(objects)):
+    for url, password in serve(home, "py_server_dir", str(objects)):
         yield url, password, objects
 
 
@@ -112,11 +68,11 @@ def store_path(
     monkeypatch.setenv("OPSML_STORAGE_URI", str(tmp_path / "storage"))
     monkeypatch.delenv("OPSML_ENCRYPT_SECRET", raising=False)
     if STORE == "postgres":
-        monkeypatch.setenv("OPSML_TRACKING_URI", _postgres_store())
+        monkeypatch.setenv("OPSML_TRACKING_URI", postgres_store())
         monkeypatch.setenv("OPSML_ENCRYPT_SECRET", base64.b64encode(os.urandom(32)).decode())
     if STORE == "server":
         url, password = request.getfixturevalue("opsml_server")
-        _postgres_store("py_server")
+        postgres_store("py_server")
         monkeypatch.setenv("OPSML_TRACKING_URI", url)
         monkeypatch.setenv("OPSML_USERNAME", SERVER_ADMIN)
         monkeypatch.setenv("OPSML_PASSWORD", password)
@@ -140,7 +96,7 @@ def storage_dir(
     if STORE != "server":
         return store_path.parent / "storage"
     url, password, objects = request.getfixturevalue("opsml_directory_server")
-    monkeypatch.setenv("OPSML_TEST_SERVER_DATABASE", _postgres_store("py_server_dir"))
+    monkeypatch.setenv("OPSML_TEST_SERVER_DATABASE", postgres_store("py_server_dir"))
     shutil.rmtree(objects, ignore_errors=True)
     monkeypatch.setenv("OPSML_TRACKING_URI", url)
     monkeypatch.setenv("OPSML_PASSWORD", password)

@@ -3,6 +3,7 @@ postgres or server) and an opsml server process (OPSML_TEST_STORE=server)."""
 
 from __future__ import annotations
 
+import base64
 import glob
 import os
 import shutil
@@ -12,7 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+SERVER_ADMIN = "admin"
 
 
 def psql() -> str:
@@ -62,3 +66,46 @@ def start_server(home: Path, port: int, env: dict[str, str]) -> subprocess.Popen
         )
     wait_ready(f"http://127.0.0.1:{port}", server, log_path)
     return server
+
+
+def postgres_store(schema: str = "py_tests") -> str:
+    """A schema of the database at OPSML_TEST_POSTGRES_URI, emptied, as a tracking URI.
+
+    One schema for the whole run: a process keeps one store (and its connections) per URI,
+    so a schema per test would hold a connection pool per test.
+    """
+    admin = os.environ["OPSML_TEST_POSTGRES_URI"]
+    empty = (
+        f"CREATE SCHEMA IF NOT EXISTS {schema};"
+        f" DO $$ BEGIN IF to_regclass('{schema}.experiments') IS NOT NULL"
+        f" THEN TRUNCATE {schema}.experiments CASCADE; END IF; END $$;"
+    )
+    subprocess.run([psql(), admin, "-qc", empty], check=True, capture_output=True)
+    separator = "&" if "?" in admin else "?"
+    return f"{admin}{separator}options=-c%20search_path%3D{schema}"
+
+
+def serve(home: Path, schema: str, storage: str) -> Iterator[tuple[str, str]]:
+    """A real `opsml server start` on the `schema` of the test database and `storage`, for
+    as long as the generator runs: its URL and the admin's password."""
+    password = base64.b64encode(os.urandom(18)).decode()
+    # A fresh schema: the admin of an earlier run had another password.
+    drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
+    subprocess.run(
+        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        "OPSML_TRACKING_URI": postgres_store(schema),
+        "OPSML_STORAGE_URI": storage,
+        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
+        "OPSML_ADMIN_PASSWORD": password,
+    }
+    port = free_port()
+    server = start_server(home, port, env)
+    try:
+        yield f"http://127.0.0.1:{port}", password
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

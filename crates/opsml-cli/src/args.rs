@@ -47,12 +47,14 @@ pub enum Command {
     /// Run an opsml server: a team's registry over HTTP.
     #[command(subcommand)]
     Server(ServerCommand),
-    /// Send what runs left unsent to the opsml server of OPSML_TRACKING_URI.
+    /// Store what runs left unsent or the store refused.
     ///
     /// A run on a server keeps every batch in a local write-ahead file (OPSML_SPOOL_DIR,
     /// default ~/.cache/opsml/spool) until the server has it. Batches a server outage or a
     /// crash left there, and statuses of runs that ended during an outage, are sent in order
     /// and removed; the server applies each batch once, so sending one twice changes nothing.
+    /// On a local store (SQLite or PostgreSQL), batches the store refused are kept in its
+    /// recovery directory (beside a SQLite file: <file>.recovery) and applied the same way.
     /// Files of runs still going are left to them.
     Sync,
 }

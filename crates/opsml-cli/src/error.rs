@@ -17,9 +17,6 @@ pub enum CliError {
     /// Some kept files could not be sent; they stay for the next sync.
     #[error("{0} file(s) could not be sent and are kept for the next sync")]
     SyncIncomplete(usize),
-    /// `opsml sync` was asked of a store that is not a server.
-    #[error("OPSML_TRACKING_URI names {0}, not an opsml server (http://host:port): there is nothing to sync")]
-    NotAServer(String),
     /// The store, the storage or the key failed, or a uid, name or path is unknown.
     #[error(transparent)]
     Registry(#[from] RegistryError),

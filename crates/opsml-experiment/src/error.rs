@@ -23,6 +23,19 @@ pub enum ExperimentError {
     /// and written again on the next flush.
     #[error("experiment {uid}: storing logged data failed: {message}")]
     Write { uid: String, message: String },
+    /// The store refused logged data for good; it is kept in a recovery file that `opsml
+    /// sync` stores.
+    #[error(
+        "experiment {uid}: the store did not take {counts} ({reason}); they are kept in {} \
+         and `opsml sync` stores them",
+        path.display()
+    )]
+    Kept {
+        uid: String,
+        counts: opsml_registry::KeptCounts,
+        path: std::path::PathBuf,
+        reason: String,
+    },
     /// An option that does not fit the experiment being resumed.
     #[error("experiment {uid} is {field} {actual:?}, not {requested:?}")]
     ResumeMismatch {

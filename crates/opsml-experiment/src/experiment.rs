@@ -195,13 +195,23 @@ impl Inner {
         self.wait_for_capture();
         self.stop_hardware();
         let drained = self.pipeline.close();
-        // A failed drain still ends the experiment, as failed: its data is not all stored.
-        let status = if drained.is_err() {
-            Status::Failed
-        } else {
-            status
-        };
         let ended_at = Utc::now();
+        // A failed drain still ends the experiment, as failed: its data is not all stored.
+        // Where the rest is in the recovery file, `opsml sync` sets the status it ended with
+        // once the rest is stored.
+        let status = match &drained {
+            Ok(()) => status,
+            Err(ExperimentError::Kept { .. }) => {
+                opsml_registry::keep_final_status(
+                    self.store.as_ref(),
+                    &self.uid,
+                    status,
+                    Some(ended_at),
+                )?;
+                Status::Failed
+            }
+            Err(_) => Status::Failed,
+        };
         self.store.set_status(&self.uid, status, Some(ended_at))?;
         {
             let mut card = self.card.lock();
@@ -310,10 +320,15 @@ impl Experiment {
             None => create(store.as_ref(), &options, parent_uid)?,
         };
         let uid = card.uid.clone();
-        let writer = store.open_writer(&uid)?;
+        let pipeline = Pipeline::open(
+            store.as_ref(),
+            &uid,
+            options.flush_interval,
+            options.queue_capacity,
+        )?;
         let (capture_sender, capture_done) = mpsc::channel::<()>();
         let inner = Arc::new(Inner {
-            pipeline: Pipeline::start(&uid, writer, options.flush_interval, options.queue_capacity),
+            pipeline,
             forked: Mutex::new(None),
             flush_interval: options.flush_interval,
             queue_capacity: options.queue_capacity,

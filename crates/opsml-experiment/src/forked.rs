@@ -32,10 +32,10 @@ impl ForkedWriter {
         queue_capacity: usize,
     ) -> Result<Self> {
         let store = store.reopen()?;
-        let writer = store.open_writer(uid)?;
+        let pipeline = Pipeline::open(store.as_ref(), uid, flush_interval, queue_capacity)?;
         tracing::debug!(uid, "a forked child logs through its own writer");
         Ok(Self {
-            pipeline: Pipeline::start(uid, writer, flush_interval, queue_capacity),
+            pipeline,
             artifacts: artifacts.with_store(store)?,
         })
     }

@@ -1,12 +1,19 @@
 //! The logging path: callers push points into a bounded in-memory queue; one
 //! background task per experiment swaps the queue out in bulk and writes it
 //! to the store in one transaction per batch.
+//!
+//! A batch the store fails to take is written again at the next interval while the failure
+//! may pass (a busy or unreachable store). One the store refuses for good, and one still
+//! failing when the experiment ends, goes to the store's recovery file instead (see
+//! [`opsml_registry::RecoveryFile`]): nothing logged is dropped, and `opsml sync` stores it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use opsml_registry::{
-    fork_generation, ExperimentWriter, PointRecord, RegistryError, WriteBatch, HEARTBEAT_INTERVAL,
+    fork_generation, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile, RegistryError, Store,
+    WriteBatch, HEARTBEAT_INTERVAL,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
@@ -15,6 +22,9 @@ use tokio::sync::Notify;
 use crate::names::NameTable;
 use crate::runtime::runtime;
 use crate::{ExperimentError, Result};
+
+/// Environment variable with the time between heartbeats in seconds.
+pub const HEARTBEAT_INTERVAL_ENV: &str = "OPSML_HEARTBEAT_INTERVAL";
 
 /// Points the queue holds before callers wait (about 14 MB).
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 18;
@@ -32,12 +42,24 @@ struct Queue {
     durable: u64,
     /// The last write error, cleared by the next successful write.
     failure: Option<String>,
+    /// Batches kept in the recovery file, and why the first of them was not stored.
+    kept: Option<Kept>,
     closing: bool,
     finished: bool,
 }
 
+/// What went to the recovery file instead of the store.
+#[derive(Debug, Clone)]
+struct Kept {
+    counts: KeptCounts,
+    path: PathBuf,
+    reason: String,
+}
+
 struct Shared {
     uid: String,
+    /// Whether refused batches have a recovery file to go to.
+    recoverable: bool,
     /// Fork generation of the process that owns the writer.
     generation: u64,
     capacity: usize,
@@ -63,6 +85,15 @@ impl Shared {
             message: message.to_owned(),
         }
     }
+
+    fn kept(&self, kept: &Kept) -> ExperimentError {
+        ExperimentError::Kept {
+            uid: self.uid.clone(),
+            counts: kept.counts,
+            path: kept.path.clone(),
+            reason: kept.reason.clone(),
+        }
+    }
 }
 
 /// Gives metric names their ids while the queue is held, for batches.
@@ -77,22 +108,58 @@ impl NameInterner<'_> {
     }
 }
 
+/// How often the writer stores what was logged and says the experiment is alive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) flush: Duration,
+    pub(crate) heartbeat: Duration,
+}
+
+/// `OPSML_HEARTBEAT_INTERVAL` (seconds, at least 0.01) or the store's default.
+fn heartbeat_interval_from_env() -> Duration {
+    std::env::var(HEARTBEAT_INTERVAL_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .map_or(HEARTBEAT_INTERVAL, |d| d.max(Duration::from_millis(10)))
+}
+
 /// The queue and background writer of one experiment.
 pub(crate) struct Pipeline {
     shared: Arc<Shared>,
 }
 
 impl Pipeline {
-    /// Starts the background writer of experiment `uid`.
-    pub(crate) fn start(
+    /// Opens a writer of experiment `uid` in `store` and starts the background writer; what
+    /// the store refuses goes to its recovery file.
+    pub(crate) fn open(
+        store: &dyn Store,
+        uid: &str,
+        flush_interval: Duration,
+        capacity: usize,
+    ) -> Result<Self> {
+        let writer = store.open_writer(uid)?;
+        let recovery = store.recovery_dir().map(|dir| RecoveryFile::new(dir, uid));
+        let timing = Timing {
+            flush: flush_interval,
+            heartbeat: heartbeat_interval_from_env(),
+        };
+        Ok(Self::start(uid, writer, recovery, timing, capacity))
+    }
+
+    /// Starts the background writer of experiment `uid`; batches the store refuses go to
+    /// `recovery` where there is one.
+    fn start(
         uid: &str,
         writer: Box<dyn ExperimentWriter>,
-        interval: Duration,
+        recovery: Option<RecoveryFile>,
+        timing: Timing,
         capacity: usize,
     ) -> Self {
         let capacity = capacity.max(2);
         let shared = Arc::new(Shared {
             uid: uid.to_owned(),
+            recoverable: recovery.is_some(),
             generation: fork_generation(),
             capacity,
             queue: Mutex::new(Queue {
@@ -103,6 +170,7 @@ impl Pipeline {
                 logged: 0,
                 durable: 0,
                 failure: None,
+                kept: None,
                 closing: false,
                 finished: false,
             }),
@@ -110,7 +178,7 @@ impl Pipeline {
             progress: Condvar::new(),
             wake: Notify::new(),
         });
-        runtime().spawn(run_writer(Arc::clone(&shared), writer, interval));
+        runtime().spawn(run_writer(Arc::clone(&shared), writer, recovery, timing));
         Self { shared }
     }
 
@@ -229,7 +297,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Stores everything queued, then stops the writer. Further pushes fail.
+    /// Stores everything queued, then stops the writer. Further pushes fail. What the store
+    /// would not take is kept in the recovery file, and the error says what and where.
     pub(crate) fn close(&self) -> Result<()> {
         let shared = &*self.shared;
         let mut queue = shared.queue.lock();
@@ -237,10 +306,20 @@ impl Pipeline {
         shared.room.notify_all();
         while !queue.finished {
             if let Some(failure) = &queue.failure {
-                return Err(shared.write_failed(failure));
+                // Without a recovery file the batch stays in memory, retried in the
+                // background; with one, the writer's next attempt keeps it there.
+                if !shared.recoverable {
+                    return Err(shared.write_failed(failure));
+                }
             }
             shared.wake.notify_one();
             shared.progress.wait(&mut queue);
+        }
+        if let Some(failure) = &queue.failure {
+            return Err(shared.write_failed(failure));
+        }
+        if let Some(kept) = &queue.kept {
+            return Err(shared.kept(kept));
         }
         Ok(())
     }
@@ -304,10 +383,47 @@ fn writer_panicked(shared: &Shared, panic: &tokio::task::JoinError) {
     shared.room.notify_all();
 }
 
+/// What became of a batch handed to the store.
+enum Outcome {
+    Stored,
+    /// The store did not take it, and the failure may pass: it is written again later.
+    Failed(String),
+    /// The store did not take it; it is in the recovery file.
+    Kept(String),
+}
+
+/// Writes `batch`; where the store refuses it for good, or the experiment is ending, keeps it
+/// in `recovery` instead.
+fn store_batch(
+    writer: &mut dyn ExperimentWriter,
+    recovery: Option<&mut RecoveryFile>,
+    batch: &Batch,
+    closing: bool,
+) -> Outcome {
+    let batch = WriteBatch {
+        names: &batch.names,
+        points: &batch.points,
+        parameters: &batch.parameters,
+        hardware: &batch.hardware,
+    };
+    let error = match writer.write(&batch) {
+        Ok(()) => return Outcome::Stored,
+        Err(e) => e,
+    };
+    match recovery {
+        Some(recovery) if closing || !error.is_transient() => match recovery.keep(&batch) {
+            Ok(()) => Outcome::Kept(error.to_string()),
+            Err(e) => Outcome::Failed(format!("{error}; keeping the batch in a file failed: {e}")),
+        },
+        _ => Outcome::Failed(error.to_string()),
+    }
+}
+
 async fn run_writer(
     shared: Arc<Shared>,
     mut writer: Box<dyn ExperimentWriter>,
-    interval: Duration,
+    mut recovery: Option<RecoveryFile>,
+    timing: Timing,
 ) {
     let span = tracing::debug_span!("experiment_writer", uid = %shared.uid);
     let _enter = span.enter();
@@ -317,8 +433,9 @@ async fn run_writer(
     };
     let mut last_heartbeat = std::time::Instant::now();
     let mut done;
+    let mut closing;
     loop {
-        if last_heartbeat.elapsed() >= HEARTBEAT_INTERVAL {
+        if last_heartbeat.elapsed() >= timing.heartbeat {
             last_heartbeat = std::time::Instant::now();
             match heartbeat(writer).await {
                 Ok(back) => writer = back,
@@ -337,8 +454,9 @@ async fn run_writer(
             }
             let known = batch.names.len();
             batch.names.extend_from_slice(queue.names.since(known));
+            closing = queue.closing;
             // Closing refuses new data, so an empty queue now stays empty.
-            done = batch.is_empty() && queue.closing;
+            done = batch.is_empty() && closing;
             if batch.is_empty() {
                 queue.durable = queue.durable.max(batch.upto);
                 if !done {
@@ -347,41 +465,53 @@ async fn run_writer(
             }
         }
         if done {
+            drop(recovery);
             finish(&shared, writer).await;
             return;
         }
         if !batch.is_empty() {
             let written = tokio::task::spawn_blocking(move || {
-                let result = writer.write(&WriteBatch {
-                    names: &batch.names,
-                    points: &batch.points,
-                    parameters: &batch.parameters,
-                    hardware: &batch.hardware,
-                });
-                (writer, batch, result)
+                let outcome = store_batch(&mut *writer, recovery.as_mut(), &batch, closing);
+                (writer, recovery, batch, outcome)
             })
             .await;
-            let result;
-            (writer, batch, result) = match written {
+            let outcome;
+            (writer, recovery, batch, outcome) = match written {
                 Ok(done) => done,
                 Err(panic) => return writer_panicked(&shared, &panic),
             };
             let mut queue = shared.queue.lock();
-            match result {
-                Ok(()) => {
-                    queue.durable = batch.upto;
+            match outcome {
+                Outcome::Stored => queue.failure = None,
+                Outcome::Kept(reason) => {
                     queue.failure = None;
-                    batch.points.clear();
-                    batch.parameters.clear();
-                    batch.hardware.clear();
+                    let file = recovery.as_ref().expect("kept in the recovery file");
+                    let path = file.path().map(PathBuf::from).unwrap_or_default();
+                    if queue.kept.is_none() {
+                        tracing::error!(uid = %shared.uid, error = %reason, path = %path.display(),
+                            "the store refused logged data; it is kept in a recovery file \
+                             that `opsml sync` stores");
+                    }
+                    let reason = queue.kept.take().map_or(reason, |kept| kept.reason);
+                    queue.kept = Some(Kept {
+                        counts: file.kept(),
+                        path,
+                        reason,
+                    });
                 }
-                Err(e) => {
+                Outcome::Failed(reason) => {
                     // Once per run of failures, not at every retry.
                     if queue.failure.is_none() {
-                        tracing::warn!(error = %e, "writing logged data failed; will retry");
+                        tracing::warn!(error = %reason, "writing logged data failed; will retry");
                     }
-                    queue.failure = Some(e.to_string());
+                    queue.failure = Some(reason);
                 }
+            }
+            if queue.failure.is_none() {
+                queue.durable = batch.upto;
+                batch.points.clear();
+                batch.parameters.clear();
+                batch.hardware.clear();
             }
             shared.progress.notify_all();
             if queue.failure.is_none() {
@@ -393,7 +523,7 @@ async fn run_writer(
         }
         tokio::select! {
             () = shared.wake.notified() => {}
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep(timing.flush) => {}
         }
     }
 }

@@ -100,7 +100,7 @@ fn new_record(path: &str, storage_key: String, size: u64, sha256: &[u8]) -> Arti
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::with_capacity(64), |mut out, b| {
         let _ = write!(out, "{b:02x}");
         out

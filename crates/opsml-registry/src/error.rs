@@ -174,3 +174,102 @@ pub enum RegistryError {
     #[error(transparent)]
     Invalid(#[from] opsml_types::TypesError),
 }
+
+impl RegistryError {
+    /// Whether the same request may succeed later, unchanged: the store was busy, out of
+    /// reach, restarting or out of room. A refusal that retrying cannot cure (a constraint, a
+    /// value the store cannot hold, a moved store file, a bug in our bookkeeping) is not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Sqlite { source, .. } => sqlite_transient(source),
+            Self::Postgres { source, .. } => postgres_transient(source),
+            Self::Unreachable { .. } | Self::Storage { .. } | Self::LocalIo { .. } => true,
+            Self::Server { status, .. } => matches!(status, 408 | 429) || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+fn sqlite_transient(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    let Some(e) = error.sqlite_error() else {
+        // Conversions and misuse of the API: the same call fails the same way.
+        return false;
+    };
+    if e.extended_code == rusqlite::ffi::SQLITE_READONLY_DBMOVED {
+        return false;
+    }
+    matches!(
+        e.code,
+        ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::OutOfMemory
+            | ErrorCode::FileLockingProtocolFailed
+            | ErrorCode::ReadOnly
+    )
+}
+
+fn postgres_transient(error: &postgres::Error) -> bool {
+    let Some(db) = error.as_db_error() else {
+        // No answer from the server when the connection broke or could not be made; any
+        // other failure without one (a value that cannot be sent) fails the same way again.
+        return error.is_closed()
+            || std::error::Error::source(error)
+                .is_some_and(<dyn std::error::Error>::is::<std::io::Error>);
+    };
+    let code = db.code().code();
+    // Connection exceptions, transaction rollbacks (serialization, deadlock), insufficient
+    // resources, operator intervention (shutdown, restart) and system errors (I/O).
+    ["08", "40", "53", "57", "58"]
+        .iter()
+        .any(|class| code.starts_with(class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: std::ffi::c_int) -> RegistryError {
+        RegistryError::Sqlite {
+            path: PathBuf::from("/tmp/opsml.db"),
+            source: rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None),
+        }
+    }
+
+    #[test]
+    fn a_busy_or_full_store_may_pass_and_a_refusal_does_not() {
+        use rusqlite::ffi;
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_IOERR,
+        ] {
+            assert!(sqlite(code).is_transient(), "code {code}");
+        }
+        for code in [
+            ffi::SQLITE_CONSTRAINT,
+            ffi::SQLITE_CONSTRAINT_UNIQUE,
+            ffi::SQLITE_MISMATCH,
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_READONLY_DBMOVED,
+        ] {
+            assert!(!sqlite(code).is_transient(), "code {code}");
+        }
+        let moved = RegistryError::StoreMoved {
+            path: PathBuf::from("/tmp/opsml.db"),
+        };
+        assert!(!moved.is_transient());
+        let server = |status| RegistryError::Server {
+            url: "http://127.0.0.1:1".into(),
+            status,
+            code: "x".into(),
+            message: "x".into(),
+        };
+        assert!(server(503).is_transient() && server(429).is_transient());
+        assert!(!server(400).is_transient() && !server(409).is_transient());
+    }
+}

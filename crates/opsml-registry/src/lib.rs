@@ -25,6 +25,7 @@ mod object_storage;
 mod object_uploads;
 mod pg;
 mod process;
+mod recovery;
 mod registry;
 mod remote;
 mod runtime;
@@ -51,6 +52,7 @@ pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };
+pub use recovery::{keep_final_status, replay_recovery, KeptCounts, RecoveryFile};
 pub use registry::{CardRegistries, CardRegistry};
 pub use remote::{
     spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,

@@ -142,6 +142,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Where the store is, for messages.
     fn location(&self) -> String;
 
+    /// Where batches this store refused for good are kept for `opsml sync` (see
+    /// [`crate::RecoveryFile`]); `None` for a store whose writers keep their own files.
+    fn recovery_dir(&self) -> Option<PathBuf> {
+        None
+    }
+
     /// Creates an experiment with the next free version of its (space, name).
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard>;
 

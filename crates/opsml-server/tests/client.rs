@@ -296,14 +296,14 @@ fn sync_sends_what_a_run_left_behind() {
         Status::Running,
         "the status waits for the data it ends"
     );
-    let report = sync_spool(&store, &spool_dir()).unwrap();
+    let report = sync_spool(&store, &spool_dir());
     assert_eq!((report.batches_sent, report.statuses_sent), (2, 1));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(steps_of(&store, &uid), (0..80).collect::<Vec<_>>());
     let card = store.get_experiment(&uid).unwrap().unwrap();
     assert_eq!(card.status, Status::Completed);
     // A second sync finds nothing, and sending twice stored nothing twice.
-    let again = sync_spool(&store, &spool_dir()).unwrap();
+    let again = sync_spool(&store, &spool_dir());
     assert_eq!((again.batches_sent, again.statuses_sent), (0, 0));
     assert_eq!(steps_of(&store, &uid).len(), 80);
 }

@@ -17,6 +17,17 @@ pub enum TypesError {
     /// A name contained a control character (newline, NUL, ...).
     #[error("{kind} name {name:?} contains a control character")]
     ControlCharacter { kind: &'static str, name: String },
+    /// A name held a character that reorders or hides text (`exp\u{202e}txt.exe` shows as
+    /// `expexe.txt`), so that it could pass for another name.
+    #[error("{kind} name {name:?} contains the invisible or reordering character {character:?}")]
+    DeceptiveCharacter {
+        kind: &'static str,
+        name: String,
+        character: char,
+    },
+    /// A name of whitespace or invisible characters alone.
+    #[error("{kind} name {name:?} has no visible character")]
+    InvisibleName { kind: &'static str, name: String },
     /// A text parameter value contained a NUL character.
     #[error("parameter {name:?}: text values must not contain NUL (\\0) characters")]
     NulInValue { name: String },

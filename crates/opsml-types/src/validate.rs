@@ -4,7 +4,8 @@ use crate::{Parameter, ParameterValue, TypesError};
 pub const MAX_NAME_CHARS: usize = 255;
 
 /// Checks a user-supplied name: not empty, at most [`MAX_NAME_CHARS`] characters,
-/// no control characters (they break tables, CSV exports and terminals).
+/// no control characters (they break tables, CSV exports and terminals), no characters that
+/// reorder or hide text, and at least one visible character.
 pub fn validate_name(kind: &'static str, name: &str) -> Result<(), TypesError> {
     if name.is_empty() {
         return Err(TypesError::EmptyName { kind });
@@ -24,7 +25,45 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<(), TypesError> {
             name: name.to_owned(),
         });
     }
+    if let Some(character) = name.chars().find(|&c| is_deceptive(c)) {
+        return Err(TypesError::DeceptiveCharacter {
+            kind,
+            name: name.to_owned(),
+            character,
+        });
+    }
+    if name.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(TypesError::InvisibleName {
+            kind,
+            name: name.to_owned(),
+        });
+    }
     Ok(())
+}
+
+/// Bidirectional embeddings, overrides and isolates (they reorder what follows them), and
+/// characters that take no room and join nothing (one name could pass for another).
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}' | '\u{180e}')
+}
+
+/// Characters that show nothing by themselves: allowed beside visible ones (the joiners
+/// shape some scripts), not alone.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200c}'
+            | '\u{200d}'
+            | '\u{034f}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{ffa0}'
+            | '\u{2800}'
+            | '\u{fe00}'..='\u{fe0f}'
+    )
 }
 
 /// Checks a parameter: its name as [`validate_name`] does, and a text value free of NUL
@@ -42,6 +81,42 @@ pub fn validate_parameter(parameter: &Parameter) -> Result<(), TypesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn look_alike_and_invisible_names_are_refused_with_the_character() {
+        for name in [
+            "exp\u{202e}txt.exe",
+            "a\u{2066}b",
+            "res\u{200b}net",
+            "\u{feff}run",
+        ] {
+            let error = validate_name("experiment", name).unwrap_err();
+            assert!(
+                matches!(error, TypesError::DeceptiveCharacter { .. }),
+                "{name:?}: {error}"
+            );
+        }
+        for name in [" ", "\u{3000}\u{2003}", "\u{200d}", " \u{2800} "] {
+            let error = validate_name("space", name).unwrap_err();
+            assert!(
+                matches!(error, TypesError::InvisibleName { .. }),
+                "{name:?}: {error}"
+            );
+        }
+        // Scripts that need joiners, spaces inside a name and emoji sequences stay valid.
+        for name in [
+            "می\u{200c}خواهم",
+            "my run",
+            "\u{1f469}\u{200d}\u{1f52c} lab",
+            "résumé",
+        ] {
+            validate_name("experiment", name).unwrap();
+        }
+        let message = validate_name("experiment", "exp\u{202e}txt.exe")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("\\u{202e}"), "{message}");
+    }
 
     #[test]
     fn parameter_text_with_nul_is_refused_with_its_name() {

@@ -1,28 +1,43 @@
-//! `opsml sync`: sends what runs left in the write-ahead directory to the server.
+//! `opsml sync`: stores what runs left behind. For a server, the batches and statuses in the
+//! write-ahead directory; for a local store, the batches it refused, kept in its recovery
+//! directory.
 
-use opsml_registry::{spool_dir, sync_spool, HttpStore, TrackingUri};
+use std::path::PathBuf;
+
+use opsml_registry::{replay_recovery, spool_dir, sync_spool, HttpStore, SyncReport, TrackingUri};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
 
 pub fn run(context: &mut Context<'_, '_>) -> Result<()> {
-    let base = match context.tracking_uri()? {
-        TrackingUri::Http(base) => base,
-        TrackingUri::Sqlite(path) => return Err(CliError::NotAServer(path.display().to_string())),
-        TrackingUri::Postgres(_) => {
-            return Err(CliError::NotAServer("a PostgreSQL database".to_owned()))
+    let (report, from, to) = match context.tracking_uri()? {
+        TrackingUri::Http(base) => {
+            let store = HttpStore::open(&base)?;
+            let dir = spool_dir();
+            (sync_spool(&store, &dir), dir, base)
+        }
+        TrackingUri::Sqlite(_) | TrackingUri::Postgres(_) => {
+            let store = context.store()?;
+            let dir = store.recovery_dir().unwrap_or_else(PathBuf::new);
+            (replay_recovery(store.as_ref()), dir, store.location())
         }
     };
-    let store = HttpStore::open(&base)?;
-    let dir = spool_dir();
-    let report = sync_spool(&store, &dir)?;
+    print_report(context, &report, &from, &to)
+}
+
+fn print_report(
+    context: &mut Context<'_, '_>,
+    report: &SyncReport,
+    from: &std::path::Path,
+    to: &str,
+) -> Result<()> {
     let out = &mut *context.out;
     let _ = writeln!(
         out,
-        "sent {} batch(es) and {} status(es) from {} to {base}",
+        "sent {} batch(es) and {} status(es) from {} to {to}",
         report.batches_sent,
         report.statuses_sent,
-        dir.display()
+        from.display()
     );
     for path in &report.busy {
         let _ = writeln!(out, "left {} to the run still writing it", path.display());

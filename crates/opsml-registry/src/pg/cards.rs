@@ -364,7 +364,7 @@ pub(super) fn running(client: &mut Client) -> Result<Vec<RunningExperiment>, pos
     Ok(running)
 }
 
-/// Records an open writer of experiment `uid`.
+/// Records an open writer of experiment `uid`, or renews the record its heartbeat wrote.
 pub(super) fn add_writer(
     client: &mut impl GenericClient,
     writer_id: &str,
@@ -373,7 +373,8 @@ pub(super) fn add_writer(
 ) -> Result<u64, postgres::Error> {
     client.execute(
         "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at)
-         VALUES ($1, $2, $3, $4)",
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (writer_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
         &[
             &writer_id,
             &uid,

@@ -219,6 +219,15 @@ impl Store for PostgresStore {
         self.location.clone()
     }
 
+    fn recovery_dir(&self) -> Option<PathBuf> {
+        // No place beside a database server: this machine's spool directory, a folder per
+        // database so that `opsml sync` applies each file to the store that refused it.
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.location.as_bytes());
+        let folder = crate::artifacts::hex(&digest[..8]);
+        Some(crate::spool_dir().join("recovery").join(folder))
+    }
+
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
         self.with_client(|client| cards::create(client, new))
     }

@@ -200,7 +200,11 @@ impl ExperimentWriter for PostgresWriter {
     fn heartbeat(&mut self) -> Result<()> {
         self.reconnect_if_closed()?;
         let (writer_id, uid) = (self.writer_id.clone(), self.uid.clone());
-        super::cards::writer_heartbeat(self.client(), &writer_id, &uid).map_err(|e| self.error(e))
+        super::cards::writer_heartbeat(self.client(), &writer_id, &uid)
+            .map_err(|e| self.error(e))?;
+        // The heartbeat wrote the writer's record: the first batch need not.
+        self.registered = true;
+        Ok(())
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {

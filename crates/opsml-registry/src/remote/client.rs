@@ -291,13 +291,3 @@ impl ApiClient {
 pub(crate) fn is_status(error: &RegistryError, status: u16) -> bool {
     matches!(error, RegistryError::Server { status: s, .. } if *s == status)
 }
-
-/// Whether a failed request may succeed later unchanged: the server could not be reached,
-/// was unavailable or overloaded, or failed inside.
-pub(crate) fn is_transient(error: &RegistryError) -> bool {
-    match error {
-        RegistryError::Unreachable { .. } => true,
-        RegistryError::Server { status, .. } => matches!(status, 408 | 429) || *status >= 500,
-        _ => false,
-    }
-}

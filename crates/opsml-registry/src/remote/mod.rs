@@ -5,10 +5,10 @@
 
 mod client;
 mod direct;
-mod spool;
+pub(crate) mod spool;
 mod storage;
-mod sync;
-mod writer;
+pub(crate) mod sync;
+pub(crate) mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -246,7 +246,7 @@ impl Store for HttpStore {
         }
         let path = format!("{}/status", Self::experiment(uid));
         match self.client.call_empty(&Method::PUT, &path, Some(&body)) {
-            Err(e) if client::is_transient(&e) => {
+            Err(e) if e.is_transient() => {
                 // The end of a run must not be lost to an outage: `opsml sync` sends it.
                 sync::keep_status(&dir, uid, &body)?;
                 tracing::warn!(%uid, error = %e,

@@ -1,6 +1,7 @@
-//! `opsml sync`: sends what runs left in the write-ahead directory (batches a server did not
-//! take, the status of an experiment that ended while the server was down) and removes what
-//! the server took. A file still locked by a running writer is left to it.
+//! `opsml sync`: sends what runs left in a write-ahead directory (batches a server did not
+//! take, the status of an experiment that ended while the server was down; batches a local
+//! store refused, see `crate::recovery`) and removes what was taken. A file still locked by a
+//! running writer is left to it.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -67,11 +68,54 @@ pub(crate) fn forget_status(dir: &Path, uid: &str) {
     }
 }
 
+/// Where kept batches and statuses go: a server, or the store that refused them earlier.
+pub(crate) trait SyncTarget {
+    /// Applies one kept batch (a resend changes nothing).
+    fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()>;
+    /// Sets a kept status.
+    fn send_status(&mut self, uid: &str, status: &StatusBody) -> Result<()>;
+}
+
+/// The server of an [`HttpStore`].
+struct Server<'a>(&'a HttpStore);
+
+impl SyncTarget for Server<'_> {
+    fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()> {
+        let store = self.0;
+        let url = store.client.url(&format!("/experiments/{uid}/batches"));
+        let record = bytes::Bytes::from(record);
+        runtime().block_on(async {
+            let response = store
+                .client
+                .send(|http| {
+                    http.post(&url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(record.clone())
+                })
+                .await?;
+            store.client.check(response).await.map(drop)
+        })
+    }
+
+    fn send_status(&mut self, uid: &str, status: &StatusBody) -> Result<()> {
+        self.0.client.call_empty(
+            &Method::PUT,
+            &format!("/experiments/{uid}/status"),
+            Some(status),
+        )
+    }
+}
+
 /// Sends every batch and status kept in `dir` to the server of `store`.
-pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
+pub fn sync_spool(store: &HttpStore, dir: &Path) -> SyncReport {
+    sync_dir(dir, &mut Server(store))
+}
+
+/// Sends every batch and status kept in `dir` to `target`, removing what it took.
+pub(crate) fn sync_dir(dir: &Path, target: &mut impl SyncTarget) -> SyncReport {
     let mut report = SyncReport::default();
     let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(report);
+        return report;
     };
     let mut experiments: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -97,7 +141,7 @@ pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
         files.sort();
         let mut batches_left = false;
         for path in files {
-            match send_file(store, &uid, &path) {
+            match send_file(target, &uid, &path) {
                 Ok(Some(sent)) => report.batches_sent += sent,
                 Ok(None) => {
                     batches_left = true;
@@ -112,7 +156,7 @@ pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
         let status = experiment.join(STATUS_FILE);
         // The status goes after the data it ends.
         if status.exists() && !batches_left {
-            match send_status(store, &uid, &status) {
+            match send_status(target, &uid, &status) {
                 Ok(()) => report.statuses_sent += 1,
                 Err(e) => report.failed.push((status, e.to_string())),
             }
@@ -120,11 +164,11 @@ pub fn sync_spool(store: &HttpStore, dir: &Path) -> Result<SyncReport> {
         // Only an emptied directory goes.
         let _ = fs::remove_dir(&experiment);
     }
-    Ok(report)
+    report
 }
 
 /// Sends the batches of one file in order and removes it; `None` when a writer holds it.
-fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>> {
+fn send_file(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<Option<usize>> {
     let io = |source| RegistryError::LocalIo {
         path: path.to_owned(),
         source,
@@ -137,30 +181,18 @@ fn send_file(store: &HttpStore, uid: &str, path: &Path) -> Result<Option<usize>>
     if file.try_lock().is_err() {
         return Ok(None);
     }
-    let url = store.client.url(&format!("/experiments/{uid}/batches"));
     // One batch in memory at a time: a long outage may have left a large file.
     let mut reader = std::io::BufReader::new(&file);
     let mut sent = 0;
     while let Some(record) = next_record(&mut reader).map_err(io)? {
-        let record = bytes::Bytes::from(record);
-        runtime().block_on(async {
-            let response = store
-                .client
-                .send(|http| {
-                    http.post(&url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(record.clone())
-                })
-                .await?;
-            store.client.check(response).await.map(drop)
-        })?;
+        target.send_batch(uid, record)?;
         sent += 1;
     }
     fs::remove_file(path).map_err(io)?;
     Ok(Some(sent))
 }
 
-fn send_status(store: &HttpStore, uid: &str, path: &Path) -> Result<()> {
+fn send_status(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<()> {
     let io = |source| RegistryError::LocalIo {
         path: path.to_owned(),
         source,
@@ -168,11 +200,6 @@ fn send_status(store: &HttpStore, uid: &str, path: &Path) -> Result<()> {
     let text = fs::read(path).map_err(io)?;
     let status: StatusBody = serde_json::from_slice(&text)
         .map_err(|e| RegistryError::Corrupt(format!("{}: {e}", path.display())))?;
-    let sent = store.client.call_empty(
-        &Method::PUT,
-        &format!("/experiments/{uid}/status"),
-        Some(&status),
-    );
-    sent?;
+    target.send_status(uid, &status)?;
     fs::remove_file(path).map_err(io)
 }

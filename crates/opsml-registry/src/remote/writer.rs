@@ -12,7 +12,7 @@ use opsml_types::new_uid;
 
 use bytes::Bytes;
 
-use super::client::{is_transient, ApiClient};
+use super::client::ApiClient;
 use super::spool::{Record, Spool};
 use crate::wire::{BatchBody, PointColumns, WireFloat};
 use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
@@ -215,7 +215,7 @@ impl HttpWriter {
                     self.retry_at = None;
                     self.backoff = FIRST_BACKOFF;
                 }
-                Err(e) if is_transient(&e) => {
+                Err(e) if e.is_transient() => {
                     if self.retry_at.is_none() {
                         tracing::warn!(uid = %self.uid, error = %e,
                             "the server did not take a batch; it is kept on disk and sent again");

@@ -356,7 +356,7 @@ pub(super) fn running(conn: &Connection) -> rusqlite::Result<Vec<RunningExperime
     Ok(running)
 }
 
-/// Records an open writer of experiment `uid`.
+/// Records an open writer of experiment `uid`, or renews the record its heartbeat wrote.
 pub(super) fn add_writer(
     conn: &Connection,
     writer_id: &str,
@@ -365,7 +365,8 @@ pub(super) fn add_writer(
 ) -> rusqlite::Result<usize> {
     conn.execute(
         "INSERT INTO experiment_writers (writer_id, experiment_uid, lease, heartbeat_at)
-         VALUES (?1, ?2, ?3, ?4)",
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (writer_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
         params![
             writer_id,
             uid,
@@ -375,7 +376,6 @@ pub(super) fn add_writer(
     )
 }
 
-/// Records that the writer and its experiment are alive.
 /// Records that the experiment and the writer are alive.
 ///
 /// The writer's record is written back if it is gone (an experiment ended by another rank

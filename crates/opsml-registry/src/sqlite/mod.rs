@@ -138,6 +138,13 @@ impl Store for SqliteStore {
         format!("sqlite://{}", self.path.display())
     }
 
+    fn recovery_dir(&self) -> Option<PathBuf> {
+        // Beside the store file: `opsml.db` keeps them in `opsml.db.recovery/`.
+        let mut name = self.path.clone().into_os_string();
+        name.push(".recovery");
+        Some(PathBuf::from(name))
+    }
+
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
         for _ in 0..cards::VERSION_ATTEMPTS {
             match self.with_conn(|conn| cards::create(conn, new))? {

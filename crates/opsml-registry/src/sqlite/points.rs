@@ -182,7 +182,10 @@ impl ExperimentWriter for SqliteWriter {
                 path: self.path.clone(),
                 source,
             }
-        })
+        })?;
+        // The heartbeat wrote the writer's record: the first batch need not.
+        self.registered = true;
+        Ok(())
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {

@@ -1,0 +1,144 @@
+//! Batches a store refused for good, kept on disk so that no logged point is lost.
+//!
+//! A store may refuse a batch for a reason that retrying cannot cure: a constraint, a store
+//! file moved away, a bug in our own bookkeeping. The logging pipeline then keeps the batch
+//! in a recovery file beside the store, in the write-ahead format of a server's clients (see
+//! `remote::spool`), under a writer id of its own and a sequence number per batch. `opsml
+//! sync` later applies the file to the store as a remote writer's batches ([`Store::append_batch`]),
+//! so a batch applied twice changes nothing.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use opsml_types::Status;
+
+use crate::remote::spool::Spool;
+use crate::remote::sync::{keep_status, sync_dir, SyncReport, SyncTarget};
+use crate::remote::writer::batch_body;
+use crate::wire::{BatchBody, StatusBody};
+use crate::{Lease, RegistryError, RemoteWriter, Result, Store, WriteBatch};
+
+/// What a recovery file holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeptCounts {
+    pub batches: usize,
+    pub points: usize,
+    pub parameters: usize,
+    pub hardware: usize,
+}
+
+impl std::fmt::Display for KeptCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} point(s), {} parameter(s) and {} hardware sample(s) in {} batch(es)",
+            self.points, self.parameters, self.hardware, self.batches
+        )
+    }
+}
+
+/// The recovery file of one experiment's writer, created with the first batch it keeps.
+#[derive(Debug)]
+pub struct RecoveryFile {
+    dir: PathBuf,
+    uid: String,
+    writer: RemoteWriter,
+    spool: Option<Spool>,
+    kept: KeptCounts,
+}
+
+impl RecoveryFile {
+    /// The recovery file of experiment `uid` in `dir` (a store's [`Store::recovery_dir`]).
+    pub fn new(dir: PathBuf, uid: &str) -> Self {
+        Self {
+            dir,
+            uid: uid.to_owned(),
+            writer: RemoteWriter {
+                writer_id: opsml_types::new_uid(),
+                seq: 0,
+                lease: Lease::current(),
+            },
+            spool: None,
+            kept: KeptCounts::default(),
+        }
+    }
+
+    /// Appends `batch` and makes it durable; on failure nothing of it is kept.
+    pub fn keep(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+        if self.spool.is_none() {
+            self.spool = Some(Spool::create(&self.dir, &self.uid, &self.writer.writer_id)?);
+        }
+        let writer = RemoteWriter {
+            seq: self.writer.seq + 1,
+            ..self.writer.clone()
+        };
+        let body = serde_json::to_vec(&batch_body(&writer, batch))
+            .map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+        let spool = self.spool.as_mut().expect("created above");
+        spool.append(&[body])?;
+        spool.sync()?;
+        self.writer.seq = writer.seq;
+        self.kept.batches += 1;
+        self.kept.points += batch.points.len();
+        self.kept.parameters += batch.parameters.len();
+        self.kept.hardware += batch.hardware.len();
+        Ok(())
+    }
+
+    /// The file, once a batch was kept.
+    pub fn path(&self) -> Option<&Path> {
+        self.spool.as_ref().map(Spool::path)
+    }
+
+    /// What the file holds.
+    pub fn kept(&self) -> KeptCounts {
+        self.kept
+    }
+}
+
+/// Keeps the status experiment `uid` ended with in `store`'s recovery directory, for `opsml
+/// sync` to set once the batches kept there are stored.
+pub fn keep_final_status(
+    store: &dyn Store,
+    uid: &str,
+    status: Status,
+    ended_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    match store.recovery_dir() {
+        Some(dir) => keep_status(&dir, uid, &StatusBody { status, ended_at }),
+        None => Ok(()),
+    }
+}
+
+/// A store taking back the batches it refused.
+struct LocalStore<'a>(&'a dyn Store);
+
+impl SyncTarget for LocalStore<'_> {
+    fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()> {
+        let body: BatchBody = serde_json::from_slice(&record)
+            .map_err(|e| RegistryError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
+        let points = body
+            .records()
+            .map_err(|e| RegistryError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
+        let batch = WriteBatch {
+            names: &body.names,
+            points: &points,
+            parameters: &body.parameters,
+            hardware: &body.hardware,
+        };
+        self.0.append_batch(uid, &body.writer(), &batch).map(drop)
+    }
+
+    fn send_status(&mut self, uid: &str, status: &StatusBody) -> Result<()> {
+        self.0.set_status(uid, status.status, status.ended_at)
+    }
+}
+
+/// Applies every batch and status kept in `store`'s recovery directory to it, removing what
+/// it took; a file whose writer is still running is left to it.
+pub fn replay_recovery(store: &dyn Store) -> SyncReport {
+    match store.recovery_dir() {
+        Some(dir) => sync_dir(&dir, &mut LocalStore(store)),
+        None => SyncReport::default(),
+    }
+}
