@@ -40,6 +40,7 @@ SCENARIOS = [
     "spawn_workers",
     "interrupted",
     "resumed",
+    "child_in_worker",
     "refused_batch",
 ]
 POSTGRES_SCHEMA = "py_scenarios"
@@ -310,6 +311,26 @@ def test_a_resumed_run_continues_where_it_stopped(runs, use_store) -> None:  # t
     assert str(card.version) == facts["version"]
     assert steps(uid, "loss") == list(range(100))
     assert parameters(uid) == {"lr": 0.01, "resumed_at": 50}
+
+
+def test_children_started_in_worker_processes_are_complete_and_listed(runs, use_store) -> None:  # type: ignore[no-untyped-def]
+    facts = runs["child_in_worker"].facts()
+    use_store(runs["child_in_worker"])
+    uid = facts["uid"]
+    assert facts["exit_codes"] == [0] * facts["trials"]
+    registry = CardRegistry("experiment")
+    parent = registry.load_card(uid=uid)
+    assert str(parent.status) == "completed"
+    assert counts(uid) == {"best_loss": 1}
+    children = [registry.load_card(uid=child) for child in parent.uids.experimentcard_uids]
+    assert sorted(child.name for child in children) == [
+        f"trial-{i}" for i in range(facts["trials"])
+    ]
+    for child in children:
+        assert str(child.status) == "completed"
+        assert steps(child.uid, "loss") == list(range(facts["points"]))
+        index = int(child.name.removeprefix("trial-"))
+        assert parameters(child.uid) == {"lr": 10.0**-index}
 
 
 def test_a_batch_the_store_refuses_is_kept_and_sync_stores_it(runs, use_store) -> None:  # type: ignore[no-untyped-def]
