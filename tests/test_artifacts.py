@@ -883,6 +883,85 @@ def test_an_invalid_secret_is_a_configuration_error(
 
 
 @pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
+def test_a_lost_key_file_is_never_replaced_by_a_new_key(
+    tmp_path: Path, store_path: Path, run_python: RunPython
+) -> None:
+    key_file = store_path.with_suffix(".key")
+    write(tmp_path / "w.bin", b"weights")
+    uid = run_python(
+        """
+        import opsml
+        with opsml.start_experiment(name="keyed") as exp:
+            exp.log_artifact("w.bin")
+        print(exp.uid)
+        """
+    ).stdout.strip()
+    key_text = key_file.read_text()
+    key_file.unlink()
+    # A read makes no key: it names the missing file.
+    download = run_python(
+        f"""
+        import opsml, opsml.experiment
+        try:
+            opsml.experiment.download_artifact({uid!r}, "w.bin", "copy.bin")
+        except opsml.ConfigurationError as error:
+            print(error)
+        """
+    ).stdout
+    assert f"the master key file {key_file} is missing" in download
+    assert "holds artifacts encrypted with it" in download
+    assert not key_file.exists()
+    # Nor does a new run, while the store holds keys the lost one wrapped.
+    start = run_python(
+        """
+        import opsml
+        try:
+            opsml.start_experiment(name="after-the-loss")
+        except opsml.ConfigurationError as error:
+            print(error)
+        """
+    ).stdout
+    assert "is missing" in start
+    assert not key_file.exists()
+    assert [c.name for c in CardRegistry("experiment").list_cards()] == ["keyed"]
+    # With the key back, everything reads again.
+    key_file.write_text(key_text)
+    key_file.chmod(0o600)
+    run_python(
+        f"""
+        import opsml.experiment
+        opsml.experiment.download_artifact({uid!r}, "w.bin", "copy.bin")
+        """
+    )
+    assert (tmp_path / "copy.bin").read_bytes() == b"weights"
+
+
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
+def test_reading_a_store_without_a_key_file_makes_none(
+    store_path: Path, run_python: RunPython
+) -> None:
+    run_python(
+        """
+        import opsml
+        opsml.CardRegistry("experiment").list_cards()
+        """
+    )
+    assert store_path.exists()
+    key_file = store_path.with_suffix(".key")
+    out = run_python(
+        """
+        import opsml.experiment
+        try:
+            opsml.experiment.download_artifact("01a24df3-d8b9-73b5-aac5-3fe1a3327497", "w.bin")
+        except Exception as error:
+            print(type(error).__name__, error)
+        """
+    ).stdout
+    assert out.strip(), "the read must fail"
+    assert not key_file.exists(), out
+
+
+@pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
 def test_the_key_file_is_created_private_and_shared_between_processes(
     tmp_path: Path, store_path: Path, run_python: RunPython
 ) -> None:

@@ -78,3 +78,31 @@ def test_parquet_export_reads_back_in_pyarrow_value_for_value(tmp_path: Path) ->
     for row, (step, value) in zip(rows, expected * 2, strict=True):
         assert row["step"] == step
         assert row["value"] == value or (math.isnan(row["value"]) and math.isnan(value))
+
+
+ATTACK = "\x1b]0;owned\x07\x1b[2J\r\x9b31m\u202egpj.exe"
+
+
+def test_text_from_the_store_cannot_drive_the_readers_terminal() -> None:
+    with start_experiment(space="cli", name="hostile", tags=["ok"]) as exp:
+        exp.log_parameter("note", ATTACK)
+        exp.log_metric("loss", 0.5, step=0)
+    from opsml import CardRegistry
+
+    card = CardRegistry("experiment").load_card(uid=exp.uid)
+    shown = {
+        "params": opsml("experiments", "params", exp.uid),
+        "show": opsml("experiments", "show", exp.uid),
+        "params --json": opsml("experiments", "params", exp.uid, "--format", "json"),
+        "compare": opsml("experiments", "compare", exp.uid),
+    }
+    texts = {name: run.stdout + run.stderr for name, run in shown.items()}
+    texts["str(card.get_parameters())"] = str(card.get_parameters())
+    texts["str(compare)"] = str(__import__("opsml").compare_experiments([exp.uid]))
+    for name, text in texts.items():
+        assert not any(c in text for c in "\x1b\x07\r\x9b\u202e"), (name, text)
+    assert "\\u001b]0;owned\\u0007\\u001b[2J" in texts["params"]
+    assert "\\u009b31m\\u202egpj.exe" in texts["params"]
+    # JSON output stays JSON and gives the value back exactly.
+    (param,) = json.loads(shown["params --json"].stdout)
+    assert param["value"] == ATTACK

@@ -204,3 +204,46 @@ def test_two_servers_on_one_database_behave_as_one(
             assert steps(uid) == list(range(2_000))
         cards = CardRegistry("experiment").list_cards(space="team", name="shared")
         assert len(cards) == 4
+
+
+def test_a_damaged_batch_in_the_spool_is_refused_by_sync_not_stored(
+    servers: Servers, client_of: Callable[[int], None], spawn_python, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    port = servers.start()
+    client_of(port)
+    os.environ["OPSML_SHIP_TIMEOUT"] = "1"
+    try:
+        run = spawn_python(
+            """
+            import sys
+            from opsml import start_experiment
+            with start_experiment(name="damaged") as exp:
+                exp.log_metric("loss", 0.5, step=0)
+                exp.flush()
+                print(exp.uid, flush=True)
+                sys.stdin.readline()  # the server is killed meanwhile
+                for step in range(1, 100):
+                    exp.log_metric("loss", step + 0.25, step=step)
+            """
+        )
+    finally:
+        del os.environ["OPSML_SHIP_TIMEOUT"]
+    assert run.stdout is not None
+    uid = run.stdout.readline().strip()
+    servers.kill(port)
+    _out, err = run.communicate("go\n", timeout=120)
+    assert run.returncode == 0, err
+    (spooled,) = (tmp_path / "spool").rglob("*.batches")
+    assert spooled.stat().st_mode & 0o777 == 0o600
+    data = spooled.read_bytes()
+    assert b"42.25" in data
+    spooled.write_bytes(data.replace(b"42.25", b"49.25", 1))
+
+    servers.start(port)
+    synced = opsml_sync()
+    assert synced.returncode != 0
+    assert "does not match its checksum" in synced.stderr, synced.stderr
+    assert str(spooled) in synced.stderr
+    assert spooled.exists(), "the damaged file is kept"
+    values = {m.value for m in get_experiment_metrics(uid)}
+    assert 49.25 not in values

@@ -66,6 +66,7 @@ mod args;
 mod commands;
 mod context;
 mod error;
+mod escape;
 mod format;
 mod output;
 mod points;
@@ -165,7 +166,14 @@ pub fn run_with(
         Ok(cli) => cli,
         Err(e) => return report_parse_error(&e, out, err, &console),
     };
-    let mut context = Context::new(out, err, console, cli.tracking_uri, cli.storage_uri);
+    let (mut out, mut err) = (escape::Printable::new(out), escape::Printable::new(err));
+    let mut context = Context::new(
+        &mut out,
+        &mut err,
+        console,
+        cli.tracking_uri,
+        cli.storage_uri,
+    );
     let result = commands::run(&mut context, cli.command).and_then(|()| {
         context.out.flush()?;
         Ok(())

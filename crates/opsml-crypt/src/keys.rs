@@ -85,6 +85,11 @@ impl MasterKey {
         hex(&digest[..8])
     }
 
+    /// Reads the key file at `path`; `None` when there is none.
+    pub fn load(path: &Path) -> Result<Option<Self>, CryptError> {
+        read_key_file(path)
+    }
+
     /// Reads the key file at `path`, or creates it with a new key when there is none.
     ///
     /// The file holds the key as base64 text; trailing whitespace is fine. A new file is

@@ -161,7 +161,7 @@ pub(crate) fn download_one(
     lpath: Option<PathBuf>,
 ) -> PyResult<PathBuf> {
     experiment_work(py, || {
-        let artifacts = Artifacts::for_store(Arc::clone(store))?;
+        let artifacts = Artifacts::for_reading(Arc::clone(store))?;
         opsml_experiment::download_artifact(&artifacts, uid, path, lpath.as_deref())
     })
 }
@@ -392,7 +392,7 @@ impl PyExperimentCard {
     fn list_artifacts(&self, py: Python<'_>, path: Option<&str>) -> PyResult<Vec<String>> {
         let uid = &self.card.uid;
         let records = experiment_work(py, || {
-            let artifacts = Artifacts::for_store(Arc::clone(&self.store))?;
+            let artifacts = Artifacts::for_reading(Arc::clone(&self.store))?;
             Ok(artifacts.list(uid, path)?)
         })?;
         Ok(records.into_iter().map(|r| r.path).collect())
@@ -411,7 +411,7 @@ impl PyExperimentCard {
         let uid = &self.card.uid;
         let destination = lpath.unwrap_or_else(|| PathBuf::from("artifacts"));
         experiment_work(py, || {
-            let artifacts = Artifacts::for_store(Arc::clone(&self.store))?;
+            let artifacts = Artifacts::for_reading(Arc::clone(&self.store))?;
             opsml_experiment::download_artifacts(&artifacts, uid, path, &destination)
         })
     }
@@ -553,7 +553,7 @@ impl PyExperimentCard {
         if let Ok(summaries) = crate::summary::read(py, &self.store, &c.uid) {
             out.push_str(&crate::summary::describe(&summaries));
         }
-        out
+        opsml_types::printable(&out).into_owned()
     }
 }
 
@@ -702,6 +702,6 @@ impl PyCardList {
             line(&row.each_ref().map(String::as_str));
         }
         let _ = write!(out, "{}", plural(rows.len(), "card"));
-        out
+        opsml_types::printable(&out).into_owned()
     }
 }

@@ -189,7 +189,7 @@ impl PyComparison {
             let _ = writeln!(out, "{}", cells.join("  ").trim_end());
         }
         out.pop();
-        out
+        opsml_types::printable(&out).into_owned()
     }
 }
 

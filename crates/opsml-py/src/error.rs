@@ -86,7 +86,8 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
         }
         RegistryError::InvalidUri { .. }
         | RegistryError::UnsupportedBackend { .. }
-        | RegistryError::NoMasterKey { .. } => ConfigurationError::new_err(message),
+        | RegistryError::NoMasterKey { .. }
+        | RegistryError::KeyFileMissing { .. } => ConfigurationError::new_err(message),
         // A server's 400 is bad input too.
         RegistryError::Invalid(_) | RegistryError::Server { status: 400, .. } => {
             PyValueError::new_err(message)

@@ -275,7 +275,7 @@ impl PyMetrics {
             (n - 10..n).for_each(|i| row(&mut out, i));
         }
         out.push_str(&plural(n, "point"));
-        out
+        opsml_types::printable(&out).into_owned()
     }
 }
 

@@ -44,9 +44,19 @@ pub(crate) fn reset_after_fork() {
     crate::reset_after_fork(key_files());
 }
 
+/// What the master key is wanted for: only writing may make a key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Reading artifacts: a key made now could open nothing.
+    Read,
+    /// Logging: the key file is made on first use, unless the store already holds data keys
+    /// (then the file was lost, and a new key would leave them unreadable).
+    Write,
+}
+
 /// The master key: `OPSML_ENCRYPT_SECRET`, else the key file beside the store
-/// (created on first use, mode 0600).
-pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
+/// (created on first write, mode 0600).
+pub fn master_key(store: &dyn Store, purpose: KeyUse) -> Result<Arc<MasterKey>> {
     if let Ok(secret) = std::env::var(MASTER_SECRET_ENV) {
         if !secret.trim().is_empty() {
             return Ok(Arc::new(MasterKey::from_base64(secret.trim()).map_err(
@@ -70,7 +80,17 @@ pub fn master_key(store: &dyn Store) -> Result<Arc<MasterKey>> {
     if let Some(key) = keys.get(&path) {
         return Ok(Arc::clone(key));
     }
-    let key = Arc::new(MasterKey::load_or_create(&path).map_err(RegistryError::MasterKey)?);
+    let key = match MasterKey::load(&path).map_err(RegistryError::MasterKey)? {
+        Some(key) => key,
+        None => {
+            let holds_keys = store.holds_wrapped_keys()?;
+            if purpose == KeyUse::Read || holds_keys {
+                return Err(RegistryError::KeyFileMissing { path, holds_keys });
+            }
+            MasterKey::load_or_create(&path).map_err(RegistryError::MasterKey)?
+        }
+    };
+    let key = Arc::new(key);
     keys.insert(path, Arc::clone(&key));
     Ok(key)
 }
@@ -117,10 +137,19 @@ fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Er
 }
 
 impl Artifacts {
-    /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`.
+    /// The artifacts of `store`, in the storage of `OPSML_STORAGE_URI`, for logging.
     pub fn for_store(store: Arc<dyn Store>) -> Result<Self> {
+        Self::open(store, KeyUse::Write)
+    }
+
+    /// The artifacts of `store` for reading them back: never makes a key.
+    pub fn for_reading(store: Arc<dyn Store>) -> Result<Self> {
+        Self::open(store, KeyUse::Read)
+    }
+
+    fn open(store: Arc<dyn Store>, purpose: KeyUse) -> Result<Self> {
         let storage = store.artifact_storage()?;
-        let master = master_key(store.as_ref())?;
+        let master = master_key(store.as_ref(), purpose)?;
         Ok(Self::new(store, storage, master))
     }
 

@@ -3,7 +3,9 @@
 //! Layout (little-endian): format byte, point count `n` (u32), then `n` flag
 //! bytes (bit 0: step present, bit 1: timestamp present), `n` steps (i64),
 //! `n` values (f64 bits, so NaN and infinities survive), `n` timestamps (i64)
-//! and `n` creation times (i64, microseconds).
+//! and `n` creation times (i64, microseconds). Format 2 ends with the CRC-32 of all
+//! that, checked on every read: a damaged block is an error, never wrong numbers.
+//! Blocks of format 1 (written before checksums) are read as they are.
 
 use opsml_types::{permute, MetricColumns, MetricPoint};
 
@@ -14,7 +16,9 @@ use crate::{RegistryError, Result};
 pub const CHUNK_POINTS: usize = 8192;
 
 const FORMAT_V1: u8 = 1;
+const FORMAT_V2: u8 = 2;
 const HEADER_LEN: usize = 5;
+const CHECKSUM_LEN: usize = 4;
 const BYTES_PER_POINT: usize = 1 + 8 * 4;
 const STEP_PRESENT: u8 = 1;
 const TIMESTAMP_PRESENT: u8 = 2;
@@ -62,8 +66,8 @@ impl ChunkColumns {
 
     pub(crate) fn encode(&self) -> Vec<u8> {
         let n = self.len();
-        let mut out = Vec::with_capacity(HEADER_LEN + n * BYTES_PER_POINT);
-        out.push(FORMAT_V1);
+        let mut out = Vec::with_capacity(HEADER_LEN + n * BYTES_PER_POINT + CHECKSUM_LEN);
+        out.push(FORMAT_V2);
         out.extend_from_slice(&(n as u32).to_le_bytes());
         out.extend_from_slice(&self.flags);
         for v in &self.steps {
@@ -78,6 +82,8 @@ impl ChunkColumns {
         for v in &self.created_at {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        let checksum = crc32fast::hash(&out);
+        out.extend_from_slice(&checksum.to_le_bytes());
         out
     }
 }
@@ -94,8 +100,21 @@ pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) ->
     if data.len() < HEADER_LEN {
         return Err(corrupt("shorter than its header"));
     }
-    if data[0] != FORMAT_V1 {
-        return Err(corrupt(&format!("unknown format {}", data[0])));
+    let data = match data[0] {
+        FORMAT_V1 => data,
+        FORMAT_V2 => {
+            let (body, checksum) = data.split_at(data.len().saturating_sub(CHECKSUM_LEN));
+            let checksum =
+                u32::from_le_bytes(checksum.try_into().map_err(|_| corrupt("cut short"))?);
+            if crc32fast::hash(body) != checksum {
+                return Err(corrupt("checksum mismatch: the stored block was damaged"));
+            }
+            body
+        }
+        other => return Err(corrupt(&format!("unknown format {other}"))),
+    };
+    if data.len() < HEADER_LEN {
+        return Err(corrupt("shorter than its header"));
     }
     let n = u32::from_le_bytes(data[1..HEADER_LEN].try_into().expect("4 bytes")) as usize;
     if data.len() != HEADER_LEN + n * BYTES_PER_POINT {
@@ -189,5 +208,41 @@ mod tests {
         other[0] = 9;
         assert!(decode_into(&other, 0, &mut out).is_err());
         assert!(decode_into(&[], 0, &mut out).is_err());
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_an_error_never_other_numbers() {
+        let mut chunk = ChunkColumns::default();
+        for step in 0..20 {
+            chunk.push(&point(Some(step), step as f64 * 0.5, Some(step * 10)));
+        }
+        let data = chunk.encode();
+        for bit in 0..data.len() * 8 {
+            let mut flipped = data.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            let mut out = MetricColumns::default();
+            assert!(
+                decode_into(&flipped, 0, &mut out).is_err(),
+                "bit {bit} flipped went unnoticed"
+            );
+            assert_eq!(
+                out.len(),
+                0,
+                "bit {bit}: points came out of a damaged block"
+            );
+        }
+    }
+
+    #[test]
+    fn blocks_written_before_checksums_still_read() {
+        let mut chunk = ChunkColumns::default();
+        chunk.push(&point(Some(4), 1.25, None));
+        let mut old = chunk.encode();
+        old.truncate(old.len() - CHECKSUM_LEN);
+        old[0] = FORMAT_V1;
+        let mut out = MetricColumns::default();
+        decode_into(&old, 0, &mut out).unwrap();
+        assert_eq!(out.point(0).step, Some(4));
+        assert_eq!(out.point(0).value, 1.25);
     }
 }

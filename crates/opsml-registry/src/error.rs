@@ -143,6 +143,15 @@ pub enum RegistryError {
          this store cannot keep a key file"
     )]
     NoMasterKey { store: String },
+    /// The key file beside the store is gone, and making a new one could not open what the
+    /// store holds (or a read was asked, which never makes a key).
+    #[error(
+        "the master key file {} is missing{}: restore it from a backup, or set \
+         OPSML_ENCRYPT_SECRET to the key it held; no new key is made",
+        path.display(),
+        if *holds_keys { " and the store holds artifacts encrypted with it" } else { "" }
+    )]
+    KeyFileMissing { path: PathBuf, holds_keys: bool },
     /// A downloaded artifact does not match the checksum recorded when it was stored.
     #[error(
         "artifact {artifact:?} does not match its recorded SHA-256; the stored copy was altered"

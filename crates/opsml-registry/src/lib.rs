@@ -38,7 +38,7 @@ pub mod wire;
 
 pub use accounts::{Access, AccountStore, UserRecord};
 pub use append::{RemoteWriter, REOPEN_BELOW};
-pub use artifacts::{experiment_prefix, master_key, Artifacts, MASTER_SECRET_ENV};
+pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
 pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};

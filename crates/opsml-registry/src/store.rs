@@ -219,6 +219,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The experiment's data key, wrapped by the master key, if it has one yet.
     fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>>;
 
+    /// Whether any experiment has a wrapped data key: a master key made now could open none
+    /// of them.
+    fn holds_wrapped_keys(&self) -> Result<bool>;
+
     /// Stores a wrapped data key unless the experiment already has one, and
     /// returns the one stored: concurrent writers end up sharing one key.
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>>;

@@ -9,6 +9,7 @@ pub mod json_float;
 mod metric;
 mod optional;
 mod parameter;
+mod printable;
 mod summary;
 mod time;
 mod validate;
@@ -27,6 +28,7 @@ pub use hardware::{
 pub use metric::{MetricColumns, MetricPoint};
 pub use optional::{permute, OptionalInts};
 pub use parameter::{Parameter, ParameterValue};
+pub use printable::{is_unprintable, printable, push_printable};
 pub use semver::Version;
 pub use summary::MetricSummary;
 pub use time::{micros_to_datetime, now_micros};

@@ -41,12 +41,14 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<(), TypesError> {
     Ok(())
 }
 
-/// Bidirectional embeddings, overrides and isolates (they reorder what follows them), and
-/// characters that take no room and join nothing (one name could pass for another).
+/// Bidirectional controls (they reorder what follows them), and characters that take no
+/// room and join nothing (one name could pass for another).
 fn is_deceptive(c: char) -> bool {
-    matches!(c,
-        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}' | '\u{180e}')
+    crate::printable::is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}' | '\u{180e}'
+        )
 }
 
 /// Characters that show nothing by themselves: allowed beside visible ones (the joiners

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use opsml_crypt::DataKey;
-use opsml_registry::{master_key, Artifacts, RegistryError};
+use opsml_registry::{master_key, Artifacts, KeyUse, RegistryError};
 use opsml_types::{normalize_artifact_path, ArtifactRecord};
 
 use crate::args::DownloadArgs;
@@ -38,7 +38,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &DownloadArgs) -> Result<()> {
         return Ok(());
     }
     check_master_key(store.as_ref())?;
-    let master = master_key(store.as_ref())?;
+    let master = master_key(store.as_ref(), KeyUse::Read)?;
     let storage = context.storage(store.as_ref())?;
     let artifacts = Artifacts::new(store, storage, master);
     let key = artifacts.data_key(uid)?;

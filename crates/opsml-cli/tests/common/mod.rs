@@ -7,7 +7,7 @@ use std::sync::Arc;
 use opsml_cli::Console;
 use opsml_experiment::{Experiment, MetricPoint, Parameter, ParameterValue, StartOptions, Status};
 use opsml_registry::{
-    master_key, open_store, Artifacts, LocalStorage, Store, TrackingUri, WriteBatch,
+    master_key, open_store, Artifacts, KeyUse, LocalStorage, Store, TrackingUri, WriteBatch,
 };
 use opsml_types::{GpuSample, HardwareSample, ProcessSample};
 
@@ -71,7 +71,7 @@ pub fn fixture() -> Fixture {
     let artifacts = Artifacts::new(
         Arc::clone(&store),
         Arc::new(LocalStorage::new(storage.clone())),
-        master_key(store.as_ref()).unwrap(),
+        master_key(store.as_ref(), KeyUse::Write).unwrap(),
     );
 
     let first = Experiment::start_with(
@@ -140,7 +140,7 @@ impl Fixture {
         let artifacts = Artifacts::new(
             Arc::clone(&self.store),
             Arc::new(LocalStorage::new(self.storage.clone())),
-            master_key(self.store.as_ref()).unwrap(),
+            master_key(self.store.as_ref(), KeyUse::Write).unwrap(),
         );
         Experiment::start_with(artifacts, options(space, name, &[])).unwrap()
     }

@@ -346,6 +346,14 @@ impl Store for PostgresStore {
         self.with_client(|client| artifacts::wrapped_key(client, uid))
     }
 
+    fn holds_wrapped_keys(&self) -> Result<bool> {
+        self.with_client(|client| {
+            client
+                .query_one("SELECT EXISTS (SELECT 1 FROM experiment_keys)", &[])
+                .map(|row| row.get(0))
+        })
+    }
+
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
         self.with_client(|client| artifacts::insert_wrapped_key(client, uid, wrapped))
     }

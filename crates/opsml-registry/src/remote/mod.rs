@@ -361,6 +361,12 @@ impl Store for HttpStore {
         body.map(|b| decode_key(&b)).transpose()
     }
 
+    fn holds_wrapped_keys(&self) -> Result<bool> {
+        // The master key of a server's clients comes from the environment alone: there is no
+        // key file to lose and make again.
+        Ok(false)
+    }
+
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
         let body = WrappedKeyBody {
             wrapped: base64().encode(wrapped),

@@ -3,17 +3,28 @@
 //! outage leaves behind is sent by `opsml sync` (the server applies each batch once, so a
 //! batch sent twice changes nothing).
 //!
-//! A file is a sequence of records, each a little-endian `u32` length and that many bytes of
-//! a batch's JSON body. A record cut short by a crash ends the file.
+//! A file starts with the 8 bytes [`MAGIC`], then holds a sequence of records, each a
+//! little-endian `u32` length, the CRC-32 (`u32`) of the body and that many bytes of a batch's
+//! JSON body. A record cut short by a crash ends the file; a record whose body does not match
+//! its checksum is an error (the file was damaged or edited), never a batch sent as it reads.
+//! Files written before checksums (no magic: records of a length and a body) are still read.
+//! Files and their folders are private to their user.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::{RegistryError, Result};
 
 /// Environment variable naming the directory of write-ahead files.
 pub const SPOOL_DIR_ENV: &str = "OPSML_SPOOL_DIR";
+
+/// The first bytes of a file whose records carry checksums.
+pub(crate) const MAGIC: &[u8; 8] = b"OPSMLSP2";
+
+/// Bytes before a record's body: its length and its checksum.
+const RECORD_HEADER_LEN: u64 = 8;
 
 /// Extension of a writer's file of batches.
 pub(crate) const BATCHES_EXTENSION: &str = "batches";
@@ -39,11 +50,19 @@ fn io_error(path: &Path, source: io::Error) -> RegistryError {
     }
 }
 
-/// Where a record's bytes are in the file.
+/// Where a record's bytes are in the file, and their checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Record {
     pub(crate) offset: u64,
     pub(crate) len: u32,
+    checksum: u32,
+}
+
+fn damaged(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{what} does not match its checksum: the file was damaged or edited"),
+    )
 }
 
 /// One writer's open write-ahead file, locked against `opsml sync` while the writer lives.
@@ -66,16 +85,22 @@ impl Spool {
         let mut attempts = 0;
         let file = loop {
             attempts += 1;
-            let created = fs::create_dir_all(&dir).and_then(|()| {
-                let file = OpenOptions::new()
-                    .create_new(true)
-                    .read(true)
-                    .write(true)
-                    .open(&new)?;
-                file.try_lock()?;
-                fs::rename(&new, &path)?;
-                Ok(file)
-            });
+            let created = fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .and_then(|()| {
+                    let mut file = OpenOptions::new()
+                        .create_new(true)
+                        .read(true)
+                        .write(true)
+                        .mode(0o600)
+                        .open(&new)?;
+                    file.try_lock()?;
+                    file.write_all(MAGIC)?;
+                    fs::rename(&new, &path)?;
+                    Ok(file)
+                });
             match created {
                 Ok(file) => break file,
                 // A sync removed the emptied directory in between: once more.
@@ -86,8 +111,8 @@ impl Spool {
         Ok(Self {
             path,
             file,
-            len: 0,
-            synced: true,
+            len: MAGIC.len() as u64,
+            synced: false,
         })
     }
 
@@ -107,10 +132,13 @@ impl Spool {
                     io::Error::new(io::ErrorKind::InvalidInput, "a batch over 4 GiB"),
                 )
             })?;
+            let checksum = crc32fast::hash(record);
             bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&checksum.to_le_bytes());
             placed.push(Record {
                 offset: self.len + bytes.len() as u64,
                 len,
+                checksum,
             });
             bytes.extend_from_slice(record);
         }
@@ -127,13 +155,17 @@ impl Spool {
         Ok(placed)
     }
 
-    /// The bytes of a record appended since the file was last emptied.
+    /// The bytes of a record appended since the file was last emptied, checked against the
+    /// checksum they were written with.
     pub(crate) fn read(&mut self, record: Record) -> Result<Vec<u8>> {
         let mut bytes = vec![0; record.len as usize];
         self.file
             .seek(SeekFrom::Start(record.offset))
             .and_then(|_| self.file.read_exact(&mut bytes))
             .map_err(|e| io_error(&self.path, e))?;
+        if crc32fast::hash(&bytes) != record.checksum {
+            return Err(io_error(&self.path, damaged("a batch read back")));
+        }
         Ok(bytes)
     }
 
@@ -146,11 +178,19 @@ impl Spool {
         Ok(())
     }
 
+    /// Whether the file holds no record.
+    fn is_empty(&self) -> bool {
+        self.len <= MAGIC.len() as u64
+    }
+
     /// Empties the file: the server has every batch in it.
     pub(crate) fn clear(&mut self) -> Result<()> {
-        if self.len > 0 {
-            self.file.set_len(0).map_err(|e| io_error(&self.path, e))?;
-            self.len = 0;
+        if !self.is_empty() {
+            let header = MAGIC.len() as u64;
+            self.file
+                .set_len(header)
+                .map_err(|e| io_error(&self.path, e))?;
+            self.len = header;
             self.synced = true;
         }
         Ok(())
@@ -158,7 +198,7 @@ impl Spool {
 
     /// Removes the file, which must be empty (the server has everything).
     pub(crate) fn remove(self) {
-        if self.len == 0 {
+        if self.is_empty() {
             if let Err(e) = fs::remove_file(&self.path) {
                 tracing::debug!(path = %self.path.display(), error = %e, "removing a spool file");
             }
@@ -170,24 +210,75 @@ impl Spool {
     }
 }
 
-/// The next record of a write-ahead file, or `None` at its end or at a record cut short.
-pub(crate) fn next_record(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
-    let mut len = [0u8; 4];
-    match reader.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
+/// Reads the records of a write-ahead file in order.
+pub(crate) struct RecordReader<R> {
+    reader: R,
+    /// Whether records carry checksums (files with the magic).
+    checked: bool,
+    /// Records read so far, for messages.
+    count: usize,
+}
+
+impl<R: Read + Seek> RecordReader<R> {
+    /// Reads the file's header, if it has one.
+    pub(crate) fn new(mut reader: R) -> io::Result<Self> {
+        let mut head = Vec::with_capacity(MAGIC.len());
+        (&mut reader)
+            .take(MAGIC.len() as u64)
+            .read_to_end(&mut head)?;
+        let checked = head == MAGIC;
+        if !checked {
+            reader.seek(SeekFrom::Start(0))?;
+        }
+        Ok(Self {
+            reader,
+            checked,
+            count: 0,
+        })
     }
-    let len = u32::from_le_bytes(len);
-    // Read as far as the file goes: a damaged length allocates no more than is there.
-    let mut record = Vec::new();
-    reader.take(u64::from(len)).read_to_end(&mut record)?;
-    Ok((record.len() == len as usize).then_some(record))
+
+    /// The next record, or `None` at the end or at a record cut short by a crash.
+    pub(crate) fn next_record(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let header_len = if self.checked { RECORD_HEADER_LEN } else { 4 };
+        let mut header = Vec::with_capacity(8);
+        (&mut self.reader)
+            .take(header_len)
+            .read_to_end(&mut header)?;
+        if header.len() < header_len as usize {
+            return Ok(None);
+        }
+        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
+        // Read as far as the file goes: a damaged length allocates no more than is there.
+        let mut record = Vec::new();
+        (&mut self.reader)
+            .take(u64::from(len))
+            .read_to_end(&mut record)?;
+        if record.len() != len as usize {
+            return Ok(None);
+        }
+        self.count += 1;
+        if self.checked {
+            let checksum = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+            if crc32fast::hash(&record) != checksum {
+                return Err(damaged(&format!("batch {}", self.count)));
+            }
+        }
+        Ok(Some(record))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_all(path: &Path) -> io::Result<Vec<Vec<u8>>> {
+        let mut reader = RecordReader::new(io::BufReader::new(File::open(path)?))?;
+        let mut records = Vec::new();
+        while let Some(record) = reader.next_record()? {
+            records.push(record);
+        }
+        Ok(records)
+    }
 
     #[test]
     fn records_come_back_in_order_and_a_cut_record_ends_the_file() {
@@ -201,27 +292,72 @@ mod tests {
         assert_eq!(path, dir.path().join("u").join("w.batches"));
         // A crash in the middle of the next record leaves part of it.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(&[9, 0, 0, 0, b'x']).unwrap();
-        let mut file = io::BufReader::new(File::open(&path).unwrap());
-        let mut records = Vec::new();
-        while let Some(record) = next_record(&mut file).unwrap() {
-            records.push(record);
-        }
+        file.write_all(&[9, 0, 0, 0, 1, 2, 3, 4, b'x']).unwrap();
+        let records = read_all(&path).unwrap();
         assert_eq!(records, [b"first".to_vec(), Vec::new(), b"third".to_vec()]);
     }
 
     #[test]
-    fn a_live_writers_file_is_locked_and_an_emptied_one_is_removed() {
+    fn one_changed_digit_in_a_kept_batch_is_an_error_not_a_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
+        let placed = spool
+            .append(&[
+                br#"{"values":[0.25]}"#.to_vec(),
+                br#"{"values":[7]}"#.to_vec(),
+            ])
+            .unwrap();
+        spool.sync().unwrap();
+        let path = spool.path().to_owned();
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes.windows(4).position(|w| w == b"0.25").unwrap();
+        bytes[at + 3] = b'6';
+        fs::write(&path, &bytes).unwrap();
+        let error = read_all(&path).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            error
+                .to_string()
+                .contains("batch 1 does not match its checksum"),
+            "{error}"
+        );
+        let error = spool.read(placed[0]).unwrap_err().to_string();
+        assert!(error.contains("does not match its checksum"), "{error}");
+        assert_eq!(spool.read(placed[1]).unwrap(), br#"{"values":[7]}"#);
+    }
+
+    #[test]
+    fn files_written_before_checksums_are_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.batches");
+        let mut bytes = Vec::new();
+        for body in [&b"{\"seq\":1}"[..], &b"{\"seq\":2}"[..]] {
+            bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(body);
+        }
+        fs::write(&path, bytes).unwrap();
+        assert_eq!(
+            read_all(&path).unwrap(),
+            [b"{\"seq\":1}".to_vec(), b"{\"seq\":2}".to_vec()]
+        );
+    }
+
+    #[test]
+    fn a_live_writers_file_is_private_locked_and_an_emptied_one_is_removed() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::create(dir.path(), "u", "w").unwrap();
         spool.append(&[b"batch".to_vec()]).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(spool.path()), 0o600);
+        assert_eq!(mode(&dir.path().join("u")), 0o700);
         let other = File::open(spool.path()).unwrap();
         assert!(
             other.try_lock().is_err(),
             "sync must skip a live writer's file"
         );
         spool.clear().unwrap();
-        assert_eq!(fs::metadata(spool.path()).unwrap().len(), 0);
+        assert!(read_all(spool.path()).unwrap().is_empty());
         let path = spool.path().to_owned();
         spool.remove();
         assert!(!path.exists());

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 
-use super::spool::{next_record, BATCHES_EXTENSION};
+use super::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
 use super::HttpStore;
 use crate::wire::StatusBody;
 use crate::{runtime, RegistryError, Result};
@@ -52,7 +52,7 @@ pub(crate) fn has_unsent_batches(dir: &Path, uid: &str) -> bool {
                 .path()
                 .extension()
                 .is_some_and(|x| x == BATCHES_EXTENSION)
-                && entry.metadata().is_ok_and(|m| m.len() > 0)
+                && entry.metadata().is_ok_and(|m| m.len() > MAGIC.len() as u64)
         })
     })
 }
@@ -182,9 +182,9 @@ fn send_file(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<Opt
         return Ok(None);
     }
     // One batch in memory at a time: a long outage may have left a large file.
-    let mut reader = std::io::BufReader::new(&file);
+    let mut reader = RecordReader::new(std::io::BufReader::new(&file)).map_err(io)?;
     let mut sent = 0;
-    while let Some(record) = next_record(&mut reader).map_err(io)? {
+    while let Some(record) = reader.next_record().map_err(io)? {
         target.send_batch(uid, record)?;
         sent += 1;
     }

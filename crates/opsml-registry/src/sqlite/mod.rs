@@ -288,6 +288,14 @@ impl Store for SqliteStore {
         self.with_conn(|conn| artifacts::wrapped_key(conn, uid))
     }
 
+    fn holds_wrapped_keys(&self) -> Result<bool> {
+        self.with_conn(|conn| {
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM experiment_keys)", [], |row| {
+                row.get(0)
+            })
+        })
+    }
+
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
         self.with_conn(|conn| artifacts::insert_wrapped_key(conn, uid, wrapped))
     }

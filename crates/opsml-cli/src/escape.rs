@@ -1,0 +1,90 @@
+//! Everything a command writes passes through [`Printable`]: names, parameters, tags and
+//! messages come from whoever could write to the store, and a control character among them
+//! would reach the reader's terminal (see `opsml_types::printable`).
+
+use std::io::{self, Write};
+
+/// Writes what it is given to `inner` with unprintable characters escaped. Bytes of a
+/// character split across two writes wait for the rest.
+pub struct Printable<'a> {
+    inner: &'a mut dyn Write,
+    pending: Vec<u8>,
+}
+
+impl<'a> Printable<'a> {
+    pub fn new(inner: &'a mut dyn Write) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes the complete characters of `pending`, keeping an incomplete last one.
+    fn write_complete(&mut self) -> io::Result<()> {
+        let mut text = String::new();
+        let mut rest = self.pending.as_slice();
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    opsml_types::push_printable(&mut text, valid);
+                    rest = &[];
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    let valid = std::str::from_utf8(valid).expect("checked by valid_up_to");
+                    opsml_types::push_printable(&mut text, valid);
+                    match e.error_len() {
+                        // Not UTF-8: shown as the replacement character.
+                        Some(len) => {
+                            text.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[len..];
+                        }
+                        // The start of a character whose end comes with the next write.
+                        None => {
+                            rest = after;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let kept = rest.to_vec();
+        self.inner.write_all(text.as_bytes())?;
+        self.pending = kept;
+        Ok(())
+    }
+}
+
+impl Write for Printable<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        self.write_complete()?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_sequences_are_escaped_even_when_split_across_writes() {
+        let mut out = Vec::new();
+        {
+            let mut printable = Printable::new(&mut out);
+            let text = "name\u{1b}[2J\u{9b}1m\u{202e}x\n\tok é".as_bytes();
+            for piece in text.chunks(1) {
+                printable.write_all(piece).unwrap();
+            }
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name\\u001b[2J\\u009b1m\\u202ex\n\tok é"
+        );
+    }
+}
