@@ -813,11 +813,12 @@ def test_experiments_logged_with_a_secret_are_read_with_it(
     )
     assert (tmp_path / "c.bin").read_bytes() == data
 
-    # Without the secret, the key file (a different key) does not open it.
+    # Without the secret, no key file is made up to try: the error says what is missing.
     monkeypatch.delenv("OPSML_ENCRYPT_SECRET")
-    with pytest.raises(WrongMasterKeyError):
+    with pytest.raises(opsml.ConfigurationError, match="no new key is made"):
         exp.card.download_artifact("w.bin", tmp_path / "d.bin")
     assert not (tmp_path / "d.bin").exists()
+    assert not store_path.with_suffix(".key").exists()
 
 
 @pytest.mark.sqlite_only("the master key file lives beside the SQLite file")
@@ -909,7 +910,7 @@ def test_a_lost_key_file_is_never_replaced_by_a_new_key(
         """
     ).stdout
     assert f"the master key file {key_file} is missing" in download
-    assert "holds artifacts encrypted with it" in download
+    assert "holds artifacts encrypted with a master key" in download
     assert not key_file.exists()
     # Nor does a new run, while the store holds keys the lost one wrapped.
     start = run_python(

@@ -259,7 +259,17 @@ impl DataKey {
     pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }
+
+    /// A hasher of artifact contents keyed by this experiment's key: its digests can only be
+    /// made, verified or compared by whoever holds the key (not by a server that stores them).
+    pub fn content_hasher(&self) -> blake3::Hasher {
+        let key = Zeroizing::new(blake3::derive_key(CONTENT_DIGEST_CONTEXT, self.0.as_ref()));
+        blake3::Hasher::new_keyed(&key)
+    }
 }
+
+/// Separates the digest key from every other use of a data key.
+const CONTENT_DIGEST_CONTEXT: &str = "opsml 2026-12-07 artifact content digest";
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

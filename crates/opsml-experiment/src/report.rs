@@ -263,11 +263,11 @@ fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard
                 (a.path.clone(), false),
                 (a.size.to_string(), true),
                 (a.media_type.clone(), false),
-                (a.sha256.clone(), false),
+                (a.digest.clone(), false),
             ]
         })
         .collect();
-    table(out, &["path", "bytes", "type", "sha256"], &rows);
+    table(out, &["path", "bytes", "type", "digest"], &rows);
     Ok(())
 }
 

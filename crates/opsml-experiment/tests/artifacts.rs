@@ -88,7 +88,7 @@ fn files_of_every_size_round_trip_byte_for_byte() {
     assert_eq!(listed.len(), cases.len());
     let csv = exp.artifacts().list(exp.uid(), Some("text.csv")).unwrap();
     assert_eq!(csv[0].media_type, "text/csv");
-    assert_eq!(csv[0].sha256.len(), 64);
+    assert_eq!(csv[0].digest.len(), "blake3-keyed:".len() + 64);
 }
 
 #[test]

@@ -16,9 +16,8 @@ use opsml_crypt::{
 };
 use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
-use sha2::{Digest, Sha256};
 
-use crate::hashing::{HashingReader, HashingWriter};
+use crate::hashing::{Digester, HashingReader, HashingWriter};
 use crate::storage::{copy_large, ArtifactStorage, CopyError};
 use crate::{RegistryError, Result, Store};
 
@@ -47,7 +46,7 @@ pub(crate) fn reset_after_fork() {
 /// What the master key is wanted for: only writing may make a key file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyUse {
-    /// Reading artifacts: a key made now could open nothing.
+    /// Reading artifacts: never makes a key file.
     Read,
     /// Logging: the key file is made on first use, unless the store already holds data keys
     /// (then the file was lost, and a new key would leave them unreadable).
@@ -83,9 +82,13 @@ pub fn master_key(store: &dyn Store, purpose: KeyUse) -> Result<Arc<MasterKey>> 
     let key = match MasterKey::load(&path).map_err(RegistryError::MasterKey)? {
         Some(key) => key,
         None => {
-            let holds_keys = store.holds_wrapped_keys()?;
-            if purpose == KeyUse::Read || holds_keys {
-                return Err(RegistryError::KeyFileMissing { path, holds_keys });
+            if store.holds_wrapped_keys()? {
+                return Err(RegistryError::KeyFileMissing { path });
+            }
+            if purpose == KeyUse::Read {
+                // Nothing in the store is encrypted yet: a key that is never kept opens
+                // exactly what there is to read, and the read says what is missing.
+                return Ok(Arc::new(MasterKey::generate()));
             }
             MasterKey::load_or_create(&path).map_err(RegistryError::MasterKey)?
         }
@@ -106,11 +109,11 @@ fn new_object_key(uid: &str) -> String {
     format!("{}/objects/{}", experiment_prefix(uid), new_uid())
 }
 
-fn new_record(path: &str, storage_key: String, size: u64, sha256: &[u8]) -> ArtifactRecord {
+fn new_record(path: &str, storage_key: String, size: u64, digest: String) -> ArtifactRecord {
     ArtifactRecord {
         path: path.to_owned(),
         size,
-        sha256: hex(sha256),
+        digest,
         media_type: mime_guess::from_path(path)
             .first_or_octet_stream()
             .essence_str()
@@ -250,20 +253,15 @@ impl Artifacts {
         source: impl Read,
         path: &str,
     ) -> Result<ArtifactRecord> {
-        let mut hashing = HashingReader::new(source);
+        let mut hashing = HashingReader::new(source, Digester::keyed(key));
         let storage_key = self.put_encrypted(uid, key, &mut hashing, path)?;
-        match hashing.finish() {
-            Ok(digested) => Ok(new_record(
-                path,
-                storage_key,
-                digested.size,
-                &digested.sha256,
-            )),
-            Err(source) => {
-                self.discard(std::slice::from_ref(&storage_key));
-                Err(RegistryError::UploadSource(source))
-            }
-        }
+        let digested = hashing.finish();
+        Ok(new_record(
+            path,
+            storage_key,
+            digested.size,
+            digested.digest,
+        ))
     }
 
     /// Encrypts (compressing first when it helps) and stores what `plaintext`
@@ -366,12 +364,12 @@ impl Artifacts {
             .prefix(".download-")
             .tempfile_in(dir)
             .map_err(local)?;
-        let mut hasher = Sha256::new();
+        let mut digester = Digester::verifying(&record.digest, key);
         let mut size = 0u64;
         {
             let mut sink = HashingWriter {
                 inner: io::BufWriter::with_capacity(1 << 20, temp.as_file_mut()),
-                hasher: &mut hasher,
+                digester: &mut digester,
                 size: &mut size,
             };
             copy_large(&mut plaintext, &mut sink).map_err(|e| match e {
@@ -386,7 +384,7 @@ impl Artifacts {
             })?;
             sink.flush().map_err(local)?;
         }
-        if size != record.size || hex(&hasher.finalize()) != record.sha256 {
+        if size != record.size || digester.finish() != record.digest {
             return Err(RegistryError::ChecksumMismatch {
                 artifact: record.path.clone(),
             });

@@ -143,18 +143,18 @@ pub enum RegistryError {
          this store cannot keep a key file"
     )]
     NoMasterKey { store: String },
-    /// The key file beside the store is gone, and making a new one could not open what the
-    /// store holds (or a read was asked, which never makes a key).
+    /// No secret is set and the key file beside the store is gone, while the store holds
+    /// artifacts encrypted under a master key: a new key could open none of them.
     #[error(
-        "the master key file {} is missing{}: restore it from a backup, or set \
-         OPSML_ENCRYPT_SECRET to the key it held; no new key is made",
-        path.display(),
-        if *holds_keys { " and the store holds artifacts encrypted with it" } else { "" }
+        "the master key file {} is missing and the store holds artifacts encrypted with a \
+         master key: restore the file from a backup, or set OPSML_ENCRYPT_SECRET to the key \
+         they were written with; no new key is made",
+        path.display()
     )]
-    KeyFileMissing { path: PathBuf, holds_keys: bool },
+    KeyFileMissing { path: PathBuf },
     /// A downloaded artifact does not match the checksum recorded when it was stored.
     #[error(
-        "artifact {artifact:?} does not match its recorded SHA-256; the stored copy was altered"
+        "artifact {artifact:?} does not match its recorded digest; the stored copy was altered"
     )]
     ChecksumMismatch { artifact: String },
     /// An opsml server could not be reached (or did not answer in time).

@@ -1,29 +1,64 @@
-//! SHA-256 and size of the bytes that pass through a reader or writer.
+//! The digest and size of the bytes that pass through a reader or writer.
 //!
-//! SHA-256 cannot be split over cores, and for a large upload it costs as much CPU as the
-//! encryption. [`HashingReader`] therefore hashes the first few MiB on the reading thread and,
-//! when the input turns out to be larger, hands copies of it to one helper thread, so that
-//! hashing overlaps reading, encrypting and writing instead of adding to them.
+//! An artifact's record holds a digest of its plaintext: BLAKE3 keyed by a key derived from
+//! the experiment's data key, written `blake3-keyed:<hex>`. Only holders of that key can make,
+//! verify or compare it, so a server that keeps the records learns nothing about the
+//! contents (a plain hash would confirm a guessed file). Records made before keyed digests
+//! hold a bare SHA-256 in hex; they are still verified as such. BLAKE3 runs at several GB/s
+//! on one core, so hashing stays on the reading thread.
 
 use std::io::{self, Read, Write};
-use std::mem;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::{self, JoinHandle};
 
+use opsml_crypt::DataKey;
 use sha2::{Digest, Sha256};
 
-/// Bytes hashed on the reading thread before hashing moves to a helper thread.
-const INLINE_BYTES: u64 = 8 << 20;
-/// Bytes handed to the helper thread at a time.
-const CHUNK_BYTES: usize = 1 << 20;
-/// Chunks waiting for the helper thread before the reader waits for it (bounds memory).
-const QUEUED_CHUNKS: usize = 4;
+/// How a keyed digest starts in a record.
+const KEYED_PREFIX: &str = "blake3-keyed:";
 
-const HASHER_LOST: &str = "the SHA-256 thread of an artifact upload stopped unexpectedly";
+/// Computes the digest of an artifact's plaintext as its record holds it.
+#[derive(Clone)]
+pub(crate) enum Digester {
+    Keyed(Box<blake3::Hasher>),
+    /// Only to verify records made before keyed digests.
+    Sha256(Sha256),
+}
 
-/// The SHA-256 (32 bytes) and the size of what was read.
+impl Digester {
+    /// The digester of new records of the experiment with data key `key`.
+    pub(crate) fn keyed(key: &DataKey) -> Self {
+        Self::Keyed(Box::new(key.content_hasher()))
+    }
+
+    /// The digester that checks `recorded`.
+    pub(crate) fn verifying(recorded: &str, key: &DataKey) -> Self {
+        if recorded.starts_with(KEYED_PREFIX) {
+            Self::keyed(key)
+        } else {
+            Self::Sha256(Sha256::new())
+        }
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Self::Keyed(hasher) => {
+                hasher.update(bytes);
+            }
+            Self::Sha256(hasher) => hasher.update(bytes),
+        }
+    }
+
+    /// The digest as a record holds it.
+    pub(crate) fn finish(self) -> String {
+        match self {
+            Self::Keyed(hasher) => format!("{KEYED_PREFIX}{}", hasher.finalize().to_hex()),
+            Self::Sha256(hasher) => crate::artifacts::hex(&hasher.finalize()),
+        }
+    }
+}
+
+/// The digest and the size of what was read.
 pub(crate) struct Digested {
-    pub(crate) sha256: Vec<u8>,
+    pub(crate) digest: String,
     pub(crate) size: u64,
 }
 
@@ -31,143 +66,32 @@ pub(crate) struct Digested {
 pub(crate) struct HashingReader<R> {
     inner: R,
     size: u64,
-    state: State,
-}
-
-enum State {
-    Inline(Sha256),
-    Background(Background),
-    /// The helper thread died; reported by [`HashingReader::finish`] and every later read.
-    Lost,
-}
-
-struct Background {
-    current: Vec<u8>,
-    chunks: SyncSender<Vec<u8>>,
-    /// Chunks the helper thread is done with, for reuse.
-    spare: Receiver<Vec<u8>>,
-    thread: JoinHandle<Sha256>,
+    digester: Digester,
 }
 
 impl<R: Read> HashingReader<R> {
-    pub(crate) fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R, digester: Digester) -> Self {
         Self {
             inner,
             size: 0,
-            state: State::Inline(Sha256::new()),
+            digester,
         }
     }
 
     /// The digest of everything read so far.
-    pub(crate) fn finish(self) -> io::Result<Digested> {
-        let hasher = match self.state {
-            State::Inline(hasher) => hasher,
-            State::Background(background) => background.finish()?,
-            State::Lost => return Err(io::Error::other(HASHER_LOST)),
-        };
-        Ok(Digested {
-            sha256: hasher.finalize().to_vec(),
+    pub(crate) fn finish(self) -> Digested {
+        Digested {
+            digest: self.digester.finish(),
             size: self.size,
-        })
-    }
-
-    fn absorb(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.size += bytes.len() as u64;
-        match &mut self.state {
-            State::Inline(hasher) => {
-                hasher.update(bytes);
-                if self.size >= INLINE_BYTES {
-                    self.move_to_background();
-                }
-                Ok(())
-            }
-            State::Background(background) => {
-                if background.push(bytes) {
-                    Ok(())
-                } else {
-                    self.state = State::Lost;
-                    Err(io::Error::other(HASHER_LOST))
-                }
-            }
-            State::Lost => Err(io::Error::other(HASHER_LOST)),
         }
-    }
-
-    /// Continues hashing on a helper thread; stays inline where no thread can be started.
-    fn move_to_background(&mut self) {
-        let State::Inline(hasher) = mem::replace(&mut self.state, State::Lost) else {
-            unreachable!("only inline hashing moves to a helper thread");
-        };
-        let (chunks, queued) = mpsc::sync_channel::<Vec<u8>>(QUEUED_CHUNKS);
-        let (give_back, spare) = mpsc::channel();
-        // The thread continues from a copy of the state, so the original is kept if the thread
-        // fails to start.
-        let mut continued = hasher.clone();
-        let spawned = thread::Builder::new()
-            .name("opsml-sha256".to_owned())
-            .spawn(move || {
-                for chunk in queued {
-                    continued.update(&chunk);
-                    // The reader may have finished already; then the chunk is simply freed.
-                    let _ = give_back.send(chunk);
-                }
-                continued
-            });
-        self.state = match spawned {
-            Ok(thread) => State::Background(Background {
-                current: Vec::with_capacity(CHUNK_BYTES),
-                chunks,
-                spare,
-                thread,
-            }),
-            Err(error) => {
-                tracing::debug!(%error, "hashing an upload on its own thread failed to start");
-                State::Inline(hasher)
-            }
-        };
-    }
-}
-
-impl Background {
-    /// Queues `bytes` for hashing; false when the helper thread is gone.
-    fn push(&mut self, mut bytes: &[u8]) -> bool {
-        while !bytes.is_empty() {
-            let room = CHUNK_BYTES - self.current.len();
-            let (now, later) = bytes.split_at(room.min(bytes.len()));
-            self.current.extend_from_slice(now);
-            bytes = later;
-            if self.current.len() == CHUNK_BYTES && !self.send() {
-                return false;
-            }
-        }
-        true
-    }
-
-    fn send(&mut self) -> bool {
-        let fresh = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES));
-        let full = mem::replace(&mut self.current, fresh);
-        self.current.clear();
-        self.chunks.send(full).is_ok()
-    }
-
-    fn finish(mut self) -> io::Result<Sha256> {
-        if !self.current.is_empty() && !self.send() {
-            return Err(io::Error::other(HASHER_LOST));
-        }
-        drop(self.chunks);
-        self.thread
-            .join()
-            .map_err(|_| io::Error::other(HASHER_LOST))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.absorb(&buf[..n])?;
+        self.digester.update(&buf[..n]);
+        self.size += n as u64;
         Ok(n)
     }
 }
@@ -175,14 +99,14 @@ impl<R: Read> Read for HashingReader<R> {
 /// Counts and hashes everything written to `inner`.
 pub(crate) struct HashingWriter<'a, W> {
     pub(crate) inner: W,
-    pub(crate) hasher: &'a mut Sha256,
+    pub(crate) digester: &'a mut Digester,
     pub(crate) size: &'a mut u64,
 }
 
 impl<W: Write> Write for HashingWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        self.digester.update(&buf[..n]);
         *self.size += n as u64;
         Ok(n)
     }
@@ -196,8 +120,8 @@ impl<W: Write> Write for HashingWriter<'_, W> {
 mod tests {
     use super::*;
 
-    fn digest_of(data: &[u8], read_size: usize) -> Digested {
-        let mut reader = HashingReader::new(data);
+    fn digest_of(data: &[u8], read_size: usize, key: &DataKey) -> Digested {
+        let mut reader = HashingReader::new(data, Digester::keyed(key));
         let mut buf = vec![0u8; read_size];
         let mut out = Vec::new();
         loop {
@@ -208,30 +132,49 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert_eq!(out, data, "the reader passes bytes through unchanged");
-        reader.finish().unwrap()
+        reader.finish()
     }
 
     #[test]
-    fn small_and_large_inputs_hash_like_sha256_of_the_whole() {
-        let sizes = [
-            0,
-            1,
-            CHUNK_BYTES,
-            INLINE_BYTES as usize - 1,
-            INLINE_BYTES as usize,
-            INLINE_BYTES as usize + 3 * CHUNK_BYTES + 12_345,
-        ];
-        for size in sizes {
-            let data: Vec<u8> = (0..size).map(|i| (i * 7 + i / 4096) as u8).collect();
-            for read_size in [4096, 1 << 20, 3 << 20] {
-                let digested = digest_of(&data, read_size);
-                assert_eq!(digested.size, size as u64);
-                assert_eq!(
-                    digested.sha256,
-                    Sha256::digest(&data).to_vec(),
-                    "size {size}, reads of {read_size}"
-                );
-            }
+    fn digests_depend_on_the_key_and_not_on_how_the_bytes_were_read() {
+        let key = DataKey::generate();
+        let data: Vec<u8> = (0..3_000_000)
+            .map(|i: u32| (i * 7 + i / 4096) as u8)
+            .collect();
+        let whole = digest_of(&data, data.len() + 1, &key);
+        assert!(whole.digest.starts_with(KEYED_PREFIX));
+        assert_eq!(whole.size, data.len() as u64);
+        for read_size in [1, 4096, 1 << 20] {
+            let small = &data[..50_000.min(data.len())];
+            let by_pieces = if read_size == 1 {
+                digest_of(small, 1, &key).digest
+            } else {
+                digest_of(&data, read_size, &key).digest
+            };
+            let expected = if read_size == 1 {
+                digest_of(small, small.len(), &key).digest
+            } else {
+                whole.digest.clone()
+            };
+            assert_eq!(by_pieces, expected, "reads of {read_size}");
         }
+        // Another experiment's key gives another digest: nobody without the key can tell
+        // two experiments stored the same file, nor confirm a guess of its content.
+        assert_ne!(
+            digest_of(&data, 1 << 20, &DataKey::generate()).digest,
+            whole.digest
+        );
+        assert!(!whole
+            .digest
+            .contains(&crate::artifacts::hex(&Sha256::digest(&data))));
+    }
+
+    #[test]
+    fn records_made_before_keyed_digests_are_verified_as_sha256() {
+        let key = DataKey::generate();
+        let old = crate::artifacts::hex(&Sha256::digest(b"weights"));
+        let mut digester = Digester::verifying(&old, &key);
+        digester.update(b"weights");
+        assert_eq!(digester.finish(), old);
     }
 }

@@ -312,7 +312,7 @@ fn tampered_artifact_requests_are_refused_and_store_nothing() {
     let one = format!("/experiments/{}", uid(1));
     let record = |path: &str, key: &str| {
         json!([{
-            "path": path, "size": 3, "sha256": "00", "media_type": "text/plain",
+            "path": path, "size": 3, "digest": "00", "media_type": "text/plain",
             "created_at": "2026-11-26T10:00:00Z", "storage_key": key,
         }])
     };

@@ -13,8 +13,11 @@ pub struct ArtifactRecord {
     pub path: String,
     /// Plaintext size in bytes.
     pub size: u64,
-    /// SHA-256 of the plaintext, lowercase hex.
-    pub sha256: String,
+    /// Digest of the plaintext: `blake3-keyed:<hex>`, keyed by the experiment's data key so
+    /// that only its holders can verify or compare it (records made before keyed digests hold
+    /// a bare SHA-256 in hex).
+    #[serde(alias = "sha256")]
+    pub digest: String,
     /// Media type guessed from the file name.
     pub media_type: String,
     pub created_at: DateTime<Utc>,

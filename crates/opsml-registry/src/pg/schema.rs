@@ -132,6 +132,11 @@ ALTER TABLE experiment_writers ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
     r"
 ALTER TABLE metric_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 ",
+    // Artifact records hold a digest keyed by the experiment's data key (see `hashing`), no
+    // longer a plain SHA-256; older records keep theirs and are verified as such.
+    r"
+ALTER TABLE artifacts RENAME COLUMN sha256 TO digest;
+",
 ];
 
 /// Key of the advisory lock that serialises migrations across processes and servers.

@@ -47,10 +47,10 @@ pub(super) fn put(
         )?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO artifacts
-                 (experiment_uid, path, size, sha256, media_type, created_at, storage_key)
+                 (experiment_uid, path, size, digest, media_type, created_at, storage_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (experiment_uid, path) DO UPDATE SET size = excluded.size,
-                 sha256 = excluded.sha256, media_type = excluded.media_type,
+                 digest = excluded.digest, media_type = excluded.media_type,
                  created_at = excluded.created_at, storage_key = excluded.storage_key",
         )?;
         for r in records {
@@ -66,7 +66,7 @@ pub(super) fn put(
                 uid,
                 r.path,
                 i64::try_from(r.size).unwrap_or(i64::MAX),
-                r.sha256,
+                r.digest,
                 r.media_type,
                 r.created_at.timestamp_micros(),
                 r.storage_key,
@@ -84,7 +84,7 @@ pub(super) fn list(
     prefix: Option<&str>,
 ) -> rusqlite::Result<Vec<ArtifactRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, size, sha256, media_type, created_at, storage_key FROM artifacts
+        "SELECT path, size, digest, media_type, created_at, storage_key FROM artifacts
          WHERE experiment_uid = ?1
            AND (?2 IS NULL OR path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')
          ORDER BY path",
@@ -93,7 +93,7 @@ pub(super) fn list(
         Ok(ArtifactRecord {
             path: r.get(0)?,
             size: r.get::<_, i64>(1)?.max(0) as u64,
-            sha256: r.get(2)?,
+            digest: r.get(2)?,
             media_type: r.get(3)?,
             created_at: micros_to_datetime(r.get(4)?),
             storage_key: r.get(5)?,

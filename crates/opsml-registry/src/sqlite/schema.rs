@@ -131,6 +131,11 @@ ALTER TABLE metric_chunks ADD COLUMN writer_id TEXT;
 CREATE INDEX metric_chunks_by_writer ON metric_chunks (writer_id, name, id);
 ALTER TABLE experiment_writers ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
 ",
+    // Artifact records hold a digest keyed by the experiment's data key (see `hashing`), no
+    // longer a plain SHA-256; older records keep theirs and are verified as such.
+    r"
+ALTER TABLE artifacts RENAME COLUMN sha256 TO digest;
+",
 ];
 
 /// The migration that creates `metric_summaries`, after which existing points are summarised.
