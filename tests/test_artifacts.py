@@ -14,6 +14,7 @@ those out.
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
@@ -1658,3 +1659,28 @@ def test_deleting_a_card_removes_its_artifacts(tmp_path: Path, storage_dir: Path
         opsml.experiment.download_artifact(doomed.uid, "a.txt", tmp_path / "o.txt")
     assert not (tmp_path / "o.txt").exists()
     assert kept.card.download_artifact("a.txt", tmp_path / "k.txt").read_text() == "a"
+
+
+def test_log_artifacts_names_the_links_it_followed_outside_the_directory(
+    tmp_path: Path, run_python: RunPython
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    write(tree / "a.txt", "inside")
+    write(tmp_path / "checkpoints" / "epoch-9.pt", "weights")
+    (tree / "best.pt").symlink_to(tmp_path / "checkpoints" / "epoch-9.pt")
+    (tree / "link_in.txt").symlink_to(tree / "a.txt")
+    proc = run_python(
+        """
+        import opsml
+        with opsml.start_experiment(name="links") as exp:
+            exp.log_artifacts("tree")
+        print(sorted(exp.card.list_artifacts()))
+        """
+    )
+    logged = [p for p in ast.literal_eval(proc.stdout) if not p.startswith("environment/")]
+    assert logged == ["a.txt", "best.pt", "link_in.txt"]
+    # Followed like a copy would, and said: a planted link cannot pass unnoticed.
+    assert "logged files that symbolic links point at outside the directory" in proc.stderr
+    assert f"best.pt -> {tmp_path / 'checkpoints' / 'epoch-9.pt'}" in proc.stderr
+    assert "link_in.txt" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from opsml import (
     CardRegistry,
     Metric,
     Parameter,
+    StoreError,
     get_experiment_metrics,
     get_experiment_parameters,
     start_experiment,
@@ -179,3 +181,55 @@ def test_name_of_exactly_255_characters_is_accepted() -> None:
         exp.log_parameter(name, 1)
     assert get_experiment_metrics(exp.uid).names == [name]
     assert get_experiment_parameters(exp.uid).to_dict() == {name: 1}
+
+
+class BrokenFloat:
+    def __float__(self) -> float:
+        raise RuntimeError("the sensor is offline")
+
+
+def test_an_error_of_a_values_own_float_is_chained_not_hidden() -> None:
+    with start_experiment(name="broken-float") as exp:
+        with pytest.raises(ValueError, match="raised RuntimeError") as info:
+            exp.log_metric("temperature", BrokenFloat(), step=0)
+        assert isinstance(info.value.__cause__, RuntimeError)
+        assert "the sensor is offline" in str(info.value.__cause__)
+        exp.log_metric("temperature", 21.5, step=1)
+
+
+def test_a_directory_given_to_log_artifact_is_named_a_directory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with start_experiment(name="dir-as-file") as exp:
+        for path in (".", str(tmp_path), "./"):
+            with pytest.raises(IsADirectoryError, match="use log_artifacts"):
+                exp.log_artifact(path)
+
+
+def test_a_parent_segment_inside_the_root_is_resolved_not_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "w.txt").write_text("w")
+    with start_experiment(name="dotdot") as exp:
+        exp.log_artifact(tmp_path / "w.txt", "a/../b.txt")
+        with pytest.raises(ValueError, match="escapes the artifact root"):
+            exp.log_artifact(tmp_path / "w.txt", "a/../../b.txt")
+    assert "b.txt" in exp.card.list_artifacts()
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("exp\u202etxt.exe", "\\u{202e}"), ("res\u200bnet", "\\u{200b}")],
+)
+def test_look_alike_names_are_refused(name: str, character: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(character)):
+        start_experiment(name=name)
+    with pytest.raises(ValueError, match="no visible character"):
+        start_experiment(space="\u3000 ")
+
+
+def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPSML_TRACKING_URI", "http://127.0.0.1:1")
+    monkeypatch.setenv("OPSML_ENCRYPT_SECRET", "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE=")
+    monkeypatch.delenv("OPSML_USERNAME", raising=False)
+    monkeypatch.delenv("OPSML_PASSWORD", raising=False)
+    with pytest.raises(StoreError) as info:
+        start_experiment(name="nobody-home")
+    assert "cannot be reached" in str(info.value)
+    assert "401" not in str(info.value)

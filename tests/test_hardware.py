@@ -180,3 +180,22 @@ def test_hardware_samples_convert_to_columns_value_for_value() -> None:
     frame = samples.to_polars()
     assert isinstance(frame, pl.DataFrame)
     assert frame["process_rss_bytes"].to_list() == [s.process_rss_bytes for s in samples]
+
+
+def test_a_child_process_writing_to_disk_is_counted_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    writer = (
+        "import os, sys, time\n"
+        "with open(sys.argv[1], 'wb') as f:\n"
+        "    for part in range(2):\n"
+        "        for _ in range(32):\n"
+        "            f.write(os.urandom(1 << 20))\n"
+        "        f.flush(); os.fsync(f.fileno())\n"
+        "        time.sleep(0.6)\n"
+    )
+    with start_experiment(name="child-io", log_hardware=True, hardware_interval=0.2) as exp:
+        subprocess.run([sys.executable, "-c", writer, str(tmp_path / "big.bin")], check=True)
+        time.sleep(0.6)
+    written = sum(s.disk_write_bytes or 0 for s in get_experiment_hardware_metrics(exp.uid))
+    mib = 1 << 20
+    # 64 MiB written by the child (and a little by the store): not twice that.
+    assert 60 * mib <= written < 100 * mib, written / mib

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 from opsml import CardRegistry, get_experiment_metrics, start_experiment
 
@@ -165,3 +166,43 @@ def test_a_rank_dying_while_others_log_does_not_mark_the_experiment_killed(tmp_p
     assert card.status == "completed"
     assert [m.step for m in get_experiment_metrics(uid, "rank0/loss")] == list(range(logged))
     assert [m.step for m in get_experiment_metrics(uid, "rank1/loss")] == list(range(100))
+
+
+def test_a_process_that_opened_the_store_before_a_kill_sees_the_run_killed() -> None:
+    # This process has the store open (and checked it) before the run even starts.
+    assert CardRegistry("experiment").list_cards() is not None
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import time
+                from opsml import start_experiment
+                with start_experiment(name="killed-later") as exp:
+                    print(exp.uid, flush=True)
+                    for step in range(70):
+                        exp.log_metric("loss", 1.0, step=step)
+                        time.sleep(0.1)
+                    time.sleep(60)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    uid = child.stdout.readline().strip()
+    assert CardRegistry("experiment").load_card(uid=uid).status == "running"
+    time.sleep(7.5)  # past the first heartbeat (5 s)
+    child.send_signal(signal.SIGKILL)
+    child.communicate()
+    deadline = time.monotonic() + 10
+    card = CardRegistry("experiment").load_card(uid=uid)
+    while card.status == "running" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        card = CardRegistry("experiment").load_card(uid=uid)
+    assert card.status == "killed"
+    # It ended when it was last seen alive, not when it started.
+    assert card.ended_at is not None
+    assert (card.ended_at - card.created_at).total_seconds() >= 4.5

@@ -15,6 +15,10 @@ const PARALLEL_FILES: usize = 8;
 
 /// Regular files under `dir` (following symbolic links to files, not to
 /// directories), with their paths relative to `dir` using `/`.
+///
+/// A link to a file outside `dir` is followed, as copying the directory would (a
+/// `best.pt` pointing at a checkpoint elsewhere is logged), and named in a warning: whoever
+/// could write into the directory could have planted it to have another file stored.
 pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let metadata = std::fs::metadata(dir).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -29,7 +33,12 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     if !metadata.is_dir() {
         return Err(RegistryError::NotADirectory(dir.to_owned()).into());
     }
+    let root = std::fs::canonicalize(dir).map_err(|source| RegistryError::LocalIo {
+        path: dir.to_owned(),
+        source,
+    })?;
     let mut files = Vec::new();
+    let mut outside = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -39,7 +48,18 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
             source: e.into(),
         })?;
         let is_file = if entry.path_is_symlink() {
-            std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file())
+            let is_file = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
+            let target = std::fs::canonicalize(entry.path());
+            if is_file && target.as_ref().is_ok_and(|t| !t.starts_with(&root)) {
+                outside.push(format!(
+                    "{} -> {}",
+                    entry.path().display(),
+                    target
+                        .as_ref()
+                        .map_or(String::new(), |t| t.display().to_string())
+                ));
+            }
+            is_file
         } else {
             entry.file_type().is_file()
         };
@@ -55,6 +75,13 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
             .collect::<Vec<_>>()
             .join("/");
         files.push((entry.path().to_owned(), relative));
+    }
+    if !outside.is_empty() {
+        tracing::warn!(
+            directory = %dir.display(),
+            links = %outside.join(", "),
+            "logged files that symbolic links point at outside the directory"
+        );
     }
     Ok(files)
 }

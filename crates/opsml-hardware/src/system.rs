@@ -1,7 +1,7 @@
 //! Host CPU and memory, this process tree, its disk I/O, and host network
 //! traffic, through sysinfo.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use opsml_types::{IoSample, ProcessSample};
@@ -22,6 +22,8 @@ pub(crate) struct SystemSampler {
     networks: Option<Networks>,
     root: Pid,
     last: Instant,
+    /// Bytes each descendant had read and written in all, at the last sample.
+    descendant_io: HashMap<Pid, (u64, u64)>,
 }
 
 impl SystemSampler {
@@ -33,6 +35,7 @@ impl SystemSampler {
             networks,
             root: Pid::from_u32(std::process::id()),
             last: Instant::now(),
+            descendant_io: HashMap::new(),
         };
         // Usage figures are differences between two refreshes: take the first one now.
         sampler.system.refresh_cpu_usage();
@@ -93,6 +96,7 @@ impl SystemSampler {
         let mut sample = ProcessSample::default();
         let mut disk = IoSample::default();
         let mut pids = HashSet::new();
+        let mut descendant_io = HashMap::new();
         for pid in &tree {
             let Some(process) = self.system.process(*pid) else {
                 continue;
@@ -105,6 +109,18 @@ impl SystemSampler {
             let usage = process.disk_usage();
             disk.read_bytes += usage.read_bytes;
             disk.write_bytes += usage.written_bytes;
+            if *pid != self.root {
+                descendant_io.insert(*pid, (usage.total_read_bytes, usage.total_written_bytes));
+            }
+        }
+        // A child that ended was counted while it ran, and Linux adds all of its I/O to the
+        // parent that reaps it: take that second count back out.
+        let previous = std::mem::replace(&mut self.descendant_io, descendant_io);
+        for (pid, (read, written)) in previous {
+            if !self.descendant_io.contains_key(&pid) {
+                disk.read_bytes = disk.read_bytes.saturating_sub(read);
+                disk.write_bytes = disk.write_bytes.saturating_sub(written);
+            }
         }
         set_rates(&mut disk, seconds);
         (sample, pids, disk)

@@ -35,14 +35,27 @@ pub(crate) fn metric_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64
         return Err(not_a_number(name, value));
     }
     value.extract::<f64>().map_err(|err| {
-        if err.is_instance_of::<PyOverflowError>(value.py()) {
+        let py = value.py();
+        let wrapped = if err.is_instance_of::<PyOverflowError>(py) {
             PyValueError::new_err(format!(
                 "metric {name:?}: value {} is too large for a float",
                 short_repr(value)
             ))
-        } else {
+        } else if err.is_instance_of::<PyTypeError>(py) {
             not_a_number(name, value)
-        }
+        } else {
+            // The value's own __float__ failed: its error is the news, chained below.
+            PyValueError::new_err(format!(
+                "metric {name:?}: converting {} of type {} to a float raised {}",
+                short_repr(value),
+                type_name(value),
+                err.get_type(py)
+                    .name()
+                    .map_or_else(|_| "an error".to_owned(), |n| n.to_string())
+            ))
+        };
+        wrapped.set_cause(py, Some(err));
+        wrapped
     })
 }
 

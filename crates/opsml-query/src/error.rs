@@ -14,8 +14,12 @@ pub enum QueryErrorKind {
     /// The literal has the wrong type for the field (`status > 3`).
     Type,
     /// The literal has the right type but an unusable value: a malformed
-    /// date or version, an out-of-range number, a bad LIKE escape.
+    /// date or version, an out-of-range number, a bad LIKE escape, a NUL
+    /// character.
     Value,
+    /// The filter or order-by list is larger than a search may be: too many
+    /// conditions or values, or too long an `in` list (see the `MAX_*` bounds).
+    TooLarge,
 }
 
 /// A filter or order-by string that cannot be compiled.
@@ -31,6 +35,9 @@ pub struct QueryError {
     message: String,
     input: String,
     item: Option<usize>,
+    /// Whether the error points into text; one about a tree built outside the
+    /// parser has no text to point into.
+    located: bool,
 }
 
 impl QueryError {
@@ -41,6 +48,15 @@ impl QueryError {
             message: message.into(),
             input: String::new(),
             item: None,
+            located: true,
+        }
+    }
+
+    /// An error about a whole tree rather than a place in text.
+    pub(crate) fn unlocated(kind: QueryErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            located: false,
+            ..Self::new(kind, 0, message)
         }
     }
 
@@ -83,8 +99,12 @@ impl QueryError {
         self.item
     }
 
-    /// `message at position N: input` and, under it, a caret at the position.
+    /// `message at position N: input` and, under it, a caret at the position;
+    /// only the message for an error that points nowhere.
     fn render(&self) -> String {
+        if !self.located {
+            return self.message.clone();
+        }
         let head = match self.item {
             Some(i) => format!(
                 "{} at position {} of order_by item {i}: ",

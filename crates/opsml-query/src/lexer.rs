@@ -168,7 +168,7 @@ impl Lexer {
             '-' if self.peek_at(1).is_some_and(|d| d.is_ascii_digit()) => self.number()?,
             d if d.is_ascii_digit() => self.number()?,
             w if w.is_alphabetic() || w == '_' || w == '`' => self.path()?,
-            other => return Err(syntax(start, format!("unexpected character '{other}'"))),
+            other => return Err(syntax(start, format!("unexpected character {other:?}"))),
         };
         Ok(self.token(tok, start))
     }
@@ -219,6 +219,13 @@ impl Lexer {
                 Some(c) if c == quote => {
                     self.i += 1;
                     return Ok(out);
+                }
+                Some('\0') => {
+                    return Err(QueryError::new(
+                        QueryErrorKind::Value,
+                        self.i,
+                        crate::limits::nul_refused(what),
+                    ))
                 }
                 Some(c) => {
                     out.push(c);

@@ -66,6 +66,16 @@
 //! booleans (as text). Ties, and the whole order when no field is given,
 //! fall back to newest first (`created_at desc`), then `uid`.
 //!
+//! # Size
+//!
+//! A search runs as one SQL statement, so a filter holds at most
+//! [`MAX_CONDITIONS`] conditions (a version `in` list counts one per
+//! version), [`MAX_VALUES`] values in all and [`MAX_LIST_VALUES`] values per
+//! `in` list, and an order-by list at most [`MAX_ORDER_ITEMS`] items; larger
+//! ones are refused with [`QueryErrorKind::TooLarge`]. No string or name may
+//! hold a NUL character. Trees built outside the parser are checked against
+//! the same bounds with [`check_filter`] and [`check_order_by`].
+//!
 //! # Example
 //!
 //! ```
@@ -98,6 +108,7 @@ mod date;
 mod error;
 mod fields;
 mod lexer;
+mod limits;
 mod parser;
 
 pub use ast::{
@@ -106,6 +117,9 @@ pub use ast::{
 };
 pub use compile::{compile, compile_with, Compiled, Dialect, Value};
 pub use error::{QueryError, QueryErrorKind};
+pub use limits::{
+    check_filter, check_order_by, MAX_CONDITIONS, MAX_LIST_VALUES, MAX_ORDER_ITEMS, MAX_VALUES,
+};
 
 /// Parses and type-checks a filter. An empty or all-whitespace filter is
 /// `Expr::And(vec![])`, which compiles to no condition.
@@ -116,6 +130,15 @@ pub fn parse_filter(src: &str) -> Result<Expr, QueryError> {
 /// Parses an order-by list, one `field [asc|desc]` per item. An error's
 /// position is within its item, and [`QueryError::item`] says which one.
 pub fn parse_order_by(items: &[&str]) -> Result<Vec<OrderItem>, QueryError> {
+    if let Some(extra) = items.get(MAX_ORDER_ITEMS) {
+        return Err(QueryError::new(
+            QueryErrorKind::TooLarge,
+            0,
+            limits::order_too_long(items.len()),
+        )
+        .with_input(extra)
+        .in_item(MAX_ORDER_ITEMS));
+    }
     items
         .iter()
         .enumerate()

@@ -19,6 +19,7 @@ use crate::check::{condition, Lit, LitValue, OpAt, PlainTest, RawTest};
 use crate::error::{QueryError, QueryErrorKind};
 use crate::fields::{resolve, FieldRef};
 use crate::lexer::{tokenize, Keyword, Lexed, Tok, Token};
+use crate::limits::{list_too_long, Tally, MAX_LIST_VALUES};
 
 /// Nesting limit for parentheses and `not`: user text must not be able to
 /// exhaust the stack, and SQLite rejects expressions deeper than 1000 anyway.
@@ -88,6 +89,8 @@ struct Parser {
     tokens: Vec<Token>,
     lex_error: Option<QueryError>,
     i: usize,
+    /// The size of the filter so far, checked condition by condition.
+    tally: Tally,
 }
 
 impl Parser {
@@ -96,6 +99,7 @@ impl Parser {
             tokens: lexed.tokens,
             lex_error: lexed.error,
             i: 0,
+            tally: Tally::default(),
         }
     }
 
@@ -203,7 +207,7 @@ impl Parser {
     }
 
     fn condition(&mut self) -> Result<Expr, QueryError> {
-        let (field, _) = self.field()?;
+        let (field, field_pos) = self.field()?;
         let op = self.peek()?.clone();
         let raw = match op.tok {
             Tok::Op(cmp) => {
@@ -269,7 +273,11 @@ impl Parser {
             _ => op.text.as_str(),
         };
         let at = OpAt { pos: op.pos, text };
-        Ok(Expr::Cond(condition(field, &at, raw)?))
+        let checked = condition(field, &at, raw)?;
+        self.tally
+            .add(&checked)
+            .map_err(|message| QueryError::new(QueryErrorKind::TooLarge, field_pos, message))?;
+        Ok(Expr::Cond(checked))
     }
 
     fn literal(&mut self) -> Result<Lit, QueryError> {
@@ -307,6 +315,14 @@ impl Parser {
             match self.peek()?.tok {
                 Tok::Comma => {
                     self.bump();
+                    if items.len() == MAX_LIST_VALUES {
+                        let pos = self.peek()?.pos;
+                        return Err(QueryError::new(
+                            QueryErrorKind::TooLarge,
+                            pos,
+                            list_too_long(),
+                        ));
+                    }
                     items.push(self.literal()?);
                 }
                 Tok::RParen => {

@@ -557,3 +557,48 @@ proptest! {
         prop_assert_eq!(yes.len() + no.len(), EXPERIMENTS.len(), "{}", filter);
     }
 }
+
+/// The largest search the bounds allow — the most conditions, values and nesting, with
+/// the heaviest conditions — still runs: the bounds refuse before the store would.
+#[test]
+fn the_largest_search_within_the_bounds_runs() {
+    use opsml_query::{MAX_CONDITIONS, MAX_LIST_VALUES, MAX_ORDER_ITEMS};
+    let list = |field: &str, quote: bool| {
+        let values: Vec<String> = (0..MAX_LIST_VALUES)
+            .map(|n| {
+                if quote {
+                    format!("'v{n}'")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        format!("{field} in ({})", values.join(", "))
+    };
+    let mut chain = vec![
+        list("params.lr", false),
+        list("metrics.loss.min", false),
+        list("uid", true),
+        list("params.opt", true),
+    ];
+    // Nesting as deep as text may go, one condition per level.
+    let levels = 63;
+    while chain.len() < MAX_CONDITIONS - levels {
+        let n = chain.len();
+        chain.push(format!("metrics.`m{n}`.max not in (1, 2.5)"));
+    }
+    let mut filter = format!("({})", chain.join(" or "));
+    for level in 0..levels {
+        let joiner = if level % 2 == 0 { "and" } else { "or" };
+        filter = format!("(params.`p{level}` != 'x' {joiner} {filter})");
+    }
+    if let Err(e) = parse_filter(&filter) {
+        panic!("{}", e.message());
+    }
+    let order: Vec<String> = (0..MAX_ORDER_ITEMS)
+        .map(|n| format!("params.p{n} desc"))
+        .collect();
+    let order: Vec<&str> = order.iter().map(String::as_str).collect();
+    let conn = fixture();
+    run(&conn, &filter, &order, Dialect::Sqlite).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -306,6 +306,11 @@ impl Artifacts {
 
     /// Stores one local file at `rpath` (default: its file name) and records it.
     pub fn log_file(&self, uid: &str, lpath: &Path, rpath: Option<&str>) -> Result<ArtifactRecord> {
+        // A directory (".", "..", "runs/") has no file name to store it under: say what it is
+        // before complaining about the name.
+        if lpath.is_dir() {
+            return Err(RegistryError::IsADirectory(lpath.to_owned()));
+        }
         let path = Self::remote_path(lpath, rpath)?;
         let key = self.data_key(uid)?;
         let record = self.upload(uid, &key, lpath, &path)?;

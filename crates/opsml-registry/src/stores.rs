@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -14,8 +15,18 @@ use crate::{
 /// shares its connection pool, and migrations run once. A forked child opens
 /// its own (the parent's entries stay, unused: closing the parent's
 /// connections in the child would upset SQLite).
-type StoreCache = HashMap<(u64, TrackingUri), Arc<dyn Store>>;
+type StoreCache = HashMap<(u64, TrackingUri), CachedStore>;
 static STORES: OnceLock<Mutex<StoreCache>> = OnceLock::new();
+
+/// How often a process looks again for experiments whose process died: a run killed after
+/// this process opened the store must not stay `running` for it.
+const DEAD_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+
+struct CachedStore {
+    store: Arc<dyn Store>,
+    /// When dead experiments were last looked for.
+    checked: Instant,
+}
 
 /// Forgets the parent's stores in a forked child.
 pub(crate) fn reset_after_fork() {
@@ -28,19 +39,36 @@ pub(crate) fn reset_after_fork() {
 pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     let mut stores = STORES.get_or_init(Mutex::default).lock();
     let key = (fork_generation(), uri.clone());
-    if let Some(store) = stores.get(&key) {
-        return Ok(Arc::clone(store));
+    if let Some(cached) = stores.get_mut(&key) {
+        let store = Arc::clone(&cached.store);
+        if cached.checked.elapsed() >= DEAD_CHECK_INTERVAL {
+            cached.checked = Instant::now();
+            drop(stores);
+            check_for_dead(store.as_ref());
+        }
+        return Ok(store);
     }
     let store: Arc<dyn Store> = match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
         TrackingUri::Http(base) => Arc::new(HttpStore::open(base)?),
     };
-    stores.insert(key, Arc::clone(&store));
-    if let Err(e) = mark_dead_experiments_killed(store.as_ref()) {
+    stores.insert(
+        key,
+        CachedStore {
+            store: Arc::clone(&store),
+            checked: Instant::now(),
+        },
+    );
+    drop(stores);
+    check_for_dead(store.as_ref());
+    Ok(store)
+}
+
+fn check_for_dead(store: &dyn Store) {
+    if let Err(e) = mark_dead_experiments_killed(store) {
         tracing::warn!(error = %e, "checking for experiments whose process died failed");
     }
-    Ok(store)
 }
 
 /// Marks killed every running experiment whose process is gone: checked

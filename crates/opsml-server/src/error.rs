@@ -48,6 +48,9 @@ impl ApiError {
 
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
+        if let Some(refused) = refused_value(&error) {
+            return refused;
+        }
         let message = error.to_string();
         match error {
             RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
@@ -72,6 +75,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Sqlite { .. }
             | RegistryError::Postgres { .. }
             | RegistryError::StoreMoved { .. } => {
+                let message = loggable(&error);
                 tracing::error!(%message, "store failure");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -80,10 +84,65 @@ impl From<RegistryError> for ApiError {
                 )
             }
             _ => {
+                let message = loggable(&error);
                 tracing::error!(%message, "request failed");
                 Self::internal("the request failed inside the server; its log has the details")
             }
         }
+    }
+}
+
+/// PostgreSQL's code for a character its text cannot hold (a NUL).
+const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+
+/// The 400 for a value of the client's that the store refused to keep (a NUL character that
+/// no check before caught), or `None` for any other failure.
+fn refused_value(error: &RegistryError) -> Option<ApiError> {
+    let RegistryError::Postgres { source, .. } = error else {
+        return None;
+    };
+    let db = source.as_db_error()?;
+    (db.code().code() == CHARACTER_NOT_IN_REPERTOIRE).then(|| {
+        ApiError::bad_request(format!(
+            "a value of the request holds a character the store cannot keep: {}",
+            db.message()
+        ))
+    })
+}
+
+/// What a log line may say of a store failure: the database's own message and code, never
+/// the statement, which can be as long as the request made it and holds its values.
+fn loggable(error: &RegistryError) -> String {
+    match error {
+        RegistryError::Sqlite { path, source } => {
+            format!("sqlite store {}: {}", path.display(), sqlite_cause(source))
+        }
+        RegistryError::Postgres { location, source } => match source.as_db_error() {
+            Some(db) => format!(
+                "postgres store {location}: {} {} (SQLSTATE {})",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            ),
+            None => error.to_string(),
+        },
+        _ => error.to_string(),
+    }
+}
+
+/// SQLite's message and extended code; a statement that failed to compile is left out.
+fn sqlite_cause(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqlInputError {
+            error, msg, offset, ..
+        } => format!(
+            "{msg} (code {}, at byte {offset} of the statement)",
+            error.extended_code
+        ),
+        rusqlite::Error::SqliteFailure(code, Some(msg)) => {
+            format!("{msg} (code {})", code.extended_code)
+        }
+        other => other.to_string(),
     }
 }
 
@@ -98,5 +157,60 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What `work` logs, as text.
+    fn logged_by(work: impl FnOnce()) -> String {
+        let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = Arc::clone(&lines);
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Sink(Arc::clone(&sink)))
+            .finish();
+        tracing::subscriber::with_default(subscriber, work);
+        let text = String::from_utf8_lossy(&lines.lock().unwrap()).into_owned();
+        text
+    }
+
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn store_failures_are_logged_without_their_statement() {
+        let statement = "SELECT uid FROM experiments WHERE name = 'secret value'";
+        let error = RegistryError::Sqlite {
+            path: "/tmp/opsml.db".into(),
+            source: rusqlite::Error::SqlInputError {
+                error: rusqlite::ffi::Error::new(1),
+                msg: "Expression tree is too large (maximum depth 1000)".into(),
+                sql: statement.into(),
+                offset: 7,
+            },
+        };
+        assert!(error.to_string().contains("secret value"), "the premise");
+        let mut answer = None;
+        let log = logged_by(|| answer = Some(ApiError::from(error)));
+        assert!(log.contains("Expression tree is too large"), "{log}");
+        assert!(!log.contains("SELECT") && !log.contains("secret"), "{log}");
+        let answer = answer.unwrap();
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!answer.message.contains("secret"), "{}", answer.message);
     }
 }

@@ -8,18 +8,25 @@
 //! of logged data from remote writers, applied at most once each; read-back of metrics,
 //! parameters, hardware samples and metric summaries; wrapped data keys, artifact records
 //! and artifact objects (streamed ciphertext). Every `/api/v1` route but the token route
-//! needs a bearer token, and each checks the user's access to the space it touches.
+//! needs a bearer token, and each checks the user's access to the space it touches. An
+//! experiment the user may not read answers exactly as one that does not exist.
+//!
+//! Request bodies are bounded by what each route needs ([`SMALL_BODY_BYTES`] unless the
+//! route says otherwise), and connections by [`ServeLimits`].
 
 mod auth;
 mod cache;
 mod error;
+mod input;
 mod rejections;
 mod routes;
+mod serve;
 mod start;
 mod state;
 
 use std::future::Future;
 
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -27,27 +34,36 @@ pub use auth::{
     bootstrap_admin, hash_password, verify_login, verify_password, Principal, MIN_PASSWORD_CHARS,
 };
 pub use error::ApiError;
+pub use serve::{serve_with, ServeLimits, MAX_CONNECTIONS_ENV, READ_TIMEOUT_ENV};
 pub use start::{open_state, run, ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV};
 pub use state::AppState;
 
-/// Largest request body accepted, in bytes.
+/// Largest request body of a route that takes bulk data (batches, searches, artifact
+/// records, card updates and metadata), in bytes. Object uploads are streamed, unbounded.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Largest body of a new experiment or of a kill mark, in bytes.
+pub const CARD_BODY_BYTES: usize = 64 << 10;
+
+/// Largest body of every other route (logins, users, grants, statuses, leases, keys), in
+/// bytes: these need a few hundred, and the login route takes bodies before any login.
+pub const SMALL_BODY_BYTES: usize = 8 << 10;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     routes::router(state.clone())
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
+        .layer(axum::middleware::from_fn(input::refuse_nul_in_uri))
         .layer(axum::middleware::map_response(rejections::api_shaped))
         .with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then lets running requests finish.
+/// Serves `state` on `listener` within the default [`ServeLimits`] until `shutdown`
+/// completes, then lets running requests finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, ServeLimits::default(), shutdown).await
 }

@@ -1,12 +1,13 @@
 //! Starting a server from its configuration: the store of `OPSML_TRACKING_URI`, the
-//! artifact storage of `OPSML_STORAGE_URI`, and the first admin from
-//! `OPSML_ADMIN_USERNAME` / `OPSML_ADMIN_PASSWORD`.
+//! artifact storage of `OPSML_STORAGE_URI`, the first admin from
+//! `OPSML_ADMIN_USERNAME` / `OPSML_ADMIN_PASSWORD`, and the limits on connections from
+//! `OPSML_SERVER_READ_TIMEOUT` / `OPSML_SERVER_MAX_CONNECTIONS` (see [`ServeLimits`]).
 
 use std::net::{IpAddr, SocketAddr};
 
 use opsml_registry::{StorageUri, TrackingUri};
 
-use crate::{bootstrap_admin, AppState};
+use crate::{bootstrap_admin, AppState, ServeLimits};
 
 /// Variables naming the first admin, created on a start with no users yet.
 pub const ADMIN_USERNAME_ENV: &str = "OPSML_ADMIN_USERNAME";
@@ -87,6 +88,7 @@ pub fn run(host: IpAddr, port: u16) -> Result<(), String> {
         .thread_name("opsml-server")
         .build()
         .map_err(|e| format!("starting the server's threads failed: {e}"))?;
+    let limits = ServeLimits::from_env()?;
     // Opening the store may block (migrations, the first connection): not on a worker.
     let state = open_state()?;
     runtime.block_on(async move {
@@ -98,7 +100,7 @@ pub fn run(host: IpAddr, port: u16) -> Result<(), String> {
             Ok(bound) => tracing::info!(%bound, "listening"),
             Err(e) => tracing::warn!(error = %e, "listening (address unknown)"),
         }
-        crate::serve(listener, state, shutdown_signal())
+        crate::serve_with(listener, state, limits, shutdown_signal())
             .await
             .map_err(|e| e.to_string())
     })

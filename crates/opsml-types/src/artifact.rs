@@ -28,8 +28,9 @@ pub struct ArtifactRecord {
 
 /// Normalises a remote artifact path to a forward-slash relative path inside
 /// the artifact root: backslashes become slashes, `.` segments and repeated
-/// slashes go. Absolute paths, `..`, empty paths and NUL or other control
-/// characters are refused, naming the path.
+/// slashes go, and `..` takes back the segment before it (`a/../b.txt` is `b.txt`).
+/// Absolute paths, a `..` that would leave the root, empty paths and NUL or other
+/// control characters are refused, naming the path.
 pub fn normalize_artifact_path(path: &str) -> Result<String, TypesError> {
     let invalid = |reason: &str| TypesError::InvalidPath {
         path: path.to_owned(),
@@ -48,7 +49,11 @@ pub fn normalize_artifact_path(path: &str) -> Result<String, TypesError> {
     for part in unified.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(invalid("it escapes the artifact root with '..'")),
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(invalid("it escapes the artifact root with '..'"));
+                }
+            }
             other => parts.push(other),
         }
     }
@@ -90,6 +95,8 @@ mod tests {
             "données/模型"
         );
         assert_eq!(normalize_artifact_path("..hidden").unwrap(), "..hidden");
+        assert_eq!(normalize_artifact_path("a/../b.txt").unwrap(), "b.txt");
+        assert_eq!(normalize_artifact_path("a/b/../../c/./d").unwrap(), "c/d");
     }
 
     #[test]
@@ -128,9 +135,16 @@ mod tests {
         }
 
         #[test]
-        fn no_path_with_a_parent_segment_is_accepted(prefix in "[a-z/]{0,10}", suffix in "[a-z/]{0,10}") {
+        fn a_parent_segment_never_leaves_the_root(prefix in "[a-z/]{0,10}", suffix in "[a-z/]{0,10}") {
             let path = format!("{prefix}/../{suffix}");
-            prop_assert!(normalize_artifact_path(&path).is_err());
+            let segments_before = prefix.split('/').filter(|p| !p.is_empty()).count();
+            match normalize_artifact_path(&path) {
+                Ok(normalized) => {
+                    prop_assert!(segments_before > 0 && !path.starts_with('/'));
+                    prop_assert!(!normalized.split('/').any(|p| p.is_empty() || p == ".."));
+                }
+                Err(_) => prop_assert!(path.starts_with('/') || segments_before <= 1),
+            }
         }
     }
 }

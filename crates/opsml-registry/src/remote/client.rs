@@ -111,15 +111,20 @@ impl ApiClient {
         }
     }
 
+    /// The server's refusal of a request made without a user.
+    fn needs_a_user(&self) -> RegistryError {
+        RegistryError::Server {
+            url: self.base.clone(),
+            status: 401,
+            code: "unauthorized".to_owned(),
+            message: format!("the server needs a user: set {USERNAME_ENV} and {PASSWORD_ENV}"),
+        }
+    }
+
     /// A new token for the configured user.
     async fn log_in(&self) -> Result<String> {
         let Some((username, password)) = &self.credentials else {
-            return Err(RegistryError::Server {
-                url: self.base.clone(),
-                status: 401,
-                code: "unauthorized".to_owned(),
-                message: format!("the server needs a user: set {USERNAME_ENV} and {PASSWORD_ENV}"),
-            });
+            return Err(self.needs_a_user());
         };
         let response = self
             .http
@@ -181,6 +186,18 @@ impl ApiClient {
         client: &reqwest::Client,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
+        if self.credentials.is_none() {
+            // Without a user the request goes as it is: a server out of reach is then said
+            // to be out of reach, and one that wants a user says so itself.
+            let response = build(client)
+                .send()
+                .await
+                .map_err(|e| self.unreachable(&e))?;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                return Err(self.needs_a_user());
+            }
+            return Ok(response);
+        }
         for attempt in 0..2 {
             let token = self.token().await?;
             let response = build(client)

@@ -15,6 +15,12 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
             "passwords must have at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
+    // A login could not give it: logins with one are refused before they are checked.
+    if password.contains('\0') {
+        return Err(ApiError::bad_request(
+            "a password cannot hold a NUL character",
+        ));
+    }
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| ApiError::internal(format!("no random salt: {e}")))?;
     let salt = SaltString::encode_b64(&salt)
@@ -78,9 +84,12 @@ mod tests {
     }
 
     #[test]
-    fn short_passwords_are_refused() {
+    fn short_passwords_and_ones_with_nul_are_refused() {
         let err = hash_password("short").unwrap_err();
         assert_eq!(err.status, 400);
         assert!(err.message.contains('8'), "{}", err.message);
+        let err = hash_password("long enough\0").unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(err.message.contains("NUL"), "{}", err.message);
     }
 }

@@ -20,7 +20,8 @@ use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use serde::Deserialize;
 
 use super::experiments::{authorized_card, uuid_like};
-use crate::{ApiError, AppState, Principal};
+use crate::input::{check_time, no_nul};
+use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 /// Bytes per chunk of a download.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -33,7 +34,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/experiments/{uid}/key", get(wrapped_key).post(insert_key))
         .route(
             "/experiments/{uid}/artifacts",
-            get(list_records).post(put_records),
+            get(list_records)
+                .post(put_records)
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route("/experiments/{uid}/objects", delete(delete_objects))
         .route("/experiments/{uid}/objects/{id}/url", get(download_url))
@@ -138,6 +141,9 @@ async fn put_records(
                 record.path
             )));
         }
+        no_nul("digest", &record.digest)?;
+        no_nul("media_type", &record.media_type)?;
+        check_time("created_at", &record.created_at)?;
         // A record may only point at an object of its own experiment.
         let id = record.storage_key.strip_prefix(&objects).unwrap_or("");
         object_key(&uid, id).map_err(|_| {

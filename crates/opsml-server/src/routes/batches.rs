@@ -1,18 +1,21 @@
 //! `POST /api/v1/experiments/{uid}/batches`: metric points, parameters and hardware samples
 //! of a remote writer, applied at most once per sequence number.
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use opsml_registry::wire::{Applied, BatchBody};
 use opsml_registry::{Access, WriteBatch};
 use opsml_types::{validate_name, validate_parameter};
 
-use super::experiments::authorized_card;
-use crate::{ApiError, AppState, Principal};
+use super::experiments::{authorized_card, require_on_experiment};
+use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/experiments/{uid}/batches", post(append))
+    Router::new().route(
+        "/experiments/{uid}/batches",
+        post(append).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }
 
 async fn append(
@@ -35,9 +38,7 @@ async fn append(
         .with_store(move |store| {
             // A stream of batches looks the experiment's space up once.
             match spaces.get(&uid) {
-                Some(space) => {
-                    principal.require(&space, Access::Write, &format!("experiment {uid}"))?;
-                }
+                Some(space) => require_on_experiment(&principal, &space, &uid, Access::Write)?,
                 None => {
                     let card = authorized_card(store, &principal, &uid, Access::Write)?;
                     spaces.insert(uid.clone(), card.space);

@@ -1,6 +1,6 @@
 //! Experiment cards: create, get, list, search, delete, and what was logged to them.
 
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -11,14 +11,33 @@ use opsml_types::{validate_name, CardRecord, ComputeEnvironment, ExperimentCard,
 use serde::Deserialize;
 
 use super::repeated;
-use crate::{ApiError, AppState, Principal};
+use crate::input::{check_optional_time, check_time, no_nul};
+use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
+
+/// Most tags one listing may ask for: each is a condition of its own in the store's query.
+const MAX_LIST_TAGS: usize = 64;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/experiments", post(create).get(list))
-        .route("/experiments/search", post(search))
+        .route(
+            "/experiments",
+            post(create)
+                .get(list)
+                .layer(DefaultBodyLimit::max(CARD_BODY_BYTES)),
+        )
+        .route(
+            "/experiments/search",
+            post(search).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
         .route("/experiments/find", get(find))
-        .route("/experiments/{uid}", get(load).put(update).delete(remove))
+        // An update carries the whole card, with every child's uid.
+        .route(
+            "/experiments/{uid}",
+            get(load)
+                .put(update)
+                .delete(remove)
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
 }
 
 /// The body of `POST /experiments`: the store allocates the version, and the card records
@@ -64,6 +83,11 @@ async fn create(
             body.uid
         )));
     }
+    if let Some(parent) = &body.parent_uid {
+        no_nul("parent_uid", parent)?;
+    }
+    no_nul("opsml_version", &body.opsml_version)?;
+    check_time("created_at", &body.created_at)?;
     let new = NewExperiment {
         uid: body.uid,
         space: body.space,
@@ -78,21 +102,36 @@ async fn create(
     };
     let card = state
         .with_store(move |store| {
-            // A child is listed on its parent's card: the parent must be one the user may read.
+            // A child changes its parent's card (it is listed there): the user must be one
+            // who may write the parent.
             if let Some(parent) = &new.parent_uid {
-                authorized_card(store, &principal, parent, Access::Read)?;
+                authorized_card(store, &principal, parent, Access::Write)?;
             }
             if store.get_experiment(&new.uid)?.is_some() {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "uid_taken",
-                    format!("an experiment with uid {:?} exists", new.uid),
-                ));
+                return Err(uid_taken(&new.uid));
             }
-            Ok(store.create_experiment(&new)?)
+            store.create_experiment(&new).map_err(|error| {
+                // A request creating the same uid got in between the check and the insert:
+                // the store refused the duplicate, which is the client's conflict, not a
+                // failure of the store.
+                match store.get_experiment(&new.uid) {
+                    Ok(Some(_)) => uid_taken(&new.uid),
+                    _ => error.into(),
+                }
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(card)))
+}
+
+/// The answer to a new experiment whose uid is taken, in whatever space: uids are random,
+/// so this tells nothing of other spaces.
+fn uid_taken(uid: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "uid_taken",
+        format!("an experiment with uid {uid:?} exists"),
+    )
 }
 
 /// `Some(())` when `uid` has the shape of a UUID (hex digits in 8-4-4-4-12 groups).
@@ -107,8 +146,9 @@ pub(super) fn uuid_like(uid: &str) -> Option<()> {
     .then_some(())
 }
 
-/// The card of `uid` if the user may `access` its space: 404 for no such experiment, 403
-/// (naming only the uid) for one in a space the user may not use.
+/// The card of `uid` if the user may `access` its space: 404 for no such experiment and,
+/// with the same answer, for one the user may not read (so that uids of other spaces cannot
+/// be probed); 403 (naming only the uid) for one it may read but not write.
 pub(super) fn authorized_card(
     store: &dyn Store,
     principal: &Principal,
@@ -117,9 +157,28 @@ pub(super) fn authorized_card(
 ) -> Result<ExperimentCard, ApiError> {
     let card = store
         .get_experiment(uid)?
-        .ok_or_else(|| ApiError::not_found(format!("no experiment with uid {uid:?}")))?;
-    principal.require(&card.space, access, &format!("experiment {uid}"))?;
+        .ok_or_else(|| no_experiment(uid))?;
+    require_on_experiment(principal, &card.space, uid, access)?;
     Ok(card)
+}
+
+/// Fails unless the user may `access` experiment `uid` of `space`: as [`authorized_card`]
+/// does, for a caller that knows the space already.
+pub(super) fn require_on_experiment(
+    principal: &Principal,
+    space: &str,
+    uid: &str,
+    access: Access,
+) -> Result<(), ApiError> {
+    if !principal.may(space, Access::Read) {
+        return Err(no_experiment(uid));
+    }
+    principal.require(space, access, &format!("experiment {uid}"))
+}
+
+/// The answer for an experiment that does not exist, or that the user may not read.
+pub(super) fn no_experiment(uid: &str) -> ApiError {
+    ApiError::not_found(format!("no experiment with uid {uid:?}"))
 }
 
 /// The card as `principal` may see it: children in spaces it may not read are left out.
@@ -175,6 +234,7 @@ async fn update(
     for tag in &body.tags {
         validate_name("tag", tag).map_err(|e| invalid(&e))?;
     }
+    check_optional_time("ended_at", body.ended_at.as_ref())?;
     state
         .with_store(move |store| {
             let mut card = authorized_card(store, &principal, &uid, Access::Write)?;
@@ -199,9 +259,7 @@ async fn remove(
             authorized_card(store, &principal, &uid, Access::Write)?;
             spaces.remove(&uid);
             if !store.delete_experiment(&uid)? {
-                return Err(ApiError::not_found(format!(
-                    "no experiment with uid {uid:?}"
-                )));
+                return Err(no_experiment(&uid));
             }
             // The records are gone, so nothing can read the objects any more.
             storage.delete_prefix(&opsml_registry::experiment_prefix(&uid))?;
@@ -247,6 +305,13 @@ async fn list(
     Query(query): Query<ListQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
+    let tags = repeated(raw.as_deref(), "tag");
+    if tags.len() > MAX_LIST_TAGS {
+        return Err(ApiError::bad_request(format!(
+            "a listing takes at most {MAX_LIST_TAGS} tags, not {}",
+            tags.len()
+        )));
+    }
     let spaces = visible_spaces(&principal, query.space.as_deref())?;
     if spaces.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Json(Vec::new()));
@@ -257,7 +322,7 @@ async fn list(
         space: query.space,
         spaces,
         name: query.name,
-        tags: repeated(raw.as_deref(), "tag"),
+        tags,
         max_date: query.max_date,
         sort_by_timestamp: query.newest_first,
         limit: limit(query.limit)?,
@@ -311,23 +376,33 @@ async fn search(
     Extension(principal): Extension<Principal>,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
-    let spaces = visible_spaces(&principal, body.space.as_deref())?;
-    if spaces.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(Json(Vec::new()));
+    if let Some(space) = &body.space {
+        no_nul("space", space)?;
     }
     let syntax = |e: opsml_query::QueryError| ApiError::bad_request(e.to_string());
+    // A tree was built by the client, not by the parser: it is held to the parser's bounds.
     let filter = match body.tree {
-        Some(tree) => Some(tree),
+        Some(tree) => {
+            opsml_query::check_filter(&tree).map_err(syntax)?;
+            Some(tree)
+        }
         None if body.filter.trim().is_empty() => None,
         None => Some(opsml_query::parse_filter(&body.filter).map_err(syntax)?),
     };
     let order_by = match body.order {
-        Some(order) => order,
+        Some(order) => {
+            opsml_query::check_order_by(&order).map_err(syntax)?;
+            order
+        }
         None => {
             let order: Vec<&str> = body.order_by.iter().map(String::as_str).collect();
             opsml_query::parse_order_by(&order).map_err(syntax)?
         }
     };
+    let spaces = visible_spaces(&principal, body.space.as_deref())?;
+    if spaces.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Json(Vec::new()));
+    }
     let query = SearchQuery {
         filter,
         space: body.space,

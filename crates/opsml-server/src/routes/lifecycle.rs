@@ -2,7 +2,7 @@
 //! the running experiments whose process may be gone (clients check the processes of their
 //! own host and mark dead ones killed, as the embedded library does).
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -11,15 +11,22 @@ use opsml_registry::{Access, Lease, RunningExperiment};
 use opsml_types::ExperimentMetadata;
 
 use super::experiments::authorized_card;
-use crate::{ApiError, AppState, Principal};
+use crate::input::{check_optional_time, check_time};
+use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/experiments/running", get(running))
         .route("/experiments/{uid}/claim", post(claim))
         .route("/experiments/{uid}/status", put(status))
-        .route("/experiments/{uid}/metadata", put(metadata))
-        .route("/experiments/{uid}/killed", post(killed))
+        .route(
+            "/experiments/{uid}/metadata",
+            put(metadata).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+        .route(
+            "/experiments/{uid}/killed",
+            post(killed).layer(DefaultBodyLimit::max(CARD_BODY_BYTES)),
+        )
 }
 
 async fn claim(
@@ -43,6 +50,7 @@ async fn status(
     Path(uid): Path<String>,
     Json(body): Json<StatusBody>,
 ) -> Result<StatusCode, ApiError> {
+    check_optional_time("ended_at", body.ended_at.as_ref())?;
     state
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Write)?;
@@ -100,6 +108,10 @@ async fn killed(
             "the body names experiment {:?}, the path {uid:?}",
             body.uid
         )));
+    }
+    check_optional_time("heartbeat_at", body.heartbeat_at.as_ref())?;
+    for writer in &body.writers {
+        check_time("writers.heartbeat_at", &writer.heartbeat_at)?;
     }
     state
         .with_store(move |store| {

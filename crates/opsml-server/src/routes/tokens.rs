@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{new_token, verify_login, LoginThrottle, TOKEN_LIFETIME};
+use crate::input::no_nul;
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -47,6 +48,12 @@ async fn issue(
     State(state): State<AppState>,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<Issued>, Response> {
+    // No account has a NUL in its name or password: such a login is a mistake, and the
+    // store would refuse to even look the name up.
+    no_nul("username", &credentials.username).map_err(IntoResponse::into_response)?;
+    if credentials.password.contains('\0') {
+        return Err(ApiError::bad_request("the password holds a NUL character").into_response());
+    }
     if let Some(refused) = locked(&state.login_failures, &credentials.username) {
         return Err(refused);
     }

@@ -4,7 +4,7 @@
 //! needs write access to the experiment's space; a storage that signs nothing answers `null`
 //! and the client streams through `PUT .../objects/{id}` instead.
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -15,7 +15,7 @@ use opsml_registry::{Access, RegistryError, SignedUploads, MAX_UPLOAD_PARTS};
 
 use super::artifacts::object_key;
 use super::experiments::authorized_card;
-use crate::{ApiError, AppState, Principal};
+use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 /// How long a signed upload URL stays valid.
 const UPLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
@@ -37,9 +37,10 @@ pub(super) fn router() -> Router<AppState> {
             "/experiments/{uid}/objects/{id}/multipart/part-urls",
             post(part_urls),
         )
+        // Up to MAX_UPLOAD_PARTS ETags.
         .route(
             "/experiments/{uid}/objects/{id}/multipart/complete",
-            post(complete),
+            post(complete).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route(
             "/experiments/{uid}/objects/{id}/multipart/abort",

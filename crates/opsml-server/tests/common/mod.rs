@@ -3,16 +3,19 @@
 
 use std::sync::Arc;
 
-use opsml_registry::{Access, AccountStore, ArtifactStorage, LocalStorage, SqliteStore, Store};
-use opsml_server::AppState;
+use opsml_registry::{
+    Access, AccountStore, ArtifactStorage, LocalStorage, PostgresStore, SqliteStore, Store,
+};
+use opsml_server::{AppState, ServeLimits};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
 pub const ADMIN: &str = "root";
 pub const ADMIN_PASSWORD: &str = "admin password";
 
-/// A server on a free loopback port with a SQLite store in a temporary directory and a
-/// first admin, serving until the test ends (or [`Server::stop`]).
+/// A server on a free loopback port with a SQLite store in a temporary directory (or a
+/// PostgreSQL schema of its own) and a first admin, serving until the test ends (or
+/// [`Server::stop`]).
 pub struct Server {
     pub base: String,
     address: std::net::SocketAddr,
@@ -21,25 +24,61 @@ pub struct Server {
     pub storage: Arc<dyn ArtifactStorage>,
     admin_token: String,
     dir: tempfile::TempDir,
+    limits: ServeLimits,
     runtime: Option<tokio::runtime::Runtime>,
+    /// Dropped after the store and the runtime (fields drop in order of declaration).
+    _schema: Option<Schema>,
 }
 
 impl Server {
     pub fn start() -> Self {
+        Self::start_with(ServeLimits::default())
+    }
+
+    /// A server on SQLite within `limits`.
+    pub fn start_with(limits: ServeLimits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(LocalStorage::new(dir.path().join("objects")));
-        Self::start_in(dir, storage)
+        let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
+        Self::start_in(dir, storage, (sqlite.clone(), sqlite), limits, None)
     }
 
     /// A server whose artifact objects go to `storage`.
     pub fn start_on(storage: Arc<dyn ArtifactStorage>) -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), storage)
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
+        Self::start_in(
+            dir,
+            storage,
+            (sqlite.clone(), sqlite),
+            ServeLimits::default(),
+            None,
+        )
     }
 
-    fn start_in(dir: tempfile::TempDir, storage: Arc<dyn ArtifactStorage>) -> Self {
-        let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
-        let store: Arc<dyn Store> = sqlite.clone();
-        let accounts: Arc<dyn AccountStore> = sqlite;
+    /// A server on a fresh schema of the PostgreSQL database at `OPSML_TEST_POSTGRES_URI`;
+    /// `None` (after saying so) when it is not set.
+    pub fn start_postgres() -> Option<Self> {
+        let schema = Schema::create(&postgres_uri()?);
+        let postgres = Arc::new(PostgresStore::open(&schema.uri).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalStorage::new(dir.path().join("objects")));
+        Some(Self::start_in(
+            dir,
+            storage,
+            (postgres.clone(), postgres),
+            ServeLimits::default(),
+            Some(schema),
+        ))
+    }
+
+    fn start_in(
+        dir: tempfile::TempDir,
+        storage: Arc<dyn ArtifactStorage>,
+        (store, accounts): (Arc<dyn Store>, Arc<dyn AccountStore>),
+        limits: ServeLimits,
+        schema: Option<Schema>,
+    ) -> Self {
         opsml_server::bootstrap_admin(accounts.as_ref(), ADMIN, ADMIN_PASSWORD).unwrap();
         let mut server = Self {
             base: String::new(),
@@ -49,7 +88,9 @@ impl Server {
             storage,
             admin_token: String::new(),
             dir,
+            limits,
             runtime: None,
+            _schema: schema,
         };
         server.serve();
         server.admin_token = server.token(ADMIN, ADMIN_PASSWORD);
@@ -68,13 +109,14 @@ impl Server {
             .unwrap();
         self.address = listener.local_addr().unwrap();
         self.base = format!("http://{}", self.address);
-        runtime.spawn(opsml_server::serve(
+        runtime.spawn(opsml_server::serve_with(
             listener,
             AppState::new(
                 Arc::clone(&self.store),
                 Arc::clone(&self.accounts),
                 Arc::clone(&self.storage),
             ),
+            self.limits,
             std::future::pending(),
         ));
         self.runtime = Some(runtime);
@@ -162,6 +204,55 @@ impl Server {
 
     pub fn as_admin(&self, request: RequestBuilder) -> RequestBuilder {
         request.bearer_auth(&self.admin_token)
+    }
+}
+
+/// The database of `OPSML_TEST_POSTGRES_URI`; `None` (after saying so) when it is not set,
+/// unless `OPSML_REQUIRE_SERVICES=1` asks for every service, which makes it a failure.
+pub fn postgres_uri() -> Option<String> {
+    match std::env::var("OPSML_TEST_POSTGRES_URI") {
+        Ok(uri) if !uri.is_empty() => Some(uri),
+        _ => {
+            assert!(
+                std::env::var("OPSML_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
+                "OPSML_REQUIRE_SERVICES=1 but OPSML_TEST_POSTGRES_URI is not set \
+                 (scripts/start-postgres.sh prints it)"
+            );
+            eprintln!("skipped: OPSML_TEST_POSTGRES_URI is not set (scripts/start-postgres.sh)");
+            None
+        }
+    }
+}
+
+/// A schema of its own in the test database, dropped with it.
+pub struct Schema {
+    admin_uri: String,
+    name: String,
+    /// The URI of a store on the schema.
+    pub uri: String,
+}
+
+impl Schema {
+    pub fn create(admin_uri: &str) -> Self {
+        let name = format!("t_{}", opsml_types::new_uid().replace('-', ""));
+        postgres::Client::connect(admin_uri, postgres::NoTls)
+            .expect("connect to the test database")
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        let separator = if admin_uri.contains('?') { '&' } else { '?' };
+        Self {
+            uri: format!("{admin_uri}{separator}options=-c%20search_path%3D{name}"),
+            admin_uri: admin_uri.to_owned(),
+            name,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin_uri, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        }
     }
 }
 
