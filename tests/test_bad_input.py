@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from opsml import (
     CardRegistry,
+    ConfigurationError,
     Metric,
     Parameter,
     StoreError,
@@ -233,3 +235,14 @@ def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> Non
         start_experiment(name="nobody-home")
     assert "cannot be reached" in str(info.value)
     assert "401" not in str(info.value)
+
+
+@pytest.mark.parametrize("uri", ["sqlite:/abs/x.db", "garbage", "postgress:db"])
+def test_a_mistyped_tracking_uri_is_refused_not_a_new_store(
+    uri: str, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPSML_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match=re.escape(uri)):
+        start_experiment(name="typo")
+    assert list(tmp_path.iterdir()) == []

@@ -420,3 +420,22 @@ def test_a_script_outside_a_repository_has_no_git_state(tmp_path: Path) -> None:
     card = load(uid)
     assert card.git is None
     assert code_files(card) == ["code/plain.py"]
+
+
+def test_a_user_artifact_at_a_capture_path_is_the_one_kept(tmp_path: Path) -> None:
+    script = write(
+        tmp_path / "train.py",
+        "import opsml\n"
+        "with opsml.start_experiment(name='mine') as exp:\n"
+        "    exp.log_artifact('requirements.txt', 'environment/requirements.txt')\n"
+        "    exp.log_artifact('copy.py', 'code/train.py')\n"
+        "print(exp.uid)\n",
+    )
+    write(tmp_path / "requirements.txt", "torch==2.9.0\n")
+    write(tmp_path / "copy.py", "my own copy")
+    for _ in range(3):
+        card = load(run_script(script, cwd=tmp_path))
+        assert downloaded(card, "environment/requirements.txt", tmp_path / "r.txt") == (
+            b"torch==2.9.0\n"
+        )
+        assert downloaded(card, "code/train.py", tmp_path / "c.py") == b"my own copy"

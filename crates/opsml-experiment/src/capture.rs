@@ -19,6 +19,8 @@ use crate::Result;
 pub const DEFAULT_CODE_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
 /// Remote path of the installed-packages list.
 pub const REQUIREMENTS_PATH: &str = "environment/requirements.txt";
+/// Where captured code files are stored, as artifact paths.
+pub(crate) const CODE_PREFIX: &str = "code/";
 
 /// Directories never captured as code.
 const SKIPPED_DIRECTORIES: &[&str] = &[
@@ -273,7 +275,7 @@ fn store_code(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> Result<Op
     };
     let files = files
         .into_iter()
-        .map(|(local, relative)| Ok((local, remote_join(Some("code"), &relative)?)))
+        .map(|(local, relative)| Ok((local, remote_join(Some(CODE_PREFIX), &relative)?)))
         .collect::<Result<Vec<_>>>()?;
     let records = upload_files(artifacts, uid, files)?;
     Ok(Some(CodeCapture {

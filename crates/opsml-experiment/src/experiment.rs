@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use opsml_hardware::{HardwareQueue, MIN_INTERVAL};
 
 use crate::artifacts::log_directory;
-use crate::capture::{capture, CapturePlan};
+use crate::capture::{capture, CapturePlan, CODE_PREFIX, REQUIREMENTS_PATH};
 use crate::environment::{compute_environment, generated_name, username};
 use crate::forked::ForkedWriter;
 use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
@@ -517,17 +517,40 @@ impl Experiment {
 
     /// Stores one file at `rpath` (default: its file name); returns its record.
     pub fn log_artifact(&self, lpath: &Path, rpath: Option<&str>) -> Result<ArtifactRecord> {
+        if let Ok(path) = Artifacts::remote_path(lpath, rpath) {
+            self.after_capture_of(&path);
+        }
         self.with_artifacts(|artifacts| Ok(artifacts.log_file(&self.inner.uid, lpath, rpath)?))
+    }
+
+    /// Waits for the capture of code and environment when `path` is where it stores them: a
+    /// file the user logs there then replaces the captured one, never the other way round.
+    fn after_capture_of(&self, path: &str) {
+        if path == REQUIREMENTS_PATH || path.starts_with(CODE_PREFIX) {
+            self.after_capture();
+        }
+    }
+
+    fn after_capture(&self) {
+        // Only the process that runs the capture waits for it (a forked child has none).
+        if self.inner.pipeline.owned_here() {
+            self.inner.wait_for_capture();
+        }
     }
 
     /// Stores a directory tree under `rpath` (default: the artifact root),
     /// many files at once; returns the records.
     pub fn log_artifacts(&self, dir: &Path, rpath: Option<&str>) -> Result<Vec<ArtifactRecord>> {
+        // A tree may hold files at the capture's paths (`code/`, `environment/`).
+        self.after_capture();
         self.with_artifacts(|artifacts| log_directory(artifacts, &self.inner.uid, dir, rpath))
     }
 
     /// Stores bytes produced in memory (a rendered figure, a report) at `rpath`.
     pub fn log_bytes(&self, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
+        if let Ok(path) = opsml_types::normalize_artifact_path(rpath) {
+            self.after_capture_of(&path);
+        }
         self.with_artifacts(|artifacts| Ok(artifacts.log_bytes(&self.inner.uid, rpath, data)?))
     }
 

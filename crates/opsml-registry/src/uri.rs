@@ -19,7 +19,9 @@ pub enum TrackingUri {
 
 impl TrackingUri {
     /// Parses `sqlite:///absolute/path.db`, `sqlite://relative.db` or a bare
-    /// path ending in `.db`. Relative paths are taken from `cwd`.
+    /// path ending in `.db`. Relative paths are taken from `cwd`. Anything else is refused
+    /// rather than taken for a new store in the current directory: a typo must not start a
+    /// run nobody will find.
     pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
         let invalid = |reason: &str| RegistryError::InvalidUri {
             what: "tracking",
@@ -61,6 +63,27 @@ impl TrackingUri {
                 "unknown scheme; expected sqlite://, postgres:// or http(s)://",
             ));
         }
+        if let Some(scheme) = scheme_like(trimmed) {
+            return Err(invalid(&match scheme {
+                "sqlite" => format!(
+                    "a sqlite URI needs //: sqlite:///absolute/path.db or sqlite://relative.db \
+                     (did you mean sqlite://{}?)",
+                    &trimmed["sqlite:".len()..]
+                ),
+                _ => format!(
+                    "unknown scheme {scheme}:; expected sqlite://, postgres:// or http(s)://"
+                ),
+            }));
+        }
+        let is_db = Path::new(trimmed)
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("db"));
+        if !is_db {
+            return Err(invalid(
+                "not a URI, and a path to a store file must end in .db \
+                 (or be written sqlite:///path)",
+            ));
+        }
         Ok(Self::Sqlite(cwd.join(trimmed)))
     }
 
@@ -75,6 +98,17 @@ impl TrackingUri {
             _ => Ok(Self::Sqlite(cwd.join("opsml.db"))),
         }
     }
+}
+
+/// The `name` of a text that starts like a URI, `name:` (a Windows drive letter is a path).
+fn scheme_like(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once(':')?;
+    let is_scheme = scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    is_scheme.then_some(scheme)
 }
 
 #[cfg(test)]
@@ -134,5 +168,16 @@ mod tests {
         assert!(err.to_string().contains("http://:8000"), "{err}");
         assert!(TrackingUri::parse("sqlite://", cwd).is_err());
         assert!(TrackingUri::parse("  ", cwd).is_err());
+    }
+
+    #[test]
+    fn typos_are_refused_not_taken_for_a_new_store() {
+        let cwd = Path::new("/work");
+        let err = TrackingUri::parse("sqlite:/abs/x.db", cwd).unwrap_err();
+        assert!(err.to_string().contains("did you mean sqlite:///abs/x.db?"), "{err}");
+        for typo in ["garbage", "postgress:db", "opsml", "runs/opsml"] {
+            let err = TrackingUri::parse(typo, cwd).unwrap_err().to_string();
+            assert!(err.contains(typo), "{err}");
+        }
     }
 }
