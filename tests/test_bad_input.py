@@ -239,8 +239,8 @@ def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> Non
 
 @pytest.mark.parametrize("uri", ["sqlite:/abs/x.db", "garbage", "postgress:db"])
 def test_a_mistyped_tracking_uri_is_refused_not_a_new_store(
-    uri: str, tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPSML_TRACKING_URI", uri)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigurationError, match=re.escape(uri)):
