@@ -529,14 +529,19 @@ impl PyExperimentCard {
                 human_bytes(h.network_sent_bytes),
             );
             for gpu in &h.gpus {
+                // A reading no sample could take says so, rather than 0.
+                let utilization = gpu.utilization_percent.map_or_else(
+                    || "use not read".to_owned(),
+                    |u| format!("{:.0}% mean, {:.0}% peak use", u.mean, u.peak),
+                );
+                let memory = gpu.memory_used_bytes.map_or_else(
+                    || "memory not read".to_owned(),
+                    |m| format!("{:.0} MiB peak memory", m.peak / f64::from(1u32 << 20)),
+                );
                 let _ = writeln!(
                     out,
-                    "  gpu {}        {}: {:.0}% mean, {:.0}% peak use; {:.0} MiB peak memory",
-                    gpu.index,
-                    gpu.name,
-                    gpu.utilization_percent.mean,
-                    gpu.utilization_percent.peak,
-                    gpu.memory_used_bytes.peak / f64::from(1u32 << 20)
+                    "  gpu {}        {}: {utilization}; {memory}",
+                    gpu.index, gpu.name
                 );
             }
         }

@@ -81,8 +81,11 @@ pub struct MeanPeak {
 pub struct GpuSummary {
     pub index: u32,
     pub name: String,
-    pub utilization_percent: MeanPeak,
-    pub memory_used_bytes: MeanPeak,
+    /// `None` when no sample could read it (not a GPU at rest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization_percent: Option<MeanPeak>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_used_bytes: Option<MeanPeak>,
 }
 
 /// Hardware use over a whole run, kept on the card.
@@ -117,6 +120,11 @@ impl Accumulator {
         } else {
             self.peak.max(value)
         };
+    }
+
+    /// Mean and peak, or `None` when nothing was added.
+    fn result_if_any(self) -> Option<MeanPeak> {
+        (self.count > 0).then(|| self.result())
     }
 
     fn result(self) -> MeanPeak {
@@ -195,8 +203,8 @@ impl HardwareSummaryBuilder {
                 .gpus
                 .into_iter()
                 .map(|(mut g, util, mem)| {
-                    g.utilization_percent = util.result();
-                    g.memory_used_bytes = mem.result();
+                    g.utilization_percent = util.result_if_any();
+                    g.memory_used_bytes = mem.result_if_any();
                     g
                 })
                 .collect(),
@@ -257,8 +265,8 @@ mod tests {
         assert_eq!(summary.disk_read_bytes, 12);
         assert_eq!(summary.disk_write_bytes, 2);
         assert_eq!(summary.gpus.len(), 1);
-        assert_eq!(summary.gpus[0].utilization_percent.mean, 60.0);
-        assert_eq!(summary.gpus[0].memory_used_bytes.peak, 700.0);
+        assert_eq!(summary.gpus[0].utilization_percent.unwrap().mean, 60.0);
+        assert_eq!(summary.gpus[0].memory_used_bytes.unwrap().peak, 700.0);
     }
 
     #[test]
@@ -267,5 +275,27 @@ mod tests {
         assert_eq!(summary.samples, 1);
         assert_eq!(summary.cpu_percent, MeanPeak::default());
         assert!(summary.gpus.is_empty());
+    }
+
+    #[test]
+    fn a_gpu_reading_that_always_failed_is_absent_not_zero() {
+        let unread = HardwareSample {
+            gpus: vec![GpuSample {
+                index: 0,
+                name: "gpu".into(),
+                memory_used_bytes: Some(1 << 20),
+                ..GpuSample::default()
+            }],
+            ..HardwareSample::default()
+        };
+        let summary = HardwareSummary::of(&[unread.clone(), unread]);
+        assert_eq!(summary.gpus[0].utilization_percent, None);
+        assert_eq!(summary.gpus[0].memory_used_bytes.unwrap().peak, f64::from(1 << 20));
+        let json = serde_json::to_string(&summary).unwrap();
+        assert!(!json.contains("utilization_percent"), "{json}");
+        // Summaries written before absent readings were possible still read.
+        let old = r#"{"gpus":[{"index":0,"name":"g","utilization_percent":{"mean":0.0,"peak":0.0}}]}"#;
+        let read: HardwareSummary = serde_json::from_str(old).unwrap();
+        assert_eq!(read.gpus[0].utilization_percent, Some(MeanPeak::default()));
     }
 }

@@ -215,15 +215,20 @@ fn hardware_section(hardware: &HardwareSummary, style: Style) -> Section {
         "process_memory",
         style.mean_peak_bytes(hardware.process_rss_bytes),
     );
+    // A reading no sample could take is left out, not shown as 0.
     for gpu in &hardware.gpus {
-        section.row(
-            format!("gpu{}", gpu.index),
-            style.mean_peak(gpu.utilization_percent, "%"),
-        );
-        section.row(
-            format!("gpu{}_memory", gpu.index),
-            style.mean_peak_bytes(gpu.memory_used_bytes),
-        );
+        if let Some(utilization) = gpu.utilization_percent {
+            section.row(
+                format!("gpu{}", gpu.index),
+                style.mean_peak(utilization, "%"),
+            );
+        }
+        if let Some(memory) = gpu.memory_used_bytes {
+            section.row(
+                format!("gpu{}_memory", gpu.index),
+                style.mean_peak_bytes(memory),
+            );
+        }
     }
     section
 }
