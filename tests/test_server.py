@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import SpawnPython
 from opsml import CardRegistry, get_experiment_metrics, start_experiment
 from services import free_port, psql, start_server
 
@@ -127,37 +128,47 @@ def test_killing_the_server_mid_run_loses_nothing(
     assert not list((tmp_path / "spool").rglob("*.batches")), "the spool is emptied"
 
 
-def test_a_run_that_ends_during_an_outage_is_completed_by_opsml_sync(
-    servers: Servers, client_of: Callable[[int], None], spawn_python, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    port = servers.start()
-    client_of(port)
+def run_ending_in_an_outage(
+    servers: Servers, port: int, spawn_python: SpawnPython, code: str
+) -> str:
+    """Runs `code` in a process whose server is killed when it reads a line from stdin (after
+    printing its experiment's uid); returns the uid once the process ended."""
     os.environ["OPSML_SHIP_TIMEOUT"] = "1"
     try:
-        run = spawn_python(
-            """
-            import sys
-            from opsml import start_experiment
-            with start_experiment(name="left-behind") as exp:
-                for step in range(1_000):
-                    exp.log_metric("loss", float(step), step=step)
-                exp.flush()
-                print(exp.uid, flush=True)
-                sys.stdin.readline()  # the server is killed meanwhile
-                for step in range(1_000, 3_000):
-                    exp.log_metric("loss", float(step), step=step)
-            """
-        )
+        run = spawn_python(code)
     finally:
         del os.environ["OPSML_SHIP_TIMEOUT"]
     assert run.stdout is not None
-    assert run.stdin is not None
     uid = run.stdout.readline().strip()
     servers.kill(port)
     _out, err = run.communicate("go\n", timeout=120)
     assert run.returncode == 0, err
     assert "opsml sync" in err, err
+    return uid
 
+
+def test_a_run_that_ends_during_an_outage_is_completed_by_opsml_sync(
+    servers: Servers, client_of: Callable[[int], None], spawn_python: SpawnPython
+) -> None:
+    port = servers.start()
+    client_of(port)
+    uid = run_ending_in_an_outage(
+        servers,
+        port,
+        spawn_python,
+        """
+        import sys
+        from opsml import start_experiment
+        with start_experiment(name="left-behind") as exp:
+            for step in range(1_000):
+                exp.log_metric("loss", float(step), step=step)
+            exp.flush()
+            print(exp.uid, flush=True)
+            sys.stdin.readline()  # the server is killed meanwhile
+            for step in range(1_000, 3_000):
+                exp.log_metric("loss", float(step), step=step)
+        """,
+    )
     servers.start(port)
     assert steps(uid) == list(range(1_000)), "the rest is still on the client's disk"
     synced = opsml_sync()
@@ -207,32 +218,26 @@ def test_two_servers_on_one_database_behave_as_one(
 
 
 def test_a_damaged_batch_in_the_spool_is_refused_by_sync_not_stored(
-    servers: Servers, client_of: Callable[[int], None], spawn_python, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    servers: Servers, client_of: Callable[[int], None], spawn_python: SpawnPython, tmp_path: Path
+) -> None:
     port = servers.start()
     client_of(port)
-    os.environ["OPSML_SHIP_TIMEOUT"] = "1"
-    try:
-        run = spawn_python(
-            """
-            import sys
-            from opsml import start_experiment
-            with start_experiment(name="damaged") as exp:
-                exp.log_metric("loss", 0.5, step=0)
-                exp.flush()
-                print(exp.uid, flush=True)
-                sys.stdin.readline()  # the server is killed meanwhile
-                for step in range(1, 100):
-                    exp.log_metric("loss", step + 0.25, step=step)
-            """
-        )
-    finally:
-        del os.environ["OPSML_SHIP_TIMEOUT"]
-    assert run.stdout is not None
-    uid = run.stdout.readline().strip()
-    servers.kill(port)
-    _out, err = run.communicate("go\n", timeout=120)
-    assert run.returncode == 0, err
+    uid = run_ending_in_an_outage(
+        servers,
+        port,
+        spawn_python,
+        """
+        import sys
+        from opsml import start_experiment
+        with start_experiment(name="damaged") as exp:
+            exp.log_metric("loss", 0.5, step=0)
+            exp.flush()
+            print(exp.uid, flush=True)
+            sys.stdin.readline()  # the server is killed meanwhile
+            for step in range(1, 100):
+                exp.log_metric("loss", step + 0.25, step=step)
+        """,
+    )
     (spooled,) = (tmp_path / "spool").rglob("*.batches")
     assert spooled.stat().st_mode & 0o777 == 0o600
     data = spooled.read_bytes()

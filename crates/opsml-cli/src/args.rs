@@ -67,6 +67,68 @@ pub enum ServerCommand {
     /// first admin; without them the server refuses to start. Stops on SIGINT or SIGTERM
     /// after the requests under way.
     Start(ServerStartArgs),
+    /// List, disable, enable and delete the users of a server, and revoke their tokens.
+    ///
+    /// Works on the server's database, named by OPSML_TRACKING_URI or --tracking-uri as for
+    /// `opsml server start` (a sqlite:// or postgres:// URI, not the server's http:// one): it
+    /// needs no running server and no login, so it also serves when no admin can log in.
+    /// Servers on the database notice a change within 10 seconds.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Remove what a user may do in a space (on the server's database, as `users` does).
+    #[command(subcommand)]
+    Grants(GrantsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List the users: name, admin, disabled and when created (never a password or token).
+    #[command(visible_alias = "ls")]
+    List,
+    /// Disable a user: it can no longer log in and its tokens are revoked; grants are kept.
+    ///
+    /// The last enabled admin cannot be disabled.
+    Disable(UsernameArg),
+    /// Enable a disabled user again; it logs in anew (its old tokens stay revoked).
+    Enable(UsernameArg),
+    /// Delete a user with its grants and tokens.
+    ///
+    /// Asks for confirmation on a terminal; elsewhere --yes is required. The last enabled
+    /// admin cannot be deleted.
+    #[command(visible_alias = "rm")]
+    Delete(DeleteUserArgs),
+    /// Revoke every token of a user, ending all its sessions; it may log in again.
+    RevokeTokens(UsernameArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// Remove a user's access to a space.
+    #[command(visible_alias = "rm")]
+    Remove(GrantArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsernameArg {
+    /// Name of the user.
+    pub username: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteUserArgs {
+    /// Name of the user.
+    pub username: String,
+    /// Delete without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// Name of the user.
+    pub username: String,
+    /// The space.
+    pub space: String,
 }
 
 #[derive(Debug, Args)]
@@ -142,7 +204,7 @@ pub enum ExperimentsCommand {
     /// Download the artifacts of an experiment (all, or those at or under PATH).
     ///
     /// Files keep their artifact paths under the output directory; each is verified against
-    /// its recorded SHA-256 before it appears. The files written are printed, one a line.
+    /// its recorded digest before it appears. The files written are printed, one a line.
     Download(DownloadArgs),
     /// Delete an experiment with its metrics, parameters and artifact files.
     ///

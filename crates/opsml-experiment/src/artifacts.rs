@@ -127,18 +127,21 @@ pub(crate) fn upload_files(
     Ok(records)
 }
 
-/// Stores a directory tree under `rpath` (default: the artifact root).
+/// Stores a directory tree under `rpath` (default: the artifact root); `before_upload` sees
+/// the files (local path, remote path) first.
 pub fn log_directory(
     artifacts: &Artifacts,
     uid: &str,
     dir: &Path,
     rpath: Option<&str>,
+    before_upload: impl FnOnce(&[(PathBuf, String)]),
 ) -> Result<Vec<ArtifactRecord>> {
     let prefix = rpath.map(normalize_artifact_path).transpose()?;
     let files = files_under(dir)?
         .into_iter()
         .map(|(local, relative)| Ok((local, remote_join(prefix.as_deref(), &relative)?)))
         .collect::<Result<Vec<_>>>()?;
+    before_upload(&files);
     upload_files(artifacts, uid, files)
 }
 
@@ -152,15 +155,16 @@ pub fn download_artifacts(
 ) -> Result<Vec<PathBuf>> {
     let records = artifacts.list(uid, path)?;
     if records.is_empty() {
-        if let Some(path) = path {
-            return Err(RegistryError::ArtifactNotFound {
+        return match path {
+            Some(path) => Err(RegistryError::ArtifactNotFound {
                 uid: uid.to_owned(),
                 path: path.to_owned(),
             }
-            .into());
-        }
+            .into()),
+            None => Ok(Vec::new()),
+        };
     }
-    let key = Arc::new(artifacts.data_key(uid)?);
+    let key = Arc::new(artifacts.stored_data_key(uid)?);
     let (worker, root) = (artifacts.clone(), destination.to_owned());
     let results = parallel_map(records, PARALLEL_FILES, move |record| {
         let dest = root.join(&record.path);
@@ -195,7 +199,7 @@ pub fn download_artifact(
         }
         Some(d) => d.to_owned(),
     };
-    let key = artifacts.data_key(uid)?;
+    let key = artifacts.stored_data_key(uid)?;
     artifacts.download(&key, &record, &dest)?;
     Ok(dest)
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsml_registry::{
-    default_store, Artifacts, Lease, NewExperiment, PointRecord, RegistryError, Store,
+    default_store, wire::StatusBody, Artifacts, Lease, NewExperiment, PointRecord, RegistryError,
+    Store,
 };
 use opsml_types::{
     new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,
@@ -183,7 +184,7 @@ impl Inner {
             return match forked.filter(|w| w.pipeline.owned_here()) {
                 Some(forked) => {
                     live::unregister(self);
-                    forked.pipeline.close()
+                    forked.pipeline.close(None)
                 }
                 None => Ok(()),
             };
@@ -194,23 +195,18 @@ impl Inner {
         live::unregister(self);
         self.wait_for_capture();
         self.stop_hardware();
-        let drained = self.pipeline.close();
         let ended_at = Utc::now();
+        // Where some of the data waits in the recovery file, the status it ends with waits
+        // beside it: `opsml sync` sets it once the rest is stored.
+        let drained = self.pipeline.close(Some(StatusBody {
+            status,
+            ended_at: Some(ended_at),
+        }));
         // A failed drain still ends the experiment, as failed: its data is not all stored.
-        // Where the rest is in the recovery file, `opsml sync` sets the status it ended with
-        // once the rest is stored.
-        let status = match &drained {
-            Ok(()) => status,
-            Err(ExperimentError::Kept { .. }) => {
-                opsml_registry::keep_final_status(
-                    self.store.as_ref(),
-                    &self.uid,
-                    status,
-                    Some(ended_at),
-                )?;
-                Status::Failed
-            }
-            Err(_) => Status::Failed,
+        let status = if drained.is_err() {
+            Status::Failed
+        } else {
+            status
         };
         self.store.set_status(&self.uid, status, Some(ended_at))?;
         {
@@ -526,7 +522,7 @@ impl Experiment {
     /// Waits for the capture of code and environment when `path` is where it stores them: a
     /// file the user logs there then replaces the captured one, never the other way round.
     fn after_capture_of(&self, path: &str) {
-        if path == REQUIREMENTS_PATH || path.starts_with(CODE_PREFIX) {
+        if is_capture_path(path) {
             self.after_capture();
         }
     }
@@ -541,9 +537,13 @@ impl Experiment {
     /// Stores a directory tree under `rpath` (default: the artifact root),
     /// many files at once; returns the records.
     pub fn log_artifacts(&self, dir: &Path, rpath: Option<&str>) -> Result<Vec<ArtifactRecord>> {
-        // A tree may hold files at the capture's paths (`code/`, `environment/`).
-        self.after_capture();
-        self.with_artifacts(|artifacts| log_directory(artifacts, &self.inner.uid, dir, rpath))
+        self.with_artifacts(|artifacts| {
+            log_directory(artifacts, &self.inner.uid, dir, rpath, |files| {
+                if files.iter().any(|(_, remote)| is_capture_path(remote)) {
+                    self.after_capture();
+                }
+            })
+        })
     }
 
     /// Stores bytes produced in memory (a rendered figure, a report) at `rpath`.
@@ -574,14 +574,29 @@ impl Drop for Experiment {
     }
 }
 
+/// Whether the capture of code and environment stores an artifact at `path`.
+fn is_capture_path(path: &str) -> bool {
+    path == REQUIREMENTS_PATH || path.starts_with(CODE_PREFIX)
+}
+
 /// `OPSML_FLUSH_INTERVAL` (seconds, at least 0.001) or the default: the
 /// longest a logged point waits in memory, so the most a `SIGKILL` can lose.
 fn flush_interval_from_env() -> Duration {
-    std::env::var(FLUSH_INTERVAL_ENV)
+    interval_from_env(
+        FLUSH_INTERVAL_ENV,
+        DEFAULT_FLUSH_INTERVAL,
+        Duration::from_millis(1),
+    )
+}
+
+/// The seconds of environment variable `name` as a duration of at least `least`, or `default`
+/// when it is unset or not a number of seconds.
+pub(crate) fn interval_from_env(name: &str, default: Duration, least: Duration) -> Duration {
+    std::env::var(name)
         .ok()
         .and_then(|text| text.trim().parse::<f64>().ok())
         .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-        .map_or(DEFAULT_FLUSH_INTERVAL, |d| d.max(Duration::from_millis(1)))
+        .map_or(default, |d| d.max(least))
 }
 
 /// The hardware sampling interval: given, or `OPSML_HARDWARE_INTERVAL`
@@ -669,6 +684,8 @@ fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<Experi
         }
     }
     store.claim(uid, &Lease::current())?;
+    // A status kept for `opsml sync` by an earlier end is not this run's end.
+    opsml_registry::forget_kept_status(store, uid);
     card.status = Status::Running;
     card.ended_at = None;
     tracing::debug!(uid, "experiment resumed");

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsml_registry::{
-    fork_generation, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile, RegistryError, Store,
-    WriteBatch, HEARTBEAT_INTERVAL,
+    fork_generation, wire::StatusBody, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile,
+    RegistryError, Store, WriteBatch, HEARTBEAT_INTERVAL, STALE_AFTER,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
@@ -44,6 +44,9 @@ struct Queue {
     failure: Option<String>,
     /// Batches kept in the recovery file, and why the first of them was not stored.
     kept: Option<Kept>,
+    /// The status the experiment ends with, given to [`Pipeline::close`]: kept beside batches
+    /// in the recovery file, for `opsml sync` to set once they are stored.
+    final_status: Option<StatusBody>,
     closing: bool,
     finished: bool,
 }
@@ -115,13 +118,16 @@ pub(crate) struct Timing {
     pub(crate) heartbeat: Duration,
 }
 
-/// `OPSML_HEARTBEAT_INTERVAL` (seconds, at least 0.01) or the store's default.
+/// `OPSML_HEARTBEAT_INTERVAL` (seconds, at least 0.01 and at most a quarter of the time after
+/// which other machines take a silent experiment for dead) or the store's default.
 fn heartbeat_interval_from_env() -> Duration {
-    std::env::var(HEARTBEAT_INTERVAL_ENV)
-        .ok()
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-        .map_or(HEARTBEAT_INTERVAL, |d| d.max(Duration::from_millis(10)))
+    // Other machines take an experiment for dead after STALE_AFTER without a heartbeat.
+    crate::experiment::interval_from_env(
+        HEARTBEAT_INTERVAL_ENV,
+        HEARTBEAT_INTERVAL,
+        Duration::from_millis(10),
+    )
+    .min(STALE_AFTER / 4)
 }
 
 /// The queue and background writer of one experiment.
@@ -171,6 +177,7 @@ impl Pipeline {
                 durable: 0,
                 failure: None,
                 kept: None,
+                final_status: None,
                 closing: false,
                 finished: false,
             }),
@@ -298,11 +305,13 @@ impl Pipeline {
     }
 
     /// Stores everything queued, then stops the writer. Further pushes fail. What the store
-    /// would not take is kept in the recovery file, and the error says what and where.
-    pub(crate) fn close(&self) -> Result<()> {
+    /// would not take is kept in the recovery file with `final_status` (the status the
+    /// experiment ends with, if this process ends it), and the error says what and where.
+    pub(crate) fn close(&self, final_status: Option<StatusBody>) -> Result<()> {
         let shared = &*self.shared;
         let mut queue = shared.queue.lock();
         queue.closing = true;
+        queue.final_status = final_status;
         shared.room.notify_all();
         while !queue.finished {
             if let Some(failure) = &queue.failure {
@@ -374,6 +383,31 @@ async fn finish(shared: &Shared, mut writer: Box<dyn ExperimentWriter>) {
     shared.progress.notify_all();
 }
 
+/// Notes that a batch went to the recovery file (said once per run, with the first reason).
+fn record_kept(shared: &Shared, queue: &mut Queue, file: &RecoveryFile, reason: String) {
+    queue.failure = None;
+    let path = file.path().map(PathBuf::from).unwrap_or_default();
+    if queue.kept.is_none() {
+        tracing::error!(uid = %shared.uid, error = %reason, path = %path.display(),
+            "the store refused logged data; it is kept in a recovery file that `opsml sync` \
+             stores");
+    }
+    let reason = queue.kept.take().map_or(reason, |kept| kept.reason);
+    queue.kept = Some(Kept {
+        counts: file.kept(),
+        path,
+        reason,
+    });
+}
+
+/// Ends the pipeline after a batch could neither be stored nor kept: every waiter is told.
+fn finish_lost(shared: &Shared) {
+    let mut queue = shared.queue.lock();
+    queue.finished = true;
+    shared.progress.notify_all();
+    shared.room.notify_all();
+}
+
 /// Ends the pipeline after the writer panicked: every waiter is told.
 fn writer_panicked(shared: &Shared, panic: &tokio::task::JoinError) {
     let mut queue = shared.queue.lock();
@@ -390,16 +424,23 @@ enum Outcome {
     Failed(String),
     /// The store did not take it; it is in the recovery file.
     Kept(String),
+    /// The experiment is ending, the store did not take it and it could not be kept either.
+    Lost(String),
 }
 
-/// Writes `batch`; where the store refuses it for good, or the experiment is ending, keeps it
-/// in `recovery` instead.
+/// Attempts at storing a batch while the experiment ends before a failure that may pass is
+/// given up on and the batch kept (a restarted database needs one attempt to reconnect).
+const ATTEMPTS_AT_CLOSE: u32 = 3;
+
+/// Writes `batch`; where the store refuses it for good, or still fails after
+/// [`ATTEMPTS_AT_CLOSE`] attempts while the experiment ends, keeps it in `recovery` instead.
 fn store_batch(
     writer: &mut dyn ExperimentWriter,
     recovery: Option<&mut RecoveryFile>,
     batch: &Batch,
-    closing: bool,
+    attempts_at_close: u32,
 ) -> Outcome {
+    let closing = attempts_at_close > 0;
     let batch = WriteBatch {
         names: &batch.names,
         points: &batch.points,
@@ -410,12 +451,29 @@ fn store_batch(
         Ok(()) => return Outcome::Stored,
         Err(e) => e,
     };
+    let give_up = !error.is_transient() || attempts_at_close >= ATTEMPTS_AT_CLOSE;
     match recovery {
-        Some(recovery) if closing || !error.is_transient() => match recovery.keep(&batch) {
+        Some(recovery) if give_up => match recovery.keep(&batch) {
             Ok(()) => Outcome::Kept(error.to_string()),
+            Err(e) if closing => Outcome::Lost(format!(
+                "{error}; keeping the batch in a recovery file failed too ({e}): it is lost"
+            )),
             Err(e) => Outcome::Failed(format!("{error}; keeping the batch in a file failed: {e}")),
         },
         _ => Outcome::Failed(error.to_string()),
+    }
+}
+
+/// Keeps the status the experiment ends with beside its kept batches, before the file is
+/// released to `opsml sync`.
+fn keep_final_status(shared: &Shared, recovery: Option<RecoveryFile>) {
+    let Some(recovery) = recovery else { return };
+    let status = shared.queue.lock().final_status.clone();
+    if let (Some(status), true) = (status, recovery.kept().batches > 0) {
+        if let Err(e) = recovery.keep_status(&status) {
+            tracing::error!(uid = %shared.uid, error = %e,
+                "keeping the final status beside the kept batches failed");
+        }
     }
 }
 
@@ -434,6 +492,7 @@ async fn run_writer(
     let mut last_heartbeat = std::time::Instant::now();
     let mut done;
     let mut closing;
+    let mut attempts_at_close = 0;
     loop {
         if last_heartbeat.elapsed() >= timing.heartbeat {
             last_heartbeat = std::time::Instant::now();
@@ -465,13 +524,17 @@ async fn run_writer(
             }
         }
         if done {
-            drop(recovery);
+            keep_final_status(&shared, recovery);
             finish(&shared, writer).await;
             return;
         }
         if !batch.is_empty() {
+            if closing {
+                attempts_at_close += 1;
+            }
             let written = tokio::task::spawn_blocking(move || {
-                let outcome = store_batch(&mut *writer, recovery.as_mut(), &batch, closing);
+                let outcome =
+                    store_batch(&mut *writer, recovery.as_mut(), &batch, attempts_at_close);
                 (writer, recovery, batch, outcome)
             })
             .await;
@@ -484,20 +547,8 @@ async fn run_writer(
             match outcome {
                 Outcome::Stored => queue.failure = None,
                 Outcome::Kept(reason) => {
-                    queue.failure = None;
                     let file = recovery.as_ref().expect("kept in the recovery file");
-                    let path = file.path().map(PathBuf::from).unwrap_or_default();
-                    if queue.kept.is_none() {
-                        tracing::error!(uid = %shared.uid, error = %reason, path = %path.display(),
-                            "the store refused logged data; it is kept in a recovery file \
-                             that `opsml sync` stores");
-                    }
-                    let reason = queue.kept.take().map_or(reason, |kept| kept.reason);
-                    queue.kept = Some(Kept {
-                        counts: file.kept(),
-                        path,
-                        reason,
-                    });
+                    record_kept(&shared, &mut queue, file, reason);
                 }
                 Outcome::Failed(reason) => {
                     // Once per run of failures, not at every retry.
@@ -505,6 +556,15 @@ async fn run_writer(
                         tracing::warn!(error = %reason, "writing logged data failed; will retry");
                     }
                     queue.failure = Some(reason);
+                }
+                Outcome::Lost(reason) => {
+                    // Nothing more can be done: the end says so rather than waiting forever.
+                    tracing::error!(uid = %shared.uid, error = %reason, "logged data is lost");
+                    queue.failure = Some(reason);
+                    drop(queue);
+                    keep_final_status(&shared, recovery);
+                    finish_lost(&shared);
+                    return;
                 }
             }
             if queue.failure.is_none() {

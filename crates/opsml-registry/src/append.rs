@@ -109,7 +109,13 @@ pub(crate) fn append_points<T: BlockTx>(
                 Some((id, Some(data))) => match ChunkColumns::decode(&data) {
                     Ok(block) if block.len() < REOPEN_BELOW => (Some(id), block),
                     Ok(_) => (None, ChunkColumns::default()),
-                    Err(e) => return Ok(Err(format!("experiment {uid}, metric {name:?}: {e}"))),
+                    // A damaged tail stays as it is (reading it says so); refusing every later
+                    // batch of the writer over it would stop its logging for good.
+                    Err(e) => {
+                        tracing::error!(uid, metric = %name, error = %e,
+                            "the open block is damaged; new points go to a new block");
+                        (None, ChunkColumns::default())
+                    }
                 },
                 Some((_, None)) | None => (None, ChunkColumns::default()),
             };

@@ -194,6 +194,17 @@ impl Artifacts {
         unwrap_data_key(&self.master, &wrapped, uid.as_bytes()).map_err(RegistryError::MasterKey)
     }
 
+    /// The data key of an experiment whose artifacts are read back. Unlike
+    /// [`Artifacts::data_key`] it never makes one: a read stores nothing.
+    pub fn stored_data_key(&self, uid: &str) -> Result<DataKey> {
+        let wrapped = self.store.wrapped_data_key(uid)?.ok_or_else(|| {
+            RegistryError::Corrupt(format!(
+                "experiment {uid} has artifact records but no data key"
+            ))
+        })?;
+        unwrap_data_key(&self.master, &wrapped, uid.as_bytes()).map_err(RegistryError::MasterKey)
+    }
+
     /// The remote path of a local file: `rpath` normalised, or the file name;
     /// an `rpath` ending in `/` is a directory that receives the file name.
     pub fn remote_path(lpath: &Path, rpath: Option<&str>) -> Result<String> {

@@ -36,7 +36,7 @@ mod stores;
 mod uri;
 pub mod wire;
 
-pub use accounts::{Access, AccountStore, UserRecord};
+pub use accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};
 pub use append::{RemoteWriter, REOPEN_BELOW};
 pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
 pub use chunk::CHUNK_POINTS;
@@ -52,7 +52,7 @@ pub use pg::PostgresStore;
 pub use process::{
     after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
 };
-pub use recovery::{keep_final_status, replay_recovery, KeptCounts, RecoveryFile};
+pub use recovery::{forget_kept_status, replay_recovery, KeptCounts, RecoveryFile};
 pub use registry::{CardRegistries, CardRegistry};
 pub use remote::{
     spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,

@@ -9,11 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use opsml_types::Status;
 
 use crate::remote::spool::Spool;
-use crate::remote::sync::{keep_status, sync_dir, SyncReport, SyncTarget};
+use crate::remote::sync::{forget_status, keep_status, sync_dir, SyncReport, SyncTarget};
 use crate::remote::writer::batch_body;
 use crate::wire::{BatchBody, StatusBody};
 use crate::{Lease, RegistryError, RemoteWriter, Result, Store, WriteBatch};
@@ -75,14 +74,18 @@ impl RecoveryFile {
         let body = serde_json::to_vec(&batch_body(&writer, batch))
             .map_err(|e| RegistryError::Corrupt(e.to_string()))?;
         let spool = self.spool.as_mut().expect("created above");
-        spool.append(&[body])?;
-        spool.sync()?;
+        spool.append_durably(body)?;
         self.writer.seq = writer.seq;
         self.kept.batches += 1;
         self.kept.points += batch.points.len();
         self.kept.parameters += batch.parameters.len();
         self.kept.hardware += batch.hardware.len();
         Ok(())
+    }
+
+    /// Keeps the status the experiment ended with, for `opsml sync` to set after the batches.
+    pub fn keep_status(&self, status: &StatusBody) -> Result<()> {
+        keep_status(&self.dir, &self.uid, status)
     }
 
     /// The file, once a batch was kept.
@@ -96,17 +99,11 @@ impl RecoveryFile {
     }
 }
 
-/// Keeps the status experiment `uid` ended with in `store`'s recovery directory, for `opsml
-/// sync` to set once the batches kept there are stored.
-pub fn keep_final_status(
-    store: &dyn Store,
-    uid: &str,
-    status: Status,
-    ended_at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    match store.recovery_dir() {
-        Some(dir) => keep_status(&dir, uid, &StatusBody { status, ended_at }),
-        None => Ok(()),
+/// Forgets the status kept for `opsml sync` of experiment `uid` (it is resumed: a later end
+/// says how it ends).
+pub fn forget_kept_status(store: &dyn Store, uid: &str) {
+    if let Some(dir) = store.recovery_dir() {
+        forget_status(&dir, uid);
     }
 }
 
@@ -130,7 +127,12 @@ impl SyncTarget for LocalStore<'_> {
     }
 
     fn send_status(&mut self, uid: &str, status: &StatusBody) -> Result<()> {
-        self.0.set_status(uid, status.status, status.ended_at)
+        // Only over the failure its end recorded: a run resumed since ends as it says.
+        let card = self.0.get_experiment(uid)?;
+        if card.is_some_and(|c| c.status == Status::Failed) {
+            self.0.set_status(uid, status.status, status.ended_at)?;
+        }
+        Ok(())
     }
 }
 

@@ -238,7 +238,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// set: beside a local store; `None` where keys cannot be kept locally.
     fn default_key_file(&self) -> Option<PathBuf>;
 
-    /// Local files of the store itself, which code capture must never store.
+    /// Local files and folders of the store itself, which code capture must never store.
     fn local_files(&self) -> Vec<PathBuf>;
 
     /// The same store through this process's own connections: a forked child must not use

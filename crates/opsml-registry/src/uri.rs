@@ -174,7 +174,10 @@ mod tests {
     fn typos_are_refused_not_taken_for_a_new_store() {
         let cwd = Path::new("/work");
         let err = TrackingUri::parse("sqlite:/abs/x.db", cwd).unwrap_err();
-        assert!(err.to_string().contains("did you mean sqlite:///abs/x.db?"), "{err}");
+        assert!(
+            err.to_string().contains("did you mean sqlite:///abs/x.db?"),
+            "{err}"
+        );
         for typo in ["garbage", "postgress:db", "opsml", "runs/opsml"] {
             let err = TrackingUri::parse(typo, cwd).unwrap_err().to_string();
             assert!(err.contains(typo), "{err}");

@@ -2,8 +2,9 @@
 //! same stores as the embedded library (SQLite, PostgreSQL). It keeps no state of its own
 //! between requests, so several servers on one database behave as one.
 //!
-//! Routes: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`);
-//! users and their grants (admins); experiment cards (create, get, find, list, search,
+//! Routes: health (`/healthz`) and readiness (`/readyz`); tokens (`/api/v1/auth/token`:
+//! log in, log out); users and their grants (admins: create, list, disable, enable, delete,
+//! grant, remove a grant, revoke a user's tokens); experiment cards (create, get, find, list, search,
 //! update, delete, claim, status, metadata, running ones, marking dead ones killed); batches
 //! of logged data from remote writers, applied at most once each; read-back of metrics,
 //! parameters, hardware samples and metric summaries; wrapped data keys, artifact records
@@ -49,7 +50,9 @@ pub const CARD_BODY_BYTES: usize = 64 << 10;
 /// bytes: these need a few hundred, and the login route takes bodies before any login.
 pub const SMALL_BODY_BYTES: usize = 8 << 10;
 
-/// Every route of the server.
+/// Every route of the server. Failed logins are counted per client address, which requests
+/// carry as [`axum::extract::ConnectInfo`] when served by [`serve_with`]; served otherwise
+/// without it, all clients count as one address.
 pub fn router(state: AppState) -> Router {
     routes::router(state.clone())
         .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))

@@ -1,12 +1,18 @@
 //! Accepting connections and serving HTTP/1 on them, within limits that keep a few slow or
 //! idle clients from holding the server: a time limit on each request's headers (which also
 //! closes connections left idle that long), one on each wait for a body's next bytes, and a
-//! bound on connections served at once (the next ones wait in the listener's queue).
+//! bound on connections served at once (the next ones wait in the listener's queue). Each
+//! request carries the address of the connection's peer (axum's [`ConnectInfo`]), which the
+//! login route counts failures by.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -93,12 +99,16 @@ pub async fn serve_with(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (slot, stream) = tokio::select! {
+        let (slot, stream, peer) = tokio::select! {
             next = accept_within(&listener, &slots) => next,
             () = &mut shutdown => break,
         };
-        let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        let service = service.clone();
+        let with_peer = hyper::service::service_fn(move |mut request| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            hyper::service::Service::call(&service, request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), with_peer));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended with an error");
@@ -112,18 +122,18 @@ pub async fn serve_with(
 }
 
 /// The next connection once a slot is free: the slot, held while the connection is served,
-/// and the connection.
+/// the connection and its peer's address.
 async fn accept_within(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
-) -> (OwnedSemaphorePermit, TcpStream) {
+) -> (OwnedSemaphorePermit, TcpStream, SocketAddr) {
     let slot = Arc::clone(slots)
         .acquire_owned()
         .await
         .expect("the semaphore is never closed");
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => return (slot, stream),
+            Ok((stream, peer)) => return (slot, stream, peer),
             Err(e) => accept_failed(e).await,
         }
     }
@@ -141,6 +151,23 @@ async fn accept_failed(error: std::io::Error) {
     }
     tracing::error!(%error, "accepting a connection failed");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// The address a request came from: its connection's peer. A router served without
+/// [`ConnectInfo`] (not through [`serve_with`]) gives the unspecified address, so all its
+/// clients count as one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddress(pub(crate) IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(Self(
+            peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use opsml_registry::{StorageUri, TrackingUri};
 
-use crate::{bootstrap_admin, AppState, ServeLimits};
+use crate::{bootstrap_admin, AppState, ServeLimits, MIN_PASSWORD_CHARS};
 
 /// Variables naming the first admin, created on a start with no users yet.
 pub const ADMIN_USERNAME_ENV: &str = "OPSML_ADMIN_USERNAME";
@@ -17,25 +17,23 @@ pub const ADMIN_PASSWORD_ENV: &str = "OPSML_ADMIN_PASSWORD";
 /// named by the admin variables if it does not exist. A store without users and no admin
 /// variables is refused: the server never runs with a default password.
 pub fn open_state() -> Result<AppState, String> {
+    let admin = admin_variables(
+        std::env::var(ADMIN_USERNAME_ENV).ok(),
+        std::env::var(ADMIN_PASSWORD_ENV).ok(),
+    )?;
     let uri = TrackingUri::from_env().map_err(|e| e.to_string())?;
     let store = opsml_registry::open_store(&uri).map_err(|e| e.to_string())?;
     let accounts = opsml_registry::open_account_store(&uri).map_err(|e| e.to_string())?;
     let storage = StorageUri::from_env()
         .and_then(|uri| uri.open())
         .map_err(|e| e.to_string())?;
-    let admin = std::env::var(ADMIN_USERNAME_ENV)
-        .ok()
-        .filter(|v| !v.is_empty());
-    let password = std::env::var(ADMIN_PASSWORD_ENV)
-        .ok()
-        .filter(|v| !v.is_empty());
-    match (admin, password) {
-        (Some(admin), Some(password)) => {
+    match admin {
+        Some((admin, password)) => {
             if bootstrap_admin(accounts.as_ref(), &admin, &password).map_err(|e| e.message)? {
                 tracing::info!(%admin, "created the first admin");
             }
         }
-        (None, None) => {
+        None => {
             if accounts.user_count().map_err(|e| e.to_string())? == 0 {
                 return Err(format!(
                     "the store has no users yet: set {ADMIN_USERNAME_ENV} and \
@@ -43,13 +41,42 @@ pub fn open_state() -> Result<AppState, String> {
                 ));
             }
         }
+    }
+    Ok(AppState::new(store, accounts, storage.into()))
+}
+
+/// The first admin's name and password from the values of [`ADMIN_USERNAME_ENV`] and
+/// [`ADMIN_PASSWORD_ENV`] (empty ones count as unset): both or neither, and fit to be used.
+/// An error names the variable at fault, never the password.
+fn admin_variables(
+    username: Option<String>,
+    password: Option<String>,
+) -> Result<Option<(String, String)>, String> {
+    let (username, password) = match (
+        username.filter(|v| !v.is_empty()),
+        password.filter(|v| !v.is_empty()),
+    ) {
+        (Some(username), Some(password)) => (username, password),
+        (None, None) => return Ok(None),
         _ => {
             return Err(format!(
                 "set both {ADMIN_USERNAME_ENV} and {ADMIN_PASSWORD_ENV}, or neither"
             ))
         }
+    };
+    opsml_types::validate_name("user", &username)
+        .map_err(|e| format!("{ADMIN_USERNAME_ENV}: {e}"))?;
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "{ADMIN_PASSWORD_ENV} is too short: it has {length} characters, and passwords \
+             need at least {MIN_PASSWORD_CHARS}"
+        ));
     }
-    Ok(AppState::new(store, accounts, storage.into()))
+    if password.contains('\0') {
+        return Err(format!("{ADMIN_PASSWORD_ENV} holds a NUL character"));
+    }
+    Ok(Some((username, password)))
 }
 
 async fn shutdown_signal() {
@@ -104,4 +131,40 @@ pub fn run(host: IpAddr, port: u16) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_admin_password_is_refused_naming_its_variable_and_the_minimum() {
+        let err = admin_variables(Some("root".to_owned()), Some("short".to_owned())).unwrap_err();
+        assert!(err.starts_with(ADMIN_PASSWORD_ENV), "{err}");
+        assert!(err.contains(&MIN_PASSWORD_CHARS.to_string()), "{err}");
+        assert!(!err.contains("short\""), "the password is not shown: {err}");
+        // Characters are counted, not bytes.
+        assert!(admin_variables(Some("root".to_owned()), Some("ééééééé".to_owned())).is_err());
+        assert_eq!(
+            admin_variables(Some("root".to_owned()), Some("long enough".to_owned())).unwrap(),
+            Some(("root".to_owned(), "long enough".to_owned()))
+        );
+    }
+
+    #[test]
+    fn admin_variables_come_both_or_neither_and_name_what_is_wrong() {
+        assert_eq!(admin_variables(None, None).unwrap(), None);
+        assert_eq!(
+            admin_variables(Some(String::new()), Some(String::new())).unwrap(),
+            None
+        );
+        let err = admin_variables(Some("root".to_owned()), None).unwrap_err();
+        assert!(err.contains(ADMIN_PASSWORD_ENV), "{err}");
+        let err =
+            admin_variables(Some("ro\tot".to_owned()), Some("long enough".to_owned())).unwrap_err();
+        assert!(err.starts_with(ADMIN_USERNAME_ENV), "{err}");
+        let err =
+            admin_variables(Some("root".to_owned()), Some("long enough\0".to_owned())).unwrap_err();
+        assert!(err.starts_with(ADMIN_PASSWORD_ENV), "{err}");
+    }
 }

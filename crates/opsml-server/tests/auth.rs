@@ -164,9 +164,47 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
             "/users/carol/grants/team-a".into(),
             Some(json!({ "access": "write" })),
         ),
+        (Method::DELETE, LOGOUT.into(), None),
     ];
     routes.extend(upload_routes(&one));
+    routes.extend(admin_routes());
     routes
+}
+
+/// Logging out: any user may, with its own token.
+const LOGOUT: &str = "/auth/token";
+
+/// The routes that take access away, for admins only; each aims at a user with something to
+/// lose.
+fn admin_routes() -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, "/users".into(), None),
+        (Method::DELETE, "/users/carol".into(), None),
+        (Method::POST, "/users/carol/disable".into(), None),
+        (Method::POST, "/users/carol/enable".into(), None),
+        (Method::DELETE, "/users/carol/tokens".into(), None),
+        (Method::DELETE, "/users/alice/grants/team-a".into(), None),
+    ]
+}
+
+/// Asserts that the users are as `team()` made them: all there, enabled, with their grants
+/// and tokens.
+fn assert_users_untouched(team: &Team) {
+    let accounts = &team.server.accounts;
+    for name in ["alice", "bob", "carol"] {
+        let user = accounts.user(name).unwrap().expect(name);
+        assert!(!user.disabled, "{name} was disabled");
+    }
+    assert!(accounts.user("eve").unwrap().is_none());
+    assert_eq!(
+        accounts.grants("alice").unwrap(),
+        [("team-a".to_owned(), Access::Write)]
+    );
+    assert!(accounts.grants("carol").unwrap().is_empty());
+    for token in [&team.writer, &team.reader, &team.outsider] {
+        let listed = team.send(Method::GET, "/experiments", Some(token), None);
+        assert_eq!(listed.status(), 200, "a token was revoked");
+    }
 }
 
 /// The routes of uploads that skip the server.
@@ -238,6 +276,7 @@ fn every_route_needs_a_valid_token() {
     );
     assert_eq!(all, [uid(1), uid(2)]);
     assert_untouched(&team);
+    assert_users_untouched(&team);
     let login = Client::new()
         .post(team.server.url("/auth/token"))
         .json(&json!({ "username": "eve", "password": "eve password" }))
@@ -343,11 +382,13 @@ fn users_without_access_are_refused_on_every_route_and_change_nothing() {
     let one = format!("/experiments/{}", uid(1));
     for (method, path, body) in routes() {
         // The outsider may touch nothing; the reader may not write, nor manage users.
-        // Listings answer everyone, with what each may see.
-        let outsider_allowed = matches!(
-            (method.as_str(), path.as_str()),
-            ("GET", "/experiments" | "/experiments/running") | ("POST", "/experiments/search")
-        );
+        // Listings answer everyone, with what each may see; anyone may log out.
+        let logout = method == Method::DELETE && path == LOGOUT;
+        let outsider_allowed = logout
+            || matches!(
+                (method.as_str(), path.as_str()),
+                ("GET", "/experiments" | "/experiments/running") | ("POST", "/experiments/search")
+            );
         if path.starts_with(&one) {
             // An experiment it may not read answers as a uid that does not exist, byte for
             // byte but the uid.
@@ -375,9 +416,11 @@ fn users_without_access_are_refused_on_every_route_and_change_nothing() {
             assert_eq!(status, 403, "outsider: {method} {path}");
             assert!(!message.contains("team-b"), "{message}");
         }
-        // An upload URL writes, though it is got with GET.
-        let reader_allowed = (method == Method::GET && !path.ends_with("/upload-url"))
-            || path == "/experiments/search";
+        // An upload URL writes, though it is got with GET; users are for admins only.
+        let reader_allowed = logout
+            || (!path.starts_with("/users")
+                && ((method == Method::GET && !path.ends_with("/upload-url"))
+                    || path == "/experiments/search"));
         if !reader_allowed {
             let (status, _) =
                 error_of(team.send(method.clone(), &path, Some(&team.reader), body.clone()));
@@ -391,9 +434,8 @@ fn users_without_access_are_refused_on_every_route_and_change_nothing() {
             .unwrap(),
     );
     assert_eq!(all, [uid(1), uid(2)], "nothing created or deleted");
-    assert!(team.server.accounts.user("eve").unwrap().is_none());
     assert_untouched(&team);
-    assert!(team.server.accounts.grants("carol").unwrap().is_empty());
+    assert_users_untouched(&team);
 }
 
 #[test]
@@ -456,7 +498,11 @@ fn users_with_access_are_served() {
     assert_eq!(card(&team.writer).status(), 200);
     for (method, path, _) in routes() {
         // (The object itself does not exist: 404 after the check.)
-        if method == Method::GET && !path.ends_with(OBJECT) && !path.ends_with("/upload-url") {
+        if method == Method::GET
+            && !path.ends_with(OBJECT)
+            && !path.ends_with("/upload-url")
+            && !path.starts_with("/users")
+        {
             let response = team.send(method, &path, Some(&team.reader), None);
             assert_eq!(response.status(), 200, "reader: GET {path}");
         }
@@ -562,9 +608,15 @@ fn the_openapi_document_describes_every_route_and_only_real_ones() {
             .replace("{id}", OBJECT)
             .replace("{username}", "carol")
             .replace("{space}", "team-b");
+        // Logging out revokes the token it is sent with: that one is not the admin's.
+        let token = if method == Method::DELETE && template == format!("/api/v1{LOGOUT}") {
+            team.server.token(common::ADMIN, common::ADMIN_PASSWORD)
+        } else {
+            admin.clone()
+        };
         let response = Client::new()
             .request(method.clone(), format!("{}{path}", team.server.base))
-            .bearer_auth(&admin)
+            .bearer_auth(&token)
             .send()
             .unwrap();
         let status = response.status().as_u16();

@@ -290,11 +290,15 @@ mod tests {
         };
         let summary = HardwareSummary::of(&[unread.clone(), unread]);
         assert_eq!(summary.gpus[0].utilization_percent, None);
-        assert_eq!(summary.gpus[0].memory_used_bytes.unwrap().peak, f64::from(1 << 20));
+        assert_eq!(
+            summary.gpus[0].memory_used_bytes.unwrap().peak,
+            f64::from(1 << 20)
+        );
         let json = serde_json::to_string(&summary).unwrap();
         assert!(!json.contains("utilization_percent"), "{json}");
         // Summaries written before absent readings were possible still read.
-        let old = r#"{"gpus":[{"index":0,"name":"g","utilization_percent":{"mean":0.0,"peak":0.0}}]}"#;
+        let old =
+            r#"{"gpus":[{"index":0,"name":"g","utilization_percent":{"mean":0.0,"peak":0.0}}]}"#;
         let read: HardwareSummary = serde_json::from_str(old).unwrap();
         assert_eq!(read.gpus[0].utilization_percent, Some(MeanPeak::default()));
     }

@@ -41,7 +41,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &DownloadArgs) -> Result<()> {
     let master = master_key(store.as_ref(), KeyUse::Read)?;
     let storage = context.storage(store.as_ref())?;
     let artifacts = Artifacts::new(store, storage, master);
-    let key = artifacts.data_key(uid)?;
+    let key = artifacts.stored_data_key(uid)?;
     let total = records.iter().map(|r| r.size).sum();
     let bar = progress_bar(context.console.stderr_is_terminal, total);
     let written = download_all(&artifacts, &key, &records, &args.output, &bar);
@@ -85,7 +85,7 @@ fn download_all(
             let Some(record) = records.get(index) else {
                 break;
             };
-            bar.set_message(record.path.clone());
+            bar.set_message(opsml_types::printable(&record.path).into_owned());
             let dest = root.join(&record.path);
             let result = artifacts.download(key, record, &dest).map(|()| dest);
             if result.is_err() {

@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches to them.
 
+mod accounts;
 mod compare;
 mod delete;
 mod download;
@@ -36,6 +37,8 @@ pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
         Command::Server(ServerCommand::Start(args)) => {
             opsml_server::run(args.host, args.port).map_err(crate::error::CliError::Server)
         }
+        Command::Server(ServerCommand::Users(command)) => accounts::users(context, command),
+        Command::Server(ServerCommand::Grants(command)) => accounts::grants(context, command),
         Command::Sync => sync::run(context),
     }
 }

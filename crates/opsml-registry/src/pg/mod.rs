@@ -373,7 +373,8 @@ impl Store for PostgresStore {
     }
 
     fn local_files(&self) -> Vec<PathBuf> {
-        Vec::new()
+        // Kept batches hold other runs' data: never captured as code.
+        self.recovery_dir().into_iter().collect()
     }
 
     fn reopen(&self) -> Result<Arc<dyn Store>> {

@@ -137,6 +137,11 @@ ALTER TABLE metric_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     r"
 ALTER TABLE artifacts RENAME COLUMN sha256 TO digest;
 ",
+    // Users can be disabled: they cannot log in and their tokens are not honoured, but they
+    // keep their name and grants until enabled again.
+    r"
+ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
+",
 ];
 
 /// Key of the advisory lock that serialises migrations across processes and servers.

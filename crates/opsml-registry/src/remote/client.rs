@@ -111,6 +111,19 @@ impl ApiClient {
         }
     }
 
+    /// Sends one batch of experiment `uid` (its JSON body); the server applies it at most once.
+    pub(crate) async fn post_batch(&self, uid: &str, body: bytes::Bytes) -> Result<()> {
+        let url = self.url(&format!("/experiments/{uid}/batches"));
+        let response = self
+            .send(|http| {
+                http.post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await?;
+        self.check(response).await.map(drop)
+    }
+
     /// The server's refusal of a request made without a user.
     fn needs_a_user(&self) -> RegistryError {
         RegistryError::Server {

@@ -5,8 +5,9 @@
 //!
 //! A file starts with the 8 bytes [`MAGIC`], then holds a sequence of records, each a
 //! little-endian `u32` length, the CRC-32 (`u32`) of the body and that many bytes of a batch's
-//! JSON body. A record cut short by a crash ends the file; a record whose body does not match
-//! its checksum is an error (the file was damaged or edited), never a batch sent as it reads.
+//! JSON body. A record whose body does not match its checksum, and one the file ends inside
+//! (a crash while it was written, or a damaged length), is an error: the file is kept and
+//! named, never a batch sent as it reads nor the batches after it dropped.
 //! Files written before checksums (no magic: records of a length and a body) are still read.
 //! Files and their folders are private to their user.
 
@@ -155,6 +156,19 @@ impl Spool {
         Ok(placed)
     }
 
+    /// Appends one record and makes it durable; on failure the file is as it was, so that a
+    /// record never stays behind that its writer takes for not written.
+    pub(crate) fn append_durably(&mut self, record: Vec<u8>) -> Result<()> {
+        let before = self.len;
+        self.append(&[record])?;
+        if let Err(e) = self.sync() {
+            let _ = self.file.set_len(before);
+            self.len = before;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// The bytes of a record appended since the file was last emptied, checked against the
     /// checksum they were written with.
     pub(crate) fn read(&mut self, record: Record) -> Result<Vec<u8>> {
@@ -237,15 +251,28 @@ impl<R: Read + Seek> RecordReader<R> {
         })
     }
 
-    /// The next record, or `None` at the end or at a record cut short by a crash.
+    /// The next record, or `None` at the end of the file.
     pub(crate) fn next_record(&mut self) -> io::Result<Option<Vec<u8>>> {
         let header_len = if self.checked { RECORD_HEADER_LEN } else { 4 };
         let mut header = Vec::with_capacity(8);
         (&mut self.reader)
             .take(header_len)
             .read_to_end(&mut header)?;
-        if header.len() < header_len as usize {
+        if header.is_empty() {
             return Ok(None);
+        }
+        let cut_short = || {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "batch {} is cut short: the file ends inside it (a crash while it was \
+                     written, or a damaged length); the batches before it were read",
+                    self.count + 1
+                ),
+            )
+        };
+        if header.len() < header_len as usize {
+            return Err(cut_short());
         }
         let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
         // Read as far as the file goes: a damaged length allocates no more than is there.
@@ -254,7 +281,7 @@ impl<R: Read + Seek> RecordReader<R> {
             .take(u64::from(len))
             .read_to_end(&mut record)?;
         if record.len() != len as usize {
-            return Ok(None);
+            return Err(cut_short());
         }
         self.count += 1;
         if self.checked {
@@ -290,11 +317,23 @@ mod tests {
         assert_eq!(spool.read(third[0]).unwrap(), b"third");
         let path = spool.path().to_owned();
         assert_eq!(path, dir.path().join("u").join("w.batches"));
-        // A crash in the middle of the next record leaves part of it.
+        assert_eq!(
+            read_all(&path).unwrap(),
+            [b"first".to_vec(), Vec::new(), b"third".to_vec()]
+        );
+        // A crash in the middle of the next record (or a damaged length) leaves part of it:
+        // the records before it come back, then an error says so.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&[9, 0, 0, 0, 1, 2, 3, 4, b'x']).unwrap();
-        let records = read_all(&path).unwrap();
-        assert_eq!(records, [b"first".to_vec(), Vec::new(), b"third".to_vec()]);
+        let mut reader = RecordReader::new(io::BufReader::new(File::open(&path).unwrap())).unwrap();
+        for expected in [&b"first"[..], b"", b"third"] {
+            assert_eq!(reader.next_record().unwrap().unwrap(), expected);
+        }
+        let error = reader.next_record().unwrap_err();
+        assert!(
+            error.to_string().contains("batch 4 is cut short"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! running writer is left to it.
 
 use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use reqwest::Method;
@@ -36,12 +38,18 @@ pub(crate) fn keep_status(dir: &Path, uid: &str, status: &StatusBody) -> Result<
         path: path.to_owned(),
         source,
     };
-    fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| io(&dir, e))?;
     let path = dir.join(STATUS_FILE);
-    let partial = dir.join(format!("{STATUS_FILE}.partial"));
     let json = serde_json::to_vec(status).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
-    fs::write(&partial, json).map_err(|e| io(&partial, e))?;
-    fs::rename(&partial, &path).map_err(|e| io(&path, e))
+    // A file of its own (private) for each writer: ranks ending at once never mix their texts.
+    let mut partial = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io(&dir, e))?;
+    partial.write_all(&json).map_err(|e| io(&path, e))?;
+    partial.persist(&path).map_err(|e| io(&path, e.error))?;
+    Ok(())
 }
 
 /// Whether `dir` holds batches of `uid` not yet on the server.
@@ -81,20 +89,7 @@ struct Server<'a>(&'a HttpStore);
 
 impl SyncTarget for Server<'_> {
     fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()> {
-        let store = self.0;
-        let url = store.client.url(&format!("/experiments/{uid}/batches"));
-        let record = bytes::Bytes::from(record);
-        runtime().block_on(async {
-            let response = store
-                .client
-                .send(|http| {
-                    http.post(&url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(record.clone())
-                })
-                .await?;
-            store.client.check(response).await.map(drop)
-        })
+        runtime().block_on(self.0.client.post_batch(uid, bytes::Bytes::from(record)))
     }
 
     fn send_status(&mut self, uid: &str, status: &StatusBody) -> Result<()> {

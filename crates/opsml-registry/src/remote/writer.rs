@@ -185,9 +185,6 @@ impl HttpWriter {
         if self.retry_at.is_some_and(|at| Instant::now() < at) {
             return self.pending.is_empty();
         }
-        let url = self
-            .client
-            .url(&format!("/experiments/{}/batches", self.uid));
         while let Some(body) = self.next_body() {
             let body = match body {
                 Ok(body) => body,
@@ -198,17 +195,7 @@ impl HttpWriter {
                     return false;
                 }
             };
-            let sent = runtime().block_on(async {
-                let response = self
-                    .client
-                    .send(|http| {
-                        http.post(&url)
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(body.clone())
-                    })
-                    .await?;
-                self.client.check(response).await.map(drop)
-            });
+            let sent = runtime().block_on(self.client.post_batch(&self.uid, body));
             match sent {
                 Ok(()) => {
                     self.sent();

@@ -1,22 +1,24 @@
 //! Users, grants and tokens in SQLite.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use opsml_types::micros_to_datetime;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::SqliteStore;
-use crate::{Access, AccountStore, Result, UserRecord};
+use crate::{Access, AccountStore, Result, TokenOwner, UserChange, UserRecord, UserSummary};
 
 impl AccountStore for SqliteStore {
     fn user(&self, username: &str) -> Result<Option<UserRecord>> {
         self.with_conn(|conn| {
             conn.query_row(
-                "SELECT username, password_hash, admin FROM users WHERE username = ?1",
+                "SELECT username, password_hash, admin, disabled FROM users WHERE username = ?1",
                 [username],
                 |row| {
                     Ok(UserRecord {
                         username: row.get(0)?,
                         password_hash: row.get(1)?,
                         admin: row.get(2)?,
+                        disabled: row.get(3)?,
                     })
                 },
             )
@@ -24,17 +26,36 @@ impl AccountStore for SqliteStore {
         })
     }
 
+    fn users(&self) -> Result<Vec<UserSummary>> {
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT username, admin, disabled, created_at FROM users ORDER BY username",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(UserSummary {
+                    username: row.get(0)?,
+                    admin: row.get(1)?,
+                    disabled: row.get(2)?,
+                    created_at: micros_to_datetime(row.get(3)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
     fn put_user(&self, user: &UserRecord) -> Result<()> {
         self.with_conn(|conn| {
             conn.execute(
-                "INSERT INTO users (username, password_hash, admin, created_at)
-                 VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO users (username, password_hash, admin, disabled, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (username) DO UPDATE
-                 SET password_hash = excluded.password_hash, admin = excluded.admin",
+                 SET password_hash = excluded.password_hash, admin = excluded.admin,
+                     disabled = excluded.disabled",
                 params![
                     user.username,
                     user.password_hash,
                     user.admin,
+                    user.disabled,
                     Utc::now().timestamp_micros()
                 ],
             )
@@ -45,12 +66,13 @@ impl AccountStore for SqliteStore {
     fn insert_user(&self, user: &UserRecord) -> Result<bool> {
         self.with_conn(|conn| {
             conn.execute(
-                "INSERT INTO users (username, password_hash, admin, created_at)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (username) DO NOTHING",
+                "INSERT INTO users (username, password_hash, admin, disabled, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
                 params![
                     user.username,
                     user.password_hash,
                     user.admin,
+                    user.disabled,
                     Utc::now().timestamp_micros()
                 ],
             )
@@ -62,6 +84,41 @@ impl AccountStore for SqliteStore {
         self.with_conn(|conn| {
             conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get::<_, i64>(0))
                 .map(|n| u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn set_disabled(&self, username: &str, disabled: bool) -> Result<UserChange> {
+        self.with_conn(|conn| {
+            // Under the write lock: two admins disabling each other at once cannot both pass
+            // the check for the last admin.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let change = check_removable(&tx, username, disabled)?;
+            if change == UserChange::Done {
+                tx.execute(
+                    "UPDATE users SET disabled = ?2 WHERE username = ?1",
+                    params![username, disabled],
+                )?;
+                if disabled {
+                    tx.execute("DELETE FROM access_tokens WHERE username = ?1", [username])?;
+                }
+            }
+            tx.commit()?;
+            Ok(change)
+        })
+    }
+
+    fn delete_user(&self, username: &str) -> Result<UserChange> {
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let change = check_removable(&tx, username, true)?;
+            if change == UserChange::Done {
+                // The foreign keys cascade too; this does not depend on their pragma.
+                tx.execute("DELETE FROM access_tokens WHERE username = ?1", [username])?;
+                tx.execute("DELETE FROM space_grants WHERE username = ?1", [username])?;
+                tx.execute("DELETE FROM users WHERE username = ?1", [username])?;
+            }
+            tx.commit()?;
+            Ok(change)
         })
     }
 
@@ -92,6 +149,16 @@ impl AccountStore for SqliteStore {
         })
     }
 
+    fn revoke_grant(&self, username: &str, space: &str) -> Result<bool> {
+        self.with_conn(|conn| {
+            conn.execute(
+                "DELETE FROM space_grants WHERE username = ?1 AND space = ?2",
+                [username, space],
+            )
+            .map(|removed| removed > 0)
+        })
+    }
+
     fn put_token(&self, token_hash: &str, username: &str, expires_at: DateTime<Utc>) -> Result<()> {
         self.with_conn(|conn| {
             conn.execute(
@@ -108,14 +175,198 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn token_user(&self, token_hash: &str) -> Result<Option<String>> {
+    fn token(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
         self.with_conn(|conn| {
             conn.query_row(
-                "SELECT username FROM access_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+                "SELECT t.username, t.expires_at FROM access_tokens t
+                 JOIN users u ON u.username = t.username
+                 WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND NOT u.disabled",
                 params![token_hash, Utc::now().timestamp_micros()],
-                |row| row.get(0),
+                |row| {
+                    Ok(TokenOwner {
+                        username: row.get(0)?,
+                        expires_at: micros_to_datetime(row.get(1)?),
+                    })
+                },
             )
             .optional()
         })
+    }
+
+    fn revoke_token(&self, token_hash: &str) -> Result<bool> {
+        self.with_conn(|conn| {
+            conn.execute(
+                "DELETE FROM access_tokens WHERE token_hash = ?1",
+                [token_hash],
+            )
+            .map(|removed| removed > 0)
+        })
+    }
+
+    fn revoke_tokens(&self, username: &str) -> Result<u64> {
+        self.with_conn(|conn| {
+            conn.execute("DELETE FROM access_tokens WHERE username = ?1", [username])
+                .map(|removed| removed as u64)
+        })
+    }
+}
+
+/// Whether `username` may be disabled or deleted (`removing`), or enabled: it must exist,
+/// and the last enabled admin stays.
+fn check_removable(
+    conn: &Connection,
+    username: &str,
+    removing: bool,
+) -> rusqlite::Result<UserChange> {
+    let flags: Option<(bool, bool)> = conn
+        .query_row(
+            "SELECT admin, disabled FROM users WHERE username = ?1",
+            [username],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((admin, disabled)) = flags else {
+        return Ok(UserChange::NoSuchUser);
+    };
+    if !removing || !admin || disabled {
+        return Ok(UserChange::Done);
+    }
+    let other_admins: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM users WHERE admin AND NOT disabled AND username != ?1",
+        [username],
+        |row| row.get(0),
+    )?;
+    Ok(if other_admins == 0 {
+        UserChange::LastAdmin
+    } else {
+        UserChange::Done
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of its own under the system's temporary one, removed when dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn store() -> (Scratch, SqliteStore) {
+        let dir = std::env::temp_dir().join(format!("opsml-accounts-{}", opsml_types::new_uid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(&dir.join("opsml.db")).unwrap();
+        (Scratch(dir), store)
+    }
+
+    fn user(name: &str, admin: bool) -> UserRecord {
+        UserRecord {
+            username: name.to_owned(),
+            password_hash: format!("hash of {name}"),
+            admin,
+            disabled: false,
+        }
+    }
+
+    fn later() -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::hours(1)
+    }
+
+    #[test]
+    fn disabled_users_keep_their_grants_but_lose_their_tokens_for_good() {
+        let (_dir, store) = store();
+        store.insert_user(&user("root", true)).unwrap();
+        store.insert_user(&user("ana", false)).unwrap();
+        store.grant("ana", "team", Access::Write).unwrap();
+        store.put_token("t1", "ana", later()).unwrap();
+        assert_eq!(store.token("t1").unwrap().unwrap().username, "ana");
+
+        assert_eq!(store.set_disabled("ana", true).unwrap(), UserChange::Done);
+        assert!(store.user("ana").unwrap().unwrap().disabled);
+        assert!(store.token("t1").unwrap().is_none());
+        // A token issued while disabled (it cannot be, but) is not honoured either.
+        store.put_token("t2", "ana", later()).unwrap();
+        assert!(store.token("t2").unwrap().is_none());
+
+        assert_eq!(store.set_disabled("ana", false).unwrap(), UserChange::Done);
+        assert!(store.token("t1").unwrap().is_none(), "gone for good");
+        assert_eq!(
+            store.grants("ana").unwrap(),
+            [("team".into(), Access::Write)]
+        );
+        assert_eq!(
+            store.set_disabled("nobody", true).unwrap(),
+            UserChange::NoSuchUser
+        );
+    }
+
+    #[test]
+    fn the_last_enabled_admin_is_neither_disabled_nor_deleted() {
+        let (_dir, store) = store();
+        store.insert_user(&user("root", true)).unwrap();
+        store.insert_user(&user("ops", true)).unwrap();
+        assert_eq!(store.set_disabled("ops", true).unwrap(), UserChange::Done);
+        assert_eq!(
+            store.set_disabled("root", true).unwrap(),
+            UserChange::LastAdmin
+        );
+        assert_eq!(store.delete_user("root").unwrap(), UserChange::LastAdmin);
+        assert!(!store.user("root").unwrap().unwrap().disabled);
+        // A disabled admin may go.
+        assert_eq!(store.delete_user("ops").unwrap(), UserChange::Done);
+        assert_eq!(store.delete_user("ops").unwrap(), UserChange::NoSuchUser);
+    }
+
+    #[test]
+    fn deleting_a_user_removes_its_grants_and_tokens() {
+        let (_dir, store) = store();
+        store.insert_user(&user("root", true)).unwrap();
+        store.insert_user(&user("ana", false)).unwrap();
+        store.grant("ana", "team", Access::Read).unwrap();
+        store.put_token("t1", "ana", later()).unwrap();
+        assert_eq!(store.delete_user("ana").unwrap(), UserChange::Done);
+        assert!(store.user("ana").unwrap().is_none());
+        assert!(store.token("t1").unwrap().is_none());
+        // A user of the same name later starts with nothing.
+        store.insert_user(&user("ana", false)).unwrap();
+        assert!(store.grants("ana").unwrap().is_empty());
+        assert!(store.token("t1").unwrap().is_none());
+        let names: Vec<_> = store
+            .users()
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(names, ["ana", "root"]);
+    }
+
+    #[test]
+    fn tokens_and_grants_are_revoked_one_or_all_at_a_time() {
+        let (_dir, store) = store();
+        store.insert_user(&user("ana", false)).unwrap();
+        for hash in ["t1", "t2", "t3"] {
+            store.put_token(hash, "ana", later()).unwrap();
+        }
+        store
+            .put_token("old", "ana", Utc::now() - chrono::Duration::seconds(1))
+            .unwrap();
+        let owner = store.token("t1").unwrap().unwrap();
+        assert!(owner.expires_at > Utc::now());
+        assert!(store.token("old").unwrap().is_none(), "expired");
+        assert!(store.revoke_token("t1").unwrap());
+        assert!(!store.revoke_token("t1").unwrap());
+        assert!(store.token("t1").unwrap().is_none());
+        assert_eq!(store.revoke_tokens("ana").unwrap(), 3);
+        assert!(store.token("t2").unwrap().is_none());
+
+        store.grant("ana", "a", Access::Write).unwrap();
+        store.grant("ana", "b", Access::Read).unwrap();
+        assert!(store.revoke_grant("ana", "a").unwrap());
+        assert!(!store.revoke_grant("ana", "a").unwrap());
+        assert_eq!(store.grants("ana").unwrap(), [("b".into(), Access::Read)]);
     }
 }

@@ -328,6 +328,8 @@ impl Store for SqliteStore {
             name.push(suffix);
             files.push(name.into());
         }
+        // Kept batches hold other runs' data: never captured as code.
+        files.extend(self.recovery_dir());
         files
     }
 }

@@ -136,6 +136,11 @@ ALTER TABLE experiment_writers ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
     r"
 ALTER TABLE artifacts RENAME COLUMN sha256 TO digest;
 ",
+    // Users can be disabled: they cannot log in and their tokens are not honoured, but they
+    // keep their name and grants until enabled again.
+    r"
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// The migration that creates `metric_summaries`, after which existing points are summarised.

@@ -7,7 +7,7 @@ mod principal;
 mod throttle;
 mod token;
 
-pub(crate) use middleware::require_token;
+pub(crate) use middleware::{require_token, TokenHash};
 pub use password::{hash_password, verify_login, verify_password, MIN_PASSWORD_CHARS};
 pub use principal::Principal;
 pub(crate) use throttle::LoginThrottle;
@@ -31,6 +31,7 @@ pub fn bootstrap_admin(
         username: username.to_owned(),
         password_hash: hash_password(password)?,
         admin: true,
+        disabled: false,
     };
     Ok(accounts.insert_user(&user)?)
 }

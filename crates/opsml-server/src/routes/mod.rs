@@ -5,6 +5,7 @@ mod batches;
 mod experiments;
 mod health;
 mod lifecycle;
+mod metrics_body;
 mod openapi;
 mod reads;
 mod tokens;
@@ -26,6 +27,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(uploads::router())
         .merge(batches::router())
         .merge(users::router())
+        .merge(tokens::authenticated_router())
         .route_layer(from_fn_with_state(state, require_token));
     Router::new().merge(health::router()).nest(
         "/api/v1",

@@ -7,12 +7,11 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::MetricsBody;
-use opsml_registry::{encode_ipc, Access, ARROW_STREAM_MEDIA_TYPE};
+use opsml_registry::{Access, ARROW_STREAM_MEDIA_TYPE};
 use opsml_types::{HardwareSample, MetricSummary, Parameter};
 
 use super::experiments::authorized_card;
-use super::repeated;
+use super::{metrics_body, repeated};
 use crate::{ApiError, AppState, Principal};
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,7 +29,8 @@ fn names(raw: Option<&str>) -> Option<Vec<String>> {
 }
 
 /// The points in columns: an Arrow IPC stream when the request accepts one
-/// (`Accept: application/vnd.apache.arrow.stream`), else JSON.
+/// (`Accept: application/vnd.apache.arrow.stream`), else JSON; either is sent in pieces as
+/// the connection takes them (see `metrics_body`).
 async fn metrics(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -49,9 +49,10 @@ async fn metrics(
             authorized_card(store, &principal, &uid, Access::Read)?;
             let columns = store.read_metrics(&uid, names.as_deref())?;
             if !arrow {
-                return Ok(Json(MetricsBody::from_columns(&columns)).into_response());
+                let body = metrics_body::json(columns);
+                return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
             }
-            let stream = encode_ipc(columns)
+            let stream = metrics_body::arrow(columns)
                 .map_err(|e| ApiError::internal(format!("encoding Arrow failed: {e}")))?;
             Ok(([(header::CONTENT_TYPE, ARROW_STREAM_MEDIA_TYPE)], stream).into_response())
         })

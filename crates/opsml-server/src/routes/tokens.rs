@@ -1,22 +1,35 @@
 //! `POST /api/v1/auth/token`: a username and password for a bearer token. A username with
-//! too many failed logins in a row waits (429 with `Retry-After`) before it may try again.
+//! too many failed logins in a row from one address waits (429 with `Retry-After`) before it
+//! may try again from there; one with many more from anywhere waits everywhere (see
+//! `auth::throttle`). A disabled user cannot log in, and is answered as a wrong password.
+//!
+//! `DELETE /api/v1/auth/token`: logs out, revoking the token the request came with.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::routing::{delete, post};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{new_token, verify_login, LoginThrottle, TOKEN_LIFETIME};
+use crate::auth::{new_token, verify_login, LoginThrottle, TokenHash, TOKEN_LIFETIME};
 use crate::input::no_nul;
+use crate::serve::PeerAddress;
 use crate::{ApiError, AppState};
 
+/// The login route, which needs no token.
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/auth/token", post(issue))
+}
+
+/// The logout route, behind the token check.
+pub(super) fn authenticated_router() -> Router<AppState> {
+    Router::new().route("/auth/token", delete(revoke_own))
 }
 
 #[derive(Deserialize)]
@@ -33,8 +46,8 @@ struct Issued {
 }
 
 /// The answer to a login of a locked username, or `None` when it is not locked.
-fn locked(throttle: &LoginThrottle, username: &str) -> Option<Response> {
-    let wait = throttle.wait(username, Instant::now())?;
+fn locked(throttle: &LoginThrottle, username: &str, address: IpAddr) -> Option<Response> {
+    let wait = throttle.wait(username, address, Instant::now())?;
     let seconds = wait.as_secs() + 1;
     let error = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -46,6 +59,7 @@ fn locked(throttle: &LoginThrottle, username: &str) -> Option<Response> {
 
 async fn issue(
     State(state): State<AppState>,
+    PeerAddress(address): PeerAddress,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<Issued>, Response> {
     // No account has a NUL in its name or password: such a login is a mistake, and the
@@ -54,7 +68,7 @@ async fn issue(
     if credentials.password.contains('\0') {
         return Err(ApiError::bad_request("the password holds a NUL character").into_response());
     }
-    if let Some(refused) = locked(&state.login_failures, &credentials.username) {
+    if let Some(refused) = locked(&state.login_failures, &credentials.username, address) {
         return Err(refused);
     }
     // Password hashing is deliberately costly: a burst of logins waits its turn rather than
@@ -65,23 +79,24 @@ async fn issue(
         .await
         .map_err(|e| ApiError::internal(format!("login queue closed: {e}")).into_response())?;
     // Guesses sent all at once waited above while the first ones failed: look again.
-    if let Some(refused) = locked(&state.login_failures, &credentials.username) {
+    if let Some(refused) = locked(&state.login_failures, &credentials.username, address) {
         return Err(refused);
     }
-    let throttle = std::sync::Arc::clone(&state.login_failures);
+    let throttle = Arc::clone(&state.login_failures);
     state
         .with_accounts(move |accounts| {
             let user = accounts.user(&credentials.username)?;
-            // One answer, after the same work, for an unknown user and a wrong password.
-            let valid = verify_login(
+            // One answer, after the same work, for an unknown user, a disabled one and a
+            // wrong password.
+            let verified = verify_login(
                 &credentials.password,
                 user.as_ref().map(|u| u.password_hash.as_str()),
             );
-            if !valid {
-                throttle.failed(&credentials.username, Instant::now());
+            if !verified || user.is_none_or(|u| u.disabled) {
+                throttle.failed(&credentials.username, address, Instant::now());
                 return Err(ApiError::unauthorized("wrong username or password"));
             }
-            throttle.succeeded(&credentials.username);
+            throttle.succeeded(&credentials.username, address);
             let (token, hash) = new_token()?;
             let lifetime = chrono::Duration::from_std(TOKEN_LIFETIME).unwrap_or_default();
             let expires_at = Utc::now() + lifetime;
@@ -91,4 +106,20 @@ async fn issue(
         .await
         .map(Json)
         .map_err(IntoResponse::into_response)
+}
+
+/// Revokes the request's own token, on this server at once and on the others within the
+/// time they trust a token they looked up.
+async fn revoke_own(
+    State(state): State<AppState>,
+    Extension(TokenHash(hash)): Extension<TokenHash>,
+) -> Result<StatusCode, ApiError> {
+    let principals = Arc::clone(&state.principals);
+    state
+        .with_accounts(move |accounts| {
+            accounts.revoke_token(&hash)?;
+            principals.remove(&hash);
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
 }

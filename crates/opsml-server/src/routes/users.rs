@@ -1,10 +1,18 @@
-//! Users and their grants, managed by admins.
+//! Users and their grants, managed by admins: creating, listing, disabling, enabling and
+//! deleting users, granting and removing access to spaces, and revoking a user's tokens.
+//!
+//! Every route asks for an admin before it looks at anything else, so a user who is not
+//! one is refused alike whether the user or grant named exists or not. A change takes effect
+//! at once on this server and within the time other servers trust a token they looked up.
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{post, put};
+use axum::routing::{delete, post, put};
 use axum::{Extension, Json, Router};
-use opsml_registry::{Access, UserRecord};
+use chrono::{DateTime, Utc};
+use opsml_registry::{Access, AccountStore, UserChange, UserRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::hash_password;
@@ -12,8 +20,15 @@ use crate::{ApiError, AppState, Principal};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/users", post(create))
-        .route("/users/{username}/grants/{space}", put(grant))
+        .route("/users", post(create).get(list))
+        .route("/users/{username}", delete(remove))
+        .route("/users/{username}/disable", post(disable))
+        .route("/users/{username}/enable", post(enable))
+        .route("/users/{username}/tokens", delete(revoke_tokens))
+        .route(
+            "/users/{username}/grants/{space}",
+            put(grant).delete(revoke_grant),
+        )
 }
 
 #[derive(Deserialize)]
@@ -31,6 +46,48 @@ struct CreatedUser {
     admin: bool,
 }
 
+/// A user as listed: never a password hash or a token.
+#[derive(Debug, Serialize)]
+struct ListedUser {
+    username: String,
+    admin: bool,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+struct RevokedTokens {
+    /// How many tokens the user had.
+    revoked: u64,
+}
+
+fn no_such_user(username: &str) -> ApiError {
+    ApiError::not_found(format!("no user named {username:?}"))
+}
+
+/// Fails with 404 unless `username` exists.
+fn require_user(accounts: &dyn AccountStore, username: &str) -> Result<(), ApiError> {
+    match accounts.user(username)? {
+        Some(_) => Ok(()),
+        None => Err(no_such_user(username)),
+    }
+}
+
+/// What a disabling or deletion came to, as an answer.
+fn answer(change: UserChange, username: &str) -> Result<StatusCode, ApiError> {
+    match change {
+        UserChange::Done => Ok(StatusCode::NO_CONTENT),
+        UserChange::NoSuchUser => Err(no_such_user(username)),
+        UserChange::LastAdmin => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "last_admin",
+            format!(
+                "user {username:?} is the last enabled admin; make another user an admin first"
+            ),
+        )),
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -45,6 +102,7 @@ async fn create(
                 password_hash: hash_password(&user.password)?,
                 username: user.username,
                 admin: user.admin,
+                disabled: false,
             };
             if !accounts.insert_user(&record)? {
                 return Err(ApiError::new(
@@ -60,6 +118,95 @@ async fn create(
                     admin: record.admin,
                 }),
             ))
+        })
+        .await
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Json<Vec<ListedUser>>, ApiError> {
+    principal.require_admin()?;
+    state
+        .with_accounts(|accounts| {
+            Ok(accounts
+                .users()?
+                .into_iter()
+                .map(|user| ListedUser {
+                    username: user.username,
+                    admin: user.admin,
+                    disabled: user.disabled,
+                    created_at: user.created_at,
+                })
+                .collect())
+        })
+        .await
+        .map(Json)
+}
+
+/// Disables or enables `username`; disabling revokes its tokens too.
+async fn set_disabled(
+    state: &AppState,
+    principal: &Principal,
+    username: String,
+    disabled: bool,
+) -> Result<StatusCode, ApiError> {
+    principal.require_admin()?;
+    let principals = Arc::clone(&state.principals);
+    state
+        .with_accounts(move |accounts| {
+            let change = accounts.set_disabled(&username, disabled)?;
+            principals.clear();
+            answer(change, &username)
+        })
+        .await
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_disabled(&state, &principal, username, true).await
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_disabled(&state, &principal, username, false).await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_admin()?;
+    let principals = Arc::clone(&state.principals);
+    state
+        .with_accounts(move |accounts| {
+            let change = accounts.delete_user(&username)?;
+            principals.clear();
+            answer(change, &username)
+        })
+        .await
+}
+
+async fn revoke_tokens(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(username): Path<String>,
+) -> Result<Json<RevokedTokens>, ApiError> {
+    principal.require_admin()?;
+    let principals = Arc::clone(&state.principals);
+    state
+        .with_accounts(move |accounts| {
+            require_user(accounts, &username)?;
+            let revoked = accounts.revoke_tokens(&username)?;
+            principals.clear();
+            Ok(Json(RevokedTokens { revoked }))
         })
         .await
 }
@@ -89,13 +236,32 @@ async fn grant(
     };
     opsml_types::validate_name("space", &space)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let principals = std::sync::Arc::clone(&state.principals);
+    let principals = Arc::clone(&state.principals);
     state
         .with_accounts(move |accounts| {
-            if accounts.user(&username)?.is_none() {
-                return Err(ApiError::not_found(format!("no user named {username:?}")));
-            }
+            require_user(accounts, &username)?;
             accounts.grant(&username, &space, access)?;
+            principals.clear();
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+async fn revoke_grant(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((username, space)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_admin()?;
+    let principals = Arc::clone(&state.principals);
+    state
+        .with_accounts(move |accounts| {
+            require_user(accounts, &username)?;
+            if !accounts.revoke_grant(&username, &space)? {
+                return Err(ApiError::not_found(format!(
+                    "user {username:?} has no grant on space {space:?}"
+                )));
+            }
             principals.clear();
             Ok(StatusCode::NO_CONTENT)
         })

@@ -97,6 +97,26 @@ impl Server {
         server
     }
 
+    /// Another server on the same store, accounts and storage, with caches of its own: a
+    /// second server process on the same database, as far as clients can tell.
+    pub fn beside(&self) -> Self {
+        let mut server = Self {
+            base: String::new(),
+            address: "127.0.0.1:0".parse().unwrap(),
+            store: Arc::clone(&self.store),
+            accounts: Arc::clone(&self.accounts),
+            storage: Arc::clone(&self.storage),
+            admin_token: String::new(),
+            dir: tempfile::tempdir().unwrap(),
+            limits: self.limits,
+            runtime: None,
+            _schema: None,
+        };
+        server.serve();
+        server.admin_token = server.token(ADMIN, ADMIN_PASSWORD);
+        server
+    }
+
     /// Serves on the server's address (a free port the first time, the same one after).
     fn serve(&mut self) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
