@@ -29,7 +29,8 @@ rust-check:
 # makes a test that cannot reach its service fail instead of skipping.
 rust-test: $(VENV)/.tools
 	eval "$$(OPSML_S3_VENV=$(VENV) scripts/start-s3.sh)" && \
-	OPSML_REQUIRE_SERVICES=1 cargo test --locked
+	OPSML_REQUIRE_SERVICES=1 OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
+	cargo test --locked
 	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
 	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	cargo test --locked -p opsml-registry --test cards --test points --test remote_writers

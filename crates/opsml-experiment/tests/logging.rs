@@ -266,50 +266,63 @@ fn a_batch_with_a_bad_name_logs_nothing() {
 }
 
 #[test]
-fn a_failing_store_is_reported_and_the_data_is_written_once_it_recovers() {
+fn a_batch_the_store_refuses_is_kept_reported_and_replayed_once_the_cause_is_gone() {
     let (dir, store) = temp_store();
     let exp = start(
         &dir,
-        store,
+        Arc::clone(&store),
         StartOptions {
             flush_interval: Duration::from_millis(10),
-            ..options("failing")
+            ..options("refusing")
         },
     )
     .unwrap();
+    for step in 0..50 {
+        exp.log_metric("m", 1.0, Some(step)).unwrap();
+    }
+    exp.flush().unwrap();
     let control = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
     control
         .execute_batch(
-            "CREATE TABLE fail_writes (on_ INTEGER);
-             INSERT INTO fail_writes VALUES (1);
-             CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
-             WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            "CREATE TABLE refuse_writes (on_ INTEGER);
+             INSERT INTO refuse_writes VALUES (1);
+             CREATE TRIGGER refuse_chunk_insert BEFORE INSERT ON metric_chunks
+             WHEN EXISTS (SELECT 1 FROM refuse_writes) BEGIN SELECT RAISE(ABORT, 'refused'); END;
+             CREATE TRIGGER refuse_chunk_update BEFORE UPDATE ON metric_chunks
+             WHEN EXISTS (SELECT 1 FROM refuse_writes) BEGIN SELECT RAISE(ABORT, 'refused'); END;",
         )
         .unwrap();
-    for step in 0..100 {
+    for step in 50..100 {
         exp.log_metric("m", 1.0, Some(step)).unwrap();
     }
-    let err = exp.flush().unwrap_err();
-    assert!(matches!(err, ExperimentError::Write { .. }), "{err}");
-    assert!(err.to_string().contains("disk full"), "{err}");
+    // A refusal no retry cures: the batch goes to the recovery file, so nothing waits.
+    exp.flush().unwrap();
+    let err = exp.end(Status::Completed).unwrap_err();
+    assert!(matches!(err, ExperimentError::Kept { .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("refused") && message.contains("50 point(s)"), "{message}");
+    assert!(message.contains("opsml sync"), "{message}");
+    let stored = || store.read_metrics(exp.uid(), None).unwrap().steps.iter().count();
+    assert_eq!(stored(), 50);
+    assert_eq!(
+        store.get_experiment(exp.uid()).unwrap().unwrap().status,
+        Status::Failed
+    );
 
-    control.execute("DELETE FROM fail_writes", []).unwrap();
-    // The retry happens on the writer's next interval.
-    let mut flushed = exp.flush();
-    for _ in 0..100 {
-        if flushed.is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        flushed = exp.flush();
-    }
-    flushed.unwrap();
-    exp.end(Status::Completed).unwrap();
+    control.execute("DELETE FROM refuse_writes", []).unwrap();
+    let report = opsml_registry::replay_recovery(store.as_ref());
+    assert_eq!((report.batches_sent, report.statuses_sent), (1, 1), "{report:?}");
     let points = reopen(&dir).read_metrics(exp.uid(), None).unwrap();
     assert_eq!(
         points.steps.iter().collect::<Vec<_>>(),
         (0..100).map(Some).collect::<Vec<_>>()
     );
+    assert_eq!(
+        store.get_experiment(exp.uid()).unwrap().unwrap().status,
+        Status::Completed
+    );
+    // Applied once: a second replay finds nothing.
+    assert_eq!(opsml_registry::replay_recovery(store.as_ref()).batches_sent, 0);
 }
 
 #[test]
