@@ -300,9 +300,19 @@ fn a_batch_the_store_refuses_is_kept_reported_and_replayed_once_the_cause_is_gon
     let err = exp.end(Status::Completed).unwrap_err();
     assert!(matches!(err, ExperimentError::Kept { .. }), "{err}");
     let message = err.to_string();
-    assert!(message.contains("refused") && message.contains("50 point(s)"), "{message}");
+    assert!(
+        message.contains("refused") && message.contains("50 point(s)"),
+        "{message}"
+    );
     assert!(message.contains("opsml sync"), "{message}");
-    let stored = || store.read_metrics(exp.uid(), None).unwrap().steps.iter().count();
+    let stored = || {
+        store
+            .read_metrics(exp.uid(), None)
+            .unwrap()
+            .steps
+            .iter()
+            .count()
+    };
     assert_eq!(stored(), 50);
     assert_eq!(
         store.get_experiment(exp.uid()).unwrap().unwrap().status,
@@ -311,7 +321,11 @@ fn a_batch_the_store_refuses_is_kept_reported_and_replayed_once_the_cause_is_gon
 
     control.execute("DELETE FROM refuse_writes", []).unwrap();
     let report = opsml_registry::replay_recovery(store.as_ref());
-    assert_eq!((report.batches_sent, report.statuses_sent), (1, 1), "{report:?}");
+    assert_eq!(
+        (report.batches_sent, report.statuses_sent),
+        (1, 1),
+        "{report:?}"
+    );
     let points = reopen(&dir).read_metrics(exp.uid(), None).unwrap();
     assert_eq!(
         points.steps.iter().collect::<Vec<_>>(),
@@ -322,7 +336,10 @@ fn a_batch_the_store_refuses_is_kept_reported_and_replayed_once_the_cause_is_gon
         Status::Completed
     );
     // Applied once: a second replay finds nothing.
-    assert_eq!(opsml_registry::replay_recovery(store.as_ref()).batches_sent, 0);
+    assert_eq!(
+        opsml_registry::replay_recovery(store.as_ref()).batches_sent,
+        0
+    );
 }
 
 #[test]
