@@ -13,8 +13,10 @@ their pauses outlast many heartbeats and flushes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -57,6 +59,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS refuse_poison ON {schema}.parameters;
 CREATE TRIGGER refuse_poison BEFORE INSERT ON {schema}.parameters
 FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_poison();
 """
@@ -182,13 +185,15 @@ def runs(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A group of its own: its workers go with it when the test ends.
+            start_new_session=True,
         )
         started[name] = Run(env, home, process)
     yield started
     for run in started.values():
-        if run.process.poll() is None:
-            run.process.kill()
-        run.process.communicate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.process.pid, signal.SIGKILL)
+        run.process.communicate(timeout=60)
 
 
 @pytest.fixture

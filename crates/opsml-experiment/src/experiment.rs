@@ -265,8 +265,7 @@ impl Experiment {
         if let Some(resume_uid) = &options.experiment_uid {
             // Only a child of this experiment can be resumed through it.
             let parent_uid = self
-                .inner
-                .store
+                .store()?
                 .get_experiment(resume_uid)?
                 .ok_or_else(|| RegistryError::ExperimentNotFound(resume_uid.clone()))?
                 .parent_uid;
@@ -279,8 +278,14 @@ impl Experiment {
                 });
             }
         }
-        let child =
-            Self::start_with_parent(self.inner.artifacts.clone(), options, Some(uid.clone()))?;
+        // Through this process's own connections: in a forked worker (a trial of a sweep) the
+        // parent's may not be used.
+        let artifacts = if self.inner.pipeline.owned_here() {
+            self.inner.artifacts.clone()
+        } else {
+            self.forked()?.artifacts.clone()
+        };
+        let child = Self::start_with_parent(artifacts, options, Some(uid.clone()))?;
         let mut card = self.inner.card.lock();
         if !card.experimentcard_uids.iter().any(|c| c == child.uid()) {
             card.experimentcard_uids.push(child.uid().to_owned());
