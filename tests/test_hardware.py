@@ -129,7 +129,9 @@ def test_stop_is_prompt_and_leaves_nothing_running() -> None:
     deadline = time.monotonic() + 5
     while _opsml._runtime_alive_tasks() > tasks_before and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _opsml._runtime_alive_tasks() == tasks_before
+    # Nothing this test started is left; tasks of earlier tests (a server's idle keep-alive
+    # connections, closed by the server after its read timeout) may have ended meanwhile.
+    assert _opsml._runtime_alive_tasks() <= tasks_before
     assert threading.active_count() == threads_before
 
 
