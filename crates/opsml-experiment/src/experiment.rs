@@ -379,8 +379,27 @@ impl Experiment {
     }
 
     /// A snapshot of the experiment's card.
+    ///
+    /// A run started while its server could not be reached shows version `0.0.0-pending`
+    /// until the server has created it; the version it assigned shows from then on.
     pub fn card(&self) -> ExperimentCard {
+        let pending = opsml_types::is_pending(&self.inner.card.lock().version);
+        if pending {
+            self.learn_version();
+        }
         self.inner.card.lock().clone()
+    }
+
+    /// Takes the version the server assigned, once it has.
+    fn learn_version(&self) {
+        let stored = self
+            .store()
+            .and_then(|store| Ok(store.get_experiment(&self.inner.uid)?));
+        if let Ok(Some(stored)) = stored {
+            if !opsml_types::is_pending(&stored.version) {
+                self.inner.card.lock().version = stored.version;
+            }
+        }
     }
 
     /// The store the experiment writes to.

@@ -249,7 +249,15 @@ impl Artifacts {
             return Err(RegistryError::IsADirectory(lpath.to_owned()));
         }
         let file = File::open(lpath).map_err(local_error)?;
-        let uploaded = self.upload_reader(uid, key, file, path);
+        let uploaded = match self.upload_reader(uid, key, file, path) {
+            Err(e) if Self::may_keep(&e) => {
+                // Once more from the start of the file, into the storage's place for later.
+                let file = File::open(lpath).map_err(local_error)?;
+                self.upload_for_later(uid, key, file, path)
+                    .unwrap_or(Err(e))
+            }
+            other => other,
+        };
         uploaded.map_err(|e| match e {
             RegistryError::UploadSource(source) => local_error(source),
             other => other,
@@ -264,37 +272,59 @@ impl Artifacts {
         source: impl Read,
         path: &str,
     ) -> Result<ArtifactRecord> {
-        let mut hashing = HashingReader::new(source, Digester::keyed(key));
-        let storage_key = self.put_encrypted(uid, key, &mut hashing, path)?;
-        let digested = hashing.finish();
-        Ok(new_record(
-            path,
-            storage_key,
-            digested.size,
-            digested.digest,
-        ))
+        self.upload_with(uid, key, source, path, |storage_key, encrypted| {
+            Some(self.storage.put(storage_key, encrypted))
+        })
+        .expect("a put always answers")
     }
 
-    /// Encrypts (compressing first when it helps) and stores what `plaintext`
-    /// yields as a new object; returns its storage key.
-    fn put_encrypted(
+    /// Whether an upload that failed with `error` may go to the storage's place for later:
+    /// the storage failed (a server that does not answer), not the source.
+    fn may_keep(error: &RegistryError) -> bool {
+        error.is_transient() && !matches!(error, RegistryError::UploadSource(_))
+    }
+
+    /// Like [`Artifacts::upload_reader`], into the storage's place for what it cannot take
+    /// now; `None` where it has none.
+    fn upload_for_later(
         &self,
         uid: &str,
         key: &DataKey,
-        plaintext: &mut dyn Read,
+        source: impl Read,
         path: &str,
-    ) -> Result<String> {
-        let mut encrypting = EncryptingReader::new(
-            plaintext,
-            key,
-            path.as_bytes(),
-            EncryptOptions {
-                compress: should_compress(path),
-            },
-        );
+    ) -> Option<Result<ArtifactRecord>> {
+        self.upload_with(uid, key, source, path, |storage_key, encrypted| {
+            self.storage.keep_for_later(storage_key, encrypted)
+        })
+    }
+
+    /// Encrypts (compressing first when it helps) what `source` yields and hands it to
+    /// `place` as a new object; its record, or `None` where `place` had nowhere to put it.
+    fn upload_with(
+        &self,
+        uid: &str,
+        key: &DataKey,
+        source: impl Read,
+        path: &str,
+        place: impl FnOnce(&str, &mut dyn Read) -> Option<Result<u64>>,
+    ) -> Option<Result<ArtifactRecord>> {
+        let mut hashing = HashingReader::new(source, Digester::keyed(key));
         let storage_key = new_object_key(uid);
-        self.storage.put(&storage_key, &mut encrypting)?;
-        Ok(storage_key)
+        let placed = {
+            let mut encrypting = EncryptingReader::new(
+                &mut hashing,
+                key,
+                path.as_bytes(),
+                EncryptOptions {
+                    compress: should_compress(path),
+                },
+            );
+            place(&storage_key, &mut encrypting)?
+        };
+        Some(placed.map(|_| {
+            let digested = hashing.finish();
+            new_record(path, storage_key, digested.size, digested.digest)
+        }))
     }
 
     /// Records uploaded artifacts in the store, replacing records of the same
@@ -332,7 +362,12 @@ impl Artifacts {
     pub fn log_bytes(&self, uid: &str, rpath: &str, data: &[u8]) -> Result<ArtifactRecord> {
         let path = normalize_artifact_path(rpath)?;
         let key = self.data_key(uid)?;
-        let record = self.upload_reader(uid, &key, data, &path)?;
+        let record = match self.upload_reader(uid, &key, data, &path) {
+            Err(e) if Self::may_keep(&e) => self
+                .upload_for_later(uid, &key, data, &path)
+                .unwrap_or(Err(e))?,
+            other => other?,
+        };
         self.record_one(uid, record)
     }
 

@@ -127,6 +127,14 @@ pub trait ArtifactStorage: Send + Sync + fmt::Debug {
     /// existing object is replaced only once every byte is written.
     fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64>;
 
+    /// Keeps the object `key` from `source` where the storage holds what it cannot send now,
+    /// to send it later (the client of a server that does not answer keeps it on disk);
+    /// `None` where the storage has no such place and the failure of [`ArtifactStorage::put`]
+    /// stands.
+    fn keep_for_later(&self, _key: &str, _source: &mut dyn Read) -> Option<Result<u64>> {
+        None
+    }
+
     /// Streams the object `key`.
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>>;
 

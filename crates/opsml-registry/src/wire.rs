@@ -4,7 +4,9 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use chrono::{DateTime, Utc};
-use opsml_types::{HardwareSample, MetricColumns, MetricPoint, Parameter, Status};
+use opsml_types::{
+    ComputeEnvironment, HardwareSample, MetricColumns, MetricPoint, Parameter, Status,
+};
 
 use crate::{Lease, PointRecord, RemoteWriter};
 
@@ -165,6 +167,42 @@ pub struct SearchBody {
     pub order: Option<Vec<opsml_query::OrderItem>>,
     pub space: Option<String>,
     pub limit: Option<usize>,
+}
+
+/// The body of `POST /api/v1/experiments`: the server allocates the version, and the card
+/// records the authenticated user as its user. The client makes the uid, so a run can start
+/// while its server is down and be created later with the same uid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    pub uid: String,
+    pub space: String,
+    pub name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub parent_uid: Option<String>,
+    #[serde(default)]
+    pub compute_environment: ComputeEnvironment,
+    pub opsml_version: String,
+    pub created_at: DateTime<Utc>,
+    pub lease: Lease,
+}
+
+impl CreateBody {
+    /// The body creating `new` (its user is the server's to say).
+    pub fn of(new: &crate::NewExperiment) -> Self {
+        Self {
+            uid: new.uid.clone(),
+            space: new.space.clone(),
+            name: new.name.clone(),
+            tags: new.tags.clone(),
+            parent_uid: new.parent_uid.clone(),
+            compute_environment: new.compute_environment.clone(),
+            opsml_version: new.opsml_version.clone(),
+            created_at: new.created_at,
+            lease: new.lease.clone(),
+        }
+    }
 }
 
 /// A new status of an experiment: `PUT /api/v1/experiments/{uid}/status`.

@@ -379,3 +379,219 @@ fn a_batch_larger_than_a_request_is_sent_in_parts() {
     assert_eq!(steps_of(&store, &uid), (0..300_000).collect::<Vec<_>>());
     assert_eq!(store.read_parameters(&uid, None).unwrap().len(), 1);
 }
+
+fn new_offline(uid: &str, parent_uid: Option<&str>) -> NewExperiment {
+    NewExperiment {
+        uid: uid.to_owned(),
+        space: "team".to_owned(),
+        name: "offline".to_owned(),
+        tags: Vec::new(),
+        parent_uid: parent_uid.map(str::to_owned),
+        compute_environment: opsml_types::ComputeEnvironment::default(),
+        opsml_version: "0.1.0".to_owned(),
+        username: "hal".to_owned(),
+        created_at: Utc::now(),
+        lease: Lease::current(),
+    }
+}
+
+fn artifacts_of(store: &Arc<dyn Store>, master: &Arc<MasterKey>) -> Artifacts {
+    Artifacts::new(
+        Arc::clone(store),
+        store.artifact_storage().unwrap(),
+        Arc::clone(master),
+    )
+}
+
+#[test]
+fn a_run_started_while_the_server_is_down_is_created_once_it_answers() {
+    spool_dir();
+    let mut server = Server::start();
+    let http = client(&server, "hal", &[("team", Access::Write)]);
+    server.stop();
+    let store: Arc<dyn Store> = Arc::new(http);
+    let master = Arc::new(MasterKey::generate());
+    let artifacts = artifacts_of(&store, &master);
+
+    // The run starts: its card waits on disk with a version the server assigns later.
+    let (parent, child) = (uid(40), uid(41));
+    let card = store
+        .create_experiment(&new_offline(&parent, None))
+        .unwrap();
+    assert_eq!(card.version.to_string(), "0.0.0-pending");
+    store
+        .create_experiment(&new_offline(&child, Some(&parent)))
+        .unwrap();
+    assert_eq!(store.get_experiment(&parent).unwrap().unwrap(), card);
+    // Artifacts (and the data key they are encrypted with) and metadata wait too.
+    let weights = b"weights logged while the server was down".repeat(1000);
+    artifacts
+        .log_bytes(&parent, "model/weights.bin", &weights)
+        .unwrap();
+    artifacts.log_bytes(&child, "notes.txt", b"child").unwrap();
+    let metadata = opsml_types::ExperimentMetadata {
+        git: Some(opsml_types::GitInfo {
+            commit: "0123abc".to_owned(),
+            branch: Some("main".to_owned()),
+            dirty: true,
+            remote_url: None,
+        }),
+        ..Default::default()
+    };
+    store.set_metadata(&parent, &metadata).unwrap();
+    let mut writer = store.open_writer(&parent).unwrap();
+    write(writer.as_mut(), &points(0, 30));
+    // A child's writer needs its parent created first: it does that too.
+    let mut child_writer = store.open_writer(&child).unwrap();
+    write(child_writer.as_mut(), &points(0, 5));
+    assert_eq!(
+        walkdir(&spool_dir().join(&parent).join("objects")).len(),
+        1,
+        "the encrypted object waits on disk"
+    );
+
+    server.restart();
+    write(child_writer.as_mut(), &points(5, 10));
+    child_writer.finish().unwrap();
+    write(writer.as_mut(), &points(30, 60));
+    writer.finish().unwrap();
+    drop((writer, child_writer));
+    store
+        .set_status(&parent, Status::Completed, Some(Utc::now()))
+        .unwrap();
+
+    let stored = store.get_experiment(&parent).unwrap().unwrap();
+    assert_eq!(
+        stored.version.to_string(),
+        "0.1.0",
+        "assigned by the server"
+    );
+    assert_eq!(stored.username, "hal");
+    assert_eq!(stored.status, Status::Completed);
+    assert_eq!(stored.metadata, metadata);
+    assert_eq!(stored.experimentcard_uids, [child.clone()]);
+    assert_eq!(
+        steps_of(store.as_ref(), &parent),
+        (0..60).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        steps_of(store.as_ref(), &child),
+        (0..10).collect::<Vec<_>>()
+    );
+    let out = tempfile::tempdir().unwrap();
+    for (uid, path, bytes) in [
+        (&parent, "model/weights.bin", &weights[..]),
+        (&child, "notes.txt", &b"child"[..]),
+    ] {
+        // Read back by a process that never saw the run: the key is the server's now.
+        let reader: Arc<dyn Store> =
+            Arc::new(HttpStore::with_credentials(&server.base, "hal", "hal password").unwrap());
+        let reading = artifacts_of(&reader, &master);
+        let record = reading.list(uid, None).unwrap().pop().unwrap();
+        assert_eq!(record.path, path);
+        let key = reading.stored_data_key(uid).unwrap();
+        let dest = out.path().join(uid);
+        reading.download(&key, &record, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), bytes);
+    }
+    for uid in [&parent, &child] {
+        assert!(
+            !spool_dir().join(uid).exists(),
+            "nothing of {uid} is left on disk"
+        );
+    }
+}
+
+#[test]
+fn sync_creates_a_run_that_started_and_ended_while_the_server_was_down() {
+    spool_dir();
+    let mut server = Server::start();
+    let http = client(&server, "ida", &[("team", Access::Write)]);
+    server.stop();
+    let store: Arc<dyn Store> = Arc::new(http);
+    let master = Arc::new(MasterKey::generate());
+    let uid = uid(42);
+    store.create_experiment(&new_offline(&uid, None)).unwrap();
+    artifacts_of(&store, &master)
+        .log_bytes(&uid, "config.yaml", b"lr: 0.1")
+        .unwrap();
+    let mut writer = store.open_writer(&uid).unwrap();
+    write(writer.as_mut(), &points(0, 20));
+    let unsent = writer.finish().unwrap_err();
+    assert!(unsent.to_string().contains("opsml sync"), "{unsent}");
+    drop(writer);
+    store
+        .set_status(&uid, Status::Completed, Some(Utc::now()))
+        .unwrap();
+
+    server.restart();
+    let report = sync_spool(
+        &HttpStore::with_credentials(&server.base, "ida", "ida password").unwrap(),
+        &spool_dir(),
+    );
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        (
+            report.experiments_delivered,
+            report.batches_sent,
+            report.statuses_sent
+        ),
+        (1, 1, 1)
+    );
+    let card = store.get_experiment(&uid).unwrap().unwrap();
+    assert_eq!(
+        (card.version.to_string(), card.status),
+        ("0.1.0".to_owned(), Status::Completed)
+    );
+    assert_eq!(steps_of(store.as_ref(), &uid), (0..20).collect::<Vec<_>>());
+    assert_eq!(
+        store.list_artifacts(&uid, None).unwrap()[0].path,
+        "config.yaml"
+    );
+    assert!(!spool_dir().join(&uid).exists());
+}
+
+#[test]
+fn an_artifact_logged_during_an_outage_waits_on_disk_and_follows() {
+    spool_dir();
+    let mut server = Server::start();
+    let http = client(&server, "jo", &[("team", Access::Write)]);
+    let uid = new_experiment(&http, 43, "team", "outage-artifact");
+    let store: Arc<dyn Store> = Arc::new(http);
+    let master = Arc::new(MasterKey::generate());
+    let artifacts = artifacts_of(&store, &master);
+    artifacts.log_bytes(&uid, "before.txt", b"before").unwrap();
+    let mut writer = store.open_writer(&uid).unwrap();
+    server.stop();
+    // The experiment exists on the server: only the object and its record wait.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("during.bin");
+    std::fs::write(&file, b"during the outage".repeat(10_000)).unwrap();
+    artifacts.log_file(&uid, &file, None).unwrap();
+    write(writer.as_mut(), &points(0, 10));
+    server.restart();
+    write(writer.as_mut(), &points(10, 20));
+    writer.finish().unwrap();
+    drop(writer);
+    let paths: Vec<String> = store
+        .list_artifacts(&uid, None)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(paths, ["before.txt", "during.bin"]);
+    let record = artifacts
+        .list(&uid, Some("during.bin"))
+        .unwrap()
+        .pop()
+        .unwrap();
+    let key = artifacts.stored_data_key(&uid).unwrap();
+    artifacts
+        .download(&key, &record, &dir.path().join("back.bin"))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("back.bin")).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+    assert_eq!(steps_of(store.as_ref(), &uid), (0..20).collect::<Vec<_>>());
+}

@@ -33,7 +33,7 @@ pub use semver::Version;
 pub use summary::MetricSummary;
 pub use time::{micros_to_datetime, now_micros};
 pub use validate::{validate_name, validate_parameter, MAX_NAME_CHARS};
-pub use version::parse_version;
+pub use version::{is_pending, parse_version, pending_version, PENDING_PRE_RELEASE};
 
 /// A new time-ordered unique identifier (`UUIDv7`) as a string.
 pub fn new_uid() -> String {

@@ -19,11 +19,38 @@ pub fn parse_version(text: &str) -> Result<Version, TypesError> {
     })
 }
 
+/// The pre-release tag of a card whose version is not assigned yet: the run started while its
+/// server could not be reached, and the server assigns the version once it answers.
+pub const PENDING_PRE_RELEASE: &str = "pending";
+
+/// The version a card shows until its server assigns one: `0.0.0-pending`.
+pub fn pending_version() -> Version {
+    let mut version = Version::new(0, 0, 0);
+    version.pre = semver::Prerelease::new(PENDING_PRE_RELEASE).expect("a valid pre-release");
+    version
+}
+
+/// Whether `version` is [`pending_version`]: assigned later by the server.
+pub fn is_pending(version: &Version) -> bool {
+    version.major == 0
+        && version.minor == 0
+        && version.patch == 0
+        && version.pre.as_str() == PENDING_PRE_RELEASE
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_pending_version_reads_as_such_and_no_assigned_one_does() {
+        assert_eq!(pending_version().to_string(), "0.0.0-pending");
+        assert!(is_pending(&pending_version()));
+        assert!(!is_pending(&Version::new(0, 0, 0)));
+        assert!(!is_pending(&parse_version("1.0.0-pending").unwrap()));
+    }
 
     #[test]
     fn accepts_plain_and_v_prefixed_versions() {

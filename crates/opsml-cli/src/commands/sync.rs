@@ -39,6 +39,13 @@ fn print_report(
         report.statuses_sent,
         from.display()
     );
+    if report.experiments_delivered > 0 {
+        let _ = writeln!(
+            out,
+            "created or completed {} experiment(s) started or logged while the server was down",
+            report.experiments_delivered
+        );
+    }
     for path in &report.busy {
         let _ = writeln!(out, "left {} to the run still writing it", path.display());
     }

@@ -5,11 +5,13 @@
 
 mod client;
 mod direct;
+mod outbox;
 pub(crate) mod spool;
 mod storage;
 pub(crate) mod sync;
 pub(crate) mod writer;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use opsml_types::{
     ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
     MetricSummary, Parameter, Status, Version,
 };
+use parking_lot::Mutex;
 use reqwest::Method;
 
 pub use client::{PASSWORD_ENV, USERNAME_ENV};
@@ -27,18 +30,27 @@ pub use sync::{sync_spool, SyncReport};
 pub use writer::SHIP_TIMEOUT_ENV;
 
 use crate::storage::ArtifactStorage;
-use crate::wire::{Applied, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT};
+use crate::wire::{
+    Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
+};
 use crate::{
     decode_ipc, runtime, CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError,
     RemoteWriter, Result, RunningExperiment, SearchQuery, Store, WriteBatch,
     ARROW_STREAM_MEDIA_TYPE,
 };
 use client::{is_status, ApiClient};
+use outbox::Outbox;
 
 /// An opsml server as a store.
 #[derive(Debug)]
 pub struct HttpStore {
     client: Arc<ApiClient>,
+    /// What waits on disk for the server: experiments started while it was down, their
+    /// keys, artifacts and metadata.
+    outbox: Outbox,
+    /// Wrapped data keys already fetched: a key never changes once stored, and an artifact
+    /// logged while the server is down still needs its experiment's key.
+    keys: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 fn base64() -> base64::engine::GeneralPurpose {
@@ -77,19 +89,32 @@ impl HttpStore {
     /// The server at `base` (`http://host:port`), as the user of `OPSML_USERNAME` and
     /// `OPSML_PASSWORD`. Nothing is sent until the first request.
     pub fn open(base: &str) -> Result<Self> {
-        Ok(Self {
-            client: Arc::new(ApiClient::new(base, ApiClient::credentials_from_env())?),
-        })
+        Ok(Self::with_client(ApiClient::new(
+            base,
+            ApiClient::credentials_from_env(),
+        )?))
     }
 
     /// The server at `base`, as `username` with `password`.
     pub fn with_credentials(base: &str, username: &str, password: &str) -> Result<Self> {
-        Ok(Self {
-            client: Arc::new(ApiClient::new(
-                base,
-                Some((username.to_owned(), password.to_owned())),
-            )?),
-        })
+        Ok(Self::with_client(ApiClient::new(
+            base,
+            Some((username.to_owned(), password.to_owned())),
+        )?))
+    }
+
+    fn with_client(client: ApiClient) -> Self {
+        Self {
+            client: Arc::new(client),
+            outbox: Outbox::new(spool_dir()),
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Remembers the wrapped data key of `uid`; the key.
+    fn remember_key(&self, uid: &str, wrapped: Vec<u8>) -> Vec<u8> {
+        self.keys.lock().insert(uid.to_owned(), wrapped.clone());
+        wrapped
     }
 
     fn experiment(uid: &str) -> String {
@@ -103,21 +128,24 @@ impl Store for HttpStore {
     }
 
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
-        let body = serde_json::json!({
-            "uid": new.uid,
-            "space": new.space,
-            "name": new.name,
-            "tags": new.tags,
-            "parent_uid": new.parent_uid,
-            "compute_environment": new.compute_environment,
-            "opsml_version": new.opsml_version,
-            "created_at": new.created_at,
-            "lease": new.lease,
-        });
-        self.client.call(&Method::POST, "/experiments", Some(&body))
+        let body = CreateBody::of(new);
+        match self.client.call(&Method::POST, "/experiments", Some(&body)) {
+            Err(e) if e.is_transient() => {
+                // The run starts all the same: its writer creates it once the server answers,
+                // or `opsml sync` does.
+                tracing::warn!(uid = %new.uid, error = %e,
+                    "the server could not be reached; the experiment is kept on disk and \
+                     created on the server once it answers");
+                self.outbox.keep_create(body, new.username.clone())
+            }
+            other => other,
+        }
     }
 
     fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
+        if let Some(card) = self.outbox.pending_card(uid)? {
+            return Ok(Some(card));
+        }
         found(self.client.get(&Self::experiment(uid), &[]))
     }
 
@@ -238,7 +266,7 @@ impl Store for HttpStore {
     fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
         let body = StatusBody { status, ended_at };
         let dir = spool_dir();
-        if sync::has_unsent_batches(&dir, uid) {
+        if sync::has_unsent_batches(&dir, uid) || self.outbox.holds(uid) {
             // The status goes after the data it ends: `opsml sync` sends both, in that order.
             sync::keep_status(&dir, uid, &body)?;
             tracing::warn!(%uid, "batches are unsent; the status is kept for `opsml sync`");
@@ -279,6 +307,7 @@ impl Store for HttpStore {
         }
         Ok(Box::new(writer::HttpWriter::open(
             Arc::clone(&self.client),
+            self.outbox.clone(),
             uid,
             &spool_dir(),
         )?))
@@ -344,21 +373,33 @@ impl Store for HttpStore {
     }
 
     fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
-        self.client
-            .call_empty(
-                &Method::PUT,
-                &format!("{}/metadata", Self::experiment(uid)),
-                Some(metadata),
-            )
-            .map_err(known(uid))
+        if self.outbox.holds(uid) {
+            // After the experiment and artifacts waiting before it.
+            return self.outbox.keep_metadata(uid, metadata);
+        }
+        let path = format!("{}/metadata", Self::experiment(uid));
+        match self.client.call_empty(&Method::PUT, &path, Some(metadata)) {
+            Err(e) if e.is_transient() => self.outbox.keep_metadata(uid, metadata),
+            other => other.map_err(known(uid)),
+        }
     }
 
     fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(wrapped) = self.keys.lock().get(uid) {
+            return Ok(Some(wrapped.clone()));
+        }
+        if let Some(wrapped) = self.outbox.kept_key(uid)? {
+            return Ok(Some(self.remember_key(uid, wrapped)));
+        }
+        if self.outbox.awaits_create(uid) {
+            return Ok(None);
+        }
         let body: Option<WrappedKeyBody> = self
             .client
             .get(&format!("{}/key", Self::experiment(uid)), &[])
             .map_err(known(uid))?;
-        body.map(|b| decode_key(&b)).transpose()
+        body.map(|b| decode_key(&b).map(|wrapped| self.remember_key(uid, wrapped)))
+            .transpose()
     }
 
     fn holds_wrapped_keys(&self) -> Result<bool> {
@@ -368,6 +409,10 @@ impl Store for HttpStore {
     }
 
     fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
+        if self.outbox.awaits_create(uid) {
+            let kept = self.outbox.keep_key(uid, wrapped)?;
+            return Ok(self.remember_key(uid, kept));
+        }
         let body = WrappedKeyBody {
             wrapped: base64().encode(wrapped),
         };
@@ -379,18 +424,21 @@ impl Store for HttpStore {
                 Some(&body),
             )
             .map_err(known(uid))?;
-        decode_key(&stored)
+        Ok(self.remember_key(uid, decode_key(&stored)?))
     }
 
     fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>> {
         // The server removes the objects of replaced records itself.
-        self.client
-            .call_empty(
-                &Method::POST,
-                &format!("{}/artifacts", Self::experiment(uid)),
-                Some(records),
-            )
-            .map_err(known(uid))?;
+        if self.outbox.holds(uid) {
+            // After the objects waiting before them.
+            self.outbox.keep_records(uid, records)?;
+            return Ok(Vec::new());
+        }
+        let path = format!("{}/artifacts", Self::experiment(uid));
+        match self.client.call_empty(&Method::POST, &path, Some(records)) {
+            Err(e) if e.is_transient() => self.outbox.keep_records(uid, records)?,
+            other => other.map_err(known(uid))?,
+        }
         Ok(Vec::new())
     }
 
@@ -419,9 +467,10 @@ impl Store for HttpStore {
     }
 
     fn artifact_storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
-        Ok(Arc::new(storage::HttpStorage::new(Arc::clone(
-            &self.client,
-        ))))
+        Ok(Arc::new(storage::HttpStorage::new(
+            Arc::clone(&self.client),
+            Some(self.outbox.clone()),
+        )))
     }
 }
 

@@ -9,6 +9,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::client::{is_status, ApiClient};
 use super::direct::{self, Direct};
+use super::outbox::Outbox;
 use crate::storage::ArtifactStorage;
 use crate::wire::DownloadUrl;
 use crate::{runtime, RegistryError, Result, StreamReader};
@@ -21,11 +22,28 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 #[derive(Debug)]
 pub(crate) struct HttpStorage {
     client: Arc<ApiClient>,
+    /// Where objects wait while the server cannot take them; `None` while delivering them.
+    outbox: Option<Outbox>,
 }
 
 impl HttpStorage {
-    pub(crate) fn new(client: Arc<ApiClient>) -> Self {
-        Self { client }
+    pub(crate) fn new(client: Arc<ApiClient>, outbox: Option<Outbox>) -> Self {
+        Self { client, outbox }
+    }
+
+    /// The experiment and object id of `key` (`experiment/{uid}/objects/{id}`).
+    fn object_of(key: &str) -> Option<(&str, &str)> {
+        let mut parts = key.split('/');
+        match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (Some("experiment"), Some(uid), Some("objects"), Some(id), None) => Some((uid, id)),
+            _ => None,
+        }
     }
 
     /// The route of object `key`, or an error for a key this storage does not keep.
@@ -160,6 +178,14 @@ impl ArtifactStorage for HttpStorage {
 
     fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
         let route = self.route(key)?;
+        if let (Some(outbox), Some((uid, _))) = (&self.outbox, Self::object_of(key)) {
+            if outbox.awaits_create(uid) {
+                // The experiment is not on the server yet: its objects wait with it.
+                if let Some(kept) = self.keep_for_later(key, source) {
+                    return kept;
+                }
+            }
+        }
         if self.client.storage_out_of_reach() {
             return self.put_through_server(&route, source);
         }
@@ -172,6 +198,11 @@ impl ArtifactStorage for HttpStorage {
             }
         };
         self.put_through_server(&route, &mut read.reader().chain(source))
+    }
+
+    fn keep_for_later(&self, key: &str, source: &mut dyn Read) -> Option<Result<u64>> {
+        let (uid, id) = Self::object_of(key)?;
+        Some(self.outbox.as_ref()?.keep_object(uid, id, source))
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {

@@ -4,12 +4,11 @@
 //! running writer is left to it.
 
 use std::fs::{self, File};
-use std::io::Write;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 
+use super::outbox::persist_private;
 use super::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
 use super::HttpStore;
 use crate::wire::StatusBody;
@@ -25,6 +24,8 @@ pub struct SyncReport {
     pub batches_sent: usize,
     /// Statuses set.
     pub statuses_sent: usize,
+    /// Experiments whose kept creation, data key, artifacts or metadata were delivered.
+    pub experiments_delivered: usize,
     /// Files of running writers, left alone.
     pub busy: Vec<PathBuf>,
     /// Files that could not be sent, and why; they stay.
@@ -33,23 +34,9 @@ pub struct SyncReport {
 
 /// Keeps the status of `uid` for a later sync.
 pub(crate) fn keep_status(dir: &Path, uid: &str, status: &StatusBody) -> Result<()> {
-    let dir = dir.join(uid);
-    let io = |path: &Path, source| RegistryError::LocalIo {
-        path: path.to_owned(),
-        source,
-    };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| io(&dir, e))?;
-    let path = dir.join(STATUS_FILE);
     let json = serde_json::to_vec(status).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
-    // A file of its own (private) for each writer: ranks ending at once never mix their texts.
-    let mut partial = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io(&dir, e))?;
-    partial.write_all(&json).map_err(|e| io(&path, e))?;
-    partial.persist(&path).map_err(|e| io(&path, e.error))?;
-    Ok(())
+    // Whole or not at all: ranks ending at once never mix their texts.
+    persist_private(&dir.join(uid), STATUS_FILE, &json, true).map(drop)
 }
 
 /// Whether `dir` holds batches of `uid` not yet on the server.
@@ -78,6 +65,12 @@ pub(crate) fn forget_status(dir: &Path, uid: &str) {
 
 /// Where kept batches and statuses go: a server, or the store that refused them earlier.
 pub(crate) trait SyncTarget {
+    /// Delivers what the batches of `uid` need first (the experiment itself, made while its
+    /// server was down); `Some(true)` when something was delivered, `None` while another
+    /// process is delivering it.
+    fn prepare(&mut self, _uid: &str) -> Result<Option<bool>> {
+        Ok(Some(false))
+    }
     /// Applies one kept batch (a resend changes nothing).
     fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()>;
     /// Sets a kept status.
@@ -88,6 +81,13 @@ pub(crate) trait SyncTarget {
 struct Server<'a>(&'a HttpStore);
 
 impl SyncTarget for Server<'_> {
+    fn prepare(&mut self, uid: &str) -> Result<Option<bool>> {
+        if !self.0.outbox.holds(uid) {
+            return Ok(Some(false));
+        }
+        Ok(self.0.outbox.deliver(&self.0.client, uid)?.then_some(true))
+    }
+
     fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()> {
         runtime().block_on(self.0.client.post_batch(uid, bytes::Bytes::from(record)))
     }
@@ -134,6 +134,17 @@ pub(crate) fn sync_dir(dir: &Path, target: &mut impl SyncTarget) -> SyncReport {
             })
             .unwrap_or_default();
         files.sort();
+        match target.prepare(&uid) {
+            Ok(Some(delivered)) => report.experiments_delivered += usize::from(delivered),
+            Ok(None) => {
+                report.busy.push(experiment);
+                continue;
+            }
+            Err(e) => {
+                report.failed.push((experiment, e.to_string()));
+                continue;
+            }
+        }
         let mut batches_left = false;
         for path in files {
             match send_file(target, &uid, &path) {

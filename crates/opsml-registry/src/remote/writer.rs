@@ -13,6 +13,7 @@ use opsml_types::new_uid;
 use bytes::Bytes;
 
 use super::client::ApiClient;
+use super::outbox::Outbox;
 use super::spool::{Record, Spool};
 use crate::wire::{BatchBody, PointColumns, WireFloat};
 use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
@@ -81,6 +82,8 @@ struct Unsent {
 #[derive(Debug)]
 pub(crate) struct HttpWriter {
     client: Arc<ApiClient>,
+    /// What the batches need on the server first: an experiment started while it was down.
+    outbox: Outbox,
     uid: String,
     writer_id: String,
     lease: Lease,
@@ -101,6 +104,7 @@ pub(crate) struct HttpWriter {
 impl HttpWriter {
     pub(crate) fn open(
         client: Arc<ApiClient>,
+        outbox: Outbox,
         uid: &str,
         spool_dir: &std::path::Path,
     ) -> Result<Self> {
@@ -108,6 +112,7 @@ impl HttpWriter {
         let spool = Spool::create(spool_dir, uid, &writer_id)?;
         Ok(Self {
             client,
+            outbox,
             uid: uid.to_owned(),
             writer_id,
             lease: Lease::current(),
@@ -185,6 +190,15 @@ impl HttpWriter {
         if self.retry_at.is_some_and(|at| Instant::now() < at) {
             return self.pending.is_empty();
         }
+        if self.outbox.holds(&self.uid) {
+            // The experiment (made while the server was down) and what waits with it go
+            // first: the batches need it there.
+            match self.outbox.deliver(&self.client, &self.uid) {
+                Ok(true) => {}
+                Ok(false) => return self.retry_later(None),
+                Err(e) => return self.not_taken(&e, "what the run kept on disk"),
+            }
+        }
         while let Some(body) = self.next_body() {
             let body = match body {
                 Ok(body) => body,
@@ -202,32 +216,41 @@ impl HttpWriter {
                     self.retry_at = None;
                     self.backoff = FIRST_BACKOFF;
                 }
-                Err(e) if e.is_transient() => {
-                    if self.retry_at.is_none() {
-                        tracing::warn!(uid = %self.uid, error = %e,
-                            "the server did not take a batch; it is kept on disk and sent again");
-                    }
-                    self.retry_at = Some(Instant::now() + self.backoff);
-                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
-                    // Unsent batches must outlive a crash of the machine too.
-                    if let Err(e) = self.spool().sync() {
-                        tracing::error!(error = %e, "making the spool file durable failed");
-                    }
-                    return false;
-                }
-                Err(e) => {
-                    tracing::error!(uid = %self.uid, error = %e,
-                        "the server refused a batch; it and later ones stay on disk");
-                    self.refused = Some(format!("the server refused a batch: {e}"));
-                    let _ = self.spool().sync();
-                    return false;
-                }
+                Err(e) => return self.not_taken(&e, "a batch"),
             }
         }
         if let Err(e) = self.spool().clear() {
             tracing::warn!(error = %e, "emptying the spool file failed");
         }
         true
+    }
+
+    /// Notes that the server did not take `what`: sent again after a back-off where the
+    /// failure may pass, never again where it was refused. Always `false`.
+    fn not_taken(&mut self, error: &RegistryError, what: &str) -> bool {
+        if !error.is_transient() {
+            tracing::error!(uid = %self.uid, %error,
+                "the server refused {what}; it and later batches stay on disk");
+            self.refused = Some(format!("the server refused {what}: {error}"));
+            let _ = self.spool().sync();
+            return false;
+        }
+        self.retry_later(Some((error, what)))
+    }
+
+    /// Sends again after a back-off (said once per outage with the failure, if any).
+    fn retry_later(&mut self, failure: Option<(&RegistryError, &str)>) -> bool {
+        if let (None, Some((error, what))) = (self.retry_at, failure) {
+            tracing::warn!(uid = %self.uid, %error,
+                "the server did not take {what}; it is kept on disk and sent again");
+        }
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        // Unsent batches must outlive a crash of the machine too.
+        if let Err(e) = self.spool().sync() {
+            tracing::error!(error = %e, "making the spool file durable failed");
+        }
+        false
     }
 
     fn unshipped(&mut self) -> RegistryError {

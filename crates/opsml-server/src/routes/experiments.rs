@@ -4,10 +4,9 @@ use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::{DateTime, Utc};
-use opsml_registry::wire::{ListQuery, SearchBody, MAX_LIST_LIMIT};
-use opsml_registry::{Access, CardQuery, Lease, NewExperiment, SearchQuery, Store};
-use opsml_types::{validate_name, CardRecord, ComputeEnvironment, ExperimentCard, Version};
+use opsml_registry::wire::{CreateBody, ListQuery, SearchBody, MAX_LIST_LIMIT};
+use opsml_registry::{Access, CardQuery, NewExperiment, SearchQuery, Store};
+use opsml_types::{validate_name, CardRecord, ExperimentCard, Version};
 use serde::Deserialize;
 
 use super::repeated;
@@ -40,24 +39,6 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-/// The body of `POST /experiments`: the store allocates the version, and the card records
-/// the authenticated user as its user.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateExperiment {
-    uid: String,
-    space: String,
-    name: String,
-    #[serde(default)]
-    tags: Vec<String>,
-    parent_uid: Option<String>,
-    #[serde(default)]
-    compute_environment: ComputeEnvironment,
-    opsml_version: String,
-    created_at: DateTime<Utc>,
-    lease: Lease,
-}
-
 pub(super) fn invalid(error: &opsml_types::TypesError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
@@ -65,7 +46,7 @@ pub(super) fn invalid(error: &opsml_types::TypesError) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Json(body): Json<CreateExperiment>,
+    Json(body): Json<CreateBody>,
 ) -> Result<(StatusCode, Json<ExperimentCard>), ApiError> {
     principal.require(
         &body.space,
