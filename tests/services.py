@@ -85,27 +85,55 @@ def postgres_store(schema: str = "py_tests") -> str:
     return f"{admin}{separator}options=-c%20search_path%3D{schema}"
 
 
+class ServerProcess:
+    """A real `opsml server start` on a fresh `schema` of the test database and `storage`,
+    on a port of its own that it keeps when a test stops it and starts it again (an outage)."""
+
+    def __init__(self, home: Path, schema: str, storage: str) -> None:
+        self.home = home
+        self.password = base64.b64encode(os.urandom(18)).decode()
+        # A fresh schema: the admin of an earlier run had another password.
+        drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
+        subprocess.run(
+            [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
+            check=True,
+            capture_output=True,
+        )
+        self.env = {
+            "OPSML_TRACKING_URI": postgres_store(schema),
+            "OPSML_STORAGE_URI": storage,
+            "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
+            "OPSML_ADMIN_PASSWORD": self.password,
+        }
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Starts the server; returns once it answers."""
+        self.process = start_server(self.home, self.port, self.env)
+
+    def kill(self) -> None:
+        """Stops the server as a crash or a lost machine does: at once, mid-request."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def stop(self) -> None:
+        """Stops the server as an operator does."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
 def serve(home: Path, schema: str, storage: str) -> Iterator[tuple[str, str]]:
     """A real `opsml server start` on the `schema` of the test database and `storage`, for
     as long as the generator runs: its URL and the admin's password."""
-    password = base64.b64encode(os.urandom(18)).decode()
-    # A fresh schema: the admin of an earlier run had another password.
-    drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
-    subprocess.run(
-        [psql(), os.environ["OPSML_TEST_POSTGRES_URI"], "-qc", drop],
-        check=True,
-        capture_output=True,
-    )
-    env = {
-        "OPSML_TRACKING_URI": postgres_store(schema),
-        "OPSML_STORAGE_URI": storage,
-        "OPSML_ADMIN_USERNAME": SERVER_ADMIN,
-        "OPSML_ADMIN_PASSWORD": password,
-    }
-    port = free_port()
-    server = start_server(home, port, env)
+    server = ServerProcess(home, schema, storage)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{port}", password
+        yield server.url, server.password
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()

@@ -1,5 +1,6 @@
 """Programs that behave like real training scripts: late first logs, idle epochs, runs of over
-a minute, threads, fork and spawn workers, Ctrl-C, resumed runs, a store that refuses a batch.
+a minute, threads, fork and spawn workers, Ctrl-C, resumed runs, a store that refuses a batch,
+and (through a server) a run that starts while its server is down and one that ends while it is.
 
 Each program in tests/scenarios runs in a process of its own, all of them at once (most of
 their time is spent waiting, as training scripts wait for data), on a store of the kind the
@@ -19,6 +20,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from typing import Any
 
 import pytest
 from opsml import CardRegistry, download_artifact, get_experiment_metrics
-from services import SERVER_ADMIN, postgres_store, psql, serve
+from services import SERVER_ADMIN, ServerProcess, postgres_store, psql, serve
 
 STORE = os.environ.get("OPSML_TEST_STORE", "sqlite")
 PROGRAMS = Path(__file__).parent / "scenarios"
@@ -45,6 +48,12 @@ SCENARIOS = [
     "child_in_worker",
     "refused_batch",
 ]
+# Through a server: each program has a server of its own that its test starts or kills in
+# the middle of the run, when the program says it reached that point.
+OUTAGES = {
+    "server_down_at_start": ("started", "server-up"),
+    "server_down_at_end": ("logged", "server-down"),
+}
 POSTGRES_SCHEMA = "py_scenarios"
 SERVER_SCHEMA = "py_scenarios_server"
 POISON_TRIGGER_SQLITE = """
@@ -72,6 +81,7 @@ class Run:
     env: dict[str, str]
     cwd: Path
     process: subprocess.Popen[str]
+    server: ServerProcess | None = None
 
     def facts(self) -> dict[str, Any]:
         """Waits for the program and returns what it reported; fails with its output
@@ -165,6 +175,37 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         }
 
 
+def start_program(name: str, env: dict[str, str], home: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(PROGRAMS / f"{name}.py")],
+        env=env,
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A group of its own: its workers go with it when the test ends.
+        start_new_session=True,
+    )
+
+
+def conduct_outage(run: Run) -> None:
+    """Starts or kills the program's server when the program reaches the point of its
+    outage, then tells it so."""
+    name = Path(run.process.args[1]).stem  # type: ignore[index]
+    reached, changed = OUTAGES[name]
+    deadline = time.monotonic() + 180
+    while not (run.cwd / reached).exists():
+        if run.process.poll() is not None or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    assert run.server is not None
+    if name == "server_down_at_start":
+        run.server.start()
+    else:
+        run.server.kill()
+    (run.cwd / changed).touch()
+
+
 @pytest.fixture(scope="module")
 def runs(
     shared_store: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -178,22 +219,36 @@ def runs(
         env = store_env(home, {**shared_store, **intervals})
         if name == "refused_batch":
             install_poison_trigger(env, home, postgres_uri)
-        process = subprocess.Popen(
-            [sys.executable, str(PROGRAMS / f"{name}.py")],
-            env=env,
-            cwd=home,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # A group of its own: its workers go with it when the test ends.
-            start_new_session=True,
-        )
-        started[name] = Run(env, home, process)
+        started[name] = Run(env, home, start_program(name, env, home))
+    outages = []
+    if STORE == "server":
+        for name in OUTAGES:
+            home = tmp_path_factory.mktemp(name)
+            server = ServerProcess(home, f"py_scenarios_{name}", str(home / "objects"))
+            if name == "server_down_at_end":
+                server.start()
+            env = store_env(
+                home,
+                {
+                    **shared_store,
+                    **SHORT_INTERVALS,
+                    "OPSML_TRACKING_URI": server.url,
+                    "OPSML_PASSWORD": server.password,
+                },
+            )
+            started[name] = Run(env, home, start_program(name, env, home), server)
+            outage = threading.Thread(target=conduct_outage, args=(started[name],), daemon=True)
+            outage.start()
+            outages.append(outage)
     yield started
+    for outage in outages:
+        outage.join(timeout=60)
     for run in started.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(run.process.pid, signal.SIGKILL)
         run.process.communicate(timeout=60)
+        if run.server is not None:
+            run.server.stop()
 
 
 @pytest.fixture
@@ -348,7 +403,9 @@ def test_a_batch_the_store_refuses_is_kept_and_sync_stores_it(runs, use_store) -
     if STORE == "server":
         # The server refused it; the client keeps it in its write-ahead file.
         assert facts["message"] is None
-        assert status(uid) == "running"
+        # Its end waits for the batches; meanwhile a reader that sees its process gone may
+        # take it for killed.
+        assert status(uid) in ("running", "killed")
     else:
         message = facts["message"]
         assert message is not None
@@ -377,3 +434,56 @@ def test_a_batch_the_store_refuses_is_kept_and_sync_stores_it(runs, use_store) -
         assert again.returncode == 0, again.stderr
         assert "sent 0 batch(es) and 0 status(es)" in again.stdout
         assert steps(uid, "loss") == list(range(200))
+
+
+def outage_run(runs: dict[str, Run], name: str) -> Run:
+    if STORE != "server":
+        pytest.skip("an outage of a server")
+    return runs[name]
+
+
+def test_a_run_started_while_its_server_is_down_is_complete_once_up(runs, use_store) -> None:  # type: ignore[no-untyped-def]
+    run = outage_run(runs, "server_down_at_start")
+    facts = run.facts()
+    use_store(run)
+    uid = facts["uid"]
+    # The run started without its server, and learned its version once the server answered.
+    assert facts["version_at_start"] == "0.0.0-pending"
+    assert facts["version_at_end"] == "0.1.0"
+    card = CardRegistry("experiment").load_card(uid=uid)
+    assert (card.version, card.status) == ("0.1.0", "completed")
+    assert parameters(uid) == {"lr": 0.1, "epochs": 2}
+    assert steps(uid, "loss") == list(range(100))
+    # Everything reached the server without `opsml sync`: artifacts logged before it was up
+    # (and the captured code), encrypted with the key made while it was down.
+    paths = set(card.list_artifacts())
+    assert {"config.yaml", "model.txt", "environment/requirements.txt"} <= paths, paths
+    download_artifact(uid, "config.yaml", run.cwd / "back.yaml")
+    assert (run.cwd / "back.yaml").read_text() == "lr: 0.1\nepochs: 2\n"
+    assert not any(Path(run.env["OPSML_SPOOL_DIR"]).rglob("*.*")), "nothing is left to sync"
+
+
+def test_a_run_that_ends_while_its_server_is_down_is_completed_by_sync(runs, use_store) -> None:  # type: ignore[no-untyped-def]
+    run = outage_run(runs, "server_down_at_end")
+    facts = run.facts()
+    use_store(run)
+    uid = facts["uid"]
+    assert run.server is not None
+    run.server.start()
+    # Until `opsml sync`, the server has what came before the outage (and a reader that sees
+    # the run's process gone may take it for killed).
+    assert status(uid) in ("running", "killed")
+    assert steps(uid, "loss") == list(range(50))
+    opsml = Path(sys.executable).parent / "opsml"
+    synced = subprocess.run(
+        [str(opsml), "sync"], env=run.env, cwd=run.cwd, capture_output=True, text=True
+    )
+    assert synced.returncode == 0, synced.stderr
+    assert "1 experiment(s)" in synced.stdout, synced.stdout
+    assert steps(uid, "loss") == list(range(100))
+    assert parameters(uid) == {"lr": 0.01, "best_epoch": 3}
+    assert status(uid) == "completed"
+    download_artifact(uid, "model.txt", run.cwd / "back.txt")
+    assert (run.cwd / "back.txt").read_text() == "weights logged while the server was down"
+    download_artifact(uid, "before.txt", run.cwd / "before-back.txt")
+    assert (run.cwd / "before-back.txt").read_text() == "logged while the server was up"

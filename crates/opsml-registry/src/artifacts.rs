@@ -272,7 +272,7 @@ impl Artifacts {
         source: impl Read,
         path: &str,
     ) -> Result<ArtifactRecord> {
-        self.upload_with(uid, key, source, path, |storage_key, encrypted| {
+        Self::upload_with(uid, key, source, path, |storage_key, encrypted| {
             Some(self.storage.put(storage_key, encrypted))
         })
         .expect("a put always answers")
@@ -293,7 +293,7 @@ impl Artifacts {
         source: impl Read,
         path: &str,
     ) -> Option<Result<ArtifactRecord>> {
-        self.upload_with(uid, key, source, path, |storage_key, encrypted| {
+        Self::upload_with(uid, key, source, path, |storage_key, encrypted| {
             self.storage.keep_for_later(storage_key, encrypted)
         })
     }
@@ -301,7 +301,6 @@ impl Artifacts {
     /// Encrypts (compressing first when it helps) what `source` yields and hands it to
     /// `place` as a new object; its record, or `None` where `place` had nowhere to put it.
     fn upload_with(
-        &self,
         uid: &str,
         key: &DataKey,
         source: impl Read,

@@ -469,7 +469,7 @@ fn a_run_started_while_the_server_is_down_is_created_once_it_answers() {
     assert_eq!(stored.username, "hal");
     assert_eq!(stored.status, Status::Completed);
     assert_eq!(stored.metadata, metadata);
-    assert_eq!(stored.experimentcard_uids, [child.clone()]);
+    assert_eq!(stored.experimentcard_uids, std::slice::from_ref(&child));
     assert_eq!(
         steps_of(store.as_ref(), &parent),
         (0..60).collect::<Vec<_>>()

@@ -380,7 +380,7 @@ mod tests {
             name: "offline".to_owned(),
             tags: vec!["a".to_owned()],
             parent_uid: None,
-            compute_environment: Default::default(),
+            compute_environment: opsml_types::ComputeEnvironment::default(),
             opsml_version: "0".to_owned(),
             created_at: chrono::Utc::now(),
             lease: crate::Lease::current(),

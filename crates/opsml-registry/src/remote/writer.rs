@@ -309,6 +309,9 @@ impl ExperimentWriter for HttpWriter {
 
     fn finish(&mut self) -> Result<()> {
         let deadline = Instant::now() + ship_timeout();
+        // The end is the moment to try: a back-off grown through an outage would outlast it.
+        self.retry_at = None;
+        self.backoff = FIRST_BACKOFF;
         loop {
             if self.ship() {
                 return Ok(());
