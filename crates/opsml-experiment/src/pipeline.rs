@@ -453,8 +453,11 @@ fn store_batch(
     };
     let give_up = !error.is_transient() || attempts_at_close >= ATTEMPTS_AT_CLOSE;
     match recovery {
-        Some(recovery) if give_up => match recovery.keep(&batch) {
-            Ok(()) => Outcome::Kept(error.to_string()),
+        Some(recovery) if give_up => match recovery.keep(&batch, writer.next_batch_writer()) {
+            Ok(()) => {
+                writer.skip_batch();
+                Outcome::Kept(error.to_string())
+            }
             Err(e) if closing => Outcome::Lost(format!(
                 "{error}; keeping the batch in a recovery file failed too ({e}): it is lost"
             )),

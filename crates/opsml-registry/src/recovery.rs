@@ -62,20 +62,29 @@ impl RecoveryFile {
         }
     }
 
-    /// Appends `batch` and makes it durable; on failure nothing of it is kept.
-    pub fn keep(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+    /// Appends `batch` and makes it durable; on failure nothing of it is kept. `as_written_by`
+    /// is the writer and sequence number the store was asked to write it under, if it records
+    /// them (see [`crate::ExperimentWriter::next_batch_writer`]); else the file's own.
+    pub fn keep(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        as_written_by: Option<RemoteWriter>,
+    ) -> Result<()> {
         if self.spool.is_none() {
             self.spool = Some(Spool::create(&self.dir, &self.uid, &self.writer.writer_id)?);
         }
-        let writer = RemoteWriter {
+        let own = as_written_by.is_none();
+        let writer = as_written_by.unwrap_or_else(|| RemoteWriter {
             seq: self.writer.seq + 1,
             ..self.writer.clone()
-        };
+        });
         let body = serde_json::to_vec(&batch_body(&writer, batch))
             .map_err(|e| RegistryError::Corrupt(e.to_string()))?;
         let spool = self.spool.as_mut().expect("created above");
         spool.append_durably(body)?;
-        self.writer.seq = writer.seq;
+        if own {
+            self.writer.seq = writer.seq;
+        }
         self.kept.batches += 1;
         self.kept.points += batch.points.len();
         self.kept.parameters += batch.parameters.len();

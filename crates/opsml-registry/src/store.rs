@@ -117,6 +117,19 @@ pub trait ExperimentWriter: Send {
     fn finish(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// The writer and sequence number the next batch is written under, where the store
+    /// records them with each batch: a batch kept in a recovery file after failed attempts
+    /// carries them, so that replaying it changes nothing if one of those attempts was stored
+    /// after all (a connection lost while the store committed it). `None` where a write that
+    /// failed was never stored.
+    fn next_batch_writer(&self) -> Option<RemoteWriter> {
+        None
+    }
+
+    /// Called once the next batch is kept elsewhere instead of written: later batches go
+    /// under a new writer, so that the kept batch stays the last of its writer's sequence.
+    fn skip_batch(&mut self) {}
 }
 
 /// A running experiment as the store knows it, for finding dead ones.

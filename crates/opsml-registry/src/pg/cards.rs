@@ -282,9 +282,10 @@ pub(super) fn set_status(
         ],
     )?;
     if status != Status::Running {
-        // An ended experiment needs no record of its local writers (a rank that resumes it
-        // records itself again); remote writers keep theirs, whose sequence numbers turn
-        // resends of batches already applied away.
+        // An ended experiment needs no record of writers that stored nothing (a rank that
+        // resumes it records itself again); the others keep theirs, whose sequence numbers
+        // turn resends of batches already applied away (a client's retry, a replay of a
+        // recovery file after a commit whose answer was lost).
         tx.execute(
             "DELETE FROM experiment_writers WHERE experiment_uid = $1 AND last_seq = 0",
             &[&uid],
@@ -419,8 +420,8 @@ pub(super) fn mark_killed(
         &[&running.uid, &heartbeat],
     )?;
     if changed > 0 {
-        // Local writers of a killed experiment are dead; remote writers keep their sequence
-        // numbers, so that a late resend is not applied twice.
+        // Writers of a killed experiment are dead; those that stored batches keep their
+        // sequence numbers, so that a late resend is not applied twice.
         tx.execute(
             "DELETE FROM experiment_writers WHERE experiment_uid = $1 AND last_seq = 0",
             &[&running.uid],

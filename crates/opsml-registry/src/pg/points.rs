@@ -5,7 +5,7 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use postgres::{Client, NoTls, Statement, Transaction};
 
 use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RegistryError, Result, WriteBatch};
+use crate::{ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -46,6 +46,10 @@ pub(super) struct PostgresWriter {
     /// This writer's row in `experiment_writers`, added with its first batch.
     writer_id: String,
     registered: bool,
+    /// Batches stored under `writer_id`, recorded as its `last_seq` with each: a retried
+    /// batch whose earlier attempt was committed although its answer was lost is not
+    /// stored twice.
+    applied: u64,
     uid: String,
     /// Open tails by metric name id.
     tails: Vec<Tail>,
@@ -60,6 +64,7 @@ impl PostgresWriter {
             location,
             writer_id: opsml_types::new_uid(),
             registered: false,
+            applied: 0,
             uid,
             tails: Vec::new(),
         }
@@ -101,6 +106,29 @@ impl PostgresWriter {
         if !self.registered {
             super::cards::add_writer(&mut tx, &self.writer_id, &self.uid, &Lease::current())?;
         }
+        let seq = i64::try_from(self.applied + 1).unwrap_or(i64::MAX);
+        let advanced = tx.execute(
+            "UPDATE experiment_writers SET last_seq = $2 WHERE writer_id = $1 AND last_seq < $2",
+            &[&self.writer_id, &seq],
+        )?;
+        if advanced == 0 {
+            let last = tx.query_opt(
+                "SELECT last_seq FROM experiment_writers WHERE writer_id = $1",
+                &[&self.writer_id],
+            )?;
+            if last.is_some() {
+                // At this batch already: an earlier attempt was committed, its answer lost.
+                tx.rollback()?;
+                self.applied += 1;
+                return Ok(());
+            }
+            // The record went (the experiment was ended by another rank): written back.
+            super::cards::add_writer(&mut tx, &self.writer_id, &self.uid, &Lease::current())?;
+            tx.execute(
+                "UPDATE experiment_writers SET last_seq = $2 WHERE writer_id = $1",
+                &[&self.writer_id, &seq],
+            )?;
+        }
         if self.tails.len() < batch.names.len() {
             self.tails.resize_with(batch.names.len(), Tail::default);
         }
@@ -126,7 +154,9 @@ impl PostgresWriter {
             }
         }
         write_extras(&mut tx, &self.uid, batch)?;
-        tx.commit()
+        tx.commit()?;
+        self.applied += 1;
+        Ok(())
     }
 }
 
@@ -220,6 +250,21 @@ impl ExperimentWriter for PostgresWriter {
             self.tails.clear();
             self.error(source)
         })
+    }
+
+    fn next_batch_writer(&self) -> Option<RemoteWriter> {
+        Some(RemoteWriter {
+            writer_id: self.writer_id.clone(),
+            seq: self.applied + 1,
+            lease: Lease::current(),
+        })
+    }
+
+    fn skip_batch(&mut self) {
+        self.writer_id = opsml_types::new_uid();
+        self.registered = false;
+        self.applied = 0;
+        self.tails.clear();
     }
 }
 
