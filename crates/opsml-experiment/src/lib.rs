@@ -27,6 +27,7 @@
 //! ```
 
 mod artifacts;
+mod batch;
 mod capture;
 mod compare;
 mod environment;

@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use opsml_registry::{
     fork_generation, wire::StatusBody, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile,
-    RegistryError, Store, WriteBatch, HEARTBEAT_INTERVAL, STALE_AFTER,
+    RegistryError, Store, HEARTBEAT_INTERVAL, STALE_AFTER,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
 
+use crate::batch::{store_batch, Batch, Outcome};
 use crate::names::NameTable;
 use crate::runtime::runtime;
 use crate::{ExperimentError, Result};
@@ -334,23 +335,6 @@ impl Pipeline {
     }
 }
 
-/// What the writer holds between taking it from the queue and storing it.
-#[derive(Default)]
-struct Batch {
-    names: Vec<String>,
-    points: Vec<PointRecord>,
-    parameters: Vec<Parameter>,
-    hardware: Vec<HardwareSample>,
-    /// `Queue::logged` when the batch was taken.
-    upto: u64,
-}
-
-impl Batch {
-    fn is_empty(&self) -> bool {
-        self.points.is_empty() && self.parameters.is_empty() && self.hardware.is_empty()
-    }
-}
-
 /// Records a heartbeat off the async workers; the panic if the writer panicked.
 async fn heartbeat(
     mut writer: Box<dyn ExperimentWriter>,
@@ -417,56 +401,6 @@ fn writer_panicked(shared: &Shared, panic: &tokio::task::JoinError) {
     shared.room.notify_all();
 }
 
-/// What became of a batch handed to the store.
-enum Outcome {
-    Stored,
-    /// The store did not take it, and the failure may pass: it is written again later.
-    Failed(String),
-    /// The store did not take it; it is in the recovery file.
-    Kept(String),
-    /// The experiment is ending, the store did not take it and it could not be kept either.
-    Lost(String),
-}
-
-/// Attempts at storing a batch while the experiment ends before a failure that may pass is
-/// given up on and the batch kept (a restarted database needs one attempt to reconnect).
-const ATTEMPTS_AT_CLOSE: u32 = 3;
-
-/// Writes `batch`; where the store refuses it for good, or still fails after
-/// [`ATTEMPTS_AT_CLOSE`] attempts while the experiment ends, keeps it in `recovery` instead.
-fn store_batch(
-    writer: &mut dyn ExperimentWriter,
-    recovery: Option<&mut RecoveryFile>,
-    batch: &Batch,
-    attempts_at_close: u32,
-) -> Outcome {
-    let closing = attempts_at_close > 0;
-    let batch = WriteBatch {
-        names: &batch.names,
-        points: &batch.points,
-        parameters: &batch.parameters,
-        hardware: &batch.hardware,
-    };
-    let error = match writer.write(&batch) {
-        Ok(()) => return Outcome::Stored,
-        Err(e) => e,
-    };
-    let give_up = !error.is_transient() || attempts_at_close >= ATTEMPTS_AT_CLOSE;
-    match recovery {
-        Some(recovery) if give_up => match recovery.keep(&batch, writer.next_batch_writer()) {
-            Ok(()) => {
-                writer.skip_batch();
-                Outcome::Kept(error.to_string())
-            }
-            Err(e) if closing => Outcome::Lost(format!(
-                "{error}; keeping the batch in a recovery file failed too ({e}): it is lost"
-            )),
-            Err(e) => Outcome::Failed(format!("{error}; keeping the batch in a file failed: {e}")),
-        },
-        _ => Outcome::Failed(error.to_string()),
-    }
-}
-
 /// Keeps the status the experiment ends with beside its kept batches, before the file is
 /// released to `opsml sync`.
 fn keep_final_status(shared: &Shared, recovery: Option<RecoveryFile>) {
@@ -478,6 +412,43 @@ fn keep_final_status(shared: &Shared, recovery: Option<RecoveryFile>) {
                 "keeping the final status beside the kept batches failed");
         }
     }
+}
+
+/// Whether the writer goes on after a batch's outcome.
+#[derive(PartialEq, Eq)]
+enum Noted {
+    GoOn,
+    /// Nothing more can be done: the end says so rather than waiting forever.
+    Lost,
+}
+
+/// Notes what became of a batch in the queue: its failure, or where it was kept.
+fn note_outcome(
+    shared: &Shared,
+    queue: &mut Queue,
+    recovery: Option<&RecoveryFile>,
+    outcome: Outcome,
+) -> Noted {
+    match outcome {
+        Outcome::Stored => queue.failure = None,
+        Outcome::Kept(reason) => {
+            let file = recovery.expect("kept in the recovery file");
+            record_kept(shared, queue, file, reason);
+        }
+        Outcome::Failed(reason) => {
+            // Once per run of failures, not at every retry.
+            if queue.failure.is_none() {
+                tracing::warn!(error = %reason, "writing logged data failed; will retry");
+            }
+            queue.failure = Some(reason);
+        }
+        Outcome::Lost(reason) => {
+            tracing::error!(uid = %shared.uid, error = %reason, "logged data is lost");
+            queue.failure = Some(reason);
+            return Noted::Lost;
+        }
+    }
+    Noted::GoOn
 }
 
 async fn run_writer(
@@ -536,8 +507,12 @@ async fn run_writer(
                 attempts_at_close += 1;
             }
             let written = tokio::task::spawn_blocking(move || {
-                let outcome =
-                    store_batch(&mut *writer, recovery.as_mut(), &batch, attempts_at_close);
+                let outcome = store_batch(
+                    &mut *writer,
+                    recovery.as_mut(),
+                    &mut batch,
+                    attempts_at_close,
+                );
                 (writer, recovery, batch, outcome)
             })
             .await;
@@ -547,28 +522,11 @@ async fn run_writer(
                 Err(panic) => return writer_panicked(&shared, &panic),
             };
             let mut queue = shared.queue.lock();
-            match outcome {
-                Outcome::Stored => queue.failure = None,
-                Outcome::Kept(reason) => {
-                    let file = recovery.as_ref().expect("kept in the recovery file");
-                    record_kept(&shared, &mut queue, file, reason);
-                }
-                Outcome::Failed(reason) => {
-                    // Once per run of failures, not at every retry.
-                    if queue.failure.is_none() {
-                        tracing::warn!(error = %reason, "writing logged data failed; will retry");
-                    }
-                    queue.failure = Some(reason);
-                }
-                Outcome::Lost(reason) => {
-                    // Nothing more can be done: the end says so rather than waiting forever.
-                    tracing::error!(uid = %shared.uid, error = %reason, "logged data is lost");
-                    queue.failure = Some(reason);
-                    drop(queue);
-                    keep_final_status(&shared, recovery);
-                    finish_lost(&shared);
-                    return;
-                }
+            if note_outcome(&shared, &mut queue, recovery.as_ref(), outcome) == Noted::Lost {
+                drop(queue);
+                keep_final_status(&shared, recovery);
+                finish_lost(&shared);
+                return;
             }
             if queue.failure.is_none() {
                 queue.durable = batch.upto;

@@ -9,6 +9,7 @@ use opsml_experiment::{
     ParameterValue, StartOptions, Status,
 };
 use opsml_registry::{SqliteStore, Store};
+use opsml_types::Parameter;
 
 /// A second, independent view of the same file: what another process would see.
 fn reopen(dir: &tempfile::TempDir) -> SqliteStore {
@@ -371,6 +372,69 @@ fn hardware_is_sampled_at_start_at_each_interval_and_at_the_end() {
     let summary = card.metadata.hardware.expect("summary stored on the card");
     assert_eq!(summary.samples, samples.len() as u64);
     assert!(summary.process_rss_bytes.peak > 0.0);
+}
+
+#[test]
+fn only_the_part_of_a_batch_the_store_refuses_is_kept() {
+    let (dir, store) = temp_store();
+    let control = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
+    let exp = start(
+        &dir,
+        Arc::clone(&store),
+        StartOptions {
+            // One batch holds everything logged below.
+            flush_interval: Duration::from_mins(1),
+            ..options("partly-refused")
+        },
+    )
+    .unwrap();
+    control
+        .execute_batch(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON parameters WHEN NEW.name = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'the parameter poison is refused'); END;",
+        )
+        .unwrap();
+    for step in 0..30 {
+        exp.log_metric("loss", 1.0 / (step as f64 + 1.0), Some(step))
+            .unwrap();
+    }
+    exp.log_parameters(vec![
+        Parameter {
+            name: "lr".to_owned(),
+            value: ParameterValue::Float(0.1),
+        },
+        Parameter {
+            name: "poison".to_owned(),
+            value: ParameterValue::Str("refused".to_owned()),
+        },
+        Parameter {
+            name: "epochs".to_owned(),
+            value: ParameterValue::Int(3),
+        },
+    ])
+    .unwrap();
+    exp.flush().unwrap();
+    let err = exp.end(Status::Completed).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("0 point(s), 1 parameter(s) and 0 hardware sample(s) in 1 batch(es)"),
+        "{message}"
+    );
+    // Everything else of the batch is stored.
+    assert_eq!(store.read_metrics(exp.uid(), None).unwrap().len(), 30);
+    let names: Vec<String> = store
+        .read_parameters(exp.uid(), None)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["lr", "epochs"]);
+
+    control.execute_batch("DROP TRIGGER refuse_poison").unwrap();
+    let report = opsml_registry::replay_recovery(store.as_ref());
+    assert_eq!((report.batches_sent, report.statuses_sent), (1, 1));
+    assert_eq!(store.read_parameters(exp.uid(), None).unwrap().len(), 3);
+    assert_eq!(store.read_metrics(exp.uid(), None).unwrap().len(), 30);
 }
 
 #[test]
