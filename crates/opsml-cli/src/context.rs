@@ -30,6 +30,26 @@ fn current_dir() -> Result<PathBuf> {
 }
 
 impl<'a, 'c> Context<'a, 'c> {
+    /// Asks `question` on the terminal; anything but `y` or `yes` declines. Without a terminal
+    /// to ask on, refuses: deleting must be asked for with `--yes`.
+    pub fn confirm_deletion(&mut self, question: &str) -> Result<()> {
+        let Some(input) = self.console.input.as_mut() else {
+            return Err(CliError::Usage(
+                "standard input is not a terminal, so deletion cannot be confirmed; \
+                 pass --yes to delete without asking"
+                    .to_owned(),
+            ));
+        };
+        let _ = self.err.write_all(question.as_bytes());
+        let _ = self.err.flush();
+        let mut answer = String::new();
+        input.read_line(&mut answer).map_err(CliError::Input)?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Ok(()),
+            _ => Err(CliError::Declined("not deleted".to_owned())),
+        }
+    }
+
     pub fn new(
         out: &'a mut dyn Write,
         err: &'a mut dyn Write,

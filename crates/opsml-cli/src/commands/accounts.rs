@@ -134,10 +134,9 @@ fn delete(
     let name = &args.username;
     require_user(accounts, name)?;
     if !args.yes {
-        confirm(
-            context,
-            &format!("Delete user {name:?} with its grants and tokens? [y/N] "),
-        )?;
+        context.confirm_deletion(&format!(
+            "Delete user {name:?} with its grants and tokens? [y/N] "
+        ))?;
     }
     changed(accounts.delete_user(name)?, name)?;
     writeln!(context.out, "deleted user {name:?}")?;
@@ -161,26 +160,6 @@ fn remove_grant(
         "removed the grant of user {name:?} on space {space:?}"
     )?;
     Ok(())
-}
-
-/// Asks `question` on the terminal; anything but `y` or `yes` declines. Without a terminal
-/// to ask on, refuses: deleting must be asked for with `--yes`.
-fn confirm(context: &mut Context<'_, '_>, question: &str) -> Result<()> {
-    let Some(input) = context.console.input.as_mut() else {
-        return Err(CliError::Usage(
-            "standard input is not a terminal, so deletion cannot be confirmed; \
-             pass --yes to delete without asking"
-                .to_owned(),
-        ));
-    };
-    let _ = context.err.write_all(question.as_bytes());
-    let _ = context.err.flush();
-    let mut answer = String::new();
-    input.read_line(&mut answer).map_err(CliError::Input)?;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(CliError::Declined("not deleted".to_owned())),
-    }
 }
 
 #[cfg(test)]

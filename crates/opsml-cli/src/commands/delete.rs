@@ -7,7 +7,7 @@ use opsml_registry::{Artifacts, RegistryError};
 
 use crate::args::DeleteArgs;
 use crate::context::{load_card, Context};
-use crate::error::{CliError, Result};
+use crate::error::Result;
 
 pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
     let store = context.store()?;
@@ -15,7 +15,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
     let card = load_card(store.as_ref(), uid)?;
     let what = format!("experiment {} v{} ({uid})", card.name, card.version);
     if !args.yes {
-        confirm(context, &format!("Delete {what} and its artifacts? [y/N] "))?;
+        context.confirm_deletion(&format!("Delete {what} and its artifacts? [y/N] "))?;
     }
     let storage = context.storage(store.as_ref())?;
     // Card first, then files: a failure in between leaves unreferenced files, never a
@@ -28,24 +28,4 @@ pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
     Artifacts::new(store, storage, Arc::new(MasterKey::generate())).delete_all(uid)?;
     writeln!(context.out, "deleted {what}")?;
     Ok(())
-}
-
-/// Asks `question` on the terminal; anything but `y` or `yes` declines. Without a
-/// terminal to ask on, refuses: deleting must be asked for with `--yes`.
-fn confirm(context: &mut Context<'_, '_>, question: &str) -> Result<()> {
-    let Some(input) = context.console.input.as_mut() else {
-        return Err(CliError::Usage(
-            "standard input is not a terminal, so deletion cannot be confirmed; \
-             pass --yes to delete without asking"
-                .to_owned(),
-        ));
-    };
-    let _ = context.err.write_all(question.as_bytes());
-    let _ = context.err.flush();
-    let mut answer = String::new();
-    input.read_line(&mut answer).map_err(CliError::Input)?;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(CliError::Declined("not deleted".to_owned())),
-    }
 }
