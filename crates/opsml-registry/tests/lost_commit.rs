@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{create, postgres_schema, postgres_uri, TestStore};
+use common::{batch, create, postgres_schema, postgres_uri, TestStore};
 use opsml_registry::{
-    replay_recovery, ExperimentWriter, PointRecord, PostgresStore, RecoveryFile, Store, WriteBatch,
+    replay_recovery, ExperimentWriter, PointRecord, PostgresStore, RecoveryFile, Store,
 };
 use opsml_types::MetricPoint;
 
@@ -114,15 +114,6 @@ fn points(steps: std::ops::Range<i64>) -> Vec<PointRecord> {
             },
         })
         .collect()
-}
-
-fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
-    WriteBatch {
-        names,
-        points,
-        parameters: &[],
-        hardware: &[],
-    }
 }
 
 fn stored_steps(store: &dyn Store, uid: &str) -> Vec<i64> {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{create, temp_store, TestStore};
+use common::{batch, create, temp_store, TestStore};
 use opsml_registry::{
     Lease, PointRecord, RegistryError, RemoteWriter, Store, WriteBatch, CHUNK_POINTS, REOPEN_BELOW,
 };
@@ -28,15 +28,6 @@ fn writer(id: &str, seq: u64) -> RemoteWriter {
         writer_id: id.to_owned(),
         seq,
         lease: Lease::current(),
-    }
-}
-
-fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
-    WriteBatch {
-        names,
-        points,
-        parameters: &[],
-        hardware: &[],
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use opsml_registry::{NewExperiment, PostgresStore, SqliteStore, Store};
+use opsml_registry::{NewExperiment, PointRecord, PostgresStore, SqliteStore, Store, WriteBatch};
 use opsml_types::{new_uid, ComputeEnvironment, ExperimentCard};
 
 /// The backend the store tests run on: `OPSML_TEST_STORE=postgres` runs them on a fresh
@@ -211,4 +211,14 @@ pub fn create(store: &dyn Store, space: &str, name: &str) -> ExperimentCard {
     store
         .create_experiment(&new_experiment(space, name))
         .expect("create experiment")
+}
+
+/// A batch of `points` alone.
+pub fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
+    WriteBatch {
+        names,
+        points,
+        parameters: &[],
+        hardware: &[],
+    }
 }
