@@ -232,7 +232,7 @@ def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> Non
     monkeypatch.delenv("OPSML_USERNAME", raising=False)
     monkeypatch.delenv("OPSML_PASSWORD", raising=False)
     with pytest.raises(StoreError) as info:
-        start_experiment(name="nobody-home")
+        CardRegistry("experiment").list_cards()
     assert "cannot be reached" in str(info.value)
     assert "401" not in str(info.value)
 
