@@ -15,14 +15,16 @@ $(VENV)/.tools: requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.tools
-	$(VENV)/bin/maturin develop --release --quiet
+	$(VENV)/bin/maturin develop --release --features fault-injection --quiet
 
 quickstart: install
 	$(PY) examples/quickstart.py
 
+# The last check: the command line builds without its server too.
 rust-check:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+	cargo check --locked -p opsml-cli --no-default-features
 
 # Real services on loopback, started (or reused) by the scripts: SeaweedFS for the S3 storage
 # tests and PostgreSQL, on which the store tests run a second time. OPSML_REQUIRE_SERVICES=1

@@ -59,6 +59,13 @@ pub enum Command {
     Sync,
 }
 
+impl Command {
+    /// Whether the command runs a server (which logs what it serves).
+    pub fn serves(&self) -> bool {
+        matches!(self, Self::Server(ServerCommand::Start(_)))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ServerCommand {
     /// Serve the store of OPSML_TRACKING_URI and the artifact storage of OPSML_STORAGE_URI.

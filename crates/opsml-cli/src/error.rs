@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use opsml_experiment::ExperimentError;
 use opsml_query::QueryError;
+use opsml_read::ReadError;
 use opsml_registry::RegistryError;
 use thiserror::Error;
 
@@ -20,9 +21,12 @@ pub enum CliError {
     /// The store, the storage or the key failed, or a uid, name or path is unknown.
     #[error(transparent)]
     Registry(#[from] RegistryError),
-    /// Comparing, plotting or writing a report failed.
+    /// Reading summaries or searching failed.
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
+    /// Comparing, plotting or writing a report failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// A search filter or order-by item is not valid; the message points at the mistake
     /// with a caret on a second line.
     #[error(transparent)]

@@ -3,20 +3,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Local, SecondsFormat, TimeDelta, Utc};
+pub use opsml_types::{float_text, human_bytes};
 use opsml_types::{micros_to_datetime, ParameterValue};
 use serde_json::Value;
-
-/// A float as text that parses back to the same value: the shortest round-tripping form
-/// (`0.001`, `1e300`, `-0.0`), and `nan`, `inf`, `-inf` for the non-finite ones.
-pub fn float_text(value: f64) -> String {
-    if value.is_nan() {
-        "nan".to_owned()
-    } else if value.is_infinite() {
-        if value > 0.0 { "inf" } else { "-inf" }.to_owned()
-    } else {
-        format!("{value:?}")
-    }
-}
 
 /// A float as JSON: a number when finite, else the string `"NaN"`, `"inf"` or `"-inf"`
 /// (JSON has no numbers for them).
@@ -94,11 +83,6 @@ pub fn human_duration(duration: TimeDelta) -> String {
 /// A duration in seconds, for machines: `12.345`.
 pub fn seconds(duration: TimeDelta) -> String {
     format!("{:.3}", duration.num_milliseconds() as f64 / 1000.0)
-}
-
-/// A size for people: `1.50 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    indicatif::HumanBytes(bytes).to_string()
 }
 
 /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.

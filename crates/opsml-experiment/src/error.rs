@@ -73,5 +73,25 @@ impl From<opsml_registry::RegistryError> for ExperimentError {
     }
 }
 
+impl From<opsml_read::ReadError> for ExperimentError {
+    fn from(error: opsml_read::ReadError) -> Self {
+        use opsml_read::ReadError;
+        match error {
+            ReadError::Registry(e) => e.into(),
+            ReadError::Plot(e) => Self::Plot(e),
+            ReadError::Output { path, source } => Self::Output { path, source },
+            ReadError::InvalidOption {
+                name,
+                value,
+                reason,
+            } => Self::InvalidOption {
+                name,
+                value,
+                reason,
+            },
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = ExperimentError> = std::result::Result<T, E>;

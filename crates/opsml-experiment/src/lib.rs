@@ -29,41 +29,69 @@
 mod artifacts;
 mod batch;
 mod capture;
-mod compare;
 mod environment;
 mod error;
 mod experiment;
 mod forked;
-mod hardware_table;
 mod live;
-mod metric_table;
 mod names;
 mod pipeline;
-mod plot;
-mod report;
 mod runtime;
-mod select;
 
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
 pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
-pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use error::{ExperimentError, Result};
 pub use experiment::{
     Experiment, StartOptions, DEFAULT_HARDWARE_INTERVAL, DEFAULT_SPACE, HARDWARE_INTERVAL_ENV,
 };
-pub use hardware_table::hardware_batch;
-pub use metric_table::{metric_schema, MetricTable};
 pub use opsml_registry::{Artifacts, PointRecord};
 pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
 };
 pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
-pub use plot::{metric_panels, plot_metrics};
-pub use report::{render_report, write_report};
 pub use runtime::runtime;
-pub use select::{select_points, PointSelection};
+// What reads runs back, for callers that also log: the functions below flush this process's
+// running experiments first.
+pub use opsml_read::{
+    hardware_batch, metric_schema, select_points, Cell, Comparison, MetricTable, PointSelection,
+    Row, Section, COMPARED_STATISTICS,
+};
+
+use std::path::Path;
 
 use opsml_registry::Store;
+
+/// Compares experiments `uids` of `store`, in that order (see
+/// [`opsml_read::compare_experiments`]), after flushing those of this process.
+pub fn compare_experiments(store: &dyn Store, uids: &[&str]) -> Result<Comparison> {
+    for uid in uids {
+        flush_running(uid)?;
+    }
+    Ok(opsml_read::compare_experiments(store, uids)?)
+}
+
+/// Draws the metrics of experiments `uids` to `path` (see [`opsml_read::plot_metrics`]),
+/// after flushing those of this process.
+pub fn plot_metrics(
+    store: &dyn Store,
+    uids: &[&str],
+    names: Option<&[String]>,
+    path: &Path,
+) -> Result<()> {
+    for uid in uids {
+        flush_running(uid)?;
+    }
+    Ok(opsml_read::plot_metrics(store, uids, names, path)?)
+}
+
+/// Writes the HTML report of experiments `uids` to `path` (see [`opsml_read::write_report`]),
+/// after flushing those of this process.
+pub fn write_report(store: &dyn Store, uids: &[&str], path: &Path) -> Result<()> {
+    for uid in uids {
+        flush_running(uid)?;
+    }
+    Ok(opsml_read::write_report(store, uids, path)?)
+}
 
 /// Every point of experiment `uid` (or of the named metrics), ordered by
 /// (name, step, insertion). Experiments of this process with that uid are

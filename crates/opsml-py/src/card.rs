@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use opsml_experiment::Artifacts;
 use opsml_registry::Store;
-use opsml_types::{CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status};
+use opsml_types::{
+    human_bytes, CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status,
+};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 
@@ -19,18 +21,6 @@ use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
 use crate::read;
 use crate::summary::PyMetricSummary;
-
-/// A byte count with a binary unit, as "3.2 MiB".
-fn human_bytes(bytes: u64) -> String {
-    let mut value = bytes as f64;
-    for unit in ["B", "KiB", "MiB", "GiB"] {
-        if value < 1024.0 {
-            return format!("{value:.1} {unit}");
-        }
-        value /= 1024.0;
-    }
-    format!("{value:.1} TiB")
-}
 
 /// "1 card", "2 cards".
 pub(crate) fn plural(count: usize, noun: &str) -> String {

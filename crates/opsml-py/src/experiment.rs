@@ -15,6 +15,7 @@ use crate::convert::{
 };
 use crate::detach::{experiment_work, guarded, store_work};
 use crate::error::{experiment_error, registry_error};
+#[cfg(feature = "fault-injection")]
 use crate::fault;
 use crate::metric::{PyMetric, PyMetrics};
 use crate::parameter::{PyParameter, PyParameters};
@@ -114,6 +115,7 @@ impl PyExperiment {
             },
         };
         let logged = guarded(|| {
+            #[cfg(feature = "fault-injection")]
             fault::panic_if_injected(name);
             self.experiment
                 .try_log_point(name, point)

@@ -2,7 +2,8 @@
 //! reaches Python as an `OpsmlError` and leaves the interpreter and the logged data intact.
 //!
 //! `OPSML_FAULT_PANIC_ON_METRIC=<name>` (read once per process) makes logging a metric of that
-//! name panic inside the extension. Unset, it costs one check of an initialised value.
+//! name panic inside the extension. Unset, it costs one check of an initialised value; built
+//! without the `fault-injection` feature (release wheels), it does not exist.
 
 use std::sync::OnceLock;
 

@@ -12,6 +12,7 @@ mod convert;
 mod detach;
 mod error;
 mod experiment;
+#[cfg(feature = "fault-injection")]
 mod fault;
 mod hardware;
 mod hardware_table;

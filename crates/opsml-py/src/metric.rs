@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opsml_experiment::MetricTable;
-use opsml_types::{now_micros, MetricPoint};
+use opsml_types::{float_text, now_micros, MetricPoint};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PySlice, PyTuple};
@@ -40,7 +40,7 @@ impl PyMetric {
         let mut out = format!(
             "Metric(name={}, value={}",
             py_str(&self.name),
-            py_float(p.value)
+            float_text(p.value)
         );
         if let Some(step) = p.step {
             let _ = write!(out, ", step={step}");
@@ -50,17 +50,6 @@ impl PyMetric {
         }
         out.push(')');
         out
-    }
-}
-
-/// A float as Python prints it.
-pub(crate) fn py_float(value: f64) -> String {
-    if value.is_nan() {
-        "nan".to_owned()
-    } else if value.is_infinite() {
-        if value > 0.0 { "inf" } else { "-inf" }.to_owned()
-    } else {
-        format!("{value:?}")
     }
 }
 
@@ -264,7 +253,7 @@ impl PyMetrics {
                 "{:<24} {:>10} {:>20}",
                 self.table.name(i),
                 step,
-                py_float(self.table.values()[i])
+                float_text(self.table.values()[i])
             );
         };
         if n <= 20 {

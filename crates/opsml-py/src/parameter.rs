@@ -73,7 +73,7 @@ fn py_repr(value: &ParameterValue) -> String {
         ParameterValue::Bool(true) => "True".to_owned(),
         ParameterValue::Bool(false) => "False".to_owned(),
         ParameterValue::Str(s) => py_str(s),
-        ParameterValue::Float(f) => crate::metric::py_float(*f),
+        ParameterValue::Float(f) => opsml_types::float_text(*f),
         ParameterValue::Int(i) => i.to_string(),
     }
 }

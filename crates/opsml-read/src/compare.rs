@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use opsml_registry::{RegistryError, Store};
 use opsml_types::{ExperimentCard, MetricSummary, ParameterValue};
 
-use crate::{flush_running, Result};
+use crate::Result;
 
 /// The statistics of each metric shown in a comparison, in order.
 pub const COMPARED_STATISTICS: [&str; 5] = ["last", "min", "max", "mean", "count"];
@@ -90,7 +90,6 @@ pub fn compare_experiments(store: &dyn Store, uids: &[&str]) -> Result<Compariso
     let mut parameters = Vec::with_capacity(uids.len());
     let mut summaries = Vec::with_capacity(uids.len());
     for uid in uids {
-        flush_running(uid)?;
         let card = store
             .get_experiment(uid)?
             .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()))?;

@@ -8,7 +8,7 @@ use opsml_plot::{suggested_size, Panel, Series};
 use opsml_registry::{RegistryError, Store};
 
 use crate::select::{select_points, PointSelection};
-use crate::{get_experiment_metrics, Result};
+use crate::Result;
 
 /// Points per metric and experiment kept for a chart: far more than its pixels.
 const CHART_POINTS: usize = 4_000;
@@ -32,7 +32,7 @@ pub fn metric_panels(
             .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()))?;
         let label = format!("{}:{}", card.name, card.version);
         let columns = select_points(
-            get_experiment_metrics(store, uid, names)?,
+            store.read_metrics(uid, names)?,
             &PointSelection {
                 steps: None,
                 max_points: Some(CHART_POINTS),

@@ -10,8 +10,7 @@ use opsml_registry::{RegistryError, Store};
 use opsml_types::{ExperimentCard, HardwareSample, ParameterValue};
 
 use crate::plot::metric_panels;
-use crate::{get_experiment_hardware_metrics, get_experiment_parameters, get_metric_summaries};
-use crate::{ExperimentError, Result};
+use crate::{ReadError, Result};
 
 const CHART_WIDTH: u32 = 900;
 const CHART_HEIGHT: u32 = 360;
@@ -202,7 +201,7 @@ fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard
     card_details(out, card);
 
     out.push_str("<h3>Parameters</h3>\n");
-    let parameters = get_experiment_parameters(store, uid, None)?;
+    let parameters = store.read_parameters(uid, None)?;
     let rows: Vec<_> = parameters
         .iter()
         .map(|p| vec![(p.name.clone(), false), (parameter(&p.value), false)])
@@ -210,7 +209,7 @@ fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard
     table(out, &["name", "value"], &rows);
 
     out.push_str("<h3>Metric summaries</h3>\n");
-    let summaries = get_metric_summaries(store, uid)?;
+    let summaries = store.metric_summaries(uid)?;
     let rows: Vec<_> = summaries
         .iter()
         .map(|s| {
@@ -245,7 +244,7 @@ fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard
         &rows,
     );
 
-    let samples = get_experiment_hardware_metrics(store, uid)?;
+    let samples = store.read_hardware(uid)?;
     if !samples.is_empty() {
         let _ = writeln!(out, "<h3>Hardware ({} samples)</h3>", samples.len());
         for panel in hardware_panels(&samples) {
@@ -274,7 +273,7 @@ fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard
 /// The report of experiments `uids` as one HTML document.
 pub fn render_report(store: &dyn Store, uids: &[&str]) -> Result<String> {
     if uids.is_empty() {
-        return Err(ExperimentError::InvalidOption {
+        return Err(ReadError::InvalidOption {
             name: "uids",
             value: String::new(),
             reason: "a report needs at least one experiment".to_owned(),
@@ -321,7 +320,7 @@ pub fn render_report(store: &dyn Store, uids: &[&str]) -> Result<String> {
 /// Writes the report of experiments `uids` to `path`.
 pub fn write_report(store: &dyn Store, uids: &[&str], path: &Path) -> Result<()> {
     let html = render_report(store, uids)?;
-    std::fs::write(path, html).map_err(|source| ExperimentError::Output {
+    std::fs::write(path, html).map_err(|source| ReadError::Output {
         path: path.to_path_buf(),
         source,
     })

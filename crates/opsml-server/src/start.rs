@@ -94,22 +94,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Logs to standard error, filtered by `OPSML_LOG` (default `info`), unless the process
-/// already logs somewhere.
-fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OPSML_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Runs a server on `host:port` until SIGINT or SIGTERM, then lets running requests finish.
 /// The error says what stopped it from starting or serving.
 pub fn run(host: IpAddr, port: u16) -> Result<(), String> {
-    init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("opsml-server")

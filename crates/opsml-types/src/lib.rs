@@ -3,6 +3,7 @@
 
 mod artifact;
 mod card;
+mod display;
 mod error;
 mod hardware;
 pub mod json_float;
@@ -20,6 +21,7 @@ pub use card::{
     CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, ExperimentMetadata, GitInfo,
     GpuDevice, RegistryType, Status,
 };
+pub use display::{float_text, human_bytes};
 pub use error::TypesError;
 pub use hardware::{
     GpuSample, GpuSummary, HardwareSample, HardwareSummary, HardwareSummaryBuilder, IoSample,

@@ -7,7 +7,7 @@
 //! keys carry a `param.` or `metric.` prefix instead. CSV and JSON name each
 //! experiment's field by its uid.
 
-use opsml_experiment::{compare_experiments, Cell, Comparison, Row, Section};
+use opsml_read::{compare_experiments, Cell, Comparison, Row, Section};
 use serde_json::Value;
 
 use crate::args::{CompareArgs, TableFormat};

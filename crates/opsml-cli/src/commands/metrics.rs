@@ -1,7 +1,7 @@
 //! `opsml experiments metrics`: the points of an experiment's metrics: all of them, those
 //! of a step range, and/or at most N per metric.
 
-use opsml_experiment::{select_points, PointSelection};
+use opsml_read::{select_points, PointSelection};
 use opsml_registry::Store;
 use opsml_types::MetricColumns;
 

@@ -34,11 +34,21 @@ pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
             ExperimentsCommand::Download(args) => download::run(context, &args),
             ExperimentsCommand::Delete(args) => delete::run(context, &args),
         },
-        Command::Server(ServerCommand::Start(args)) => {
-            opsml_server::run(args.host, args.port).map_err(crate::error::CliError::Server)
-        }
+        Command::Server(ServerCommand::Start(args)) => start_server(&args),
         Command::Server(ServerCommand::Users(command)) => accounts::users(context, command),
         Command::Server(ServerCommand::Grants(command)) => accounts::grants(context, command),
         Command::Sync => sync::run(context),
     }
+}
+
+#[cfg(feature = "server")]
+fn start_server(args: &crate::args::ServerStartArgs) -> Result<()> {
+    opsml_server::run(args.host, args.port).map_err(crate::error::CliError::Server)
+}
+
+#[cfg(not(feature = "server"))]
+fn start_server(_args: &crate::args::ServerStartArgs) -> Result<()> {
+    Err(crate::error::CliError::Usage(
+        "this opsml was built without its server (the `server` feature of opsml-cli)".to_owned(),
+    ))
 }

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use opsml_experiment::{get_metric_summaries, plot_metrics};
+use opsml_experiment::get_metric_summaries;
+use opsml_read::plot_metrics;
 
 use crate::args::PlotArgs;
 use crate::context::{distinct_uids, load_cards, Context};

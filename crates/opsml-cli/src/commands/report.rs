@@ -1,6 +1,6 @@
 //! `opsml experiments report`: one self-contained HTML file about experiments.
 
-use opsml_experiment::write_report;
+use opsml_read::write_report;
 
 use crate::args::ReportArgs;
 use crate::context::{distinct_uids, load_cards, Context};

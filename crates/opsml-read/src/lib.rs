@@ -1,0 +1,22 @@
+//! Reading runs back from any store: experiments compared side by side, points selected for a
+//! chart or a table, metrics and hardware samples as Arrow record batches, charts and HTML
+//! reports. Shared by the CLI, the Python binding and the server; it never writes.
+//!
+//! Everything here reads what the store holds. A process that also logs (see
+//! `opsml-experiment`) flushes its running experiments before it reads through these.
+
+mod compare;
+mod error;
+mod hardware_table;
+mod metric_table;
+mod plot;
+mod report;
+mod select;
+
+pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
+pub use error::{ReadError, Result};
+pub use hardware_table::hardware_batch;
+pub use metric_table::{metric_schema, MetricTable};
+pub use plot::{metric_panels, plot_metrics};
+pub use report::{render_report, write_report};
+pub use select::{select_points, PointSelection};

@@ -1,0 +1,86 @@
+"""What opsml says on standard error: warnings by default, filtered by OPSML_LOG, plain text
+(no colour codes) when standard error is a file or a pipe, from the Python module and from
+the `opsml` command alike."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+OFFLINE_RUN = """
+from opsml import start_experiment
+with start_experiment(space="logs", name="offline") as exp:
+    exp.log_metric("loss", 1.0, step=0)
+"""
+
+
+def offline_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A server that does not answer: starting a run there warns and carries on."""
+    env = {
+        **os.environ,
+        "OPSML_TRACKING_URI": "http://127.0.0.1:9",
+        "OPSML_USERNAME": "ann",
+        "OPSML_PASSWORD": "secret",
+        "OPSML_ENCRYPT_SECRET": base64.b64encode(os.urandom(32)).decode(),
+        "OPSML_SPOOL_DIR": str(tmp_path / "spool"),
+        "OPSML_SHIP_TIMEOUT": "0",
+    }
+    env.pop("OPSML_LOG", None)
+    env.update(extra)
+    return env
+
+
+def run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", OFFLINE_RUN],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def test_warnings_show_by_default_as_plain_text_in_a_pipe(tmp_path: Path) -> None:
+    stderr = run(offline_env(tmp_path), tmp_path).stderr
+    assert "WARN" in stderr, stderr
+    assert "the server could not be reached" in stderr, stderr
+    assert "\x1b[" not in stderr, "colour codes in a pipe: " + repr(stderr[:200])
+
+
+@pytest.mark.parametrize(("level", "shown"), [("error", False), ("info", True)])
+def test_opsml_log_sets_what_shows(tmp_path: Path, level: str, shown: bool) -> None:
+    stderr = run(offline_env(tmp_path, OPSML_LOG=level), tmp_path).stderr
+    assert ("the server could not be reached" in stderr) is shown, stderr
+
+
+def test_the_opsml_command_honours_opsml_log(tmp_path: Path) -> None:
+    opsml = Path(sys.executable).parent / "opsml"
+    env = offline_env(tmp_path, OPSML_LOG="debug")
+    env["OPSML_TRACKING_URI"] = str(tmp_path / "opsml.db")
+    (tmp_path / "opsml.db").touch()
+    listed = subprocess.run(
+        [str(opsml), "experiments", "list"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "DEBUG" in listed.stderr, listed.stderr
+    assert "\x1b[" not in listed.stderr
+    quiet = subprocess.run(
+        [str(opsml), "experiments", "list"],
+        env={**env, "OPSML_LOG": "error"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "DEBUG" not in quiet.stderr, quiet.stderr
