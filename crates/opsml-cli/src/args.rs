@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Store to use instead of OPSML_TRACKING_URI (sqlite:///path.db or a path ending in .db).
     #[arg(
         long,
@@ -40,7 +40,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List, search, show, compare, plot, report, export, download and delete experiments.
     #[command(subcommand, visible_alias = "exp")]
     Experiments(ExperimentsCommand),
@@ -61,13 +61,13 @@ pub enum Command {
 
 impl Command {
     /// Whether the command runs a server (which logs what it serves).
-    pub fn serves(&self) -> bool {
+    pub(crate) fn serves(&self) -> bool {
         matches!(self, Self::Server(ServerCommand::Start(_)))
     }
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ServerCommand {
+pub(crate) enum ServerCommand {
     /// Serve the store of OPSML_TRACKING_URI and the artifact storage of OPSML_STORAGE_URI.
     ///
     /// On a store with no users, OPSML_ADMIN_USERNAME and OPSML_ADMIN_PASSWORD create the
@@ -88,7 +88,7 @@ pub enum ServerCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UsersCommand {
+pub(crate) enum UsersCommand {
     /// List the users: name, admin, disabled and when created (never a password or token).
     #[command(visible_alias = "ls")]
     List,
@@ -109,20 +109,20 @@ pub enum UsersCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GrantsCommand {
+pub(crate) enum GrantsCommand {
     /// Remove a user's access to a space.
     #[command(visible_alias = "rm")]
     Remove(GrantArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct UsernameArg {
+pub(crate) struct UsernameArg {
     /// Name of the user.
     pub username: String,
 }
 
 #[derive(Debug, Args)]
-pub struct DeleteUserArgs {
+pub(crate) struct DeleteUserArgs {
     /// Name of the user.
     pub username: String,
     /// Delete without asking.
@@ -131,7 +131,7 @@ pub struct DeleteUserArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct GrantArgs {
+pub(crate) struct GrantArgs {
     /// Name of the user.
     pub username: String,
     /// The space.
@@ -139,7 +139,7 @@ pub struct GrantArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServerStartArgs {
+pub(crate) struct ServerStartArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
@@ -149,7 +149,7 @@ pub struct ServerStartArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ExperimentsCommand {
+pub(crate) enum ExperimentsCommand {
     /// List experiments, newest first.
     #[command(visible_alias = "ls")]
     List(ListArgs),
@@ -222,7 +222,7 @@ pub enum ExperimentsCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only experiments of this space.
     #[arg(long)]
     pub space: Option<String>,
@@ -257,7 +257,7 @@ Examples:
   opsml experiments search \"name like 'resnet%'\" --order-by 'created_at asc' --limit 0";
 
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     /// The filter, e.g. "status = 'completed' and metrics.loss.min < 0.1" (see below).
     pub filter: String,
     /// Only experiments of this space.
@@ -272,14 +272,14 @@ pub struct SearchArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct UidArg {
+pub(crate) struct UidArg {
     /// Uid of the experiment.
     pub uid: String,
 }
 
 /// How a table of values is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TableFormat {
+pub(crate) enum TableFormat {
     /// Aligned columns on a terminal, tab-separated with a header line otherwise.
     Table,
     /// Comma-separated values with a header line (RFC 4180 quoting).
@@ -289,7 +289,7 @@ pub enum TableFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct MetricsArgs {
+pub(crate) struct MetricsArgs {
     /// Uid of the experiment.
     pub uid: String,
     /// Only this metric (repeat for several).
@@ -332,7 +332,7 @@ fn parse_steps(text: &str) -> Result<(i64, i64), String> {
 }
 
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// Uids of the experiments, in the order of the columns.
     #[arg(required = true, value_name = "UID")]
     pub uids: Vec<String>,
@@ -342,7 +342,7 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PlotArgs {
+pub(crate) struct PlotArgs {
     /// Uids of the experiments.
     #[arg(required = true, value_name = "UID")]
     pub uids: Vec<String>,
@@ -355,7 +355,7 @@ pub struct PlotArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Uids of the experiments.
     #[arg(required = true, value_name = "UID")]
     pub uids: Vec<String>,
@@ -365,7 +365,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ParamsArgs {
+pub(crate) struct ParamsArgs {
     /// Uid of the experiment.
     pub uid: String,
     /// Output format.
@@ -375,7 +375,7 @@ pub struct ParamsArgs {
 
 /// File formats of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// Comma-separated values: uid,name,step,value,timestamp,created_at.
     Csv,
     /// One JSON object a line, with the same fields.
@@ -385,7 +385,7 @@ pub enum ExportFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Uids of the experiments.
     #[arg(required = true, value_name = "UID")]
     pub uids: Vec<String>,
@@ -399,7 +399,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// Uid of the experiment.
     pub uid: String,
     /// Artifact path (a file, or a directory of artifacts); all artifacts when absent.
@@ -410,7 +410,7 @@ pub struct DownloadArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// Uid of the experiment.
     pub uid: String,
     /// Delete without asking.

@@ -14,7 +14,7 @@ use crate::error::{CliError, Result};
 use crate::Console;
 
 /// The streams and settings of one run of the command line.
-pub struct Context<'a, 'c> {
+pub(crate) struct Context<'a, 'c> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     pub console: Console<'c>,
@@ -32,7 +32,7 @@ fn current_dir() -> Result<PathBuf> {
 impl<'a, 'c> Context<'a, 'c> {
     /// Asks `question` on the terminal; anything but `y` or `yes` declines. Without a terminal
     /// to ask on, refuses: deleting must be asked for with `--yes`.
-    pub fn confirm_deletion(&mut self, question: &str) -> Result<()> {
+    pub(crate) fn confirm_deletion(&mut self, question: &str) -> Result<()> {
         let Some(input) = self.console.input.as_mut() else {
             return Err(CliError::Usage(
                 "standard input is not a terminal, so deletion cannot be confirmed; \
@@ -50,7 +50,7 @@ impl<'a, 'c> Context<'a, 'c> {
         }
     }
 
-    pub fn new(
+    pub(crate) fn new(
         out: &'a mut dyn Write,
         err: &'a mut dyn Write,
         console: Console<'c>,
@@ -67,13 +67,13 @@ impl<'a, 'c> Context<'a, 'c> {
     }
 
     /// Whether tables are drawn for a person rather than written for a program.
-    pub fn terminal(&self) -> bool {
+    pub(crate) fn terminal(&self) -> bool {
         self.console.stdout_is_terminal
     }
 
     /// The store of `--tracking-uri`, else of `OPSML_TRACKING_URI` (as `default_store()`
     /// resolves it). A local store file must exist: reading commands never create one.
-    pub fn store(&self) -> Result<Arc<dyn Store>> {
+    pub(crate) fn store(&self) -> Result<Arc<dyn Store>> {
         let uri = self.tracking_uri()?;
         if let TrackingUri::Sqlite(path) = &uri {
             if !path.is_file() {
@@ -85,7 +85,7 @@ impl<'a, 'c> Context<'a, 'c> {
 
     /// The artifact storage of `--storage-uri`, else the one of `store` (a server's own, or
     /// that of `OPSML_STORAGE_URI`).
-    pub fn storage(&self, store: &dyn Store) -> Result<Arc<dyn ArtifactStorage>> {
+    pub(crate) fn storage(&self, store: &dyn Store) -> Result<Arc<dyn ArtifactStorage>> {
         match &self.storage_uri {
             Some(uri) => Ok(StorageUri::parse(uri, &current_dir()?)?.open()?.into()),
             None => Ok(store.artifact_storage()?),
@@ -93,7 +93,7 @@ impl<'a, 'c> Context<'a, 'c> {
     }
 
     /// The tracking URI of `--tracking-uri`, else of `OPSML_TRACKING_URI`.
-    pub fn tracking_uri(&self) -> Result<TrackingUri> {
+    pub(crate) fn tracking_uri(&self) -> Result<TrackingUri> {
         Ok(match &self.tracking_uri {
             Some(uri) => TrackingUri::parse(uri, &current_dir()?)?,
             None => TrackingUri::from_env()?,
@@ -102,7 +102,7 @@ impl<'a, 'c> Context<'a, 'c> {
 }
 
 /// The card of experiment `uid`; an unknown uid is an error naming it.
-pub fn load_card(store: &dyn Store, uid: &str) -> Result<ExperimentCard> {
+pub(crate) fn load_card(store: &dyn Store, uid: &str) -> Result<ExperimentCard> {
     store
         .get_experiment(uid)?
         .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()).into())
@@ -111,7 +111,7 @@ pub fn load_card(store: &dyn Store, uid: &str) -> Result<ExperimentCard> {
 /// Whether the master key can be had without creating one: the secret is in the
 /// environment, or the key file beside the store exists. A fresh key could not open
 /// anything already stored, so a command that reads artifacts refuses instead.
-pub fn check_master_key(store: &dyn Store) -> Result<()> {
+pub(crate) fn check_master_key(store: &dyn Store) -> Result<()> {
     let secret_set = std::env::var(MASTER_SECRET_ENV).is_ok_and(|s| !s.trim().is_empty());
     match store.default_key_file() {
         Some(path) if !secret_set && !Path::new(&path).is_file() => {
@@ -123,7 +123,7 @@ pub fn check_master_key(store: &dyn Store) -> Result<()> {
 
 /// `uids` as given, after checking that none is given twice (a comparison, chart or
 /// report of one experiment beside itself would only mislead).
-pub fn distinct_uids(uids: &[String]) -> Result<Vec<&str>> {
+pub(crate) fn distinct_uids(uids: &[String]) -> Result<Vec<&str>> {
     let mut seen = std::collections::HashSet::new();
     for uid in uids {
         if !seen.insert(uid.as_str()) {
@@ -136,6 +136,6 @@ pub fn distinct_uids(uids: &[String]) -> Result<Vec<&str>> {
 }
 
 /// The cards of experiments `uids`, in order; the first unknown uid is an error naming it.
-pub fn load_cards(store: &dyn Store, uids: &[&str]) -> Result<Vec<ExperimentCard>> {
+pub(crate) fn load_cards(store: &dyn Store, uids: &[&str]) -> Result<Vec<ExperimentCard>> {
     uids.iter().map(|uid| load_card(store, uid)).collect()
 }

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 /// Errors of the command line. Each prints as one line after `opsml: `.
 #[derive(Debug, Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The server could not start or stopped serving.
     #[error("server: {0}")]
     Server(String),
@@ -76,7 +76,7 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code: 2 for usage errors, 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Self::Usage(_) => 2,
             _ => 1,
@@ -84,7 +84,7 @@ impl CliError {
     }
 
     /// Whether this is standard output closed early (`opsml … | head`): not worth a message.
-    pub fn is_broken_pipe(&self) -> bool {
+    pub(crate) fn is_broken_pipe(&self) -> bool {
         matches!(self, Self::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
 }
@@ -97,4 +97,4 @@ impl From<io::Error> for CliError {
 }
 
 /// Result alias of this crate.
-pub type Result<T, E = CliError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;

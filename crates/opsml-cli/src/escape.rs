@@ -6,13 +6,13 @@ use std::io::{self, Write};
 
 /// Writes what it is given to `inner` with unprintable characters escaped. Bytes of a
 /// character split across two writes wait for the rest.
-pub struct Printable<'a> {
+pub(crate) struct Printable<'a> {
     inner: &'a mut dyn Write,
     pending: Vec<u8>,
 }
 
 impl<'a> Printable<'a> {
-    pub fn new(inner: &'a mut dyn Write) -> Self {
+    pub(crate) fn new(inner: &'a mut dyn Write) -> Self {
         Self {
             inner,
             pending: Vec::new(),

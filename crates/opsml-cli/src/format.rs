@@ -3,13 +3,13 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Local, SecondsFormat, TimeDelta, Utc};
-pub use opsml_types::{float_text, human_bytes};
+pub(crate) use opsml_types::{float_text, human_bytes};
 use opsml_types::{micros_to_datetime, ParameterValue};
 use serde_json::Value;
 
 /// A float as JSON: a number when finite, else the string `"NaN"`, `"inf"` or `"-inf"`
 /// (JSON has no numbers for them).
-pub fn float_json(value: f64) -> Value {
+pub(crate) fn float_json(value: f64) -> Value {
     match serde_json::Number::from_f64(value) {
         Some(number) => Value::Number(number),
         None if value.is_nan() => Value::from("NaN"),
@@ -19,7 +19,7 @@ pub fn float_json(value: f64) -> Value {
 }
 
 /// A parameter value as text (strings unquoted, floats as [`float_text`]).
-pub fn parameter_text(value: &ParameterValue) -> String {
+pub(crate) fn parameter_text(value: &ParameterValue) -> String {
     match value {
         ParameterValue::Float(v) => float_text(*v),
         other => other.to_stored(),
@@ -27,7 +27,7 @@ pub fn parameter_text(value: &ParameterValue) -> String {
 }
 
 /// A parameter value as JSON of its own type (floats as [`float_json`]).
-pub fn parameter_json(value: &ParameterValue) -> Value {
+pub(crate) fn parameter_json(value: &ParameterValue) -> Value {
     match value {
         ParameterValue::Int(v) => Value::from(*v),
         ParameterValue::Float(v) => float_json(*v),
@@ -37,29 +37,29 @@ pub fn parameter_json(value: &ParameterValue) -> Value {
 }
 
 /// Microseconds since the Unix epoch as ISO-8601 UTC: `2024-05-01T12:00:00.000123Z`.
-pub fn iso_micros(micros: i64) -> String {
+pub(crate) fn iso_micros(micros: i64) -> String {
     iso_time(micros_to_datetime(micros))
 }
 
 /// An instant as ISO-8601 UTC with microseconds.
-pub fn iso_time(time: DateTime<Utc>) -> String {
+pub(crate) fn iso_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// An instant in the local time zone, to the second: `2024-05-01 14:00:00`.
-pub fn local_time(time: DateTime<Utc>) -> String {
+pub(crate) fn local_time(time: DateTime<Utc>) -> String {
     time.with_timezone(&Local)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
 
 /// How long an experiment ran: until it ended, or until now while it runs.
-pub fn run_time(created: DateTime<Utc>, ended: Option<DateTime<Utc>>) -> TimeDelta {
+pub(crate) fn run_time(created: DateTime<Utc>, ended: Option<DateTime<Utc>>) -> TimeDelta {
     (ended.unwrap_or_else(Utc::now) - created).max(TimeDelta::zero())
 }
 
 /// A duration for people: `0.4s`, `42.0s`, `3m 07s`, `2h 05m 09s`, `3d 4h 05m`.
-pub fn human_duration(duration: TimeDelta) -> String {
+pub(crate) fn human_duration(duration: TimeDelta) -> String {
     let millis = duration.num_milliseconds().max(0);
     if millis < 60_000 {
         return format!("{:.1}s", millis as f64 / 1000.0);
@@ -81,12 +81,12 @@ pub fn human_duration(duration: TimeDelta) -> String {
 }
 
 /// A duration in seconds, for machines: `12.345`.
-pub fn seconds(duration: TimeDelta) -> String {
+pub(crate) fn seconds(duration: TimeDelta) -> String {
     format!("{:.3}", duration.num_milliseconds() as f64 / 1000.0)
 }
 
 /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
-pub fn csv_field(text: &str) -> Cow<'_, str> {
+pub(crate) fn csv_field(text: &str) -> Cow<'_, str> {
     if text.contains([',', '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
     } else {
@@ -96,7 +96,7 @@ pub fn csv_field(text: &str) -> Cow<'_, str> {
 
 /// A field of tab-separated output: backslash, tab, line feed and carriage return
 /// escaped as `\\`, `\t`, `\n`, `\r`, so that every row stays one line of fields.
-pub fn tsv_field(text: &str) -> Cow<'_, str> {
+pub(crate) fn tsv_field(text: &str) -> Cow<'_, str> {
     if !text.contains(['\\', '\t', '\n', '\r']) {
         return Cow::Borrowed(text);
     }
@@ -114,7 +114,7 @@ pub fn tsv_field(text: &str) -> Cow<'_, str> {
 }
 
 /// An optional integer as text, empty when absent.
-pub fn opt_int(value: Option<i64>) -> String {
+pub(crate) fn opt_int(value: Option<i64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 

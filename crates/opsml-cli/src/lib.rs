@@ -68,7 +68,6 @@ mod context;
 mod error;
 mod escape;
 mod format;
-pub mod logging;
 mod output;
 mod points;
 mod table;
@@ -167,7 +166,7 @@ pub fn run_with(
         Ok(cli) => cli,
         Err(e) => return report_parse_error(&e, out, err, &console),
     };
-    logging::set_default(if cli.command.serves() { "info" } else { "warn" });
+    opsml_log::set_default(if cli.command.serves() { "info" } else { "warn" });
     let (mut out, mut err) = (escape::Printable::new(out), escape::Printable::new(err));
     let mut context = Context::new(
         &mut out,

@@ -9,7 +9,7 @@ use tempfile::NamedTempFile;
 use crate::error::{CliError, Result};
 
 /// An error writing `path`.
-pub fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
     move |source| CliError::Io {
         path: path.to_owned(),
         source,
@@ -18,7 +18,7 @@ pub fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
 
 /// A new empty file in the directory of `path`, named `.opsml-<what>-XXXXXX` with the
 /// extension of `path` (charts are drawn in the format their extension names).
-pub fn temp_beside(path: &Path, what: &str) -> Result<NamedTempFile> {
+pub(crate) fn temp_beside(path: &Path, what: &str) -> Result<NamedTempFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
@@ -42,7 +42,7 @@ pub fn temp_beside(path: &Path, what: &str) -> Result<NamedTempFile> {
 
 /// Has `write` fill a temporary file beside `path` (given its path), then renames it to
 /// `path`. On failure the temporary file is removed and `path` is left as it was.
-pub fn write_via_temp(
+pub(crate) fn write_via_temp(
     path: &Path,
     what: &str,
     write: impl FnOnce(&Path) -> Result<()>,

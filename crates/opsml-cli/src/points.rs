@@ -9,11 +9,11 @@ use serde_json::Value;
 use crate::format::{csv_field, float_json, float_text, iso_micros, opt_int};
 
 /// Columns of a point, in order.
-pub const COLUMNS: [&str; 5] = ["name", "step", "value", "timestamp", "created_at"];
+pub(crate) const COLUMNS: [&str; 5] = ["name", "step", "value", "timestamp", "created_at"];
 
 /// Point `index` as text: name, step (empty if none), value ([`float_text`]),
 /// timestamp (empty if none), created_at (ISO-8601 UTC).
-pub fn text_row(columns: &MetricColumns, index: usize) -> [String; 5] {
+pub(crate) fn text_row(columns: &MetricColumns, index: usize) -> [String; 5] {
     let point = columns.point(index);
     [
         columns.name(index).to_owned(),
@@ -25,7 +25,7 @@ pub fn text_row(columns: &MetricColumns, index: usize) -> [String; 5] {
 }
 
 /// One CSV line of `fields`.
-pub fn write_csv_row<'a>(
+pub(crate) fn write_csv_row<'a>(
     out: &mut dyn Write,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {
@@ -40,7 +40,7 @@ pub fn write_csv_row<'a>(
 
 /// Point `index` as one JSON object, fields in column order (after `uid` when given);
 /// a missing step or timestamp is `null`, a non-finite value a string ([`float_json`]).
-pub fn write_json_object(
+pub(crate) fn write_json_object(
     out: &mut dyn Write,
     uid: Option<&str>,
     columns: &MetricColumns,
@@ -65,7 +65,10 @@ pub fn write_json_object(
 }
 
 /// A JSON object with its fields in the given order.
-pub fn write_ordered_object(out: &mut dyn Write, fields: &[(&str, Value)]) -> io::Result<()> {
+pub(crate) fn write_ordered_object(
+    out: &mut dyn Write,
+    fields: &[(&str, Value)],
+) -> io::Result<()> {
     out.write_all(b"{")?;
     for (i, (key, value)) in fields.iter().enumerate() {
         if i > 0 {

@@ -10,7 +10,7 @@ use crate::format::tsv_field;
 
 /// Which side of its column a value sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     /// For numbers.
     Right,
@@ -25,7 +25,7 @@ const STYLE: TableStyle =
 
 /// A table built row by row, then written in one go.
 #[derive(Debug, Clone)]
-pub struct Table {
+pub(crate) struct Table {
     header: Vec<String>,
     align: Vec<Align>,
     rows: Vec<Vec<String>>,
@@ -35,7 +35,7 @@ pub struct Table {
 
 impl Table {
     /// A table with these columns (title, alignment).
-    pub fn new(columns: &[(&str, Align)]) -> Self {
+    pub(crate) fn new(columns: &[(&str, Align)]) -> Self {
         Self::with_columns(
             columns
                 .iter()
@@ -45,7 +45,7 @@ impl Table {
     }
 
     /// A table with these columns (title, alignment), titles known only at run time.
-    pub fn with_columns(columns: Vec<(String, Align)>) -> Self {
+    pub(crate) fn with_columns(columns: Vec<(String, Align)>) -> Self {
         let (header, align) = columns.into_iter().unzip();
         Self {
             header,
@@ -56,7 +56,7 @@ impl Table {
     }
 
     /// Appends a row; it must have one value per column.
-    pub fn push(&mut self, row: Vec<String>) {
+    pub(crate) fn push(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.header.len());
         self.rows.push(row);
     }
@@ -64,12 +64,12 @@ impl Table {
     /// Starts a section: on a terminal, `title` is written on a line of its own before
     /// the rows pushed from now on (after a blank line unless it comes first). Piped
     /// output has no titles.
-    pub fn heading(&mut self, title: impl Into<String>) {
+    pub(crate) fn heading(&mut self, title: impl Into<String>) {
         self.headings.push((self.rows.len(), title.into()));
     }
 
     /// Writes the table: aligned for a terminal, tab-separated otherwise.
-    pub fn write(&self, out: &mut dyn Write, terminal: bool) -> io::Result<()> {
+    pub(crate) fn write(&self, out: &mut dyn Write, terminal: bool) -> io::Result<()> {
         if terminal {
             self.write_aligned(out)
         } else {
@@ -124,7 +124,7 @@ impl Table {
 }
 
 /// One line of tab-separated fields, escaped with [`tsv_field`].
-pub fn write_tsv_row<'a>(
+pub(crate) fn write_tsv_row<'a>(
     out: &mut dyn Write,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {

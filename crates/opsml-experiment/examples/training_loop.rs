@@ -5,6 +5,7 @@
 
 use opsml_experiment::{get_experiment_metrics, Experiment, ParameterValue, StartOptions, Status};
 
+#[allow(clippy::print_stderr)] // the example reports what it stored
 fn main() -> Result<(), opsml_experiment::ExperimentError> {
     let exp = Experiment::start(StartOptions {
         space: Some("rust-examples".into()),

@@ -27,7 +27,7 @@ fn host() -> &'static ComputeEnvironment {
 }
 
 /// Where this experiment runs; `python_version` is given by the Python front.
-pub fn compute_environment(python_version: Option<&str>) -> ComputeEnvironment {
+pub(crate) fn compute_environment(python_version: Option<&str>) -> ComputeEnvironment {
     ComputeEnvironment {
         python_version: python_version.map(str::to_owned),
         ..host().clone()
@@ -35,7 +35,7 @@ pub fn compute_environment(python_version: Option<&str>) -> ComputeEnvironment {
 }
 
 /// The user recorded on new cards: `OPSML_USERNAME`, else the login name.
-pub fn username() -> String {
+pub(crate) fn username() -> String {
     std::env::var("OPSML_USERNAME")
         .ok()
         .filter(|u| !u.is_empty())
@@ -44,7 +44,7 @@ pub fn username() -> String {
 }
 
 /// A readable random name such as `brave-falcon`, for experiments started without one.
-pub fn generated_name() -> String {
+pub(crate) fn generated_name() -> String {
     names::Generator::default()
         .next()
         .unwrap_or_else(|| "experiment".to_owned())

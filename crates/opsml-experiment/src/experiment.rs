@@ -25,7 +25,7 @@ use crate::runtime::runtime;
 use crate::{live, ExperimentError, Result};
 
 /// Environment variable with the flush interval in seconds.
-pub const FLUSH_INTERVAL_ENV: &str = "OPSML_FLUSH_INTERVAL";
+pub(crate) const FLUSH_INTERVAL_ENV: &str = "OPSML_FLUSH_INTERVAL";
 /// Environment variable with the hardware sampling interval in seconds.
 pub const HARDWARE_INTERVAL_ENV: &str = "OPSML_HARDWARE_INTERVAL";
 /// Time between hardware samples unless told otherwise.

@@ -25,7 +25,7 @@ use crate::runtime::runtime;
 use crate::{ExperimentError, Result};
 
 /// Environment variable with the time between heartbeats in seconds.
-pub const HEARTBEAT_INTERVAL_ENV: &str = "OPSML_HEARTBEAT_INTERVAL";
+pub(crate) const HEARTBEAT_INTERVAL_ENV: &str = "OPSML_HEARTBEAT_INTERVAL";
 
 /// Points the queue holds before callers wait (about 14 MB).
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 18;

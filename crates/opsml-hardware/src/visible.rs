@@ -18,7 +18,7 @@ pub enum DeviceRef {
 
 /// Parses a `CUDA_VISIBLE_DEVICES` value like CUDA does: entries up to the
 /// first invalid one (so `-1` hides every device, and an empty value too).
-pub fn parse_visible_devices(value: Option<&str>) -> VisibleDevices {
+pub(crate) fn parse_visible_devices(value: Option<&str>) -> VisibleDevices {
     let Some(value) = value else {
         return VisibleDevices::All;
     };

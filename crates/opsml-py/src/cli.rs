@@ -7,6 +7,6 @@ use pyo3::prelude::*;
 /// Runs the `opsml` command line with `argv` (program name first) on this process's standard
 /// streams; returns the exit status.
 #[pyfunction]
-pub fn _cli_main(py: Python<'_>, argv: Vec<OsString>) -> i32 {
+pub(crate) fn _cli_main(py: Python<'_>, argv: Vec<OsString>) -> i32 {
     py.detach(|| opsml_cli::main_with_args(argv))
 }

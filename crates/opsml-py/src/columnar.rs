@@ -62,7 +62,6 @@ pub(crate) fn numpy_arrays<'py>(
             .collect();
         (bytes, "int64")
     } else {
-        #[allow(clippy::cast_precision_loss)] // steps far below 2^53
         let bytes = points
             .iter()
             .flat_map(|&i| table.step(i).map_or(f64::NAN, |s| s as f64).to_ne_bytes())

@@ -197,7 +197,7 @@ impl PyComparison {
 /// (those that differ first, marked `*`) and the last, min, max, mean and
 /// count of every metric.
 #[pyfunction]
-pub fn compare_experiments(py: Python<'_>, uids: Vec<String>) -> PyResult<PyComparison> {
+pub(crate) fn compare_experiments(py: Python<'_>, uids: Vec<String>) -> PyResult<PyComparison> {
     if uids.is_empty() {
         return Err(PyValueError::new_err(
             "compare_experiments needs at least one experiment uid",

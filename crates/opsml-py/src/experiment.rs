@@ -421,7 +421,7 @@ impl PyExperiment {
 #[pyfunction]
 #[pyo3(signature = (space=None, name=None, code_dir=None, log_hardware=false, experiment_uid=None, tags=None, hardware_interval=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn start_experiment(
+pub(crate) fn start_experiment(
     py: Python<'_>,
     space: Option<String>,
     name: Option<String>,
@@ -483,7 +483,7 @@ fn is_image(name: &str) -> bool {
 /// verified, to `lpath` (a directory or file name; default `./artifacts/<path>`).
 #[pyfunction]
 #[pyo3(signature = (experiment_uid, path, lpath=None))]
-pub fn download_artifact(
+pub(crate) fn download_artifact(
     py: Python<'_>,
     experiment_uid: &str,
     path: &str,
@@ -498,7 +498,7 @@ pub fn download_artifact(
 /// most `max_points` per metric (LTTB, first and last kept).
 #[pyfunction]
 #[pyo3(signature = (uid, names=None, steps=None, max_points=None))]
-pub fn get_experiment_metrics(
+pub(crate) fn get_experiment_metrics(
     py: Python<'_>,
     uid: &str,
     names: Option<&Bound<'_, PyAny>>,
@@ -513,7 +513,7 @@ pub fn get_experiment_metrics(
 /// The parameters of experiment `uid` (or the named ones), with their Python types.
 #[pyfunction]
 #[pyo3(signature = (uid, names=None))]
-pub fn get_experiment_parameters(
+pub(crate) fn get_experiment_parameters(
     py: Python<'_>,
     uid: &str,
     names: Option<&Bound<'_, PyAny>>,
@@ -525,7 +525,7 @@ pub fn get_experiment_parameters(
 /// The hardware samples of experiment `uid` (taken with `log_hardware=True`),
 /// in the order taken.
 #[pyfunction]
-pub fn get_experiment_hardware_metrics(
+pub(crate) fn get_experiment_hardware_metrics(
     py: Python<'_>,
     uid: &str,
 ) -> PyResult<crate::hardware_table::PyHardwareSamples> {
@@ -535,27 +535,27 @@ pub fn get_experiment_hardware_metrics(
 
 /// Called right before a fork: waits until no thread is inside SQLite.
 #[pyfunction]
-pub fn _before_fork(py: Python<'_>) {
+pub(crate) fn _before_fork(py: Python<'_>) {
     py.detach(opsml_experiment::before_fork);
 }
 
 /// Called in the parent right after a fork.
 #[pyfunction]
-pub fn _after_fork_in_parent() {
+pub(crate) fn _after_fork_in_parent() {
     opsml_experiment::after_fork_in_parent();
 }
 
 /// Called in a child process right after a fork: the child gets its own
 /// runtime and store connections and leaves the parent's experiments alone.
 #[pyfunction]
-pub fn _after_fork_in_child() {
+pub(crate) fn _after_fork_in_child() {
     opsml_experiment::after_fork_in_child();
 }
 
 /// Tasks alive on the background runtime (writers, samplers): for tests
 /// that check nothing is left running.
 #[pyfunction]
-pub fn _runtime_alive_tasks() -> usize {
+pub(crate) fn _runtime_alive_tasks() -> usize {
     opsml_experiment::runtime().metrics().num_alive_tasks()
 }
 
@@ -563,7 +563,7 @@ pub fn _runtime_alive_tasks() -> usize {
 /// logged; run at interpreter exit.
 #[pyfunction]
 #[pyo3(signature = (status="completed"))]
-pub fn _end_running_experiments(py: Python<'_>, status: &str) -> PyResult<()> {
+pub(crate) fn _end_running_experiments(py: Python<'_>, status: &str) -> PyResult<()> {
     let status: Status = status
         .parse()
         .map_err(|e: opsml_types::TypesError| PyValueError::new_err(e.to_string()))?;

@@ -17,7 +17,7 @@ use crate::detach::{experiment_work, store_work};
     signature = (uids, names=None, path=PathBuf::from("metrics.png")),
     text_signature = "(uids, names=None, path='metrics.png')"
 )]
-pub fn plot_metrics(
+pub(crate) fn plot_metrics(
     py: Python<'_>,
     uids: Vec<String>,
     names: Option<&Bound<'_, PyAny>>,
@@ -46,7 +46,7 @@ pub fn plot_metrics(
     signature = (uids, path=PathBuf::from("report.html")),
     text_signature = "(uids, path='report.html')"
 )]
-pub fn write_report(py: Python<'_>, uids: Vec<String>, path: PathBuf) -> PyResult<PathBuf> {
+pub(crate) fn write_report(py: Python<'_>, uids: Vec<String>, path: PathBuf) -> PyResult<PathBuf> {
     if uids.is_empty() {
         return Err(PyValueError::new_err(
             "write_report needs at least one experiment uid",

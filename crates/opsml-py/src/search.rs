@@ -20,7 +20,7 @@ use crate::detach::{experiment_work, store_work};
 /// them. A syntax error raises `ValueError` naming the position.
 #[pyfunction]
 #[pyo3(signature = (filter=None, space=None, order_by=None, limit=100))]
-pub fn search_experiments(
+pub(crate) fn search_experiments(
     py: Python<'_>,
     filter: Option<&str>,
     space: Option<String>,

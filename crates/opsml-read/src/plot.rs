@@ -41,7 +41,6 @@ pub fn metric_panels(
         for (id, points) in columns.metric_ranges() {
             let (start, end) = (points.start, points.end);
             // Steps as x; a point without one takes its position instead.
-            #[allow(clippy::cast_precision_loss)] // steps and positions far below 2^53
             let steps: Vec<f64> = (start..end)
                 .map(|i| {
                     columns

@@ -115,7 +115,6 @@ fn hardware_panels(samples: &[HardwareSample]) -> Vec<Panel> {
     let Some(start) = samples.first().map(|s| s.timestamp) else {
         return Vec::new();
     };
-    #[allow(clippy::cast_precision_loss)] // seconds since the start, far below 2^53
     let seconds: Vec<f64> = samples
         .iter()
         .map(|s| (s.timestamp - start) as f64 / 1e6)
@@ -150,10 +149,7 @@ fn hardware_panels(samples: &[HardwareSample]) -> Vec<Panel> {
                 "rss",
                 samples
                     .iter()
-                    .map(|s| {
-                        #[allow(clippy::cast_precision_loss)] // bytes far below 2^53
-                        or_nan(s.process.as_ref().map(|p| p.rss_bytes as f64 / 1_048_576.0))
-                    })
+                    .map(|s| or_nan(s.process.as_ref().map(|p| p.rss_bytes as f64 / 1_048_576.0)))
                     .collect(),
             )],
         ),

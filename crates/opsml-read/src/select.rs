@@ -39,7 +39,6 @@ pub fn select_points(columns: MetricColumns, selection: &PointSelection) -> Metr
         let chosen = match selection.max_points {
             Some(max) if in_range.len() > max => {
                 // Steps as x; a point without one takes its position instead.
-                #[allow(clippy::cast_precision_loss)] // steps and positions far below 2^53
                 let xs: Vec<f64> = in_range
                     .iter()
                     .enumerate()

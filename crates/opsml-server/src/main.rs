@@ -21,10 +21,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    opsml_log::init("info");
     match opsml_server::run(args.host, args.port) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("opsml-server: {message}");
+            #[allow(clippy::print_stderr)] // the binary's one line on why it stopped
+            {
+                eprintln!("opsml-server: {message}");
+            }
             ExitCode::FAILURE
         }
     }

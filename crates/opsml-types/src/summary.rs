@@ -115,7 +115,6 @@ impl MetricSummary {
 
     /// Mean of the values that are not NaN.
     pub fn mean(&self) -> Option<f64> {
-        #[allow(clippy::cast_precision_loss)] // counts far below 2^53
         (self.value_count > 0).then(|| self.sum / self.value_count as f64)
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{CliError, Result};
 use crate::format::{iso_time, local_time};
 use crate::table::{Align, Table};
 
-pub fn users(context: &mut Context<'_, '_>, command: UsersCommand) -> Result<()> {
+pub(super) fn users(context: &mut Context<'_, '_>, command: UsersCommand) -> Result<()> {
     let accounts = open(context)?;
     let accounts = accounts.as_ref();
     match command {
@@ -45,7 +45,7 @@ pub fn users(context: &mut Context<'_, '_>, command: UsersCommand) -> Result<()>
     }
 }
 
-pub fn grants(context: &mut Context<'_, '_>, command: GrantsCommand) -> Result<()> {
+pub(super) fn grants(context: &mut Context<'_, '_>, command: GrantsCommand) -> Result<()> {
     let accounts = open(context)?;
     match command {
         GrantsCommand::Remove(args) => remove_grant(context, accounts.as_ref(), &args),

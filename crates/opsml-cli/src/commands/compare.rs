@@ -17,7 +17,7 @@ use crate::format::{float_json, float_text, parameter_json, parameter_text};
 use crate::points::{write_csv_row, write_ordered_object};
 use crate::table::{Align, Table};
 
-pub fn run(context: &mut Context<'_, '_>, args: &CompareArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &CompareArgs) -> Result<()> {
     let uids = distinct_uids(&args.uids)?;
     let store = context.store()?;
     load_cards(store.as_ref(), &uids)?;

@@ -9,7 +9,7 @@ use crate::args::DeleteArgs;
 use crate::context::{load_card, Context};
 use crate::error::Result;
 
-pub fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()> {
     let store = context.store()?;
     let uid = args.uid.as_str();
     let card = load_card(store.as_ref(), uid)?;

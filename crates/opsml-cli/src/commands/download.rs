@@ -15,7 +15,7 @@ use crate::error::Result;
 /// Files downloaded at the same time.
 const PARALLEL_FILES: usize = 4;
 
-pub fn run(context: &mut Context<'_, '_>, args: &DownloadArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &DownloadArgs) -> Result<()> {
     let store = context.store()?;
     let uid = args.uid.as_str();
     load_card(store.as_ref(), uid)?;

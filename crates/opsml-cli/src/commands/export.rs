@@ -27,7 +27,7 @@ use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
 /// converted a slice at a time, never all experiments (nor a whole large one) at once.
 const PARQUET_BATCH_ROWS: usize = 64 * 1024;
 
-pub fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()> {
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && args.format == ExportFormat::Parquet {
         return Err(CliError::Usage(

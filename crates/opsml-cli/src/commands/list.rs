@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::format::{human_duration, iso_time, local_time, run_time, seconds};
 use crate::table::{Align, Table};
 
-pub fn run(context: &mut Context<'_, '_>, args: &ListArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &ListArgs) -> Result<()> {
     let store = context.store()?;
     let query = CardQuery {
         space: args.space.clone(),
@@ -30,7 +30,7 @@ pub fn run(context: &mut Context<'_, '_>, args: &ListArgs) -> Result<()> {
 
 /// Writes the listing of `records`. On a terminal, says `nothing` (on standard error)
 /// when there are none, and that more may exist when `limit` cut the list short.
-pub fn write_records(
+pub(super) fn write_records(
     context: &mut Context<'_, '_>,
     records: &[CardRecord],
     limit: usize,

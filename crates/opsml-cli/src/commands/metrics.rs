@@ -11,7 +11,7 @@ use crate::error::{CliError, Result};
 use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
 use crate::table::{Align, Table};
 
-pub fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<()> {
     let store = context.store()?;
     load_card(store.as_ref(), &args.uid)?;
     let names = (!args.names.is_empty()).then_some(args.names.as_slice());

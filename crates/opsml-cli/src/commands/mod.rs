@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::error::Result;
 
 /// Runs a parsed command.
-pub fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
+pub(crate) fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()> {
     match command {
         Command::Experiments(command) => match command {
             ExperimentsCommand::List(args) => list::run(context, &args),

@@ -9,7 +9,7 @@ use crate::format::{parameter_json, parameter_text};
 use crate::points::{write_csv_row, write_ordered_object};
 use crate::table::{Align, Table};
 
-pub fn run(context: &mut Context<'_, '_>, args: &ParamsArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &ParamsArgs) -> Result<()> {
     let store = context.store()?;
     load_card(store.as_ref(), &args.uid)?;
     let parameters = store.read_parameters(&args.uid, None)?;

@@ -11,7 +11,7 @@ use crate::context::{distinct_uids, load_cards, Context};
 use crate::error::{CliError, Result};
 use crate::output::write_via_temp;
 
-pub fn run(context: &mut Context<'_, '_>, args: &PlotArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &PlotArgs) -> Result<()> {
     check_extension(&args.output)?;
     let uids = distinct_uids(&args.uids)?;
     let store = context.store()?;

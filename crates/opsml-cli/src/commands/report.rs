@@ -7,7 +7,7 @@ use crate::context::{distinct_uids, load_cards, Context};
 use crate::error::Result;
 use crate::output::write_via_temp;
 
-pub fn run(context: &mut Context<'_, '_>, args: &ReportArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &ReportArgs) -> Result<()> {
     let uids = distinct_uids(&args.uids)?;
     let store = context.store()?;
     load_cards(store.as_ref(), &uids)?;

@@ -7,7 +7,7 @@ use crate::commands::list::write_records;
 use crate::context::Context;
 use crate::error::Result;
 
-pub fn run(context: &mut Context<'_, '_>, args: &SearchArgs) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, args: &SearchArgs) -> Result<()> {
     // The filter is checked before the store is opened: a typo is reported as such.
     let filter = opsml_query::parse_filter(&args.filter)?;
     let items: Vec<&str> = args.order_by.iter().map(String::as_str).collect();

@@ -88,7 +88,7 @@ impl Style {
     }
 }
 
-pub fn run(context: &mut Context<'_, '_>, uid: &str) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>, uid: &str) -> Result<()> {
     let store = context.store()?;
     let card = load_card(store.as_ref(), uid)?;
     let style = Style {

@@ -9,7 +9,7 @@ use opsml_registry::{replay_recovery, spool_dir, sync_spool, HttpStore, SyncRepo
 use crate::context::Context;
 use crate::error::{CliError, Result};
 
-pub fn run(context: &mut Context<'_, '_>) -> Result<()> {
+pub(super) fn run(context: &mut Context<'_, '_>) -> Result<()> {
     let (report, from, to) = match context.tracking_uri()? {
         TrackingUri::Http(base) => {
             let store = HttpStore::open(&base)?;

@@ -12,13 +12,13 @@ use opsml_registry::{
 use opsml_types::{GpuSample, HardwareSample, ProcessSample};
 
 /// 2023-11-14T22:13:20Z in microseconds: points are logged with known creation times.
-pub const T0: i64 = 1_700_000_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000_000;
 
 /// A store in a temporary directory (`opsml.db`, artifacts in `opsml_registries`, the
 /// defaults when that directory is the working directory) holding three experiments:
 /// `first` (vision/resnet, completed, with metrics, parameters and two artifacts),
 /// its child (vision/fold-1) and `second` (nlp/bert, failed).
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
     pub storage: PathBuf,
@@ -33,7 +33,7 @@ pub struct Fixture {
 }
 
 /// Deterministic bytes that do not compress.
-pub fn noise(len: usize) -> Vec<u8> {
+pub(crate) fn noise(len: usize) -> Vec<u8> {
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
     (0..len)
         .map(|_| {
@@ -63,7 +63,7 @@ fn options(space: &str, name: &str, tags: &[&str]) -> StartOptions {
     }
 }
 
-pub fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("opsml.db");
     let storage = dir.path().join("opsml_registries");
@@ -136,7 +136,7 @@ pub fn fixture() -> Fixture {
 
 impl Fixture {
     /// Starts another experiment in the fixture's store (and storage).
-    pub fn start(&self, space: &str, name: &str) -> Experiment {
+    pub(crate) fn start(&self, space: &str, name: &str) -> Experiment {
         let artifacts = Artifacts::new(
             Arc::clone(&self.store),
             Arc::new(LocalStorage::new(self.storage.clone())),
@@ -146,7 +146,7 @@ impl Fixture {
     }
 
     /// Stores `count` hardware samples (one second apart, with one GPU) for experiment `uid`.
-    pub fn add_hardware(&self, uid: &str, count: usize) {
+    pub(crate) fn add_hardware(&self, uid: &str, count: usize) {
         let samples: Vec<HardwareSample> = (0..count)
             .map(|i| HardwareSample {
                 timestamp: T0 + i as i64 * 1_000_000,
@@ -178,7 +178,7 @@ impl Fixture {
     }
 }
 
-pub fn param(name: &str, value: ParameterValue) -> Parameter {
+pub(crate) fn param(name: &str, value: ParameterValue) -> Parameter {
     Parameter {
         name: name.into(),
         value,
@@ -187,14 +187,14 @@ pub fn param(name: &str, value: ParameterValue) -> Parameter {
 
 /// What one run of the command line produced.
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     pub code: i32,
     pub out: String,
     pub err: String,
 }
 
 /// Runs `opsml --tracking-uri <db> --storage-uri <storage> ARGS` in process.
-pub fn run(fx: &Fixture, args: &[&str], console: Console<'_>) -> Output {
+pub(crate) fn run(fx: &Fixture, args: &[&str], console: Console<'_>) -> Output {
     let mut full = vec![
         "opsml".to_owned(),
         "--tracking-uri".to_owned(),
@@ -207,7 +207,7 @@ pub fn run(fx: &Fixture, args: &[&str], console: Console<'_>) -> Output {
 }
 
 /// Runs the command line on exactly `args` in process.
-pub fn run_raw(args: Vec<String>, console: Console<'_>) -> Output {
+pub(crate) fn run_raw(args: Vec<String>, console: Console<'_>) -> Output {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = opsml_cli::run_with(args, &mut out, &mut err, console);
     Output {
@@ -218,12 +218,12 @@ pub fn run_raw(args: Vec<String>, console: Console<'_>) -> Output {
 }
 
 /// Piped output, no questions.
-pub fn piped() -> Console<'static> {
+pub(crate) fn piped() -> Console<'static> {
     Console::plain()
 }
 
 /// Standard output on a terminal; standard error and input not.
-pub fn terminal() -> Console<'static> {
+pub(crate) fn terminal() -> Console<'static> {
     Console {
         stdout_is_terminal: true,
         stderr_is_terminal: false,
@@ -232,7 +232,7 @@ pub fn terminal() -> Console<'static> {
 }
 
 /// A terminal that answers `answer` to a question.
-pub fn answering(answer: &str) -> Console<'static> {
+pub(crate) fn answering(answer: &str) -> Console<'static> {
     Console {
         stdout_is_terminal: true,
         stderr_is_terminal: false,
@@ -241,14 +241,14 @@ pub fn answering(answer: &str) -> Console<'static> {
 }
 
 /// Lines of tab-separated output, split into fields.
-pub fn tsv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn tsv(text: &str) -> Vec<Vec<String>> {
     text.lines()
         .map(|l| l.split('\t').map(str::to_owned).collect())
         .collect()
 }
 
 /// Records of RFC 4180 CSV text (quoted fields may hold commas, quotes and line breaks).
-pub fn csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
     let mut chars = text.chars().peekable();
     let mut quoted = false;
@@ -276,7 +276,7 @@ pub fn csv(text: &str) -> Vec<Vec<String>> {
 }
 
 /// The metric points of `uid` as the store returns them (name, point), in its order.
-pub fn stored_points(fx: &Fixture, uid: &str) -> Vec<(String, MetricPoint)> {
+pub(crate) fn stored_points(fx: &Fixture, uid: &str) -> Vec<(String, MetricPoint)> {
     let columns = fx.store.read_metrics(uid, None).unwrap();
     (0..columns.len())
         .map(|i| (columns.name(i).to_owned(), columns.point(i)))
@@ -284,13 +284,13 @@ pub fn stored_points(fx: &Fixture, uid: &str) -> Vec<(String, MetricPoint)> {
 }
 
 /// Parses a value written by the command line (`nan`, `inf`, `-inf` included).
-pub fn value(text: &str) -> f64 {
+pub(crate) fn value(text: &str) -> f64 {
     text.parse()
         .unwrap_or_else(|_| panic!("not a float: {text:?}"))
 }
 
 /// Microseconds of an ISO-8601 time written by the command line.
-pub fn micros(text: &str) -> i64 {
+pub(crate) fn micros(text: &str) -> i64 {
     assert!(text.ends_with('Z'), "{text}");
     chrono::DateTime::parse_from_rfc3339(text)
         .unwrap_or_else(|e| panic!("{text:?}: {e}"))
@@ -298,6 +298,6 @@ pub fn micros(text: &str) -> i64 {
 }
 
 /// Two floats are the same value (NaN equals NaN).
-pub fn same(a: f64, b: f64) -> bool {
+pub(crate) fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }

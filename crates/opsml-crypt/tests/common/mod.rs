@@ -9,12 +9,12 @@ use opsml_crypt::{
 };
 
 /// Plaintext bytes per segment.
-pub const S: usize = SEGMENT_SIZE as usize;
+pub(crate) const S: usize = SEGMENT_SIZE as usize;
 /// Ciphertext bytes per full segment.
-pub const C: usize = S + TAG_LEN;
+pub(crate) const C: usize = S + TAG_LEN;
 
 /// Deterministic bytes that zstd cannot compress (xorshift64*).
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
@@ -28,7 +28,7 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// Random bytes of four bits each, which zstd compresses to a little over half.
-pub fn nibbles(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn nibbles(len: usize, seed: u64) -> Vec<u8> {
     noise(len, seed)
         .into_iter()
         .map(|b| b'a' + (b & 0x0f))
@@ -36,13 +36,13 @@ pub fn nibbles(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// Compressible text-like bytes.
-pub fn text(len: usize) -> Vec<u8> {
+pub(crate) fn text(len: usize) -> Vec<u8> {
     let line = b"step=42 loss=0.1234 accuracy=0.9876 lr=0.001 epoch=7\n";
     line.iter().copied().cycle().take(len).collect()
 }
 
 /// Reads `reader` to the end through reads of at most `chunk` bytes.
-pub fn read_in_chunks<R: Read>(mut reader: R, chunk: usize) -> io::Result<Vec<u8>> {
+pub(crate) fn read_in_chunks<R: Read>(mut reader: R, chunk: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; chunk];
     loop {
@@ -54,11 +54,16 @@ pub fn read_in_chunks<R: Read>(mut reader: R, chunk: usize) -> io::Result<Vec<u8
     }
 }
 
-pub fn encrypt(plaintext: &[u8], key: &DataKey, associated: &[u8], compress: bool) -> Vec<u8> {
+pub(crate) fn encrypt(
+    plaintext: &[u8],
+    key: &DataKey,
+    associated: &[u8],
+    compress: bool,
+) -> Vec<u8> {
     encrypt_chunked(plaintext, key, associated, compress, 1 << 20)
 }
 
-pub fn encrypt_chunked(
+pub(crate) fn encrypt_chunked(
     plaintext: &[u8],
     key: &DataKey,
     associated: &[u8],
@@ -70,7 +75,7 @@ pub fn encrypt_chunked(
 }
 
 /// Turns the error of a decryption into the `CryptError` it must carry.
-pub fn into_crypt_error(err: io::Error) -> CryptError {
+pub(crate) fn into_crypt_error(err: io::Error) -> CryptError {
     assert!(
         crypt_error(&err).is_some(),
         "decryption failed without a CryptError: {err:?}"
@@ -83,7 +88,7 @@ pub fn into_crypt_error(err: io::Error) -> CryptError {
 
 /// Decrypts all of `ciphertext`, checking that whatever came out before an error is a prefix of
 /// `expected` (when given): nothing unauthenticated may ever be returned.
-pub fn decrypt_checked(
+pub(crate) fn decrypt_checked(
     ciphertext: &[u8],
     key: &DataKey,
     associated: &[u8],
@@ -113,12 +118,16 @@ pub fn decrypt_checked(
     }
 }
 
-pub fn decrypt(ciphertext: &[u8], key: &DataKey, associated: &[u8]) -> Result<Vec<u8>, CryptError> {
+pub(crate) fn decrypt(
+    ciphertext: &[u8],
+    key: &DataKey,
+    associated: &[u8],
+) -> Result<Vec<u8>, CryptError> {
     decrypt_checked(ciphertext, key, associated, 1 << 20, None)
 }
 
 /// Byte range of segment `index` in an uncompressed ciphertext of `plaintext_len` bytes.
-pub fn segment_range(plaintext_len: usize, index: usize) -> std::ops::Range<usize> {
+pub(crate) fn segment_range(plaintext_len: usize, index: usize) -> std::ops::Range<usize> {
     let start = HEADER_LEN + index * C;
     let segments = plaintext_len.div_ceil(S).max(1);
     let end = if index + 1 == segments {

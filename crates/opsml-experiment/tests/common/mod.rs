@@ -7,14 +7,14 @@ use opsml_experiment::{Artifacts, Experiment, Result, StartOptions};
 use opsml_registry::{LocalStorage, SqliteStore, Store};
 
 /// A store in a fresh temporary directory.
-pub fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+pub(crate) fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("opsml.db")).unwrap();
     (dir, Arc::new(store))
 }
 
 /// The artifacts of `store`, kept under `dir/artifacts` with a fixed master key per directory.
-pub fn artifacts(dir: &tempfile::TempDir, store: Arc<dyn Store>) -> Artifacts {
+pub(crate) fn artifacts(dir: &tempfile::TempDir, store: Arc<dyn Store>) -> Artifacts {
     let master = MasterKey::load_or_create(&dir.path().join("master.key")).unwrap();
     Artifacts::new(
         store,
@@ -24,7 +24,7 @@ pub fn artifacts(dir: &tempfile::TempDir, store: Arc<dyn Store>) -> Artifacts {
 }
 
 /// Starts an experiment in `store` with artifacts under `dir`.
-pub fn start(
+pub(crate) fn start(
     dir: &tempfile::TempDir,
     store: Arc<dyn Store>,
     options: StartOptions,

@@ -3,7 +3,7 @@
 use opsml_plot::{Panel, Series};
 
 /// A smooth, deterministic curve: a decaying loss with a little wobble.
-pub fn curve(points: usize, phase: f64) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn curve(points: usize, phase: f64) -> (Vec<f64>, Vec<f64>) {
     let steps: Vec<f64> = (0..points).map(|i| i as f64).collect();
     let values = steps
         .iter()
@@ -13,7 +13,7 @@ pub fn curve(points: usize, phase: f64) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// `panels` panels named `metric-{i}`, each with `series` series labelled `run-{j}`.
-pub fn panels(panels: usize, series: usize, points: usize) -> Vec<Panel> {
+pub(crate) fn panels(panels: usize, series: usize, points: usize) -> Vec<Panel> {
     (0..panels)
         .map(|i| {
             let lines = (0..series)

@@ -11,7 +11,6 @@ use crate::SearchQuery;
 
 /// `value` as the type PostgreSQL expects at its placeholder: an integer literal compared
 /// with a DOUBLE PRECISION expression is bound as a double, and so on.
-#[allow(clippy::cast_precision_loss)] // integer literals of a filter are far below 2^53
 fn bound(value: &Value, expected: &Type) -> Box<dyn ToSql + Sync> {
     match (value, expected) {
         (Value::Integer(n), &Type::FLOAT8) => Box::new(*n as f64),

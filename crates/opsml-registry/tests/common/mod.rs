@@ -9,7 +9,7 @@ use opsml_types::{new_uid, ComputeEnvironment, ExperimentCard};
 
 /// The backend the store tests run on: `OPSML_TEST_STORE=postgres` runs them on a fresh
 /// schema of the database at `OPSML_TEST_POSTGRES_URI`; the default is a SQLite file.
-pub enum TestStore {
+pub(crate) enum TestStore {
     Sqlite(tempfile::TempDir),
     Postgres {
         admin_uri: String,
@@ -20,7 +20,7 @@ pub enum TestStore {
 
 impl TestStore {
     /// Another store on the same data, with connections of its own (as another process).
-    pub fn open_again(&self) -> Arc<dyn Store> {
+    pub(crate) fn open_again(&self) -> Arc<dyn Store> {
         match self {
             Self::Sqlite(dir) => Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap()),
             Self::Postgres { uri, .. } => Arc::new(PostgresStore::open(uri).unwrap()),
@@ -28,7 +28,7 @@ impl TestStore {
     }
 
     /// Runs SQL behind the store's back: `sqlite` on a SQLite store, `postgres` on PostgreSQL.
-    pub fn execute(&self, sqlite: &str, postgres: &str) {
+    pub(crate) fn execute(&self, sqlite: &str, postgres: &str) {
         match self {
             Self::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("opsml.db"))
                 .unwrap()
@@ -42,7 +42,7 @@ impl TestStore {
     }
 
     /// The single integer a query answers: `sqlite` on SQLite, `postgres` on PostgreSQL.
-    pub fn count(&self, sqlite: &str, postgres: &str) -> i64 {
+    pub(crate) fn count(&self, sqlite: &str, postgres: &str) -> i64 {
         match self {
             Self::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("opsml.db"))
                 .unwrap()
@@ -57,7 +57,7 @@ impl TestStore {
     }
 
     /// The first column of every row a query answers, as integers.
-    pub fn column(&self, sqlite: &str, postgres: &str) -> Vec<i64> {
+    pub(crate) fn column(&self, sqlite: &str, postgres: &str) -> Vec<i64> {
         match self {
             Self::Sqlite(dir) => {
                 let conn = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
@@ -80,14 +80,14 @@ impl TestStore {
 
     /// Sets an experiment's heartbeat behind the store's back, as a process that stopped
     /// beating long ago would have left it.
-    pub fn set_heartbeat(&self, uid: &str, micros: i64) {
+    pub(crate) fn set_heartbeat(&self, uid: &str, micros: i64) {
         let sql = format!("UPDATE experiments SET heartbeat_at = {micros} WHERE uid = '{uid}'");
         self.execute(&sql, &sql);
     }
 
     /// Makes every chunk write fail while the `fail_writes` table holds a row, as a full
     /// disk or a lost database would.
-    pub fn install_write_failure(&self) {
+    pub(crate) fn install_write_failure(&self) {
         self.execute(
             "CREATE TABLE fail_writes (on_ INTEGER);
              CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
@@ -108,7 +108,7 @@ impl TestStore {
     }
 
     /// Turns the failure of [`install_write_failure`](Self::install_write_failure) on or off.
-    pub fn fail_writes(&self, on: bool) {
+    pub(crate) fn fail_writes(&self, on: bool) {
         let sql = if on {
             "INSERT INTO fail_writes VALUES (1)"
         } else {
@@ -132,13 +132,14 @@ impl Drop for TestStore {
 }
 
 /// Whether the store tests run on PostgreSQL.
-pub fn on_postgres() -> bool {
+pub(crate) fn on_postgres() -> bool {
     std::env::var("OPSML_TEST_STORE").is_ok_and(|v| v == "postgres")
 }
 
 /// The database of `OPSML_TEST_POSTGRES_URI`; `None` (after saying so) when it is not set,
 /// unless `OPSML_REQUIRE_SERVICES=1` asks for every service, which makes it a failure.
-pub fn postgres_uri() -> Option<String> {
+#[allow(clippy::print_stderr)] // a skipped test says why in its output
+pub(crate) fn postgres_uri() -> Option<String> {
     match std::env::var("OPSML_TEST_POSTGRES_URI") {
         Ok(uri) if !uri.is_empty() => Some(uri),
         _ => {
@@ -154,7 +155,7 @@ pub fn postgres_uri() -> Option<String> {
 }
 
 /// A fresh schema of the test database, and the URI of a store on it.
-pub fn postgres_schema(admin_uri: &str) -> TestStore {
+pub(crate) fn postgres_schema(admin_uri: &str) -> TestStore {
     let schema = format!("t_{}", new_uid().replace('-', ""));
     postgres::Client::connect(admin_uri, postgres::NoTls)
         .expect("connect to the test database")
@@ -170,7 +171,7 @@ pub fn postgres_schema(admin_uri: &str) -> TestStore {
 }
 
 /// A store in a fresh place of the backend under test (kept alive by the returned guard).
-pub fn temp_store() -> (TestStore, Arc<dyn Store>) {
+pub(crate) fn temp_store() -> (TestStore, Arc<dyn Store>) {
     if on_postgres() {
         let admin_uri = std::env::var("OPSML_TEST_POSTGRES_URI")
             .expect("OPSML_TEST_STORE=postgres needs OPSML_TEST_POSTGRES_URI");
@@ -183,13 +184,13 @@ pub fn temp_store() -> (TestStore, Arc<dyn Store>) {
 }
 
 /// A SQLite store in a fresh temporary directory, for tests of SQLite itself.
-pub fn temp_sqlite_store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+pub(crate) fn temp_sqlite_store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("opsml.db")).expect("open store");
     (dir, Arc::new(store))
 }
 
-pub fn new_experiment(space: &str, name: &str) -> NewExperiment {
+pub(crate) fn new_experiment(space: &str, name: &str) -> NewExperiment {
     NewExperiment {
         uid: new_uid(),
         space: space.to_owned(),
@@ -207,14 +208,14 @@ pub fn new_experiment(space: &str, name: &str) -> NewExperiment {
     }
 }
 
-pub fn create(store: &dyn Store, space: &str, name: &str) -> ExperimentCard {
+pub(crate) fn create(store: &dyn Store, space: &str, name: &str) -> ExperimentCard {
     store
         .create_experiment(&new_experiment(space, name))
         .expect("create experiment")
 }
 
 /// A batch of `points` alone.
-pub fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
+pub(crate) fn batch<'a>(names: &'a [String], points: &'a [PointRecord]) -> WriteBatch<'a> {
     WriteBatch {
         names,
         points,

@@ -9,7 +9,7 @@ use axum::Router;
 use crate::AppState;
 
 /// The document, kept beside the crate's manifest.
-pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+pub(super) const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(document))

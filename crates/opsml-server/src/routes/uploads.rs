@@ -21,7 +21,7 @@ use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 const UPLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
 
 /// Most part URLs one request signs.
-pub const MAX_PART_URLS: usize = 64;
+pub(super) const MAX_PART_URLS: usize = 64;
 
 /// Longest upload id or `ETag` taken (S3's are far shorter).
 const MAX_TOKEN_BYTES: usize = 1024;

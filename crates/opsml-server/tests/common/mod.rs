@@ -10,13 +10,13 @@ use opsml_server::{AppState, ServeLimits};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
-pub const ADMIN: &str = "root";
-pub const ADMIN_PASSWORD: &str = "admin password";
+pub(crate) const ADMIN: &str = "root";
+pub(crate) const ADMIN_PASSWORD: &str = "admin password";
 
 /// A server on a free loopback port with a SQLite store in a temporary directory (or a
 /// PostgreSQL schema of its own) and a first admin, serving until the test ends (or
 /// [`Server::stop`]).
-pub struct Server {
+pub(crate) struct Server {
     pub base: String,
     address: std::net::SocketAddr,
     pub store: Arc<dyn Store>,
@@ -31,12 +31,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(ServeLimits::default())
     }
 
     /// A server on SQLite within `limits`.
-    pub fn start_with(limits: ServeLimits) -> Self {
+    pub(crate) fn start_with(limits: ServeLimits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(LocalStorage::new(dir.path().join("objects")));
         let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
@@ -44,7 +44,7 @@ impl Server {
     }
 
     /// A server whose artifact objects go to `storage`.
-    pub fn start_on(storage: Arc<dyn ArtifactStorage>) -> Self {
+    pub(crate) fn start_on(storage: Arc<dyn ArtifactStorage>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
         Self::start_in(
@@ -58,7 +58,7 @@ impl Server {
 
     /// A server on a fresh schema of the PostgreSQL database at `OPSML_TEST_POSTGRES_URI`;
     /// `None` (after saying so) when it is not set.
-    pub fn start_postgres() -> Option<Self> {
+    pub(crate) fn start_postgres() -> Option<Self> {
         let schema = Schema::create(&postgres_uri()?);
         let postgres = Arc::new(PostgresStore::open(&schema.uri).unwrap());
         let dir = tempfile::tempdir().unwrap();
@@ -99,7 +99,7 @@ impl Server {
 
     /// Another server on the same store, accounts and storage, with caches of its own: a
     /// second server process on the same database, as far as clients can tell.
-    pub fn beside(&self) -> Self {
+    pub(crate) fn beside(&self) -> Self {
         let mut server = Self {
             base: String::new(),
             address: "127.0.0.1:0".parse().unwrap(),
@@ -143,29 +143,29 @@ impl Server {
     }
 
     /// Stops serving at once, as a crash would: connections drop, the port closes.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
 
     /// Serves again on the same port and store.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.stop();
         self.serve();
     }
 
     /// Where the server keeps artifact objects (started with [`Server::start`]).
-    pub fn objects_dir(&self) -> std::path::PathBuf {
+    pub(crate) fn objects_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("objects")
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }
 
     /// A token for `username`, which must log in.
-    pub fn token(&self, username: &str, password: &str) -> String {
+    pub(crate) fn token(&self, username: &str, password: &str) -> String {
         let response = Client::new()
             .post(self.url("/auth/token"))
             .json(&json!({ "username": username, "password": password }))
@@ -177,7 +177,7 @@ impl Server {
     }
 
     /// Creates a user through the API (as the admin) with these grants, and logs it in.
-    pub fn user(&self, username: &str, grants: &[(&str, Access)]) -> String {
+    pub(crate) fn user(&self, username: &str, grants: &[(&str, Access)]) -> String {
         let password = format!("{username} password");
         let created = self
             .as_admin(Client::new().post(self.url("/users")))
@@ -201,7 +201,7 @@ impl Server {
     }
 
     /// Creates experiment `uid` in `space` as the admin.
-    pub fn create_experiment(&self, uid: &str, space: &str) {
+    pub(crate) fn create_experiment(&self, uid: &str, space: &str) {
         let created = self
             .admin_client()
             .post(self.url("/experiments"))
@@ -212,7 +212,7 @@ impl Server {
     }
 
     /// A client that sends the admin's token with every request.
-    pub fn admin_client(&self) -> Client {
+    pub(crate) fn admin_client(&self) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         let value = format!("Bearer {}", self.admin_token);
         headers.insert(
@@ -222,14 +222,15 @@ impl Server {
         Client::builder().default_headers(headers).build().unwrap()
     }
 
-    pub fn as_admin(&self, request: RequestBuilder) -> RequestBuilder {
+    pub(crate) fn as_admin(&self, request: RequestBuilder) -> RequestBuilder {
         request.bearer_auth(&self.admin_token)
     }
 }
 
 /// The database of `OPSML_TEST_POSTGRES_URI`; `None` (after saying so) when it is not set,
 /// unless `OPSML_REQUIRE_SERVICES=1` asks for every service, which makes it a failure.
-pub fn postgres_uri() -> Option<String> {
+#[allow(clippy::print_stderr)] // a skipped test says why in its output
+pub(crate) fn postgres_uri() -> Option<String> {
     match std::env::var("OPSML_TEST_POSTGRES_URI") {
         Ok(uri) if !uri.is_empty() => Some(uri),
         _ => {
@@ -245,7 +246,7 @@ pub fn postgres_uri() -> Option<String> {
 }
 
 /// A schema of its own in the test database, dropped with it.
-pub struct Schema {
+pub(crate) struct Schema {
     admin_uri: String,
     name: String,
     /// The URI of a store on the schema.
@@ -253,7 +254,7 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn create(admin_uri: &str) -> Self {
+    pub(crate) fn create(admin_uri: &str) -> Self {
         let name = format!("t_{}", opsml_types::new_uid().replace('-', ""));
         postgres::Client::connect(admin_uri, postgres::NoTls)
             .expect("connect to the test database")
@@ -276,7 +277,7 @@ impl Drop for Schema {
     }
 }
 
-pub fn new_experiment(uid: &str, space: &str, name: &str) -> Value {
+pub(crate) fn new_experiment(uid: &str, space: &str, name: &str) -> Value {
     json!({
         "uid": uid,
         "space": space,
@@ -289,12 +290,12 @@ pub fn new_experiment(uid: &str, space: &str, name: &str) -> Value {
     })
 }
 
-pub fn uid(n: u32) -> String {
+pub(crate) fn uid(n: u32) -> String {
     format!("01a21900-0000-7000-8000-{n:012x}")
 }
 
 /// Status and message of an error response, checked to have the API's error shape.
-pub fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
+pub(crate) fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().unwrap();
     let message = body["error"]["message"]

@@ -1,5 +1,5 @@
 //! The one policy for turning the crates' `tracing` events into output, for the `opsml`
-//! command and the Python module alike: lines on standard error, filtered by `OPSML_LOG`
+//! command, the `opsml-server` binary and the Python module alike: lines on standard error, filtered by `OPSML_LOG`
 //! (e.g. `OPSML_LOG=info` or `OPSML_LOG=opsml_registry=debug`), coloured only on a terminal.
 //! Without `OPSML_LOG` warnings show, and a server also says what it serves.
 
