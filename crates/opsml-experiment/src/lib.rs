@@ -48,6 +48,22 @@ pub use opsml_registry::{Artifacts, PointRecord};
 pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
 };
+
+// The rest of the surface a front end (the Python binding) builds on, so that it imports from
+// this crate alone: stores and cards, plain data and its validation, the filter language, and
+// the errors each layer reports.
+pub use opsml_crypt::CryptError;
+pub use opsml_log::init as init_logging;
+pub use opsml_plot::PlotError;
+pub use opsml_query::{parse_filter, parse_order_by};
+pub use opsml_registry::{
+    default_store, CardQuery, CardRegistries, CardRegistry, RegistryError, SearchQuery, Store,
+};
+pub use opsml_types::{
+    float_text, human_bytes, micros_to_datetime, normalize_artifact_path, now_micros,
+    parse_version, printable, validate_name, CardRecord, CodeCapture, ComputeEnvironment, GitInfo,
+    GpuSample, HardwareSample, MetricSummary, RegistryType, TypesError, Version,
+};
 pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
 pub use runtime::runtime;
 // What reads runs back, for callers that also log: the functions below flush this process's
@@ -59,7 +75,6 @@ pub use opsml_read::{
 
 use std::path::Path;
 
-use opsml_registry::Store;
 
 /// Compares experiments `uids` of `store`, in that order (see
 /// [`opsml_read::compare_experiments`]), after flushing those of this process.

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
 use opsml_experiment::Artifacts;
-use opsml_registry::Store;
-use opsml_types::{
+use opsml_experiment::Store;
+use opsml_experiment::{
     human_bytes, CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status,
 };
 use pyo3::exceptions::{PyIndexError, PyValueError};
@@ -548,7 +548,7 @@ impl PyExperimentCard {
         if let Ok(summaries) = crate::summary::read(py, &self.store, &c.uid) {
             out.push_str(&crate::summary::describe(&summaries));
         }
-        opsml_types::printable(&out).into_owned()
+        opsml_experiment::printable(&out).into_owned()
     }
 }
 
@@ -697,6 +697,6 @@ impl PyCardList {
             line(&row.each_ref().map(String::as_str));
         }
         let _ = write!(out, "{}", plural(rows.len(), "card"));
-        opsml_types::printable(&out).into_owned()
+        opsml_experiment::printable(&out).into_owned()
     }
 }

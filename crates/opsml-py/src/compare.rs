@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
+use opsml_experiment::default_store;
+use opsml_experiment::ParameterValue;
 use opsml_experiment::{Cell, Comparison, Section};
-use opsml_registry::default_store;
-use opsml_types::ParameterValue;
 use pyo3::exceptions::{PyImportError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -189,7 +189,7 @@ impl PyComparison {
             let _ = writeln!(out, "{}", cells.join("  ").trim_end());
         }
         out.pop();
-        opsml_types::printable(&out).into_owned()
+        opsml_experiment::printable(&out).into_owned()
     }
 }
 

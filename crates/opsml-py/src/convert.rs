@@ -1,6 +1,6 @@
 //! Conversions between Python values and opsml's plain types.
 
-use opsml_types::{micros_to_datetime, ParameterValue};
+use opsml_experiment::{micros_to_datetime, ParameterValue};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBool, PyFloat, PyInt, PyList, PyString};

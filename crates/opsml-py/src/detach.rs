@@ -54,7 +54,7 @@ pub(crate) fn experiment_work<T: Send>(
 /// Runs store work with the GIL released.
 pub(crate) fn store_work<T: Send>(
     py: Python<'_>,
-    work: impl FnOnce() -> opsml_registry::Result<T> + Send,
+    work: impl FnOnce() -> Result<T, opsml_experiment::RegistryError> + Send,
 ) -> PyResult<T> {
     detached(py, work, registry_error)
 }

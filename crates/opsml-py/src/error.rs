@@ -1,9 +1,9 @@
 //! The Python exception hierarchy and the mapping of core errors onto it.
 //! This is the only place where Rust errors become Python exceptions.
 
-use opsml_crypt::CryptError;
+use opsml_experiment::CryptError;
 use opsml_experiment::ExperimentError;
-use opsml_registry::RegistryError;
+use opsml_experiment::RegistryError;
 use pyo3::exceptions::{
     PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
     PyPermissionError, PyValueError,
@@ -142,8 +142,8 @@ pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
     }
 }
 
-fn plot_error(error: &opsml_plot::PlotError) -> PyErr {
-    use opsml_plot::PlotError;
+fn plot_error(error: &opsml_experiment::PlotError) -> PyErr {
+    use opsml_experiment::PlotError;
     let message = error.to_string();
     match error {
         PlotError::UnsupportedFormat { .. } | PlotError::InvalidSize { .. } => {

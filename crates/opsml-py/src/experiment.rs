@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use opsml_experiment::default_store;
+use opsml_experiment::{now_micros, MetricPoint, Parameter};
 use opsml_experiment::{Artifacts, Experiment, PointRecord, StartOptions, Status};
-use opsml_registry::default_store;
-use opsml_types::{now_micros, MetricPoint, Parameter};
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyType};
@@ -267,7 +267,7 @@ impl PyExperiment {
                 short_repr(figure)
             )));
         }
-        let name = opsml_types::normalize_artifact_path(name)
+        let name = opsml_experiment::normalize_artifact_path(name)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let extension = match name.rsplit_once('.') {
             Some((_, ext)) if !ext.is_empty() && !ext.contains('/') => {
@@ -346,7 +346,7 @@ impl PyExperiment {
     fn end(&self, py: Python<'_>, status: &str) -> PyResult<()> {
         let status: Status = status
             .parse()
-            .map_err(|e: opsml_types::TypesError| PyValueError::new_err(e.to_string()))?;
+            .map_err(|e: opsml_experiment::TypesError| PyValueError::new_err(e.to_string()))?;
         experiment_work(py, || self.experiment.end(status))
     }
 
@@ -566,7 +566,7 @@ pub(crate) fn _runtime_alive_tasks() -> usize {
 pub(crate) fn _end_running_experiments(py: Python<'_>, status: &str) -> PyResult<()> {
     let status: Status = status
         .parse()
-        .map_err(|e: opsml_types::TypesError| PyValueError::new_err(e.to_string()))?;
+        .map_err(|e: opsml_experiment::TypesError| PyValueError::new_err(e.to_string()))?;
     for error in py.detach(|| opsml_experiment::end_all_running(status)) {
         experiment_error(error).print(py);
     }

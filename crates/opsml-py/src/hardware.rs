@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use opsml_registry::Store;
-use opsml_types::{GpuSample, HardwareSample};
+use opsml_experiment::Store;
+use opsml_experiment::{GpuSample, HardwareSample};
 use pyo3::prelude::*;
 
 use crate::convert::{micros_to_py, py_str};

@@ -5,7 +5,7 @@
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::RecordBatchIterator;
 use opsml_experiment::hardware_batch;
-use opsml_types::HardwareSample;
+use opsml_experiment::HardwareSample;
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice};

@@ -2,5 +2,5 @@
 //! `opsml_log`): stderr, `OPSML_LOG`, warnings by default.
 
 pub(crate) fn init() {
-    opsml_log::init("warn");
+    opsml_experiment::init_logging("warn");
 }

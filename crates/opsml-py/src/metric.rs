@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opsml_experiment::MetricTable;
-use opsml_types::{float_text, now_micros, MetricPoint};
+use opsml_experiment::{float_text, now_micros, MetricPoint};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PySlice, PyTuple};
@@ -65,7 +65,7 @@ impl PyMetric {
         created_at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let name = name_str("metric", name)?;
-        opsml_types::validate_name("metric", name)
+        opsml_experiment::validate_name("metric", name)
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
         let point = MetricPoint {
             value: metric_value(name, value)?,
@@ -264,7 +264,7 @@ impl PyMetrics {
             (n - 10..n).for_each(|i| row(&mut out, i));
         }
         out.push_str(&plural(n, "point"));
-        opsml_types::printable(&out).into_owned()
+        opsml_experiment::printable(&out).into_owned()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use opsml_types::{validate_name, Parameter, ParameterValue};
+use opsml_experiment::{validate_name, Parameter, ParameterValue};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -73,7 +73,7 @@ fn py_repr(value: &ParameterValue) -> String {
         ParameterValue::Bool(true) => "True".to_owned(),
         ParameterValue::Bool(false) => "False".to_owned(),
         ParameterValue::Str(s) => py_str(s),
-        ParameterValue::Float(f) => opsml_types::float_text(*f),
+        ParameterValue::Float(f) => opsml_experiment::float_text(*f),
         ParameterValue::Int(i) => i.to_string(),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use opsml_registry::default_store;
+use opsml_experiment::default_store;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 

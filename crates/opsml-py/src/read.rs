@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use opsml_registry::{RegistryError, Store};
+use opsml_experiment::{RegistryError, Store};
 use pyo3::prelude::*;
 
 use opsml_experiment::{ExperimentError, MetricTable, PointSelection};

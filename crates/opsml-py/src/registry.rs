@@ -1,8 +1,8 @@
 //! `RegistryType`, `CardRegistry` and `CardRegistries`.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use opsml_registry::{CardQuery, CardRegistries, CardRegistry};
-use opsml_types::{RegistryType, Version};
+use opsml_experiment::{CardQuery, CardRegistries, CardRegistry};
+use opsml_experiment::{RegistryType, Version};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -35,7 +35,7 @@ fn parse_registry_type(value: &Bound<'_, PyAny>) -> PyResult<RegistryType> {
         return s
             .to_str()?
             .parse()
-            .map_err(|e: opsml_types::TypesError| PyValueError::new_err(e.to_string()));
+            .map_err(|e: opsml_experiment::TypesError| PyValueError::new_err(e.to_string()));
     }
     Err(PyTypeError::new_err(format!(
         "registry type must be a RegistryType or a str, got {}",
@@ -44,7 +44,7 @@ fn parse_registry_type(value: &Bound<'_, PyAny>) -> PyResult<RegistryType> {
 }
 
 fn parse_version(version: &str) -> PyResult<Version> {
-    opsml_types::parse_version(version).map_err(|e| PyValueError::new_err(e.to_string()))
+    opsml_experiment::parse_version(version).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// A `max_date` argument: a datetime, or "YYYY-MM-DD" meaning the end of that day (UTC).
@@ -62,7 +62,7 @@ fn max_date(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DateTime<Utc>>>
         return Ok(Some(end_of_day.and_utc()));
     }
     let micros = datetime_micros("max_date", value)?;
-    Ok(Some(opsml_types::micros_to_datetime(micros)))
+    Ok(Some(opsml_experiment::micros_to_datetime(micros)))
 }
 
 /// The cards of one type in the store of `OPSML_TRACKING_URI`.

@@ -1,6 +1,6 @@
 //! `search_experiments`: the filter language evaluated in the store.
 
-use opsml_registry::{default_store, SearchQuery};
+use opsml_experiment::{default_store, SearchQuery};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -28,13 +28,13 @@ pub(crate) fn search_experiments(
     limit: usize,
 ) -> PyResult<PyCardList> {
     let filter = filter
-        .map(opsml_query::parse_filter)
+        .map(opsml_experiment::parse_filter)
         .transpose()
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let order_items = order_items(order_by)?;
     let items: Vec<&str> = order_items.iter().map(String::as_str).collect();
-    let order_by =
-        opsml_query::parse_order_by(&items).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let order_by = opsml_experiment::parse_order_by(&items)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let query = SearchQuery {
         filter,
         space,

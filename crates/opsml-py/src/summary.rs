@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use opsml_registry::Store;
-use opsml_types::MetricSummary;
+use opsml_experiment::MetricSummary;
+use opsml_experiment::Store;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
