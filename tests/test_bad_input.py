@@ -234,6 +234,10 @@ def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> Non
     with pytest.raises(StoreError) as info:
         CardRegistry("experiment").list_cards()
     assert "cannot be reached" in str(info.value)
+    # Without a user a run cannot wait for the server either: it would refuse it later.
+    with pytest.raises(StoreError) as started:
+        start_experiment(name="nobody-home")
+    assert "cannot be reached" in str(started.value)
     assert "401" not in str(info.value)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -103,6 +105,15 @@ def test_text_from_the_store_cannot_drive_the_readers_terminal() -> None:
         assert not any(c in text for c in "\x1b\x07\r\x9b\u202e"), (name, text)
     assert "\\u001b]0;owned\\u0007\\u001b[2J" in texts["params"]
     assert "\\u009b31m\\u202egpj.exe" in texts["params"]
-    # JSON output stays JSON and gives the value back exactly.
+    # JSON output stays JSON and gives the value back exactly; so does CSV written to a file
+    # or a program (a terminal would get it escaped).
     (param,) = json.loads(shown["params --json"].stdout)
     assert param["value"] == ATTACK
+    as_csv = subprocess.run(
+        [str(OPSML), "experiments", "params", exp.uid, "--format", "csv"],
+        capture_output=True,
+        env=os.environ.copy(),
+        check=True,
+    ).stdout.decode()
+    rows = list(csv.DictReader(io.StringIO(as_csv, newline="")))
+    assert [(r["name"], r["value"]) for r in rows] == [("note", ATTACK)]

@@ -20,6 +20,8 @@ pub(crate) struct Context<'a, 'c> {
     pub console: Console<'c>,
     tracking_uri: Option<String>,
     storage_uri: Option<String>,
+    /// Turns the escaping of standard output off (see [`Context::data_verbatim`]).
+    verbatim: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 fn current_dir() -> Result<PathBuf> {
@@ -63,7 +65,23 @@ impl<'a, 'c> Context<'a, 'c> {
             console,
             tracking_uri,
             storage_uri,
+            verbatim: std::rc::Rc::default(),
         }
+    }
+
+    /// The switch that [`Context::data_verbatim`] sets on the writer of standard output.
+    pub(crate) fn with_verbatim_switch(
+        mut self,
+        verbatim: std::rc::Rc<std::cell::Cell<bool>>,
+    ) -> Self {
+        self.verbatim = verbatim;
+        self
+    }
+
+    /// Data in a machine format (CSV) that goes to a file or a program goes exactly as stored;
+    /// on a terminal its control characters stay escaped.
+    pub(crate) fn data_verbatim(&self) {
+        self.verbatim.set(!self.terminal());
     }
 
     /// Whether tables are drawn for a person rather than written for a program.

@@ -167,14 +167,17 @@ pub fn run_with(
         Err(e) => return report_parse_error(&e, out, err, &console),
     };
     opsml_log::set_default(if cli.command.serves() { "info" } else { "warn" });
-    let (mut out, mut err) = (escape::Printable::new(out), escape::Printable::new(err));
+    let verbatim = std::rc::Rc::default();
+    let mut out = escape::Printable::new(out, std::rc::Rc::clone(&verbatim));
+    let mut err = escape::Printable::new(err, std::rc::Rc::default());
     let mut context = Context::new(
         &mut out,
         &mut err,
         console,
         cli.tracking_uri,
         cli.storage_uri,
-    );
+    )
+    .with_verbatim_switch(verbatim);
     let result = commands::run(&mut context, cli.command).and_then(|()| {
         context.out.flush()?;
         Ok(())

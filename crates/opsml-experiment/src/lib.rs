@@ -75,7 +75,6 @@ pub use opsml_read::{
 
 use std::path::Path;
 
-
 /// Compares experiments `uids` of `store`, in that order (see
 /// [`opsml_read::compare_experiments`]), after flushing those of this process.
 pub fn compare_experiments(store: &dyn Store, uids: &[&str]) -> Result<Comparison> {

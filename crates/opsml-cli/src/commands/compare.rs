@@ -22,6 +22,9 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &CompareArgs) -> Result<(
     let store = context.store()?;
     load_cards(store.as_ref(), &uids)?;
     let comparison = compare_experiments(store.as_ref(), &uids)?;
+    if args.format == TableFormat::Csv {
+        context.data_verbatim();
+    }
     let out = &mut *context.out;
     match args.format {
         TableFormat::Table => {

@@ -42,6 +42,9 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &ExportArgs) -> Result<()
         load_card(store.as_ref(), uid)?;
     }
     if to_stdout {
+        if args.format == ExportFormat::Csv {
+            context.data_verbatim();
+        }
         write_points(store.as_ref(), args, context.out)?;
         return Ok(());
     }

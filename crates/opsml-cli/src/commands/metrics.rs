@@ -24,6 +24,9 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<(
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     };
     let columns = select_points(columns, &selection);
+    if args.format == TableFormat::Csv {
+        context.data_verbatim();
+    }
     let out = &mut *context.out;
     match args.format {
         TableFormat::Table => {

@@ -13,6 +13,9 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &ParamsArgs) -> Result<()
     let store = context.store()?;
     load_card(store.as_ref(), &args.uid)?;
     let parameters = store.read_parameters(&args.uid, None)?;
+    if args.format == TableFormat::Csv {
+        context.data_verbatim();
+    }
     let out = &mut *context.out;
     match args.format {
         TableFormat::Table => {

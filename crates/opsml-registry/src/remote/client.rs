@@ -89,6 +89,11 @@ impl ApiClient {
         Some((username, password))
     }
 
+    /// Whether a user is configured to log in with.
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
     pub(crate) fn base(&self) -> &str {
         &self.base
     }

@@ -130,7 +130,8 @@ impl Store for HttpStore {
     fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
         let body = CreateBody::of(new);
         match self.client.call(&Method::POST, "/experiments", Some(&body)) {
-            Err(e) if e.is_transient() => {
+            // Without a user the server would refuse it anyway: say so now, not at delivery.
+            Err(e) if e.is_transient() && self.client.has_credentials() => {
                 // The run starts all the same: its writer creates it once the server answers,
                 // or `opsml sync` does.
                 tracing::warn!(uid = %new.uid, error = %e,
