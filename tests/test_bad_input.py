@@ -227,7 +227,8 @@ def test_look_alike_names_are_refused(name: str, character: str) -> None:
 
 
 def test_a_server_that_does_not_answer_is_not_said_to_refuse(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("OPSML_TRACKING_URI", "http://127.0.0.1:1")
+    # An address of its own: a process keeps one store per URI, with the user it first had.
+    monkeypatch.setenv("OPSML_TRACKING_URI", "http://127.0.0.2:1")
     monkeypatch.setenv("OPSML_ENCRYPT_SECRET", "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE=")
     monkeypatch.delenv("OPSML_USERNAME", raising=False)
     monkeypatch.delenv("OPSML_PASSWORD", raising=False)
