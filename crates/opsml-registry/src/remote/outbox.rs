@@ -235,13 +235,23 @@ impl Outbox {
         private_dir(&dir)?;
         let path = dir.join(id);
         let mut partial = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&dir, e))?;
-        let size = io::copy(source, partial.as_file_mut()).map_err(|e| match e.kind() {
-            // The source's own failure (the file being logged), not the disk's.
-            io::ErrorKind::Other | io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
-                RegistryError::UploadSource(e)
-            }
-            _ => io_error(&path, e),
-        })?;
+        // Reading and writing apart: a failure of the source (the file being logged) is the
+        // caller's, one of the disk here is ours.
+        let mut buf = vec![0; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let read = match source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(RegistryError::UploadSource(e)),
+            };
+            partial
+                .as_file_mut()
+                .write_all(&buf[..read])
+                .map_err(|e| io_error(&path, e))?;
+            size += read as u64;
+        }
         partial
             .as_file()
             .sync_data()
