@@ -1,12 +1,26 @@
-# `make quickstart` builds opsml into .venv and runs a real experiment.
+# `make quickstart` builds opsml (with its web UI) into .venv and runs a real experiment.
 # `make test` runs every check: Rust format, lints and tests (on an S3-compatible server and
-# a PostgreSQL it starts), Python lints, stub check and the pytest suite.
+# a PostgreSQL it starts), Python lints, stub check and the pytest suite, and the web UI's
+# lint, type check, unit tests and end-to-end tests in Chromium.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: quickstart install test rust-check rust-test python-check python-test s3-server bench compare clean
+.PHONY: quickstart install ui test rust-check rust-test python-check python-test ui-check ui-test s3-server bench compare clean
+
+# The web UI (crates/opsml-server/ui), built into ui/dist, which the server embeds: built
+# before any Rust build so that every binary serves it.
+UI := crates/opsml-server/ui
+UI_SOURCES := $(shell find $(UI)/src -type f) $(UI)/index.html $(UI)/vite.config.ts $(UI)/svelte.config.js
+
+$(UI)/node_modules/.package-lock.json: $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+
+$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(UI_SOURCES)
+	cd $(UI) && npm run build --silent
+
+ui: $(UI)/dist/index.html
 
 $(VENV)/.tools: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +28,15 @@ $(VENV)/.tools: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.tools
+install: $(VENV)/.tools ui
 	$(VENV)/bin/maturin develop --release --features fault-injection --quiet
 
 quickstart: install
 	$(PY) examples/quickstart.py
+	@echo "See the runs in your browser: $(VENV)/bin/opsml ui"
 
 # The last check: the command line builds without its server too.
-rust-check:
+rust-check: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 	cargo check --locked -p opsml-cli --no-default-features
@@ -29,7 +44,7 @@ rust-check:
 # Real services on loopback, started (or reused) by the scripts: SeaweedFS for the S3 storage
 # tests and PostgreSQL, on which the store tests run a second time. OPSML_REQUIRE_SERVICES=1
 # makes a test that cannot reach its service fail instead of skipping.
-rust-test: $(VENV)/.tools
+rust-test: $(VENV)/.tools ui
 	eval "$$(OPSML_S3_VENV=$(VENV) scripts/start-s3.sh)" && \
 	OPSML_REQUIRE_SERVICES=1 OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	cargo test --locked
@@ -58,7 +73,18 @@ python-test: install
 	OPSML_TEST_STORE=server OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	$(PY) -m pytest tests
 
-test: rust-check rust-test python-check python-test
+# The UI's linter, type check and unit tests of its data transforms.
+ui-check: ui
+	cd $(UI) && npm run --silent lint && npm run --silent check && npm run --silent test
+
+# The UI in Chromium (Debian's package, installed by scripts/chromium.sh) against a real
+# `opsml ui` on SQLite and a real `opsml server` on PostgreSQL. Screenshots go to
+# $(UI)/screenshots.
+ui-test: install
+	OPSML_CHROMIUM="$$(scripts/chromium.sh)" OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
+	sh -c 'cd $(UI) && npm run --silent e2e'
+
+test: rust-check rust-test python-check python-test ui-check ui-test
 
 bench: install
 	$(PY) benches/log_metrics.py

@@ -32,6 +32,7 @@ from opsml._opsml import (
     Parameters,
     RegistryType,
     StoreError,
+    UiServer,
     WrongMasterKeyError,
     __version__,
     _after_fork_in_child,
@@ -46,6 +47,7 @@ from opsml._opsml import (
     plot_metrics,
     search_experiments,
     start_experiment,
+    ui,
     write_report,
 )
 
@@ -146,6 +148,7 @@ __all__ = [
     "Parameters",
     "RegistryType",
     "StoreError",
+    "UiServer",
     "WrongMasterKeyError",
     "__version__",
     "compare_experiments",
@@ -156,5 +159,6 @@ __all__ = [
     "plot_metrics",
     "search_experiments",
     "start_experiment",
+    "ui",
     "write_report",
 ]

@@ -532,6 +532,19 @@ def plot_metrics(
     path: str | os.PathLike[str] = "metrics.png",
 ) -> Path: ...
 def write_report(uids: list[str], path: str | os.PathLike[str] = "report.html") -> Path: ...
+@final
+class UiServer:
+    """The web UI served in the background of this process."""
+
+    @property
+    def url(self) -> str:
+        """The address to open, with this launch's token."""
+
+    def stop(self) -> None: ...
+    def _repr_html_(self) -> str: ...
+
+def ui(port: int = 0, host: str = "127.0.0.1", tracking_uri: str | None = None) -> UiServer:
+    """Serves the web UI of the local store in the background; returns its address."""
 def search_experiments(
     filter: str | None = None,
     space: str | None = None,

@@ -47,6 +47,13 @@ pub(crate) enum Command {
     /// Run an opsml server: a team's registry over HTTP.
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Serve the web UI of the local store (OPSML_TRACKING_URI, default ./opsml.db).
+    ///
+    /// Prints the address to open: it carries a token made for this launch, so that other
+    /// users of the machine and other sites cannot read the store. Runs started while it
+    /// serves appear as they log. Stops on SIGINT or SIGTERM. A server has its own UI at its
+    /// address.
+    Ui(UiArgs),
     /// Store what runs left unsent or the store refused.
     ///
     /// A run on a server keeps every batch in a local write-ahead file (OPSML_SPOOL_DIR,
@@ -62,8 +69,18 @@ pub(crate) enum Command {
 impl Command {
     /// Whether the command runs a server (which logs what it serves).
     pub(crate) fn serves(&self) -> bool {
-        matches!(self, Self::Server(ServerCommand::Start(_)))
+        matches!(self, Self::Server(ServerCommand::Start(_)) | Self::Ui(_))
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UiArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port to listen on; 0 for a free one.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 #[derive(Debug, Subcommand)]

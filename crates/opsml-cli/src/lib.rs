@@ -72,6 +72,11 @@ mod output;
 mod points;
 mod table;
 
+#[cfg(feature = "server")]
+pub use commands::serve_ui;
+#[cfg(feature = "server")]
+pub use opsml_server::UiLaunch;
+
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 

@@ -24,6 +24,7 @@ mod read;
 mod registry;
 mod search;
 mod summary;
+mod ui;
 
 #[pyo3::pymodule]
 mod _opsml {
@@ -63,6 +64,8 @@ mod _opsml {
     use crate::search::search_experiments;
     #[pymodule_export]
     use crate::summary::PyMetricSummary;
+    #[pymodule_export]
+    use crate::ui::{ui, PyUiServer};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

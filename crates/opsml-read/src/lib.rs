@@ -11,7 +11,9 @@ mod hardware_table;
 mod metric_table;
 mod plot;
 mod report;
+mod run_table;
 mod select;
+mod series;
 
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use error::{ReadError, Result};
@@ -19,4 +21,6 @@ pub use hardware_table::hardware_batch;
 pub use metric_table::{metric_schema, MetricTable};
 pub use plot::{metric_panels, plot_metrics};
 pub use report::{render_report, write_report};
+pub use run_table::{run_table, FloatCell, RunTable, SummaryColumns, TableValue};
 pub use select::{select_points, PointSelection};
+pub use series::{series_points, SeriesPoints, SeriesRequest};

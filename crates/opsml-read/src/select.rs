@@ -29,29 +29,9 @@ pub fn select_points(columns: MetricColumns, selection: &PointSelection) -> Metr
         ..MetricColumns::default()
     };
     for (name_id, points) in columns.metric_ranges() {
-        let in_range: Vec<usize> = points
-            .filter(|&i| match (selection.steps, columns.steps.get(i)) {
-                (None, _) => true,
-                (Some((lo, hi)), Some(step)) => lo <= step && step < hi,
-                (Some(_), None) => false,
-            })
-            .collect();
+        let in_range = in_step_range(&columns, points, selection.steps);
         let chosen = match selection.max_points {
-            Some(max) if in_range.len() > max => {
-                // Steps as x; a point without one takes its position instead.
-                let xs: Vec<f64> = in_range
-                    .iter()
-                    .enumerate()
-                    .map(|(position, &i)| {
-                        columns.steps.get(i).map_or(position as f64, |s| s as f64)
-                    })
-                    .collect();
-                let ys: Vec<f64> = in_range.iter().map(|&i| columns.values[i]).collect();
-                opsml_plot::lttb(&xs, &ys, max.max(2))
-                    .into_iter()
-                    .map(|k| in_range[k])
-                    .collect()
-            }
+            Some(max) if in_range.len() > max => downsample(&columns, &in_range, max),
             _ => in_range,
         };
         for i in chosen {
@@ -60,6 +40,38 @@ pub fn select_points(columns: MetricColumns, selection: &PointSelection) -> Metr
     }
     // Names left without points are dropped, as a read of those points alone would.
     compact_names(kept)
+}
+
+/// The points of `points` (indices into `columns`) whose step is in `steps` (all of them
+/// without a range; a point without a step is outside every range).
+pub(crate) fn in_step_range(
+    columns: &MetricColumns,
+    points: std::ops::Range<usize>,
+    steps: Option<(i64, i64)>,
+) -> Vec<usize> {
+    points
+        .filter(|&i| match (steps, columns.steps.get(i)) {
+            (None, _) => true,
+            (Some((lo, hi)), Some(step)) => lo <= step && step < hi,
+            (Some(_), None) => false,
+        })
+        .collect()
+}
+
+/// `max` (at least 2) of the points `in_range` (indices into `columns`, of one metric),
+/// chosen with LTTB: the first and last are kept.
+pub(crate) fn downsample(columns: &MetricColumns, in_range: &[usize], max: usize) -> Vec<usize> {
+    // Steps as x; a point without one takes its position instead.
+    let xs: Vec<f64> = in_range
+        .iter()
+        .enumerate()
+        .map(|(position, &i)| columns.steps.get(i).map_or(position as f64, |s| s as f64))
+        .collect();
+    let ys: Vec<f64> = in_range.iter().map(|&i| columns.values[i]).collect();
+    opsml_plot::lttb(&xs, &ys, max.max(2))
+        .into_iter()
+        .map(|k| in_range[k])
+        .collect()
 }
 
 fn compact_names(columns: MetricColumns) -> MetricColumns {

@@ -92,6 +92,21 @@ impl From<RegistryError> for ApiError {
     }
 }
 
+impl From<opsml_read::ReadError> for ApiError {
+    fn from(error: opsml_read::ReadError) -> Self {
+        match error {
+            opsml_read::ReadError::Registry(error) => error.into(),
+            invalid @ opsml_read::ReadError::InvalidOption { .. } => {
+                Self::bad_request(invalid.to_string())
+            }
+            other => {
+                tracing::error!(message = %other, "reading failed");
+                Self::internal("the request failed inside the server; its log has the details")
+            }
+        }
+    }
+}
+
 /// PostgreSQL's code for a character its text cannot hold (a NUL).
 const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
 

@@ -8,9 +8,13 @@
 //! update, delete, claim, status, metadata, running ones, marking dead ones killed); batches
 //! of logged data from remote writers, applied at most once each; read-back of metrics,
 //! parameters, hardware samples and metric summaries; wrapped data keys, artifact records
-//! and artifact objects (streamed ciphertext). Every `/api/v1` route but the token route
-//! needs a bearer token, and each checks the user's access to the space it touches. An
-//! experiment the user may not read answers exactly as one that does not exist.
+//! and artifact objects (streamed ciphertext); the web UI's runs table (`/runs`), chart
+//! points (`/experiments/{uid}/series`) and session (`/ui/…`). Every `/api/v1` route but the
+//! login routes needs a token, as a bearer token or the web UI's session cookie (changes made
+//! with the cookie also need its CSRF token), and each checks the user's access to the space
+//! it touches. An experiment the user may not read answers exactly as one that does not
+//! exist. Every other path serves the web UI (see `ui`); `opsml ui` serves the same on a
+//! local store behind a per-launch token (see [`UiLaunch`]).
 //!
 //! Request bodies are bounded by what each route needs ([`SMALL_BODY_BYTES`] unless the
 //! route says otherwise), and connections by [`ServeLimits`].
@@ -19,11 +23,13 @@ mod auth;
 mod cache;
 mod error;
 mod input;
+mod launch;
 mod rejections;
 mod routes;
 mod serve;
 mod start;
 mod state;
+mod ui;
 
 use std::future::Future;
 
@@ -35,6 +41,7 @@ pub use auth::{
     bootstrap_admin, hash_password, verify_login, verify_password, Principal, MIN_PASSWORD_CHARS,
 };
 pub use error::ApiError;
+pub use launch::{UiAddress, UiLaunch};
 pub use serve::{serve_with, ServeLimits, MAX_CONNECTIONS_ENV, READ_TIMEOUT_ENV};
 pub use start::{open_state, run, ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV};
 pub use state::AppState;
@@ -54,11 +61,13 @@ pub const SMALL_BODY_BYTES: usize = 8 << 10;
 /// carry as [`axum::extract::ConnectInfo`] when served by [`serve_with`]; served otherwise
 /// without it, all clients count as one address.
 pub fn router(state: AppState) -> Router {
-    routes::router(state.clone())
+    let app = routes::router(state.clone())
+        .fallback(ui::page)
         .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
         .layer(axum::middleware::from_fn(input::refuse_nul_in_uri))
         .layer(axum::middleware::map_response(rejections::api_shaped))
-        .with_state(state)
+        .with_state(state);
+    ui::protect(app)
 }
 
 /// Serves `state` on `listener` within the default [`ServeLimits`] until `shutdown`

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use opsml_registry::{AccountStore, ArtifactStorage, Store};
 
-use crate::auth::LoginThrottle;
+use crate::auth::{LaunchToken, LoginThrottle};
 use crate::cache::{Principals, Spaces};
 use crate::ApiError;
 
@@ -21,6 +21,8 @@ pub struct AppState {
     pub(crate) logins: Arc<tokio::sync::Semaphore>,
     /// Failed logins per username.
     pub(crate) login_failures: Arc<LoginThrottle>,
+    /// The token of an `opsml ui` launch, the only credential it takes; `None` on a server.
+    pub(crate) launch: Option<LaunchToken>,
 }
 
 impl AppState {
@@ -39,7 +41,27 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
             login_failures: Arc::default(),
+            launch: None,
         }
+    }
+
+    /// The state of `opsml ui`: the local user's own store, open to whoever holds
+    /// `launch_token` (and to nobody else: the store's server accounts are not used).
+    pub fn for_launch(
+        store: Arc<dyn Store>,
+        accounts: Arc<dyn AccountStore>,
+        storage: Arc<dyn ArtifactStorage>,
+        launch_token: &str,
+    ) -> Self {
+        Self {
+            launch: Some(LaunchToken::new(launch_token)),
+            ..Self::new(store, accounts, storage)
+        }
+    }
+
+    /// Whether this is `opsml ui`'s state rather than a server's.
+    pub(crate) fn is_launch(&self) -> bool {
+        self.launch.is_some()
     }
 
     /// Runs blocking store work off the async workers.

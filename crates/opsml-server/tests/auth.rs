@@ -123,6 +123,9 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("{one}/metrics"), None),
         (Method::GET, format!("{one}/hardware"), None),
         (Method::GET, format!("{one}/summaries"), None),
+        (Method::GET, format!("{one}/series?name=loss"), None),
+        (Method::GET, "/runs".into(), None),
+        (Method::GET, "/ui/session".into(), None),
         (
             Method::POST,
             format!("{one}/batches"),
@@ -165,6 +168,7 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
             Some(json!({ "access": "write" })),
         ),
         (Method::DELETE, LOGOUT.into(), None),
+        (Method::POST, UI_LOGOUT.into(), None),
     ];
     routes.extend(upload_routes(&one));
     routes.extend(admin_routes());
@@ -173,6 +177,9 @@ fn routes() -> Vec<(Method, String, Option<Value>)> {
 
 /// Logging out: any user may, with its own token.
 const LOGOUT: &str = "/auth/token";
+
+/// Logging out of the web UI, as [`LOGOUT`].
+const UI_LOGOUT: &str = "/ui/logout";
 
 /// The routes that take access away, for admins only; each aims at a user with something to
 /// lose.
@@ -383,11 +390,15 @@ fn users_without_access_are_refused_on_every_route_and_change_nothing() {
     for (method, path, body) in routes() {
         // The outsider may touch nothing; the reader may not write, nor manage users.
         // Listings answer everyone, with what each may see; anyone may log out.
-        let logout = method == Method::DELETE && path == LOGOUT;
+        let logout = (method == Method::DELETE && path == LOGOUT)
+            || (method == Method::POST && path == UI_LOGOUT);
         let outsider_allowed = logout
             || matches!(
                 (method.as_str(), path.as_str()),
-                ("GET", "/experiments" | "/experiments/running") | ("POST", "/experiments/search")
+                (
+                    "GET",
+                    "/experiments" | "/experiments/running" | "/runs" | "/ui/session"
+                ) | ("POST", "/experiments/search")
             );
         if path.starts_with(&one) {
             // An experiment it may not read answers as a uid that does not exist, byte for
@@ -609,7 +620,9 @@ fn the_openapi_document_describes_every_route_and_only_real_ones() {
             .replace("{username}", "carol")
             .replace("{space}", "team-b");
         // Logging out revokes the token it is sent with: that one is not the admin's.
-        let token = if method == Method::DELETE && template == format!("/api/v1{LOGOUT}") {
+        let logs_out = (method == Method::DELETE && template == format!("/api/v1{LOGOUT}"))
+            || (method == Method::POST && template == format!("/api/v1{UI_LOGOUT}"));
+        let token = if logs_out {
             team.server.token(common::ADMIN, common::ADMIN_PASSWORD)
         } else {
             admin.clone()

@@ -13,6 +13,10 @@ mod report;
 mod search;
 mod show;
 mod sync;
+mod ui;
+
+#[cfg(feature = "server")]
+pub use ui::serve_ui;
 
 use crate::args::{Command, ExperimentsCommand, ServerCommand};
 use crate::context::Context;
@@ -38,6 +42,7 @@ pub(crate) fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()>
         Command::Server(ServerCommand::Users(command)) => accounts::users(context, command),
         Command::Server(ServerCommand::Grants(command)) => accounts::grants(context, command),
         Command::Sync => sync::run(context),
+        Command::Ui(args) => ui::run(context, &args),
     }
 }
 

@@ -4,12 +4,14 @@
 mod middleware;
 mod password;
 mod principal;
+mod session;
 mod throttle;
 mod token;
 
-pub(crate) use middleware::{require_token, TokenHash};
+pub(crate) use middleware::{require_token, SessionToken, TokenHash};
 pub use password::{hash_password, verify_login, verify_password, MIN_PASSWORD_CHARS};
 pub use principal::Principal;
+pub(crate) use session::{csrf_token, session_cookie_header, LaunchToken};
 pub(crate) use throttle::LoginThrottle;
 pub(crate) use token::{hash_token, new_token, TOKEN_LIFETIME};
 

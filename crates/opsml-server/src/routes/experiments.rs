@@ -357,6 +357,21 @@ async fn search(
     Extension(principal): Extension<Principal>,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<CardRecord>>, ApiError> {
+    let Some(query) = search_query(&principal, body)? else {
+        return Ok(Json(Vec::new()));
+    };
+    state
+        .with_store(move |store| Ok(store.search_experiments(&query)?))
+        .await
+        .map(Json)
+}
+
+/// The store's query for a search by `principal`, limited to the spaces it may read; `None`
+/// when it may read none. A filter or order that does not parse is a 400 naming where.
+pub(super) fn search_query(
+    principal: &Principal,
+    body: SearchBody,
+) -> Result<Option<SearchQuery>, ApiError> {
     if let Some(space) = &body.space {
         no_nul("space", space)?;
     }
@@ -380,19 +395,15 @@ async fn search(
             opsml_query::parse_order_by(&order).map_err(syntax)?
         }
     };
-    let spaces = visible_spaces(&principal, body.space.as_deref())?;
+    let spaces = visible_spaces(principal, body.space.as_deref())?;
     if spaces.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(Json(Vec::new()));
+        return Ok(None);
     }
-    let query = SearchQuery {
+    Ok(Some(SearchQuery {
         filter,
         space: body.space,
         spaces,
         order_by,
         limit: limit(body.limit)?,
-    };
-    state
-        .with_store(move |store| Ok(store.search_experiments(&query)?))
-        .await
-        .map(Json)
+    }))
 }

@@ -8,7 +8,9 @@ mod lifecycle;
 mod metrics_body;
 mod openapi;
 mod reads;
+mod runs;
 mod tokens;
+mod ui_session;
 mod uploads;
 mod users;
 
@@ -28,11 +30,14 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(batches::router())
         .merge(users::router())
         .merge(tokens::authenticated_router())
+        .merge(runs::router())
+        .merge(ui_session::authenticated_router())
         .route_layer(from_fn_with_state(state, require_token));
     Router::new().merge(health::router()).nest(
         "/api/v1",
         authenticated
             .merge(tokens::router())
+            .merge(ui_session::router())
             .merge(openapi::router()),
     )
 }

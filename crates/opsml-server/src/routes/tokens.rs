@@ -34,15 +34,15 @@ pub(super) fn authenticated_router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Credentials {
-    username: String,
+pub(super) struct Credentials {
+    pub(super) username: String,
     password: String,
 }
 
 #[derive(Debug, Serialize)]
-struct Issued {
-    token: String,
-    expires_at: DateTime<Utc>,
+pub(super) struct Issued {
+    pub(super) token: String,
+    pub(super) expires_at: DateTime<Utc>,
 }
 
 /// The answer to a login of a locked username, or `None` when it is not locked.
@@ -62,6 +62,22 @@ async fn issue(
     PeerAddress(address): PeerAddress,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<Issued>, Response> {
+    log_in(&state, address, credentials).await.map(Json)
+}
+
+/// A new token for `credentials` if they are right and the username is not locked; the
+/// answer to send otherwise.
+pub(super) async fn log_in(
+    state: &AppState,
+    address: IpAddr,
+    credentials: Credentials,
+) -> Result<Issued, Response> {
+    if state.is_launch() {
+        return Err(ApiError::bad_request(
+            "`opsml ui` takes no login: open the address it printed",
+        )
+        .into_response());
+    }
     // No account has a NUL in its name or password: such a login is a mistake, and the
     // store would refuse to even look the name up.
     no_nul("username", &credentials.username).map_err(IntoResponse::into_response)?;
@@ -104,7 +120,6 @@ async fn issue(
             Ok(Issued { token, expires_at })
         })
         .await
-        .map(Json)
         .map_err(IntoResponse::into_response)
 }
 
@@ -114,6 +129,11 @@ async fn revoke_own(
     State(state): State<AppState>,
     Extension(TokenHash(hash)): Extension<TokenHash>,
 ) -> Result<StatusCode, ApiError> {
+    revoke(&state, hash).await
+}
+
+/// Revokes the token stored as `hash`.
+pub(super) async fn revoke(state: &AppState, hash: String) -> Result<StatusCode, ApiError> {
     let principals = Arc::clone(&state.principals);
     state
         .with_accounts(move |accounts| {

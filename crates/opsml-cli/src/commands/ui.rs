@@ -1,0 +1,84 @@
+//! `opsml ui`: the web UI of the local store, until SIGINT or SIGTERM; and the same served
+//! in the background for Python's `opsml.ui()`.
+
+use crate::args::UiArgs;
+use crate::context::Context;
+use crate::error::{CliError, Result};
+
+#[cfg(feature = "server")]
+pub(super) fn run(context: &mut Context<'_, '_>, args: &UiArgs) -> Result<()> {
+    let uri = context.tracking_uri()?;
+    let store = local_store(&uri)?;
+    let storage = context.storage(store.as_ref())?;
+    let address = opsml_server::UiAddress {
+        host: args.host,
+        port: args.port,
+        stop_on_signal: true,
+    };
+    let location = store.location();
+    let launch = start(&uri, store, storage, address)?;
+    writeln!(context.out, "opsml ui: serving {location}")?;
+    writeln!(context.out, "open {}", launch.url())?;
+    context.out.flush()?;
+    launch.wait().map_err(CliError::Server)
+}
+
+/// The store of `uri` if it is a local one; a server has a UI of its own. A store not
+/// created yet is created: the UI shows it empty, then runs as they start.
+#[cfg(feature = "server")]
+fn local_store(
+    uri: &opsml_registry::TrackingUri,
+) -> Result<std::sync::Arc<dyn opsml_registry::Store>> {
+    if let opsml_registry::TrackingUri::Http(base) = uri {
+        return Err(CliError::Usage(format!(
+            "{base} is a server: open its own UI at its address; `opsml ui` serves a local \
+             store (sqlite:// or postgres://)"
+        )));
+    }
+    Ok(opsml_registry::open_store(uri)?)
+}
+
+#[cfg(feature = "server")]
+fn start(
+    uri: &opsml_registry::TrackingUri,
+    store: std::sync::Arc<dyn opsml_registry::Store>,
+    storage: std::sync::Arc<dyn opsml_registry::ArtifactStorage>,
+    address: opsml_server::UiAddress,
+) -> Result<opsml_server::UiLaunch> {
+    let accounts = opsml_registry::open_account_store(uri)?;
+    opsml_server::UiLaunch::start(store, accounts, storage, address).map_err(CliError::Server)
+}
+
+/// The web UI of the store of `tracking_uri` (else of `OPSML_TRACKING_URI`), served in a
+/// thread of its own until the returned launch is stopped or dropped. The error says what
+/// is wrong, as the command line would.
+#[cfg(feature = "server")]
+pub fn serve_ui(
+    tracking_uri: Option<&str>,
+    host: std::net::IpAddr,
+    port: u16,
+) -> std::result::Result<opsml_server::UiLaunch, String> {
+    let serve = || -> Result<opsml_server::UiLaunch> {
+        let uri = match tracking_uri {
+            Some(uri) => opsml_registry::TrackingUri::parse(uri, &std::env::current_dir()?)?,
+            None => opsml_registry::TrackingUri::from_env()?,
+        };
+        let store = local_store(&uri)?;
+        let storage = store.artifact_storage()?;
+        let address = opsml_server::UiAddress {
+            host,
+            port,
+            stop_on_signal: false,
+        };
+        start(&uri, store, storage, address)
+    };
+    serve().map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "server"))]
+pub(super) fn run(_context: &mut Context<'_, '_>, _args: &UiArgs) -> Result<()> {
+    Err(CliError::Usage(
+        "this opsml was built without its server and UI (the `server` feature of opsml-cli)"
+            .to_owned(),
+    ))
+}

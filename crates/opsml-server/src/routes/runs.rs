@@ -1,0 +1,61 @@
+//! `GET /api/v1/runs`: the web UI's runs table. The experiments matching a filter of the
+//! search language (as `POST /experiments/search`), newest first unless ordered otherwise,
+//! with every parameter and each metric's last, minimum, maximum and mean in columns.
+
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use opsml_read::RunTable;
+use opsml_registry::wire::{SearchBody, MAX_LIST_LIMIT};
+
+use super::experiments::search_query;
+use super::repeated;
+use crate::{ApiError, AppState, Principal};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/runs", get(runs))
+}
+
+/// Query: `filter` (the search language), `space`, `limit` (at most and by default
+/// [`MAX_LIST_LIMIT`]) and repeated `order_by` keys.
+async fn runs(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<RunTable>, ApiError> {
+    let raw = raw.as_deref();
+    let single = |key: &str| -> Result<Option<String>, ApiError> {
+        let mut values = repeated(raw, key);
+        match values.len() {
+            0 => Ok(None),
+            1 => Ok(values.pop()),
+            n => Err(ApiError::bad_request(format!(
+                "{key} is given {n} times; give it once"
+            ))),
+        }
+    };
+    let limit = match single("limit")? {
+        None => MAX_LIST_LIMIT,
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("limit {text:?} is not a whole number")))?,
+    };
+    let body = SearchBody {
+        filter: single("filter")?.unwrap_or_default(),
+        order_by: repeated(raw, "order_by"),
+        space: single("space")?,
+        limit: Some(limit),
+        ..SearchBody::default()
+    };
+    let Some(query) = search_query(&principal, body)? else {
+        return Ok(Json(RunTable::default()));
+    };
+    state
+        .with_store(move |store| {
+            let runs = store.search_experiments(&query)?;
+            Ok(opsml_read::run_table(store, runs)?)
+        })
+        .await
+        .map(Json)
+}

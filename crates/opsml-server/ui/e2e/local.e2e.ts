@@ -1,0 +1,240 @@
+// `opsml ui` on a real SQLite store, runs logged by the Python API, pages in Chromium.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import {
+  launchBrowser,
+  pageErrors,
+  python,
+  pythonInBackground,
+  lineOf,
+  scratch,
+  screenshot,
+  startUi,
+  stopProcess,
+  type Ui,
+} from "./harness";
+
+const HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+
+/** Logs the runs the tests look at; prints their uids as JSON. */
+const LOG_RUNS = `
+import json, math, opsml
+uids = {}
+with opsml.start_experiment(space="vision", name="resnet", tags=["baseline"]) as exp:
+    exp.log_parameters({"lr": 0.1, "optimizer": "adam", "epochs": 5})
+    for step in range(5000):
+        value = 1.0 / (1.0 + step * 0.01)
+        if step == 777:
+            value = float("nan")
+        if step == 1500:
+            value = float("inf")
+        exp.log_metric("loss", value, step=step)
+    for step in range(50):
+        exp.log_metric("accuracy", step / 50, step=step)
+    uids["resnet"] = exp.uid
+    with exp.start_experiment(name="resnet-fold-1") as child:
+        child.log_parameter("fold", 1)
+        uids["child"] = child.uid
+with opsml.start_experiment(space="vision", name="vit") as exp:
+    exp.log_parameters({"lr": 0.01, "optimizer": "sgd", "note": ${JSON.stringify(HOSTILE)}})
+    for step in range(300):
+        exp.log_metric("loss", 2.0 - step / 300, step=step)
+    uids["vit"] = exp.uid
+with opsml.start_experiment(space="nlp", name=${JSON.stringify(HOSTILE)}) as exp:
+    exp.log_parameter("lr", 0.5)
+    exp.log_metric("loss", 3.0, step=0)
+    uids["hostile"] = exp.uid
+print(json.dumps(uids))
+`;
+
+let store: ReturnType<typeof scratch>;
+let ui: Ui;
+let browser: Browser;
+let uids: Record<string, string>;
+
+async function openPage(path = "/"): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors = pageErrors(page);
+  // The launch address sets the session cookie and leads to the page asked for.
+  const launch = new URL(ui.url);
+  launch.pathname = path;
+  await page.goto(launch.toString());
+  return { page, errors };
+}
+
+beforeAll(async () => {
+  store = scratch("ui");
+  uids = JSON.parse(python(LOG_RUNS, store.dir)) as Record<string, string>;
+  ui = await startUi(store.dir);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await ui?.stop();
+  store?.remove();
+});
+
+describe("opsml ui", () => {
+  it("opens only with its launch token, which leaves the address bar", async () => {
+    const answer = await fetch(`${ui.base}/api/v1/runs`);
+    expect(answer.status).toBe(401);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe("launch_token_required");
+    const wrong = await fetch(`${ui.base}/?token=opsml_not_this_one`, { redirect: "manual" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+
+    const { page, errors } = await openPage();
+    expect(new URL(page.url()).search).toBe("");
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "opsml_session");
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe("Strict");
+    await page.getByTestId("run-row").first().waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it("lists every run with its parameters and metric summaries, children under their parent", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("run-row").first().waitFor();
+    await expect.poll(() => page.getByTestId("run-row").count()).toBe(4);
+    const names = await page.getByTestId("run-row").locator("a").allTextContents();
+    const resnet = names.indexOf("resnet");
+    expect(names[resnet + 1]).toBe("resnet-fold-1");
+    const header = await page.locator(".row.head").textContent();
+    expect(header).toContain("lr");
+    expect(header).toContain("loss (last)");
+    await screenshot(page, "runs-table");
+    expect(errors).toEqual([]);
+  });
+
+  it("filters with the search language and shows a mistake with its position", async () => {
+    const { page } = await openPage();
+    await page.getByTestId("run-row").first().waitFor();
+    await page.getByLabel("Filter").fill("params.lr < 0.2 and metrics.loss < 1");
+    await page.getByLabel("Filter").press("Enter");
+    await expect.poll(() => page.getByTestId("run-row").locator("a").allTextContents()).toEqual(["resnet"]);
+    // The filter is in the address: a reload shows the same table.
+    expect(new URL(page.url()).searchParams.get("filter")).toBe("params.lr < 0.2 and metrics.loss < 1");
+    await page.reload();
+    await expect.poll(() => page.getByTestId("run-row").locator("a").allTextContents()).toEqual(["resnet"]);
+
+    await page.getByLabel("Filter").fill("params.lr <");
+    await page.getByLabel("Filter").press("Enter");
+    const problem = page.getByTestId("filter-error");
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/position|column|\^/);
+  });
+
+  it("sorts by a metric column, empty cells last", async () => {
+    const { page } = await openPage("/");
+    await page.getByTestId("run-row").first().waitFor();
+    await page.getByRole("button", { name: "loss (last)" }).click();
+    await expect
+      .poll(() => page.getByTestId("run-row").locator("a").allTextContents())
+      .toEqual(["resnet", "resnet-fold-1", "vit", HOSTILE]);
+    expect(new URL(page.url()).searchParams.get("sort")).toBe("metric:loss");
+  });
+
+  it("shows a script in a run's name or parameter as text", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("run-row").first().waitFor();
+    await expect.poll(() => page.getByText(HOSTILE, { exact: true }).count()).toBeGreaterThan(0);
+    await page.goto(`${ui.base}/runs/${uids.vit}`);
+    await page.getByTestId("parameters").waitFor();
+    expect(await page.getByTestId("parameters").textContent()).toContain(HOSTILE);
+    await page.goto(`${ui.base}/runs/${uids.hostile}`);
+    await page.getByTestId("run-name").waitFor();
+    expect(await page.getByTestId("run-name").textContent()).toContain(HOSTILE);
+    expect(await page.title()).toBe("opsml");
+    expect(await page.locator("main img, main script").count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a run's details, parameters and a chart of the stored points", async () => {
+    const { page, errors } = await openPage(`/runs/${uids.resnet}`);
+    await page.getByTestId("run-page").waitFor();
+    expect(await page.getByTestId("run-status").textContent()).toBe("completed");
+    const parameters = await page.getByTestId("parameters").textContent();
+    expect(parameters).toContain("optimizer");
+    expect(parameters).toContain("adam");
+    const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+    await chart.locator("canvas").waitFor();
+    // 5000 points downsampled to about the chart's width, first and last kept.
+    const plotted = Number(await chart.getAttribute("data-points"));
+    expect(plotted).toBeGreaterThan(100);
+    expect(plotted).toBeLessThan(5000);
+    expect(await chart.getByTestId("gaps").textContent()).toMatch(/1 NaN and 1 infinite/);
+    // Hovering shows the stored value at the step under the cursor, across the chart.
+    const box = await chart.locator(".u-over").boundingBox();
+    if (!box) throw new Error("the chart has no plotting area");
+    const legend = chart.locator(".u-legend .u-series");
+    const stored = (step: number) => String(Number((1 / (1 + step * 0.01)).toPrecision(6)));
+    const seen: number[] = [];
+    for (const fraction of [0.1, 0.4, 0.7, 0.999]) {
+      await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
+      await expect.poll(() => legend.nth(0).locator(".u-value").textContent()).not.toBe("—");
+      const step = Number(await legend.nth(0).locator(".u-value").textContent());
+      expect(Number.isInteger(step)).toBe(true);
+      seen.push(step);
+      if (step !== 777 && step !== 1500) {
+        expect(await legend.nth(1).locator(".u-value").textContent()).toBe(stored(step));
+      }
+    }
+    expect(seen[3]).toBeGreaterThan(4900);
+    expect(new Set(seen).size).toBe(4);
+    await screenshot(page, "run-page");
+    expect(errors).toEqual([]);
+  });
+
+  it("draws a point logged by a running script in the open chart", async () => {
+    const script = pythonInBackground(
+      `
+import time, opsml
+with opsml.start_experiment(space="vision", name="live") as exp:
+    exp.log_metric("loss", 1.0, step=0)
+    exp.flush()
+    print(exp.uid, flush=True)
+    # Longer than every interval of the logging pipeline before the next point.
+    time.sleep(7)
+    for step in range(1, 4):
+        exp.log_metric("loss", 1.0 / (step + 1), step=step)
+        time.sleep(0.5)
+`,
+      store.dir,
+    );
+    try {
+      const uid = (await lineOf(script, (l) => /^[0-9a-f-]{36}$/.test(l.trim()))).trim();
+      const { page, errors } = await openPage(`/runs/${uid}`);
+      const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+      await chart.locator("canvas").waitFor();
+      expect(await page.getByTestId("run-status").textContent()).toBe("running");
+      await expect.poll(() => chart.getAttribute("data-points"), { timeout: 10_000 }).toBe("1");
+      await expect.poll(() => chart.getAttribute("data-points"), { timeout: 20_000 }).toBe("4");
+      await expect
+        .poll(() => page.getByTestId("run-status").textContent(), { timeout: 20_000 })
+        .toBe("completed");
+      expect(errors).toEqual([]);
+    } finally {
+      await stopProcess(script);
+    }
+  });
+
+  it("answers an unknown API path with the API's error and a page path with the app", async () => {
+    const missing = await fetch(`${ui.base}/api/v1/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    const page = await fetch(`${ui.base}/runs/whatever`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(page.headers.get("cache-control")).toBe("no-cache");
+    const html = await page.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeTruthy();
+    const asset = await fetch(`${ui.base}${script}`, { headers: { "accept-encoding": "gzip" } });
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+    expect(asset.headers.get("content-encoding")).toBe("gzip");
+  });
+});

@@ -1,0 +1,76 @@
+"""`opsml.ui()`: the web UI served in the background of a Python process (a notebook's), on
+the process's own store, behind the token in its address."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import urllib.error
+import urllib.request
+
+import opsml
+import pytest
+
+
+def _session() -> urllib.request.OpenerDirector:
+    """A client that keeps cookies, as a browser does."""
+    return urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+
+
+@pytest.mark.embedded_only("the UI of a server is the server's own")
+def test_ui_serves_the_runs_of_this_process_behind_its_launch_token() -> None:
+    with opsml.start_experiment(space="notebook", name="cell") as exp:
+        exp.log_parameter("lr", 0.25)
+        exp.log_metric("loss", 0.5, step=0)
+    server = opsml.ui()
+    try:
+        base = server.url.split("/?token=")[0]
+        assert server.url.startswith("http://127.0.0.1:")
+        assert "token=opsml_" in server.url
+        assert server.url in server._repr_html_()
+        # Without the token: refused, naming what to open.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/api/v1/runs")
+        assert refused.value.code == 401
+        assert json.load(refused.value)["error"]["code"] == "launch_token_required"
+        # With it: the cookie is set and the table holds this process's run.
+        client = _session()
+        with client.open(server.url) as page:
+            assert page.status == 200
+            assert b"<html" in page.read().lower()
+        with client.open(f"{base}/api/v1/runs") as answer:
+            table = json.load(answer)
+        assert [run["uid"] for run in table["runs"]] == [exp.uid]
+        assert table["parameters"] == {"lr": [0.25]}
+        assert table["metrics"]["loss"]["last"] == [0.5]
+    finally:
+        server.stop()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{base}/healthz", timeout=5)
+
+
+@pytest.mark.embedded_only("the UI of a server is the server's own")
+def test_two_launches_have_different_tokens_and_neither_opens_the_other() -> None:
+    first, second = opsml.ui(), opsml.ui()
+    try:
+        assert first.url != second.url
+        other_token = second.url.split("token=")[1]
+        wrong = first.url.split("?")[0] + f"?token={other_token}"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _session().open(wrong)
+        assert refused.value.code == 401
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_ui_of_a_server_uri_says_where_its_ui_is() -> None:
+    with pytest.raises(opsml.ConfigurationError, match="is a server"):
+        opsml.ui(tracking_uri="http://127.0.0.1:9")
+
+
+def test_ui_names_a_host_that_is_not_an_address() -> None:
+    with pytest.raises(opsml.ConfigurationError, match='host "localhost:80" is not an IP'):
+        opsml.ui(host="localhost:80")
