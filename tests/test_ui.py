@@ -35,6 +35,7 @@ def test_ui_serves_the_runs_of_this_process_behind_its_launch_token() -> None:
             urllib.request.urlopen(f"{base}/api/v1/runs")
         assert refused.value.code == 401
         assert json.load(refused.value)["error"]["code"] == "launch_token_required"
+        refused.value.close()
         # With it: the cookie is set and the table holds this process's run.
         client = _session()
         with client.open(server.url) as page:
@@ -61,6 +62,7 @@ def test_two_launches_have_different_tokens_and_neither_opens_the_other() -> Non
         with pytest.raises(urllib.error.HTTPError) as refused:
             _session().open(wrong)
         assert refused.value.code == 401
+        refused.value.close()
     finally:
         first.stop()
         second.stop()

@@ -222,6 +222,42 @@ with opsml.start_experiment(space="vision", name="live") as exp:
     }
   });
 
+  it("compares two selected runs: differing parameters first, curves overlaid and labelled by them", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("run-row").first().waitFor();
+    await page.getByLabel("select resnet", { exact: true }).check();
+    await page.getByLabel("select vit", { exact: true }).check();
+    await page.getByRole("link", { name: "Compare 2" }).click();
+    await page.getByTestId("compare-page").waitFor();
+    expect(new URL(page.url()).searchParams.getAll("uid").sort()).toEqual([uids.resnet, uids.vit].sort());
+    const first = await page.getByTestId("compare-parameters").locator("tbody tr").first().locator("th").textContent();
+    expect(["epochs", "lr", "note", "optimizer"]).toContain(first);
+    const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+    await chart.locator("canvas").waitFor();
+    const labels = await chart.locator(".u-legend .u-series .u-label").allTextContents();
+    expect(labels.slice(1).some((l) => l.includes("lr=0.1"))).toBe(true);
+    expect(labels.slice(1).some((l) => l.includes("lr=0.01"))).toBe(true);
+    // Hovering shows each run's stored value at the step under the cursor (a run without a
+    // point there shows a dash).
+    const box = await chart.locator(".u-over").boundingBox();
+    if (!box) throw new Error("the chart has no plotting area");
+    await page.mouse.move(box.x + 3, box.y + box.height / 2);
+    const values = chart.locator(".u-legend .u-series .u-value");
+    await expect.poll(() => values.nth(0).textContent()).not.toBe("—");
+    const step = Number(await values.nth(0).textContent());
+    expect(step).toBeLessThan(300);
+    const shown = [await values.nth(1).textContent(), await values.nth(2).textContent()];
+    const resnetFirst = labels[1]?.includes("lr=0.1,") || labels[1]?.endsWith("lr=0.1");
+    const [resnetShown, vitShown] = resnetFirst ? shown : [shown[1], shown[0]];
+    expect(vitShown).toBe(String(Number((2 - step / 300).toPrecision(6))));
+    expect(["—", String(Number((1 / (1 + step * 0.01)).toPrecision(6)))]).toContain(resnetShown);
+    await page.getByTestId("scatter-parameter").selectOption("lr");
+    await page.getByTestId("scatter-metric").selectOption("loss");
+    await expect.poll(async () => Number(await page.getByTestId("scatter").getAttribute("data-points"))).toBe(2);
+    await screenshot(page, "compare");
+    expect(errors).toEqual([]);
+  });
+
   it("answers an unknown API path with the API's error and a page path with the app", async () => {
     const missing = await fetch(`${ui.base}/api/v1/nothing-here`);
     expect(missing.status).toBe(404);

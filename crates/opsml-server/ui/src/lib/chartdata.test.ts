@@ -25,11 +25,12 @@ describe("chart data", () => {
     expect([chart.nan, chart.infinite]).toEqual([1, 1]);
   });
 
-  it("joins runs on one x axis with gaps where a run has no point", () => {
+  it("joins runs on one x axis, a run drawn across the x of other runs", () => {
     const a = runPoints("a", series([0, 2], [1, 2]));
     const b = runPoints("b", series([1, 2], [5, 6]));
     const chart = chartData([a, b], { xAxis: "step", logY: false, smoothing: 0 });
-    expect(chart.data).toEqual([[0, 1, 2], [1, null, 2], [null, 5, 6]]);
+    // A run without a point at an x is drawn across it (undefined); only NaN breaks a line.
+    expect(chart.data).toEqual([[0, 1, 2], [1, undefined, 2], [undefined, 5, 6]]);
     expect(chart.lines.map((l) => l.label)).toEqual(["a", "b"]);
   });
 

@@ -66,7 +66,7 @@ export interface LineMeta {
 
 export interface ChartData {
   /** uPlot's aligned data: x, then one array per line. */
-  data: [number[], ...(number | null)[][]];
+  data: [number[], ...(number | null | undefined)[][]];
   lines: LineMeta[];
   /** NaN and infinite points shown as gaps, over all runs (the server's counts). */
   nan: number;
@@ -105,14 +105,18 @@ export function chartData(runs: RunPoints[], settings: ChartSettings): ChartData
   return { data: join(perRun), lines, nan, infinite };
 }
 
-/** Lines of several runs on one x axis: every x of any run, a gap where a run has none. */
+/** Lines of several runs on one x axis: every x of any run. */
 function join(perRun: { xs: number[]; ys: (number | null)[][] }[]): ChartData["data"] {
   const allXs = Array.from(new Set(perRun.flatMap((r) => r.xs))).sort((a, b) => a - b);
   const position = new Map(allXs.map((x, i) => [x, i]));
-  const columns: (number | null)[][] = [];
+  const columns: (number | null | undefined)[][] = [];
   for (const run of perRun) {
     for (const ys of run.ys) {
-      const column: (number | null)[] = new Array<number | null>(allXs.length).fill(null);
+      // No point at an x is `undefined`, which uPlot draws across; a NaN or infinite point is
+      // `null`, which it draws as a gap.
+      const column: (number | null | undefined)[] = new Array<number | null | undefined>(
+        allXs.length,
+      ).fill(undefined);
       run.xs.forEach((x, i) => {
         const at = position.get(x);
         // A step logged twice keeps its later value.
