@@ -93,7 +93,7 @@ def api_times(url: str, repeats: int = 5) -> dict[str, float]:
     }
 
 
-def live_latency(env: dict[str, str], url: str, points: int = 20) -> dict[str, float]:
+def live_latency(env: dict[str, str], url: str, points: int = 15) -> dict[str, float]:
     """Seconds from logging a point to seeing it in an open chart, p50 and p95."""
     script = (
         "import time, opsml\n"
@@ -102,11 +102,13 @@ def live_latency(env: dict[str, str], url: str, points: int = 20) -> dict[str, f
         "    exp.flush()\n"
         "    print(exp.uid, flush=True)\n"
         f"    for step in range(1, {points + 1}):\n"
-        "        time.sleep(0.3)\n"
+        "        time.sleep(1.2)\n"
         "        exp.log_metric('t', time.time(), step=step)\n"
         "    time.sleep(1)\n"
     )
-    writer = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert writer.stdout is not None
     uid = writer.stdout.readline().strip()
     watch = subprocess.run(
@@ -115,6 +117,7 @@ def live_latency(env: dict[str, str], url: str, points: int = 20) -> dict[str, f
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     writer.wait(timeout=60)
     lags = sorted(json.loads(watch.stdout.strip().splitlines()[-1]))
@@ -125,7 +128,10 @@ def live_latency(env: dict[str, str], url: str, points: int = 20) -> dict[str, f
 
 
 def shipped_js_gzip_kb() -> float:
-    return sum(len(gzip.compress(p.read_bytes())) for p in (UI / "dist" / "assets").glob("*.js")) / 1024
+    return (
+        sum(len(gzip.compress(p.read_bytes())) for p in (UI / "dist" / "assets").glob("*.js"))
+        / 1024
+    )
 
 
 def main() -> None:
@@ -139,14 +145,23 @@ def main() -> None:
         [str(ROOT / "scripts" / "chromium.sh")], capture_output=True, text=True, check=True
     ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="opsml-ui-bench-") as tmp:
-        env = {**os.environ, "OPSML_TRACKING_URI": f"sqlite:///{tmp}/opsml.db", "OPSML_CHROMIUM": chromium}
+        env = {
+            **os.environ,
+            "OPSML_TRACKING_URI": f"sqlite:///{tmp}/opsml.db",
+            "OPSML_CHROMIUM": chromium,
+        }
         os.environ.update(env)
         start = time.perf_counter()
         uids = log_runs(runs, big, compared, compared_points)
         logged_s = time.perf_counter() - start
+        print(f"logged in {logged_s:.1f} s", file=sys.stderr, flush=True)
         ui, url = start_ui(env)
         try:
-            results: dict[str, object] = {"runs": runs, "big_run_points": big, "logging_s": logged_s}
+            results: dict[str, object] = {
+                "runs": runs,
+                "big_run_points": big,
+                "logging_s": logged_s,
+            }
             results.update(api_times(url))
             browser = subprocess.run(
                 [
@@ -155,14 +170,18 @@ def main() -> None:
                     url,
                     str(uids["big"]),
                     ",".join(uids["compared"]),  # type: ignore[arg-type]
-                    str(runs),
+                    str(runs + 1 + compared),
                 ],
                 env=env,
                 capture_output=True,
                 text=True,
-                check=True,
+                check=False,
+                timeout=600,
             )
+            if browser.returncode != 0:
+                raise SystemExit(f"the browser half failed:\n{browser.stderr}")
             results.update(json.loads(browser.stdout.strip().splitlines()[-1]))
+            print(f"browser: {results}", file=sys.stderr, flush=True)
             results.update(live_latency(env, url))
             results["js_gzip_kb"] = shipped_js_gzip_kb()
         finally:

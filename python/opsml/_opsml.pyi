@@ -37,6 +37,7 @@ __all__ = [
     "Parameters",
     "RegistryType",
     "StoreError",
+    "UiServer",
     "WrongMasterKeyError",
     "__version__",
     "_after_fork_in_child",
@@ -53,6 +54,7 @@ __all__ = [
     "plot_metrics",
     "search_experiments",
     "start_experiment",
+    "ui",
     "write_report",
 ]
 

@@ -86,18 +86,20 @@ impl SummaryColumns {
     }
 }
 
-/// The table of `runs` (in their order), reading each run's parameters and summaries.
+/// The table of `runs` (in their order), reading the runs' parameters and summaries at once.
 pub fn run_table(store: &dyn Store, runs: Vec<CardRecord>) -> Result<RunTable> {
+    let uids: Vec<String> = runs.iter().map(|run| run.uid.clone()).collect();
+    let cells = store.table_cells(&uids)?;
     let mut parameters: BTreeMap<String, Vec<Option<TableValue>>> = BTreeMap::new();
     let mut metrics: BTreeMap<String, SummaryColumns> = BTreeMap::new();
     let count = runs.len();
-    for (index, run) in runs.iter().enumerate() {
-        for parameter in store.read_parameters(&run.uid, None)? {
+    for (index, run) in cells.into_iter().enumerate() {
+        for parameter in run.parameters {
             parameters
                 .entry(parameter.name)
                 .or_insert_with(|| vec![None; count])[index] = Some(TableValue(parameter.value));
         }
-        for summary in store.metric_summaries(&run.uid)? {
+        for summary in run.summaries {
             metrics
                 .entry(summary.name.clone())
                 .or_insert_with(|| SummaryColumns::with_runs(count))

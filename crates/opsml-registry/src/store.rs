@@ -83,6 +83,40 @@ impl SearchQuery {
     }
 }
 
+/// What a table of runs shows of one experiment besides its card.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCells {
+    pub parameters: Vec<Parameter>,
+    pub summaries: Vec<MetricSummary>,
+}
+
+impl RunCells {
+    /// The cells of each of `uids`, in that order, from rows that name their experiment.
+    pub(crate) fn grouped(
+        uids: &[String],
+        parameters: Vec<(String, Parameter)>,
+        summaries: Vec<(String, MetricSummary)>,
+    ) -> Vec<Self> {
+        let index: std::collections::HashMap<&str, usize> = uids
+            .iter()
+            .enumerate()
+            .map(|(i, uid)| (uid.as_str(), i))
+            .collect();
+        let mut cells = vec![Self::default(); uids.len()];
+        for (uid, parameter) in parameters {
+            if let Some(&i) = index.get(uid.as_str()) {
+                cells[i].parameters.push(parameter);
+            }
+        }
+        for (uid, summary) in summaries {
+            if let Some(&i) = index.get(uid.as_str()) {
+                cells[i].summaries.push(summary);
+            }
+        }
+        cells
+    }
+}
+
 /// A metric point and the id of its name in [`WriteBatch::names`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PointRecord {
@@ -189,6 +223,27 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Summaries of the experiment's metrics, by name.
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>>;
+
+    /// The parameters and metric summaries of each experiment of `uids`, in that order (none
+    /// for an experiment that is not there), for tables of many runs. The default reads them
+    /// one experiment at a time; the database stores read them all in two queries.
+    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
+        let mut cells = Vec::with_capacity(uids.len());
+        for uid in uids {
+            let read = self
+                .read_parameters(uid, None)
+                .and_then(|parameters| Ok((parameters, self.metric_summaries(uid)?)));
+            cells.push(match read {
+                Ok((parameters, summaries)) => RunCells {
+                    parameters,
+                    summaries,
+                },
+                Err(crate::RegistryError::ExperimentNotFound(_)) => RunCells::default(),
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(cells)
+    }
 
     /// Experiments whose status is running.
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>>;

@@ -275,3 +275,47 @@ fn opening_a_writer_for_a_missing_experiment_names_it() {
     let err = store.open_writer("nope").err().expect("must fail");
     assert!(err.to_string().contains("\"nope\""), "{err}");
 }
+
+#[test]
+fn a_table_of_runs_reads_each_runs_parameters_and_summaries_in_the_order_asked() {
+    let (_dir, store) = temp_store();
+    let first = create(&*store, "s", "first");
+    let second = create(&*store, "s", "second");
+    let empty = create(&*store, "s", "empty");
+    for (card, lr, points) in [(&first, 0.1, 3), (&second, 0.2, 5)] {
+        let metric = names(&["loss"]);
+        let mut writer = store.open_writer(&card.uid).unwrap();
+        writer
+            .write(&WriteBatch {
+                names: &metric,
+                points: &records(0, 0..points),
+                parameters: &[Parameter {
+                    name: "lr".into(),
+                    value: ParameterValue::Float(lr),
+                }],
+                hardware: &[],
+            })
+            .unwrap();
+    }
+    let uids = [
+        second.uid.clone(),
+        "no-such-experiment".to_owned(),
+        empty.uid.clone(),
+        first.uid.clone(),
+    ];
+    let cells = store.table_cells(&uids).unwrap();
+    assert_eq!(cells.len(), 4);
+    assert_eq!(
+        cells[0].parameters,
+        store.read_parameters(&second.uid, None).unwrap()
+    );
+    assert_eq!(
+        cells[0].summaries,
+        store.metric_summaries(&second.uid).unwrap()
+    );
+    assert_eq!(cells[0].summaries[0].count, 5);
+    assert!(cells[1].parameters.is_empty() && cells[1].summaries.is_empty());
+    assert!(cells[2].parameters.is_empty() && cells[2].summaries.is_empty());
+    assert_eq!(cells[3].parameters[0].value, ParameterValue::Float(0.1));
+    assert_eq!(cells[3].summaries[0].last, 2.0);
+}

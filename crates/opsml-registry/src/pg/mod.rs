@@ -23,7 +23,7 @@ use postgres::{Client, NoTls};
 
 use crate::{
     CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, WriteBatch,
+    RunCells, RunningExperiment, SearchQuery, Store, WriteBatch,
 };
 
 /// Idle connections kept for reuse.
@@ -275,6 +275,17 @@ impl Store for PostgresStore {
 
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
         self.with_experiment(uid, |client| Ok(Ok(summaries::read(client, uid)?)))
+    }
+
+    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
+        let (parameters, summaries) = self.with_client(|client| {
+            Ok((
+                points::read_parameters_many(client, uids)?,
+                summaries::read_many(client, uids)?,
+            ))
+        })?;
+        let parameters = parameters.map_err(RegistryError::Corrupt)?;
+        Ok(RunCells::grouped(uids, parameters, summaries))
     }
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {

@@ -337,22 +337,44 @@ pub(super) fn read_parameters(
     names: Option<&[String]>,
 ) -> std::result::Result<std::result::Result<Vec<Parameter>, String>, postgres::Error> {
     let rows = client.query(
-        "SELECT name, kind, value FROM parameters
+        "SELECT name, kind, value, experiment_uid FROM parameters
          WHERE experiment_uid = $1 AND ($2::TEXT[] IS NULL OR name = ANY($2))
          ORDER BY id",
         &[&uid, &names_array(names)],
     )?;
+    Ok(parameters_of_rows(&rows).map(|found| found.into_iter().map(|(_, p)| p).collect()))
+}
+
+/// The parameters of every experiment of `uids`, each with its experiment's uid.
+pub(super) fn read_parameters_many(
+    client: &mut Client,
+    uids: &[String],
+) -> std::result::Result<std::result::Result<Vec<(String, Parameter)>, String>, postgres::Error> {
+    let rows = client.query(
+        "SELECT name, kind, value, experiment_uid FROM parameters
+         WHERE experiment_uid = ANY($1) ORDER BY id",
+        &[&uids],
+    )?;
+    Ok(parameters_of_rows(&rows))
+}
+
+/// Parameters from rows of (name, kind, value, experiment uid); a row that describes no value
+/// is named in the error.
+fn parameters_of_rows(
+    rows: &[postgres::Row],
+) -> std::result::Result<Vec<(String, Parameter)>, String> {
     let mut parameters = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let name: String = row.get(0);
         let kind: &str = row.get(1);
         let text: &str = row.get(2);
+        let uid: String = row.get(3);
         let Some(value) = ParameterValue::from_stored(kind, text) else {
-            return Ok(Err(format!(
+            return Err(format!(
                 "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
-            )));
+            ));
         };
-        parameters.push(Parameter { name, value });
+        parameters.push((uid, Parameter { name, value }));
     }
-    Ok(Ok(parameters))
+    Ok(parameters)
 }

@@ -94,6 +94,24 @@ fn save(
 }
 
 /// Summaries of the experiment's metrics, by name.
+/// The summaries of every experiment of `uids`, each with its experiment's uid.
+pub(super) fn read_many(
+    client: &mut Client,
+    uids: &[String],
+) -> Result<Vec<(String, MetricSummary)>, postgres::Error> {
+    Ok(client
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, experiment_uid FROM metric_summaries
+                 WHERE experiment_uid = ANY($1) ORDER BY name"
+            ),
+            &[&uids],
+        )?
+        .iter()
+        .map(|row| (row.get(10), from_row(row)))
+        .collect())
+}
+
 pub(super) fn read(client: &mut Client, uid: &str) -> Result<Vec<MetricSummary>, postgres::Error> {
     Ok(client
         .query(

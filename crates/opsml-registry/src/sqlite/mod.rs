@@ -24,7 +24,7 @@ use rusqlite::Connection;
 
 use crate::{
     CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, WriteBatch,
+    RunCells, RunningExperiment, SearchQuery, Store, WriteBatch,
 };
 
 /// How long a connection waits for another process's write lock before failing.
@@ -203,6 +203,17 @@ impl Store for SqliteStore {
             }
             Ok(Ok(summaries::read(conn, uid)?))
         })?
+    }
+
+    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
+        let (parameters, summaries) = self.with_conn(|conn| {
+            Ok((
+                points::read_parameters_many(conn, uids)?,
+                summaries::read_many(conn, uids)?,
+            ))
+        })?;
+        let parameters = parameters.map_err(RegistryError::Corrupt)?;
+        Ok(RunCells::grouped(uids, parameters, summaries))
     }
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {

@@ -279,23 +279,46 @@ pub(super) fn read_parameters(
     names: Option<&[String]>,
 ) -> rusqlite::Result<std::result::Result<Vec<Parameter>, String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, kind, value FROM parameters
+        "SELECT name, kind, value, experiment_uid FROM parameters
          WHERE experiment_uid = ?1
            AND (?2 IS NULL OR name IN (SELECT value FROM json_each(?2)))
          ORDER BY rowid",
     )?;
-    let mut rows = stmt.query(params![uid, names_json(names)])?;
+    let rows = stmt.query(params![uid, names_json(names)])?;
+    Ok(parameters_of_rows(rows)?.map(|found| found.into_iter().map(|(_, p)| p).collect()))
+}
+
+/// The parameters of every experiment of `uids`, each with its experiment's uid.
+pub(super) fn read_parameters_many(
+    conn: &Connection,
+    uids: &[String],
+) -> rusqlite::Result<std::result::Result<Vec<(String, Parameter)>, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, kind, value, experiment_uid FROM parameters
+         WHERE experiment_uid IN (SELECT value FROM json_each(?1))
+         ORDER BY rowid",
+    )?;
+    let rows = stmt.query([names_json(Some(uids))])?;
+    parameters_of_rows(rows)
+}
+
+/// Parameters from rows of (name, kind, value, experiment uid); a row that describes no value
+/// is named in the error.
+fn parameters_of_rows(
+    mut rows: rusqlite::Rows<'_>,
+) -> rusqlite::Result<std::result::Result<Vec<(String, Parameter)>, String>> {
     let mut parameters = Vec::new();
     while let Some(row) = rows.next()? {
         let name: String = row.get(0)?;
         let kind: String = row.get(1)?;
         let text: String = row.get(2)?;
+        let uid: String = row.get(3)?;
         let Some(value) = ParameterValue::from_stored(&kind, &text) else {
             return Ok(Err(format!(
                 "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
             )));
         };
-        parameters.push(Parameter { name, value });
+        parameters.push((uid, Parameter { name, value }));
     }
     Ok(Ok(parameters))
 }

@@ -87,6 +87,20 @@ pub(super) fn read(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<MetricS
     rows.collect()
 }
 
+/// The summaries of every experiment of `uids`, each with its experiment's uid.
+pub(super) fn read_many(
+    conn: &Connection,
+    uids: &[String],
+) -> rusqlite::Result<Vec<(String, MetricSummary)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, experiment_uid FROM metric_summaries
+         WHERE experiment_uid IN (SELECT value FROM json_each(?1)) ORDER BY name"
+    ))?;
+    let uids = serde_json::Value::from(uids.to_vec()).to_string();
+    let rows = stmt.query_map([uids], |row| Ok((row.get(10)?, from_row(row)?)))?;
+    rows.collect()
+}
+
 /// Summaries computed from stored points, for stores written before summaries existed.
 pub(super) fn summarise_columns(columns: &MetricColumns) -> Vec<MetricSummary> {
     // Columns are in read-back order, so adding in that order gives first and last directly.

@@ -1,6 +1,7 @@
 // The live half of benches/ui.py: opens the run page of a running script that logs its own
 // wall-clock time as metric `t`, and prints, as one JSON line, how many seconds each new
-// point took to appear in the open chart. Arguments: the launch address, the run's uid, the
+// point took to appear in the open chart (the script logs slower than the chart asks, so
+// each new point arrives alone). Arguments: the launch address, the run's uid, the
 // number of points to wait for; OPSML_CHROMIUM names the browser.
 
 import { chromium } from "playwright-core";
@@ -24,12 +25,12 @@ const lags = await page.evaluate(
         const last = Number(chart?.getAttribute("data-last") ?? NaN);
         if (points > seen && seen > 0 && Number.isFinite(last)) lags.push(Date.now() / 1000 - last);
         seen = Math.max(seen, points);
-        if (lags.length >= wanted) done(lags);
+        if (seen >= wanted) done(lags);
         else requestAnimationFrame(look);
       };
       look();
     }),
-  Number(count) - 1,
+  Number(count) + 1,
 );
 await browser.close();
 console.log(JSON.stringify(lags));
