@@ -39,7 +39,8 @@ def log_runs(runs: int, big_points: int, compared: int, compared_points: int) ->
     """Logs the table's runs, one long run and the runs to compare; returns their uids."""
     from opsml import Metric, start_experiment
 
-    for i in range(runs):
+    # The table holds `runs` runs in all: the sweep, the long run and those to compare.
+    for i in range(runs - 1 - compared):
         with start_experiment(space="bench", name=f"sweep-{i % 50}") as exp:
             exp.log_parameters({f"p{k}": (i * 7 + k) % 13 * 0.1 for k in range(10)})
             exp.log_metrics([Metric(f"m{k}", (i + k) % 17 * 0.5, step=0) for k in range(10)])
@@ -170,7 +171,7 @@ def main() -> None:
                     url,
                     str(uids["big"]),
                     ",".join(uids["compared"]),  # type: ignore[arg-type]
-                    str(runs + 1 + compared),
+                    str(runs),
                 ],
                 env=env,
                 capture_output=True,

@@ -40,7 +40,7 @@ pub struct SeriesPoints {
 /// The points of metric `name` in `columns` (read for that metric alone) that `request`
 /// asks for. Downsampling keeps the points that are NaN or infinite besides those LTTB
 /// chooses (up to as many again), so that a chart draws the gaps where they are.
-pub fn series_points(columns: MetricColumns, name: &str, request: SeriesRequest) -> SeriesPoints {
+pub fn series_points(columns: &MetricColumns, name: &str, request: SeriesRequest) -> SeriesPoints {
     let total = columns.len();
     let (chosen, downsampled, in_range) = match request {
         SeriesRequest::After(count) => {
@@ -48,10 +48,10 @@ pub fn series_points(columns: MetricColumns, name: &str, request: SeriesRequest)
             (new.clone(), false, new)
         }
         SeriesRequest::Selected(selection) => {
-            let in_range = in_step_range(&columns, 0..total, selection.steps);
+            let in_range = in_step_range(columns, 0..total, selection.steps);
             match selection.max_points {
                 Some(max) if in_range.len() > max => {
-                    let mut chosen = downsample(&columns, &in_range, max);
+                    let mut chosen = downsample(columns, &in_range, max);
                     let gaps = in_range
                         .iter()
                         .copied()
@@ -104,11 +104,11 @@ mod tests {
 
     #[test]
     fn after_sends_only_the_new_points_and_the_total() {
-        let series = series_points(loss(10), "loss", SeriesRequest::After(7));
+        let series = series_points(&loss(10), "loss", SeriesRequest::After(7));
         assert_eq!(series.total, 10);
         assert_eq!(series.steps, [Some(7), Some(8), Some(9)]);
         assert_eq!(series.times, [1_007, 1_008, 1_009]);
-        let past_the_end = series_points(loss(3), "loss", SeriesRequest::After(9));
+        let past_the_end = series_points(&loss(3), "loss", SeriesRequest::After(9));
         assert!(past_the_end.steps.is_empty() && past_the_end.total == 3);
     }
 
@@ -118,7 +118,7 @@ mod tests {
             steps: None,
             max_points: Some(4),
         };
-        let series = series_points(loss(100), "loss", SeriesRequest::Selected(selection));
+        let series = series_points(&loss(100), "loss", SeriesRequest::Selected(selection));
         assert!(series.downsampled);
         // LTTB's 4, and the NaN at step 5 kept as a gap.
         assert_eq!(series.steps.len(), 5);
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(series.steps.first(), Some(&Some(0)));
         assert_eq!(series.steps.last(), Some(&Some(99)));
         let whole = series_points(
-            loss(10),
+            &loss(10),
             "loss",
             SeriesRequest::Selected(PointSelection::default()),
         );
@@ -143,7 +143,7 @@ mod tests {
             steps: None,
             max_points: Some(100),
         };
-        let series = series_points(columns, "loss", SeriesRequest::Selected(selection));
+        let series = series_points(&columns, "loss", SeriesRequest::Selected(selection));
         assert_eq!((series.nan, series.infinite), (1, 1));
         assert!(series.steps.contains(&Some(5)) && series.steps.contains(&Some(4_321)));
         assert!(series.steps.len() <= 102);
@@ -157,7 +157,7 @@ mod tests {
             steps: Some((10, 20)),
             max_points: Some(50),
         };
-        let series = series_points(loss(1_000), "loss", SeriesRequest::Selected(selection));
+        let series = series_points(&loss(1_000), "loss", SeriesRequest::Selected(selection));
         assert!(!series.downsampled);
         assert_eq!(series.steps.len(), 10);
         assert_eq!(series.total, 1_000);

@@ -138,7 +138,7 @@ async fn series(
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Read)?;
             let columns = store.read_metrics(&uid, Some(std::slice::from_ref(&query.name)))?;
-            Ok(series_points(columns, &query.name, request))
+            Ok(series_points(&columns, &query.name, request))
         })
         .await
         .map(Json)

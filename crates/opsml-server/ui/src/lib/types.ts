@@ -78,23 +78,35 @@ export interface MetricSummary {
   last_step: number | null;
 }
 
-export interface ExperimentCard {
-  uid: string;
-  space: string;
-  name: string;
-  version: string;
-  tags: string[];
-  status: Status;
-  created_at: string;
-  ended_at: string | null;
-  parent_uid: string | null;
-  username: string;
+/** `GET /api/v1/experiments/{uid}`: the card's fields and more (environment, metadata). */
+export interface ExperimentCard extends CardRecord {
   [field: string]: unknown;
 }
 
+export interface GpuSample {
+  index: number;
+  name: string;
+  utilization_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+}
+
+export interface IoSample {
+  read_bytes_per_second: number;
+  write_bytes_per_second: number;
+}
+
+/** `GET /api/v1/experiments/{uid}/hardware`: one sample of the run's hardware. */
 export interface HardwareSample {
-  timestamp: string;
-  [field: string]: unknown;
+  /** Microseconds since the Unix epoch. */
+  timestamp: number;
+  cpu_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  process: { cpu_percent: number; rss_bytes: number; threads: number; processes: number } | null;
+  disk: IoSample | null;
+  network: IoSample | null;
+  gpus: GpuSample[];
 }
 
 export interface ArtifactRecord {
