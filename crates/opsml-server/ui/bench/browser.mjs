@@ -45,6 +45,24 @@ figures.runs_table_render_ms = await median(3, () =>
   ),
 );
 
+// The baseline of frame times: the same page, left still.
+figures.still = await page.evaluate(async () => {
+  const frames = [];
+  let last = performance.now();
+  await new Promise((done) => {
+    const step = (now) => {
+      frames.push(now - last);
+      last = now;
+      if (frames.length > 120) done();
+      else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  frames.shift();
+  frames.sort((a, b) => a - b);
+  return { frames: frames.length, p95_frame_ms: frames[Math.floor(frames.length * 0.95)] ?? 0 };
+});
+
 // Scrolling the whole table: how long frames took while it moved by a page per frame.
 figures.scroll = await page.evaluate(async () => {
   const scroller = document.querySelector(".scroller");
