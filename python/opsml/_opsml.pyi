@@ -534,6 +534,7 @@ def plot_metrics(
     path: str | os.PathLike[str] = "metrics.png",
 ) -> Path: ...
 def write_report(uids: list[str], path: str | os.PathLike[str] = "report.html") -> Path: ...
+
 @final
 class UiServer:
     """The web UI served in the background of this process."""
@@ -547,6 +548,7 @@ class UiServer:
 
 def ui(port: int = 0, host: str = "127.0.0.1", tracking_uri: str | None = None) -> UiServer:
     """Serves the web UI of the local store in the background; returns its address."""
+
 def search_experiments(
     filter: str | None = None,
     space: str | None = None,
