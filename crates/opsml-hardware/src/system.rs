@@ -110,7 +110,15 @@ impl SystemSampler {
             disk.read_bytes += usage.read_bytes;
             disk.write_bytes += usage.written_bytes;
             if *pid != self.root {
-                descendant_io.insert(*pid, (usage.total_read_bytes, usage.total_written_bytes));
+                // The most seen: a child that has ended but is not reaped yet may read as 0.
+                let (read, written) = self.descendant_io.get(pid).copied().unwrap_or_default();
+                descendant_io.insert(
+                    *pid,
+                    (
+                        usage.total_read_bytes.max(read),
+                        usage.total_written_bytes.max(written),
+                    ),
+                );
             }
         }
         // A child that ended was counted while it ran, and Linux adds all of its I/O to the
