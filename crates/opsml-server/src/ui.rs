@@ -143,8 +143,7 @@ fn open_launch(state: &AppState, token: &str, path: &str) -> Response {
         )
             .into_response();
     }
-    // Only a path of this site: `//host` would leave it.
-    let target = format!("/{}", path.trim_start_matches('/'));
+    let target = same_site_path(path);
     let location = HeaderValue::from_str(&target).unwrap_or_else(|_| HeaderValue::from_static("/"));
     (
         StatusCode::SEE_OTHER,
@@ -155,6 +154,16 @@ fn open_launch(state: &AppState, token: &str, path: &str) -> Response {
         ],
     )
         .into_response()
+}
+
+/// `path` as a redirect that stays on this site: browsers read `//host` and `/\host` as
+/// another site, so a path that starts like one, or holds a backslash, leads to `/` instead.
+fn same_site_path(path: &str) -> String {
+    let rest = path.trim_start_matches('/');
+    if rest.contains('\\') {
+        return "/".to_owned();
+    }
+    format!("/{rest}")
 }
 
 #[cfg(test)]
@@ -169,5 +178,13 @@ mod tests {
         );
         assert_eq!(launch_token(Some("tokens=1")), None);
         assert_eq!(launch_token(None), None);
+    }
+
+    #[test]
+    fn a_launch_redirect_never_leaves_the_site() {
+        assert_eq!(same_site_path("/runs/x"), "/runs/x");
+        assert_eq!(same_site_path("//evil.example/x"), "/evil.example/x");
+        assert_eq!(same_site_path("/\\evil.example"), "/");
+        assert_eq!(same_site_path(""), "/");
     }
 }
