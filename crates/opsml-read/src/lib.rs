@@ -21,6 +21,8 @@ pub use hardware_table::hardware_batch;
 pub use metric_table::{metric_schema, MetricTable};
 pub use plot::{metric_panels, plot_metrics};
 pub use report::{render_report, write_report};
-pub use run_table::{run_table, FloatCell, RunTable, SummaryColumns, TableValue};
+pub use run_table::{
+    run_table, FloatCell, RunTable, SummaryColumns, TableValue, SUMMARY_STATISTICS,
+};
 pub use select::{select_points, PointSelection};
 pub use series::{series_points, SeriesPoints, SeriesRequest};

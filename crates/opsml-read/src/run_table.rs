@@ -48,41 +48,78 @@ impl Serialize for FloatCell {
     }
 }
 
-/// One metric's summaries, a cell per run.
+/// One metric's summaries, a cell per run; a statistic not asked for is left empty and
+/// not sent (see [`SummaryColumns::keep`]).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SummaryColumns {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub last: Vec<FloatCell>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub min: Vec<FloatCell>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub max: Vec<FloatCell>,
     /// Mean of the values that are not NaN.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mean: Vec<FloatCell>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub last_step: Vec<Option<i64>>,
     /// Points logged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub count: Vec<Option<u64>>,
 }
 
+/// The statistics of a metric that a runs table can hold, by their names in the API.
+pub const SUMMARY_STATISTICS: [&str; 6] = ["last", "min", "max", "mean", "last_step", "count"];
+
 impl SummaryColumns {
-    fn with_runs(runs: usize) -> Self {
-        Self {
-            last: vec![FloatCell(None); runs],
-            min: vec![FloatCell(None); runs],
-            max: vec![FloatCell(None); runs],
-            mean: vec![FloatCell(None); runs],
-            last_step: vec![None; runs],
-            count: vec![None; runs],
+    /// Empties every statistic not named in `statistics` (names of [`SUMMARY_STATISTICS`]).
+    pub fn keep(&mut self, statistics: &[&str]) {
+        let wanted = |name: &str| statistics.contains(&name);
+        if !wanted("last") {
+            self.last = Vec::new();
+        }
+        if !wanted("min") {
+            self.min = Vec::new();
+        }
+        if !wanted("max") {
+            self.max = Vec::new();
+        }
+        if !wanted("mean") {
+            self.mean = Vec::new();
+        }
+        if !wanted("last_step") {
+            self.last_step = Vec::new();
+        }
+        if !wanted("count") {
+            self.count = Vec::new();
         }
     }
 
-    fn set(&mut self, run: usize, summary: &MetricSummary) {
-        self.last[run] = FloatCell(Some(summary.last));
-        self.min[run] = FloatCell(summary.min);
-        self.max[run] = FloatCell(summary.max);
-        // u64 counts of points fit f64 exactly far beyond what one run logs.
-        #[allow(clippy::cast_precision_loss)]
-        let mean = (summary.value_count > 0).then(|| summary.sum / summary.value_count as f64);
-        self.mean[run] = FloatCell(mean);
-        self.last_step[run] = summary.last_step;
-        self.count[run] = Some(summary.count);
+    fn of(cells: Vec<Option<MetricSummary>>) -> Self {
+        let runs = cells.len();
+        let mut columns = Self {
+            last: Vec::with_capacity(runs),
+            min: Vec::with_capacity(runs),
+            max: Vec::with_capacity(runs),
+            mean: Vec::with_capacity(runs),
+            last_step: Vec::with_capacity(runs),
+            count: Vec::with_capacity(runs),
+        };
+        for cell in cells {
+            let summary = cell.as_ref();
+            columns.last.push(FloatCell(summary.map(|s| s.last)));
+            columns.min.push(FloatCell(summary.and_then(|s| s.min)));
+            columns.max.push(FloatCell(summary.and_then(|s| s.max)));
+            // u64 counts of points fit f64 exactly far beyond what one run logs.
+            #[allow(clippy::cast_precision_loss)]
+            let mean = summary
+                .filter(|s| s.value_count > 0)
+                .map(|s| s.sum / s.value_count as f64);
+            columns.mean.push(FloatCell(mean));
+            columns.last_step.push(summary.and_then(|s| s.last_step));
+            columns.count.push(summary.map(|s| s.count));
+        }
+        columns
     }
 }
 
@@ -90,25 +127,17 @@ impl SummaryColumns {
 pub fn run_table(store: &dyn Store, runs: Vec<CardRecord>) -> Result<RunTable> {
     let uids: Vec<String> = runs.iter().map(|run| run.uid.clone()).collect();
     let cells = store.table_cells(&uids)?;
-    let mut parameters: BTreeMap<String, Vec<Option<TableValue>>> = BTreeMap::new();
-    let mut metrics: BTreeMap<String, SummaryColumns> = BTreeMap::new();
-    let count = runs.len();
-    for (index, run) in cells.into_iter().enumerate() {
-        for parameter in run.parameters {
-            parameters
-                .entry(parameter.name)
-                .or_insert_with(|| vec![None; count])[index] = Some(TableValue(parameter.value));
-        }
-        for summary in run.summaries {
-            metrics
-                .entry(summary.name.clone())
-                .or_insert_with(|| SummaryColumns::with_runs(count))
-                .set(index, &summary);
-        }
-    }
     Ok(RunTable {
         runs,
-        parameters,
-        metrics,
+        parameters: cells
+            .parameters
+            .into_iter()
+            .map(|(name, cells)| (name, cells.into_iter().map(|c| c.map(TableValue)).collect()))
+            .collect(),
+        metrics: cells
+            .summaries
+            .into_iter()
+            .map(|(name, cells)| (name, SummaryColumns::of(cells)))
+            .collect(),
     })
 }

@@ -62,8 +62,8 @@ pub use runtime::runtime;
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, SignedUploads, StorageUri, STORAGE_URI_ENV};
 pub use store::{
-    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunCells, RunningExperiment,
-    SearchQuery, Store, WriteBatch, WriterLease,
+    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
+    TableCells, WriteBatch, WriterLease,
 };
 pub use stores::{default_store, mark_dead_experiments_killed, open_account_store, open_store};
 pub use uri::{TrackingUri, TRACKING_URI_ENV};

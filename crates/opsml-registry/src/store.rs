@@ -1,3 +1,4 @@
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -7,7 +8,8 @@ use std::sync::Arc;
 
 use opsml_types::{
     ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
-    HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, Status, Version,
+    HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, ParameterValue, Status,
+    Version,
 };
 
 use crate::{ArtifactStorage, Lease, RemoteWriter, Result, StorageUri};
@@ -83,38 +85,59 @@ impl SearchQuery {
     }
 }
 
-/// What a table of runs shows of one experiment besides its card.
+/// What a table of runs shows besides the cards, in columns: each parameter's value and each
+/// metric's summary per run, in the order of the runs asked for, `None` where a run lacks it.
+/// Column names are stored once, not once per run: a cell's summary has an empty `name`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunCells {
-    pub parameters: Vec<Parameter>,
-    pub summaries: Vec<MetricSummary>,
+pub struct TableCells {
+    runs: HashMap<String, usize>,
+    pub parameters: BTreeMap<String, Vec<Option<ParameterValue>>>,
+    pub summaries: BTreeMap<String, Vec<Option<MetricSummary>>>,
 }
 
-impl RunCells {
-    /// The cells of each of `uids`, in that order, from rows that name their experiment.
-    pub(crate) fn grouped(
-        uids: &[String],
-        parameters: Vec<(String, Parameter)>,
-        summaries: Vec<(String, MetricSummary)>,
-    ) -> Vec<Self> {
-        let index: std::collections::HashMap<&str, usize> = uids
-            .iter()
-            .enumerate()
-            .map(|(i, uid)| (uid.as_str(), i))
-            .collect();
-        let mut cells = vec![Self::default(); uids.len()];
-        for (uid, parameter) in parameters {
-            if let Some(&i) = index.get(uid.as_str()) {
-                cells[i].parameters.push(parameter);
-            }
+impl TableCells {
+    /// An empty table of the runs `uids`.
+    pub fn new(uids: &[String]) -> Self {
+        Self {
+            runs: uids
+                .iter()
+                .enumerate()
+                .map(|(i, uid)| (uid.clone(), i))
+                .collect(),
+            ..Self::default()
         }
-        for (uid, summary) in summaries {
-            if let Some(&i) = index.get(uid.as_str()) {
-                cells[i].summaries.push(summary);
-            }
-        }
-        cells
     }
+
+    /// The row of run `uid`, if the table has it.
+    pub fn row_of(&self, uid: &str) -> Option<usize> {
+        self.runs.get(uid).copied()
+    }
+
+    /// Sets the parameter `name` of the run at `row`.
+    pub fn set_parameter(&mut self, row: usize, name: &str, value: ParameterValue) {
+        let runs = self.runs.len();
+        column(&mut self.parameters, name, runs)[row] = Some(value);
+    }
+
+    /// Sets the summary of metric `name` of the run at `row`.
+    pub fn set_summary(&mut self, row: usize, name: &str, mut summary: MetricSummary) {
+        let runs = self.runs.len();
+        summary.name = String::new();
+        column(&mut self.summaries, name, runs)[row] = Some(summary);
+    }
+}
+
+/// The column `name` of `columns`, made empty for `runs` runs if it is new: the name is
+/// copied only then.
+fn column<'a, T: Clone>(
+    columns: &'a mut BTreeMap<String, Vec<Option<T>>>,
+    name: &str,
+    runs: usize,
+) -> &'a mut Vec<Option<T>> {
+    if !columns.contains_key(name) {
+        columns.insert(name.to_owned(), vec![None; runs]);
+    }
+    columns.get_mut(name).expect("inserted above")
 }
 
 /// A metric point and the id of its name in [`WriteBatch::names`].
@@ -224,25 +247,31 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Summaries of the experiment's metrics, by name.
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>>;
 
-    /// The parameters and metric summaries of each experiment of `uids`, in that order (none
-    /// for an experiment that is not there), for tables of many runs. The default reads them
-    /// one experiment at a time; the database stores read them all in two queries.
-    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
-        let mut cells = Vec::with_capacity(uids.len());
-        for uid in uids {
+    /// The parameters and metric summaries of the experiments `uids`, in columns with a cell
+    /// per experiment in that order (empty for an experiment that is not there), for tables
+    /// of many runs. The default reads them one experiment at a time; the database stores
+    /// read them all in two queries.
+    fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
+        let mut table = TableCells::new(uids);
+        for (row, uid) in uids.iter().enumerate() {
             let read = self
                 .read_parameters(uid, None)
                 .and_then(|parameters| Ok((parameters, self.metric_summaries(uid)?)));
-            cells.push(match read {
-                Ok((parameters, summaries)) => RunCells {
-                    parameters,
-                    summaries,
-                },
-                Err(crate::RegistryError::ExperimentNotFound(_)) => RunCells::default(),
+            match read {
+                Ok((parameters, summaries)) => {
+                    for parameter in parameters {
+                        table.set_parameter(row, &parameter.name, parameter.value);
+                    }
+                    for summary in summaries {
+                        let name = summary.name.clone();
+                        table.set_summary(row, &name, summary);
+                    }
+                }
+                Err(crate::RegistryError::ExperimentNotFound(_)) => {}
                 Err(e) => return Err(e),
-            });
+            }
         }
-        Ok(cells)
+        Ok(table)
     }
 
     /// Experiments whose status is running.

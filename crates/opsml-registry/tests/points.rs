@@ -304,18 +304,22 @@ fn a_table_of_runs_reads_each_runs_parameters_and_summaries_in_the_order_asked()
         first.uid.clone(),
     ];
     let cells = store.table_cells(&uids).unwrap();
-    assert_eq!(cells.len(), 4);
+    assert_eq!(cells.parameters.keys().collect::<Vec<_>>(), ["lr"]);
     assert_eq!(
-        cells[0].parameters,
-        store.read_parameters(&second.uid, None).unwrap()
+        cells.parameters["lr"],
+        [
+            Some(ParameterValue::Float(0.2)),
+            None,
+            None,
+            Some(ParameterValue::Float(0.1))
+        ]
     );
-    assert_eq!(
-        cells[0].summaries,
-        store.metric_summaries(&second.uid).unwrap()
-    );
-    assert_eq!(cells[0].summaries[0].count, 5);
-    assert!(cells[1].parameters.is_empty() && cells[1].summaries.is_empty());
-    assert!(cells[2].parameters.is_empty() && cells[2].summaries.is_empty());
-    assert_eq!(cells[3].parameters[0].value, ParameterValue::Float(0.1));
-    assert_eq!(cells[3].summaries[0].last, 2.0);
+    let loss = &cells.summaries["loss"];
+    assert_eq!(loss.len(), 4);
+    let mut stored = store.metric_summaries(&second.uid).unwrap().remove(0);
+    stored.name = String::new();
+    assert_eq!(loss[0].as_ref(), Some(&stored), "the name is the column's");
+    assert_eq!(loss[0].as_ref().map(|s| s.count), Some(5));
+    assert!(loss[1].is_none() && loss[2].is_none());
+    assert_eq!(loss[3].as_ref().map(|s| s.last), Some(2.0));
 }

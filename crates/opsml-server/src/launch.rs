@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use opsml_registry::{AccountStore, ArtifactStorage, Store};
+use opsml_registry::{AccountStore, ArtifactStorage, Artifacts, Store};
 use tokio::sync::oneshot;
 
 use crate::auth::new_token;
@@ -35,15 +35,17 @@ pub struct UiAddress {
 
 impl UiLaunch {
     /// Serves the UI of `store` at `address` until [`UiLaunch::stop`] (or a signal, if asked).
+    /// With `artifacts` (the store's master key) it shows and downloads artifacts decrypted.
     /// Fails when the address cannot be listened on.
     pub fn start(
         store: Arc<dyn Store>,
         accounts: Arc<dyn AccountStore>,
         storage: Arc<dyn ArtifactStorage>,
+        artifacts: Option<Artifacts>,
         address: UiAddress,
     ) -> Result<Self, String> {
         let (token, _) = new_token().map_err(|e| e.message)?;
-        let state = AppState::for_launch(store, accounts, storage, &token);
+        let state = AppState::for_launch(store, accounts, storage, artifacts, &token);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

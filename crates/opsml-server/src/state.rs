@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use opsml_registry::{AccountStore, ArtifactStorage, Store};
+use opsml_registry::{AccountStore, ArtifactStorage, Artifacts, Store};
 
 use crate::auth::{LaunchToken, LoginThrottle};
 use crate::cache::{Principals, Spaces};
@@ -23,6 +23,9 @@ pub struct AppState {
     pub(crate) login_failures: Arc<LoginThrottle>,
     /// The token of an `opsml ui` launch, the only credential it takes; `None` on a server.
     pub(crate) launch: Option<LaunchToken>,
+    /// What opens the artifacts: only `opsml ui`, which runs as the store's own user, has
+    /// the master key; a server never does.
+    pub(crate) artifacts: Option<Artifacts>,
 }
 
 impl AppState {
@@ -42,19 +45,23 @@ impl AppState {
             )),
             login_failures: Arc::default(),
             launch: None,
+            artifacts: None,
         }
     }
 
     /// The state of `opsml ui`: the local user's own store, open to whoever holds
-    /// `launch_token` (and to nobody else: the store's server accounts are not used).
+    /// `launch_token` (and to nobody else: the store's server accounts are not used), with
+    /// `artifacts` to show them decrypted when the master key could be read.
     pub fn for_launch(
         store: Arc<dyn Store>,
         accounts: Arc<dyn AccountStore>,
         storage: Arc<dyn ArtifactStorage>,
+        artifacts: Option<Artifacts>,
         launch_token: &str,
     ) -> Self {
         Self {
             launch: Some(LaunchToken::new(launch_token)),
+            artifacts,
             ..Self::new(store, accounts, storage)
         }
     }

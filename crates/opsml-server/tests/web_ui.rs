@@ -7,11 +7,20 @@ mod common;
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use common::{error_of, uid, Server};
-use opsml_registry::{Access, AccountStore, LocalStorage, SqliteStore, UserRecord};
+use opsml_crypt::MasterKey;
+use opsml_registry::{
+    Access, AccountStore, ArtifactStorage, Artifacts, Lease, LocalStorage, NewExperiment,
+    PointRecord, SqliteStore, Store, UserRecord, WriteBatch,
+};
 use opsml_server::{UiAddress, UiLaunch};
+use opsml_types::MetricPoint;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION,
+    SET_COOKIE,
+};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
@@ -169,6 +178,92 @@ fn the_runs_table_holds_only_readable_spaces_and_a_bad_filter_says_where() {
 }
 
 #[test]
+fn the_runs_table_sends_only_the_statistics_asked_for() {
+    let server = Server::start();
+    let reader = server.user("bob", &[("team-a", Access::Read)]);
+    server.create_experiment(&uid(1), "team-a");
+    server.create_experiment(&uid(2), "team-a");
+    let points: Vec<PointRecord> = [4.0, 1.0, 2.0]
+        .iter()
+        .zip(0..)
+        .map(|(&value, step)| PointRecord {
+            name_id: 0,
+            point: MetricPoint {
+                step: Some(step),
+                value,
+                timestamp: None,
+                created_at: 1_000_000 + step,
+            },
+        })
+        .collect();
+    let mut writer = server.store.open_writer(&uid(1)).unwrap();
+    writer
+        .write(&WriteBatch {
+            names: &["loss".to_owned()],
+            points: &points,
+            parameters: &[],
+            hardware: &[],
+        })
+        .unwrap();
+    writer.finish().unwrap();
+    let table = |query: &str| -> Value {
+        client()
+            .get(server.url(&format!("/runs?{query}")))
+            .bearer_auth(&reader)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let all = table("");
+    // Cells are in the order of the runs, the run without metrics empty.
+    let (with, without) = if all["runs"][0]["uid"] == uid(1) {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    let cells = |a: Value, b: Value| {
+        let mut cells = vec![Value::Null; 2];
+        cells[with] = a;
+        cells[without] = b;
+        Value::Array(cells)
+    };
+    assert_eq!(
+        all["metrics"]["loss"]["last"],
+        cells(json!(2.0), Value::Null)
+    );
+    assert_eq!(
+        all["metrics"]["loss"]["min"],
+        cells(json!(1.0), Value::Null)
+    );
+    assert_eq!(
+        all["metrics"]["loss"]["count"],
+        cells(json!(3), Value::Null)
+    );
+    let min_only = table("stat=min");
+    assert_eq!(
+        min_only["metrics"]["loss"],
+        json!({ "min": cells(json!(1.0), Value::Null) })
+    );
+    let two = table("stat=max&stat=mean");
+    let loss = two["metrics"]["loss"].as_object().unwrap();
+    assert_eq!(loss.keys().collect::<Vec<_>>(), ["max", "mean"]);
+    assert_eq!(loss["mean"], cells(json!(7.0 / 3.0), Value::Null));
+
+    let bad = client()
+        .get(server.url("/runs?stat=median"))
+        .bearer_auth(&reader)
+        .send()
+        .unwrap();
+    let (status, message) = error_of(bad);
+    assert_eq!(status, 400);
+    assert!(
+        message.starts_with("stat \"median\" is not one of last, min"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_chart_asks_for_a_bounded_number_of_points_or_for_new_ones_alone() {
     let server = Server::start();
     let reader = server.user("bob", &[("team-a", Access::Read)]);
@@ -235,6 +330,17 @@ fn pages_are_the_app_never_cached_and_every_answer_carries_the_security_headers(
 
 /// `opsml ui` on a SQLite store that also holds a server account.
 fn launch() -> (UiLaunch, String, tempfile::TempDir) {
+    let (launch, base, dir, _) = launch_with_artifacts();
+    (launch, base, dir)
+}
+
+/// A PNG's signature and a few bytes, a text and an HTML page that must not run.
+const PICTURE: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture";
+const PAGE: &[u8] = b"<script>alert(1)</script>";
+
+/// `opsml ui` on a SQLite store whose experiment has a picture, a page and a text logged
+/// encrypted; the experiment's uid.
+fn launch_with_artifacts() -> (UiLaunch, String, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("opsml.db")).unwrap());
     store
@@ -245,15 +351,138 @@ fn launch() -> (UiLaunch, String, tempfile::TempDir) {
             disabled: false,
         })
         .unwrap();
-    let storage = Arc::new(LocalStorage::new(dir.path().join("objects")));
+    let storage: Arc<dyn ArtifactStorage> = Arc::new(LocalStorage::new(dir.path().join("objects")));
+    let experiment = uid(7);
+    store
+        .create_experiment(&NewExperiment {
+            uid: experiment.clone(),
+            space: "team".to_owned(),
+            name: "pictures".to_owned(),
+            tags: Vec::new(),
+            parent_uid: None,
+            compute_environment: opsml_types::ComputeEnvironment::default(),
+            opsml_version: "0.1.0".to_owned(),
+            username: "ana".to_owned(),
+            created_at: Utc::now(),
+            lease: Lease::current(),
+        })
+        .unwrap();
+    let records: Arc<dyn Store> = store.clone();
+    let artifacts = Artifacts::new(
+        records,
+        Arc::clone(&storage),
+        Arc::new(MasterKey::generate()),
+    );
+    artifacts
+        .log_bytes(&experiment, "plots/loss curve.png", PICTURE)
+        .unwrap();
+    artifacts
+        .log_bytes(&experiment, "report.html", PAGE)
+        .unwrap();
+    artifacts
+        .log_bytes(&experiment, "notes.txt", b"hello")
+        .unwrap();
     let address = UiAddress {
         host: "127.0.0.1".parse().unwrap(),
         port: 0,
         stop_on_signal: false,
     };
-    let launch = UiLaunch::start(store.clone(), store, storage, address).unwrap();
+    let launch = UiLaunch::start(store.clone(), store, storage, Some(artifacts), address).unwrap();
     let base = launch.url().split("/?token=").next().unwrap().to_owned();
-    (launch, base, dir)
+    (launch, base, dir, experiment)
+}
+
+#[test]
+fn opsml_ui_shows_pictures_and_text_decrypted_and_runs_nothing_it_serves() {
+    let (launch, base, _dir, experiment) = launch_with_artifacts();
+    let token = launch.url().split("token=").nth(1).unwrap().to_owned();
+    let content = |path: &str, download: bool| {
+        client()
+            .get(format!(
+                "{base}/api/v1/experiments/{experiment}/artifacts/content"
+            ))
+            .query(&[
+                ("path", path),
+                ("download", if download { "true" } else { "false" }),
+            ])
+            .header(COOKIE, with_cookie(&token))
+            .send()
+            .unwrap()
+    };
+
+    let picture = content("plots/loss curve.png", false);
+    assert_eq!(picture.status(), 200);
+    assert_eq!(picture.headers()[CONTENT_TYPE], "image/png");
+    assert_eq!(
+        picture.headers()[CONTENT_DISPOSITION],
+        "inline; filename=\"loss_curve.png\""
+    );
+    assert!(picture.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    assert_eq!(picture.bytes().unwrap().as_ref(), PICTURE);
+
+    // A page logged as an artifact is a file to save, never a page of this site.
+    let page = content("report.html", false);
+    assert_eq!(page.headers()[CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(page.bytes().unwrap().as_ref(), PAGE);
+    let saved = content("notes.txt", true);
+    assert_eq!(
+        saved.headers()[CONTENT_DISPOSITION],
+        "attachment; filename=\"notes.txt\""
+    );
+    assert_eq!(saved.text().unwrap(), "hello");
+
+    let (status, message) = error_of(content("plots", false));
+    assert_eq!(status, 404, "a folder is not an artifact");
+    assert!(message.contains("\"plots\""), "{message}");
+    let (status, message) = error_of(content("../../etc/passwd", false));
+    assert_eq!(status, 400, "{message}");
+    let stranger = client()
+        .get(format!(
+            "{base}/api/v1/experiments/{experiment}/artifacts/content?path=notes.txt"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(stranger.status(), 401);
+}
+
+#[test]
+fn a_server_without_the_key_says_how_to_download_and_decrypt() {
+    let server = Server::start();
+    server.user("alice", &[("team-a", Access::Read)]);
+    server.create_experiment(&uid(1), "team-a");
+    server.create_experiment(&uid(2), "team-b");
+    let client_side = Artifacts::new(
+        Arc::clone(&server.store),
+        Arc::clone(&server.storage),
+        Arc::new(MasterKey::generate()),
+    );
+    for n in [1, 2] {
+        client_side.log_bytes(&uid(n), "a.txt", b"secret").unwrap();
+    }
+    let (session, _) = ui_login(&server, "alice");
+    let content = |n: u32| {
+        client()
+            .get(server.url(&format!(
+                "/experiments/{}/artifacts/content?path=a.txt",
+                uid(n)
+            )))
+            .header(COOKIE, with_cookie(&session))
+            .send()
+            .unwrap()
+    };
+    let (status, own) = error_of(content(1));
+    assert_eq!(status, 409);
+    assert!(
+        own.contains(&format!("opsml experiments download {}", uid(1))),
+        "{own}"
+    );
+    // Another space's experiment: the answer of one that does not exist.
+    let (status, other) = error_of(content(2));
+    assert_eq!(status, 404);
+    assert!(!other.contains("download"), "{other}");
 }
 
 #[test]

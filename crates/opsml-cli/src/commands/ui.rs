@@ -16,8 +16,11 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &UiArgs) -> Result<()> {
         stop_on_signal: true,
     };
     let location = store.location();
-    let launch = start(&uri, store, storage, address)?;
+    let (launch, no_key) = start(&uri, store, storage, address)?;
     writeln!(context.out, "opsml ui: serving {location}")?;
+    if let Some(why) = no_key {
+        writeln!(context.out, "artifacts are listed but not opened: {why}")?;
+    }
     writeln!(context.out, "open {}", launch.url())?;
     context.out.flush()?;
     launch.wait().map_err(CliError::Server)
@@ -38,15 +41,31 @@ fn local_store(
     Ok(opsml_registry::open_store(uri)?)
 }
 
+/// Starts the UI; with it, why artifacts cannot be opened when the master key could not be
+/// read (the UI then lists them and says how to download them).
 #[cfg(feature = "server")]
 fn start(
     uri: &opsml_registry::TrackingUri,
     store: std::sync::Arc<dyn opsml_registry::Store>,
     storage: std::sync::Arc<dyn opsml_registry::ArtifactStorage>,
     address: opsml_server::UiAddress,
-) -> Result<opsml_server::UiLaunch> {
+) -> Result<(opsml_server::UiLaunch, Option<String>)> {
     let accounts = opsml_registry::open_account_store(uri)?;
-    opsml_server::UiLaunch::start(store, accounts, storage, address).map_err(CliError::Server)
+    let (artifacts, no_key) =
+        match opsml_registry::master_key(store.as_ref(), opsml_registry::KeyUse::Read) {
+            Ok(master) => (
+                Some(opsml_registry::Artifacts::new(
+                    std::sync::Arc::clone(&store),
+                    std::sync::Arc::clone(&storage),
+                    master,
+                )),
+                None,
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+    let launch = opsml_server::UiLaunch::start(store, accounts, storage, artifacts, address)
+        .map_err(CliError::Server)?;
+    Ok((launch, no_key))
 }
 
 /// The web UI of the store of `tracking_uri` (else of `OPSML_TRACKING_URI`), served in a
@@ -70,7 +89,7 @@ pub fn serve_ui(
             port,
             stop_on_signal: false,
         };
-        start(&uri, store, storage, address)
+        Ok(start(&uri, store, storage, address)?.0)
     };
     serve().map_err(|e| e.to_string())
 }

@@ -23,7 +23,7 @@ use postgres::{Client, NoTls};
 
 use crate::{
     CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunCells, RunningExperiment, SearchQuery, Store, WriteBatch,
+    RunningExperiment, SearchQuery, Store, TableCells, WriteBatch,
 };
 
 /// Idle connections kept for reuse.
@@ -277,15 +277,16 @@ impl Store for PostgresStore {
         self.with_experiment(uid, |client| Ok(Ok(summaries::read(client, uid)?)))
     }
 
-    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
-        let (parameters, summaries) = self.with_client(|client| {
-            Ok((
-                points::read_parameters_many(client, uids)?,
-                summaries::read_many(client, uids)?,
-            ))
-        })?;
-        let parameters = parameters.map_err(RegistryError::Corrupt)?;
-        Ok(RunCells::grouped(uids, parameters, summaries))
+    fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
+        let mut table = TableCells::new(uids);
+        self.with_client(|client| {
+            if let Err(corrupt) = points::read_parameters_many(client, uids, &mut table)? {
+                return Ok(Err(RegistryError::Corrupt(corrupt)));
+            }
+            summaries::read_many(client, uids, &mut table)?;
+            Ok(Ok(()))
+        })??;
+        Ok(table)
     }
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {

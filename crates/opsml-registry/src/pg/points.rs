@@ -5,7 +5,7 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use postgres::{Client, NoTls, Statement, Transaction};
 
 use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
+use crate::{ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -345,17 +345,32 @@ pub(super) fn read_parameters(
     Ok(parameters_of_rows(&rows).map(|found| found.into_iter().map(|(_, p)| p).collect()))
 }
 
-/// The parameters of every experiment of `uids`, each with its experiment's uid.
+/// Adds the parameters of the experiments `uids` to their rows of `table`.
 pub(super) fn read_parameters_many(
     client: &mut Client,
     uids: &[String],
-) -> std::result::Result<std::result::Result<Vec<(String, Parameter)>, String>, postgres::Error> {
+    table: &mut TableCells,
+) -> std::result::Result<std::result::Result<(), String>, postgres::Error> {
+    // In no order: the table's columns are sorted by name, its rows by `uids`.
     let rows = client.query(
         "SELECT name, kind, value, experiment_uid FROM parameters
-         WHERE experiment_uid = ANY($1) ORDER BY id",
+         WHERE experiment_uid = ANY($1)",
         &[&uids],
     )?;
-    Ok(parameters_of_rows(&rows))
+    for row in &rows {
+        let uid: &str = row.get(3);
+        let Some(run) = table.row_of(uid) else {
+            continue;
+        };
+        let (name, kind, text): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+        let Some(value) = ParameterValue::from_stored(kind, text) else {
+            return Ok(Err(format!(
+                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
+            )));
+        };
+        table.set_parameter(run, name, value);
+    }
+    Ok(Ok(()))
 }
 
 /// Parameters from rows of (name, kind, value, experiment uid); a row that describes no value

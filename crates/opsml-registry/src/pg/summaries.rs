@@ -3,6 +3,8 @@
 use opsml_types::MetricSummary;
 use postgres::{Client, GenericClient, Row};
 
+use crate::TableCells;
+
 const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
 
 fn count_from(stored: i64) -> u64 {
@@ -14,8 +16,13 @@ fn count_to(count: u64) -> i64 {
 }
 
 fn from_row(row: &Row) -> MetricSummary {
+    named_from_row(row, row.get(0))
+}
+
+/// The summary of a row of `COLUMNS` (whose name is not read), called `name`.
+fn named_from_row(row: &Row, name: String) -> MetricSummary {
     MetricSummary {
-        name: row.get(0),
+        name,
         count: count_from(row.get(1)),
         value_count: count_from(row.get(2)),
         // PostgreSQL keeps NaN; NULL only where a statistic has no value.
@@ -94,22 +101,26 @@ fn save(
 }
 
 /// Summaries of the experiment's metrics, by name.
-/// The summaries of every experiment of `uids`, each with its experiment's uid.
+/// Adds the summaries of the experiments `uids` to their rows of `table`.
 pub(super) fn read_many(
     client: &mut Client,
     uids: &[String],
-) -> Result<Vec<(String, MetricSummary)>, postgres::Error> {
-    Ok(client
-        .query(
-            &format!(
-                "SELECT {COLUMNS}, experiment_uid FROM metric_summaries
-                 WHERE experiment_uid = ANY($1) ORDER BY name"
-            ),
-            &[&uids],
-        )?
-        .iter()
-        .map(|row| (row.get(10), from_row(row)))
-        .collect())
+    table: &mut TableCells,
+) -> Result<(), postgres::Error> {
+    // In no order: the table's columns are sorted by name, its rows by `uids`.
+    let rows = client.query(
+        &format!(
+            "SELECT {COLUMNS}, experiment_uid FROM metric_summaries
+             WHERE experiment_uid = ANY($1)"
+        ),
+        &[&uids],
+    )?;
+    for row in &rows {
+        if let Some(run) = table.row_of(row.get(10)) {
+            table.set_summary(run, row.get(0), named_from_row(row, String::new()));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn read(client: &mut Client, uid: &str) -> Result<Vec<MetricSummary>, postgres::Error> {

@@ -24,7 +24,7 @@ use rusqlite::Connection;
 
 use crate::{
     CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunCells, RunningExperiment, SearchQuery, Store, WriteBatch,
+    RunningExperiment, SearchQuery, Store, TableCells, WriteBatch,
 };
 
 /// How long a connection waits for another process's write lock before failing.
@@ -205,15 +205,25 @@ impl Store for SqliteStore {
         })?
     }
 
-    fn table_cells(&self, uids: &[String]) -> Result<Vec<RunCells>> {
-        let (parameters, summaries) = self.with_conn(|conn| {
-            Ok((
-                points::read_parameters_many(conn, uids)?,
-                summaries::read_many(conn, uids)?,
-            ))
-        })?;
-        let parameters = parameters.map_err(RegistryError::Corrupt)?;
-        Ok(RunCells::grouped(uids, parameters, summaries))
+    fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
+        let mut table = TableCells::new(uids);
+        let json = serde_json::Value::from(uids.to_vec()).to_string();
+        self.with_conn(|conn| {
+            let experiments: usize =
+                conn.query_row("SELECT count(*) FROM experiments", [], |row| {
+                    row.get::<_, i64>(0)
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+                })?;
+            // Reading a table through is about three times faster a row than looking each run
+            // up: done when the table asks for a good part of the store's runs anyway.
+            let wanted = (uids.len().saturating_mul(4) < experiments).then_some(json.as_str());
+            if let Err(corrupt) = points::read_parameters_many(conn, wanted, &mut table)? {
+                return Ok(Err(RegistryError::Corrupt(corrupt)));
+            }
+            summaries::read_many(conn, wanted, &mut table)?;
+            Ok(Ok(()))
+        })??;
+        Ok(table)
     }
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
@@ -343,4 +353,11 @@ impl Store for SqliteStore {
         files.extend(self.recovery_dir());
         files
     }
+}
+
+/// The text in column `index` of `row`, borrowed from the row (no copy is made).
+fn text_at<'row>(row: &'row rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'row str> {
+    row.get_ref(index)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
 }

@@ -6,7 +6,7 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RegistryError, Result, WriteBatch};
+use crate::{ExperimentWriter, Lease, RegistryError, Result, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -288,18 +288,37 @@ pub(super) fn read_parameters(
     Ok(parameters_of_rows(rows)?.map(|found| found.into_iter().map(|(_, p)| p).collect()))
 }
 
-/// The parameters of every experiment of `uids`, each with its experiment's uid.
+/// Adds the parameters of the experiments `uids` (a JSON array; `None` reads
+/// every experiment's, for the table to keep its own) to their rows of `table`.
 pub(super) fn read_parameters_many(
     conn: &Connection,
-    uids: &[String],
-) -> rusqlite::Result<std::result::Result<Vec<(String, Parameter)>, String>> {
+    uids: Option<&str>,
+    table: &mut TableCells,
+) -> rusqlite::Result<std::result::Result<(), String>> {
+    // In no order: the table's columns are sorted by name, its rows by `uids`.
     let mut stmt = conn.prepare_cached(
         "SELECT name, kind, value, experiment_uid FROM parameters
-         WHERE experiment_uid IN (SELECT value FROM json_each(?1))
-         ORDER BY rowid",
+         WHERE ?1 IS NULL OR experiment_uid IN (SELECT value FROM json_each(?1))",
     )?;
-    let rows = stmt.query([names_json(Some(uids))])?;
-    parameters_of_rows(rows)
+    let mut rows = stmt.query([uids])?;
+    while let Some(row) = rows.next()? {
+        let uid = super::text_at(row, 3)?;
+        let Some(run) = table.row_of(uid) else {
+            continue;
+        };
+        let (name, kind, text) = (
+            super::text_at(row, 0)?,
+            super::text_at(row, 1)?,
+            super::text_at(row, 2)?,
+        );
+        let Some(value) = ParameterValue::from_stored(kind, text) else {
+            return Ok(Err(format!(
+                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
+            )));
+        };
+        table.set_parameter(run, name, value);
+    }
+    Ok(Ok(()))
 }
 
 /// Parameters from rows of (name, kind, value, experiment uid); a row that describes no value

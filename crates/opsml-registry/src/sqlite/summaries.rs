@@ -2,6 +2,8 @@
 //! batch inside the batch's transaction, so a summary always matches the stored points.
 
 use opsml_types::{MetricColumns, MetricSummary};
+
+use crate::TableCells;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
@@ -15,8 +17,13 @@ fn count_to(count: u64) -> i64 {
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<MetricSummary> {
+    named_from_row(row, row.get(0)?)
+}
+
+/// The summary of a row of `COLUMNS` (whose name is not read), called `name`.
+fn named_from_row(row: &Row<'_>, name: String) -> rusqlite::Result<MetricSummary> {
     Ok(MetricSummary {
-        name: row.get(0)?,
+        name,
         count: count_from(row.get(1)?),
         value_count: count_from(row.get(2)?),
         // +inf and -inf in one metric sum to NaN, which SQLite stores as NULL.
@@ -87,18 +94,29 @@ pub(super) fn read(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<MetricS
     rows.collect()
 }
 
-/// The summaries of every experiment of `uids`, each with its experiment's uid.
+/// Adds the summaries of the experiments `uids` (a JSON array; `None` reads
+/// every experiment's, for the table to keep its own) to their rows of `table`.
 pub(super) fn read_many(
     conn: &Connection,
-    uids: &[String],
-) -> rusqlite::Result<Vec<(String, MetricSummary)>> {
+    uids: Option<&str>,
+    table: &mut TableCells,
+) -> rusqlite::Result<()> {
+    // In no order: the table's columns are sorted by name, its rows by `uids`.
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS}, experiment_uid FROM metric_summaries
-         WHERE experiment_uid IN (SELECT value FROM json_each(?1)) ORDER BY name"
+         WHERE ?1 IS NULL OR experiment_uid IN (SELECT value FROM json_each(?1))"
     ))?;
-    let uids = serde_json::Value::from(uids.to_vec()).to_string();
-    let rows = stmt.query_map([uids], |row| Ok((row.get(10)?, from_row(row)?)))?;
-    rows.collect()
+    let mut rows = stmt.query([uids])?;
+    while let Some(row) = rows.next()? {
+        if let Some(run) = table.row_of(super::text_at(row, 10)?) {
+            table.set_summary(
+                run,
+                super::text_at(row, 0)?,
+                named_from_row(row, String::new())?,
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Summaries computed from stored points, for stores written before summaries existed.

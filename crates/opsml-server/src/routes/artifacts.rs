@@ -203,19 +203,21 @@ async fn download(
             Ok(storage.open(&key)?)
         })
         .await?;
+    Ok(streamed(reader))
+}
+
+/// A body of what `reader` reads, read off the async workers a chunk at a time.
+pub(super) fn streamed(reader: impl Read + Send + 'static) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     tokio::task::spawn_blocking(move || pump(reader, &sender));
     let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
-    Ok(Body::from_stream(chunks))
+    Body::from_stream(chunks)
 }
 
 /// Reads `reader` chunk by chunk into `sender` until the end, an error, or a client gone.
-fn pump(
-    mut reader: Box<dyn Read + Send>,
-    sender: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
-) {
+fn pump(mut reader: impl Read, sender: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) {
     loop {
         let mut chunk = vec![0; CHUNK_BYTES];
         let read = match reader.read(&mut chunk) {

@@ -1,5 +1,6 @@
 //! The routes, one file per resource.
 
+mod artifact_content;
 mod artifacts;
 mod batches;
 mod experiments;
@@ -26,6 +27,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(lifecycle::router())
         .merge(reads::router())
         .merge(artifacts::router())
+        .merge(artifact_content::router())
         .merge(uploads::router())
         .merge(batches::router())
         .merge(users::router())

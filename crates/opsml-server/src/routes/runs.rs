@@ -1,11 +1,12 @@
 //! `GET /api/v1/runs`: the web UI's runs table. The experiments matching a filter of the
 //! search language (as `POST /experiments/search`), newest first unless ordered otherwise,
-//! with every parameter and each metric's last, minimum, maximum and mean in columns.
+//! with every parameter and each metric's last, minimum, maximum and mean in columns (or
+//! only the statistics named by `stat`, as the table shows one at a time).
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use opsml_read::RunTable;
+use opsml_read::{RunTable, SUMMARY_STATISTICS};
 use opsml_registry::wire::{SearchBody, MAX_LIST_LIMIT};
 
 use super::experiments::search_query;
@@ -17,7 +18,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Query: `filter` (the search language), `space`, `limit` (at most and by default
-/// [`MAX_LIST_LIMIT`]) and repeated `order_by` keys.
+/// [`MAX_LIST_LIMIT`]), repeated `order_by` keys and repeated `stat` (of
+/// [`SUMMARY_STATISTICS`]; all by default).
 async fn runs(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -41,6 +43,16 @@ async fn runs(
             .parse()
             .map_err(|_| ApiError::bad_request(format!("limit {text:?} is not a whole number")))?,
     };
+    let statistics = repeated(raw, "stat");
+    if let Some(unknown) = statistics
+        .iter()
+        .find(|s| !SUMMARY_STATISTICS.contains(&s.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "stat {unknown:?} is not one of {}",
+            SUMMARY_STATISTICS.join(", ")
+        )));
+    }
     let body = SearchBody {
         filter: single("filter")?.unwrap_or_default(),
         order_by: repeated(raw, "order_by"),
@@ -54,7 +66,14 @@ async fn runs(
     state
         .with_store(move |store| {
             let runs = store.search_experiments(&query)?;
-            Ok(opsml_read::run_table(store, runs)?)
+            let mut table = opsml_read::run_table(store, runs)?;
+            if !statistics.is_empty() {
+                let kept: Vec<&str> = statistics.iter().map(String::as_str).collect();
+                for columns in table.metrics.values_mut() {
+                    columns.keep(&kept);
+                }
+            }
+            Ok(table)
         })
         .await
         .map(Json)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnsOf, groupChildren, sortRows, visibleRange } from "./table";
+import { columnsOf, DEFAULT_DATA_COLUMNS, groupChildren, shownColumns, sortRows, visibleRange } from "./table";
 import type { CardRecord, RunTable } from "./types";
 
 function card(uid: string, name: string, extra: Partial<CardRecord> = {}): CardRecord {
@@ -51,6 +51,27 @@ describe("columns", () => {
     const lr = columnsOf(table, "last", 0).find((c) => c.key === "param:lr");
     expect(lr?.text(1)).toBe("");
     expect(lr?.numeric).toBe(true);
+  });
+});
+
+describe("chosen columns", () => {
+  it("always shows the card's fields and only the chosen data columns, in the table's order", () => {
+    const columns = columnsOf(table, "last", 0);
+    const keys = shownColumns(columns, ["metric:loss", "param:lr", "param:gone"]).map((c) => c.key);
+    expect(keys.slice(8)).toEqual(["param:lr", "metric:loss"]);
+    expect(keys.slice(0, 8)).toContain("status");
+    expect(shownColumns(columns, []).map((c) => c.key)).toHaveLength(8);
+  });
+
+  it("shows the first data columns before any choice", () => {
+    const wide: RunTable = {
+      runs: [card("a", "a")],
+      parameters: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${String(i).padStart(3, "0")}`, [i]])),
+      metrics: {},
+    };
+    const shown = shownColumns(columnsOf(wide, "last", 0), null);
+    expect(shown).toHaveLength(8 + DEFAULT_DATA_COLUMNS);
+    expect(shown.at(-1)?.key).toBe(`param:p${String(DEFAULT_DATA_COLUMNS - 1).padStart(3, "0")}`);
   });
 });
 

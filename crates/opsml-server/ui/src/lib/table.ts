@@ -75,7 +75,7 @@ export function columnsOf(table: RunTable, statistic: Statistic, now: number): C
     });
   }
   for (const [name, summaries] of Object.entries(table.metrics)) {
-    const cells = summaries[statistic];
+    const cells = summaries[statistic] ?? [];
     columns.push({
       key: `metric:${name}`,
       label: `${name} (${statistic})`,
@@ -166,4 +166,24 @@ export function visibleRange(
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(count, Math.ceil((scrollTop + height) / rowHeight) + overscan);
   return { first, last: Math.max(first, last) };
+}
+
+/** Parameter and metric columns shown before the user chooses: more make rows too wide to
+ *  read and slow to draw. */
+export const DEFAULT_DATA_COLUMNS = 40;
+
+/** Whether `column` is one of the card's own fields (always shown). */
+export function isCardColumn(column: Column): boolean {
+  return !column.key.startsWith("param:") && !column.key.startsWith("metric:");
+}
+
+/** The columns drawn: the card's fields, then the parameter and metric columns `chosen`
+ *  (in the table's order), or the first `DEFAULT_DATA_COLUMNS` of them when none are. */
+export function shownColumns(columns: Column[], chosen: string[] | null): Column[] {
+  if (chosen === null) {
+    let data = 0;
+    return columns.filter((c) => isCardColumn(c) || (data += 1) <= DEFAULT_DATA_COLUMNS);
+  }
+  const wanted = new Set(chosen);
+  return columns.filter((c) => isCardColumn(c) || wanted.has(c.key));
 }

@@ -8,16 +8,22 @@ export interface TableState {
   sort: string;
   descending: boolean;
   statistic: Statistic;
+  /** Keys of the parameter and metric columns shown, in the user's choice; null until the
+   *  user chooses (then the first of each are shown, see `shownColumns`). */
+  columns: string[] | null;
 }
 
 export function readTableState(search: string): TableState {
   const params = new URLSearchParams(search);
   const statistic = params.get("stat") ?? "last";
+  const chosen = params.getAll("col");
   return {
     filter: params.get("filter") ?? "",
     sort: params.get("sort") ?? "",
     descending: params.get("desc") === "1",
     statistic: (STATISTICS as string[]).includes(statistic) ? (statistic as Statistic) : "last",
+    // `col=` alone keeps "none chosen" apart from "not chosen yet".
+    columns: params.has("col") ? chosen.filter((key) => key !== "") : null,
   };
 }
 
@@ -27,6 +33,10 @@ export function writeTableState(state: TableState): string {
   if (state.sort) params.set("sort", state.sort);
   if (state.sort && state.descending) params.set("desc", "1");
   if (state.statistic !== "last") params.set("stat", state.statistic);
+  if (state.columns !== null) {
+    if (state.columns.length === 0) params.append("col", "");
+    for (const key of state.columns) params.append("col", key);
+  }
   const text = params.toString();
   return text ? `?${text}` : "";
 }

@@ -18,13 +18,14 @@ export interface CardRecord {
   username: string;
 }
 
+/** A metric's statistics, a cell per run; only those asked for (`stat=`) are sent. */
 export interface SummaryColumns {
-  last: JsonFloat[];
-  min: JsonFloat[];
-  max: JsonFloat[];
-  mean: JsonFloat[];
-  last_step: (number | null)[];
-  count: (number | null)[];
+  last?: JsonFloat[];
+  min?: JsonFloat[];
+  max?: JsonFloat[];
+  mean?: JsonFloat[];
+  last_step?: (number | null)[];
+  count?: (number | null)[];
 }
 
 /** `GET /api/v1/runs`: a cell per run in every column, in the order of `runs`. */

@@ -35,10 +35,23 @@ describe("values", () => {
 
 describe("addresses", () => {
   it("keeps the table's state in the query and reads it back", () => {
-    const state = { filter: 'params.lr > 0.1 and name = "a&b"', sort: "metric:loss", descending: true, statistic: "min" as const };
+    const state = {
+      filter: 'params.lr > 0.1 and name = "a&b"',
+      sort: "metric:loss",
+      descending: true,
+      statistic: "min" as const,
+      columns: ["param:a,b", "metric:loss"],
+    };
     expect(readTableState(writeTableState(state))).toEqual(state);
     expect(readTableState("?stat=bogus").statistic).toBe("last");
-    expect(writeTableState({ filter: "", sort: "", descending: false, statistic: "last" })).toBe("");
+    const plain = { filter: "", sort: "", descending: false, statistic: "last" as const, columns: null };
+    expect(writeTableState(plain)).toBe("");
+    expect(readTableState("").columns).toBeNull();
+  });
+
+  it("keeps a choice of no data columns apart from no choice", () => {
+    const none = { filter: "", sort: "", descending: false, statistic: "last" as const, columns: [] };
+    expect(readTableState(writeTableState(none)).columns).toEqual([]);
   });
 
   it("routes pages by path", () => {

@@ -1,0 +1,174 @@
+//! `GET /experiments/{uid}/artifacts/content?path=…[&download=true]`: an artifact's plain
+//! bytes, for the UI of `opsml ui` to show images and text and to download any artifact
+//! decrypted. Only `opsml ui` holds the master key; a server never does, and answers with
+//! how to download and decrypt instead.
+//!
+//! The bytes are decrypted into a temporary file and sent only once their SHA-256 matches
+//! the record, so a tampered object is refused rather than half shown. A page shown from
+//! them runs nothing: only media types from a short list are sent as themselves, and every
+//! answer carries a sandboxing Content-Security-Policy.
+
+use std::fs::File;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use opsml_registry::Access;
+use opsml_types::{normalize_artifact_path, ArtifactRecord};
+use serde::Deserialize;
+
+use super::artifacts::streamed;
+use super::experiments::authorized_card;
+use crate::{ApiError, AppState, Principal};
+
+/// Media types a browser may show as themselves: pictures (SVG too: in an `<img>` it runs
+/// nothing, and opened on its own the sandbox below stops its scripts) and plain text; no
+/// HTML, no PDF. Anything else is sent as `application/octet-stream`.
+const SHOWN_AS_IS: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/svg+xml",
+    "text/plain",
+    "text/csv",
+    "text/markdown",
+    "application/json",
+];
+
+/// A document made of these bytes gets no scripts, no plugins and an origin of its own.
+const SANDBOX: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/experiments/{uid}/artifacts/content", get(content))
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentQuery {
+    path: String,
+    /// Sent as a file to save rather than shown.
+    #[serde(default)]
+    download: bool,
+}
+
+async fn content(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Query(query): Query<ContentQuery>,
+) -> Result<Response, ApiError> {
+    let artifacts = state.artifacts.clone();
+    let (record, file) = state
+        .with_store(move |store| {
+            let card = authorized_card(store, &principal, &uid, Access::Read)?;
+            let path = normalize_artifact_path(&query.path).map_err(|e| {
+                ApiError::bad_request(format!("artifact path {:?}: {e}", query.path))
+            })?;
+            let record = store
+                .list_artifacts(&card.uid, Some(&path))?
+                .into_iter()
+                .find(|record| record.path == path)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("experiment {uid} has no artifact {path:?}"))
+                })?;
+            let Some(artifacts) = artifacts else {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "encrypted_artifact",
+                    format!(
+                        "artifacts are encrypted and this server does not hold their key: \
+                         download and decrypt them with `opsml experiments download {uid}`"
+                    ),
+                ));
+            };
+            let key = artifacts.stored_data_key(&card.uid)?;
+            let folder = tempfile::tempdir()
+                .map_err(|e| ApiError::internal(format!("no temporary folder: {e}")))?;
+            let plain = folder.path().join("artifact");
+            artifacts.download(&key, &record, &plain)?;
+            // Open before the folder goes: the open file stays readable until sent.
+            let file = File::open(&plain)
+                .map_err(|e| ApiError::internal(format!("reading {path:?} back: {e}")))?;
+            Ok((record, file))
+        })
+        .await?;
+    Ok(answer(&record, file, query.download))
+}
+
+/// The response carrying `file`, the plain bytes of `record`.
+fn answer(record: &ArtifactRecord, file: File, download: bool) -> Response {
+    let disposition = format!(
+        "{}; filename=\"{}\"",
+        if download { "attachment" } else { "inline" },
+        file_name(&record.path)
+    );
+    let mut response = streamed(file).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(shown_type(&record.media_type)),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(record.size));
+    // `file_name` leaves only characters that are valid in a header.
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(CONTENT_DISPOSITION, value);
+    }
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(SANDBOX));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    response
+}
+
+/// `media_type` if a browser may show it as itself, else `application/octet-stream`.
+fn shown_type(media_type: &str) -> &'static str {
+    SHOWN_AS_IS
+        .iter()
+        .find(|known| **known == media_type)
+        .copied()
+        .unwrap_or("application/octet-stream")
+}
+
+/// The last part of an artifact's path, with anything outside letters, digits, `.`, `-`
+/// and `_` replaced, so that it is safe in a header and as a file name.
+fn file_name(path: &str) -> String {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    let safe: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.trim_matches('.').is_empty() {
+        "artifact".to_owned()
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(file_name("plots/loss curve.png"), "loss_curve.png");
+        assert_eq!(file_name("a\"b\r\nc.txt"), "a_b__c.txt");
+        assert_eq!(file_name(".."), "artifact");
+        assert_eq!(file_name("model.pt"), "model.pt");
+    }
+
+    #[test]
+    fn only_listed_media_types_are_sent_as_themselves() {
+        assert_eq!(shown_type("image/png"), "image/png");
+        assert_eq!(shown_type("text/html"), "application/octet-stream");
+        assert_eq!(shown_type("application/pdf"), "application/octet-stream");
+    }
+}
