@@ -264,6 +264,83 @@ fn the_runs_table_sends_only_the_statistics_asked_for() {
 }
 
 #[test]
+fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs() {
+    let server = Server::start();
+    let reader = server.user("bob", &[("team-a", Access::Read)]);
+    for (n, space) in [(1, "team-a"), (2, "team-a"), (3, "team-b")] {
+        server.create_experiment(&uid(n), space);
+        let points: Vec<PointRecord> = (0..1000)
+            .map(|step| PointRecord {
+                name_id: 0,
+                point: MetricPoint {
+                    step: Some(step),
+                    value: f64::from(n) * 1000.0 + step as f64,
+                    timestamp: None,
+                    created_at: 1_000_000 + step,
+                },
+            })
+            .collect();
+        let mut writer = server.store.open_writer(&uid(n)).unwrap();
+        writer
+            .write(&WriteBatch {
+                names: &["loss".to_owned()],
+                points: &points,
+                parameters: &[],
+                hardware: &[],
+            })
+            .unwrap();
+        writer.finish().unwrap();
+    }
+    let series = |query: &str| {
+        client()
+            .get(server.url(&format!("/series?{query}")))
+            .bearer_auth(&reader)
+            .send()
+            .unwrap()
+    };
+    let answer: Value = series(&format!(
+        "uid={}&uid={}&name=loss&points=50",
+        uid(2),
+        uid(1)
+    ))
+    .json()
+    .unwrap();
+    let runs = answer.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (run, n) in runs.iter().zip([2.0, 1.0]) {
+        assert_eq!(run["total"], 1000);
+        assert_eq!(run["steps"].as_array().unwrap().len(), 50);
+        assert_eq!(run["values"][0], json!(n * 1000.0), "in the order asked");
+        assert_eq!(
+            run["values"][49],
+            json!(n * 1000.0 + 999.0),
+            "the last point kept"
+        );
+    }
+    let ranged: Value = series(&format!("uid={}&name=loss&start=10&stop=20", uid(1)))
+        .json()
+        .unwrap();
+    assert_eq!(ranged[0]["steps"], json!((10..20).collect::<Vec<_>>()));
+
+    let hidden = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(3))));
+    let missing = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(4))));
+    assert_eq!(hidden.0, 404);
+    assert_eq!(
+        hidden.1.replace(&uid(3), "?"),
+        missing.1.replace(&uid(4), "?")
+    );
+    let (status, message) = error_of(series("name=loss"));
+    assert_eq!(status, 400);
+    assert!(message.contains("uid"), "{message}");
+    let many: String = (0..30).map(|_| format!("uid={}&", uid(1))).collect();
+    let (status, message) = error_of(series(&format!("{many}name=loss&points=100000")));
+    assert_eq!(status, 400);
+    assert!(message.contains("ask for fewer"), "{message}");
+    let (status, _) = error_of(series(&format!("uid={}&name=loss&after=3", uid(1))));
+    assert_eq!(status, 400);
+}
+
+#[test]
 fn a_chart_asks_for_a_bounded_number_of_points_or_for_new_ones_alone() {
     let server = Server::start();
     let reader = server.user("bob", &[("team-a", Access::Read)]);

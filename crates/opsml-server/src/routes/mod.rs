@@ -10,6 +10,7 @@ mod metrics_body;
 mod openapi;
 mod reads;
 mod runs;
+mod series;
 mod tokens;
 mod ui_session;
 mod uploads;
@@ -19,7 +20,7 @@ use axum::middleware::from_fn_with_state;
 use axum::Router;
 
 use crate::auth::require_token;
-use crate::AppState;
+use crate::{ApiError, AppState};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     let authenticated = Router::new()
@@ -33,6 +34,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(tokens::authenticated_router())
         .merge(runs::router())
+        .merge(series::router())
         .merge(ui_session::authenticated_router())
         .route_layer(from_fn_with_state(state, require_token));
     Router::new().merge(health::router()).nest(
@@ -50,6 +52,32 @@ pub(crate) fn repeated(raw_query: Option<&str>, key: &str) -> Vec<String> {
         .filter(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
         .collect()
+}
+
+/// The one value of query parameter `key`, if given.
+pub(crate) fn single(raw: Option<&str>, key: &str) -> Result<Option<String>, ApiError> {
+    let mut values = repeated(raw, key);
+    match values.len() {
+        0 => Ok(None),
+        1 => Ok(values.pop()),
+        n => Err(ApiError::bad_request(format!(
+            "{key} is given {n} times; give it once"
+        ))),
+    }
+}
+
+/// The whole number of query parameter `key`, if given.
+pub(crate) fn number<T: std::str::FromStr>(
+    raw: Option<&str>,
+    key: &str,
+) -> Result<Option<T>, ApiError> {
+    single(raw, key)?
+        .map(|text| {
+            text.trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("{key} {text:?} is not a whole number")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use opsml_read::{RunTable, SUMMARY_STATISTICS};
 use opsml_registry::wire::{SearchBody, MAX_LIST_LIMIT};
 
 use super::experiments::search_query;
-use super::repeated;
+use super::{number, repeated, single};
 use crate::{ApiError, AppState, Principal};
 
 pub(super) fn router() -> Router<AppState> {
@@ -26,23 +26,7 @@ async fn runs(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<RunTable>, ApiError> {
     let raw = raw.as_deref();
-    let single = |key: &str| -> Result<Option<String>, ApiError> {
-        let mut values = repeated(raw, key);
-        match values.len() {
-            0 => Ok(None),
-            1 => Ok(values.pop()),
-            n => Err(ApiError::bad_request(format!(
-                "{key} is given {n} times; give it once"
-            ))),
-        }
-    };
-    let limit = match single("limit")? {
-        None => MAX_LIST_LIMIT,
-        Some(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("limit {text:?} is not a whole number")))?,
-    };
+    let limit = number(raw, "limit")?.unwrap_or(MAX_LIST_LIMIT);
     let statistics = repeated(raw, "stat");
     if let Some(unknown) = statistics
         .iter()
@@ -54,9 +38,9 @@ async fn runs(
         )));
     }
     let body = SearchBody {
-        filter: single("filter")?.unwrap_or_default(),
+        filter: single(raw, "filter")?.unwrap_or_default(),
         order_by: repeated(raw, "order_by"),
-        space: single("space")?,
+        space: single(raw, "space")?,
         limit: Some(limit),
         ..SearchBody::default()
     };

@@ -45,21 +45,23 @@ figures.runs_table_render_ms = await median(3, () =>
   ),
 );
 
-/** Frame times with the table left still (120 frames) or scrolled a page per frame to its
- *  end: how many frames, the 95th percentile, how many took over 1.5 frames at 60 Hz. */
+/** Frame times with the table left still (120 frames), scrolled a page per frame to its
+ *  end ("page"), or scrolled 120 pixels (a wheel notch) per frame for 300 frames ("wheel"):
+ *  how many frames, the 95th percentile, how many took over 1.5 frames at 60 Hz. */
 function frameTimes(mode) {
-  return page.evaluate(async (scrolling) => {
+  return page.evaluate(async (mode) => {
     const scroller = document.querySelector(".scroller");
+    scroller.scrollTop = 0;
     const frames = [];
     let last = performance.now();
     await new Promise((done) => {
       const step = (now) => {
         frames.push(now - last);
         last = now;
-        if (scrolling) scroller.scrollTop += scroller.clientHeight;
-        const more = scrolling
-          ? scroller.scrollTop + scroller.clientHeight < scroller.scrollHeight
-          : frames.length < 120;
+        if (mode === "page") scroller.scrollTop += scroller.clientHeight;
+        if (mode === "wheel") scroller.scrollTop += 120;
+        const end = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight;
+        const more = mode === "page" ? !end : frames.length < (mode === "wheel" ? 300 : 120) && !end;
         if (!more || frames.length > 600) done();
         else requestAnimationFrame(step);
       };
@@ -69,12 +71,31 @@ function frameTimes(mode) {
     frames.sort((a, b) => a - b);
     const slow = frames.filter((f) => f > (1000 / 60) * 1.5).length;
     return { frames: frames.length, p95_frame_ms: frames[Math.floor(frames.length * 0.95)] ?? 0, slow_frames: slow };
-  }, mode === "scroll");
+  }, mode);
 }
 
-// The baseline: the same page, left still.
+// The baselines: the same page left still, and a plain page of the same rows and cells,
+// all laid out beforehand, scrolled the same way (what the browser itself needs to paint a
+// new page of text every frame).
 figures.still = await frameTimes("still");
-figures.scroll = await frameTimes("scroll");
+figures.scroll_wheel = await frameTimes("wheel");
+figures.scroll_page = await frameTimes("page");
+const cells = await page.evaluate(() => document.querySelectorAll(".body .row")[0]?.children.length ?? 20);
+// Away from the app, whose Content-Security-Policy refuses inline styles.
+await page.goto("about:blank");
+await page.setContent(
+  `<div class="scroller" style="height:${900 - 140}px;overflow:auto;font:14px system-ui">` +
+    Array.from(
+      { length: Math.min(Number(runCount), 2000) },
+      (_, r) =>
+        `<div style="display:flex;height:32px;border-bottom:1px solid #e5e7eb">` +
+        Array.from({ length: cells }, (_, c) => `<span style="flex:none;width:120px;padding:0 8px;line-height:32px;overflow:hidden;white-space:nowrap">${(r * 7919 + c * 104729) % 1000003}.${c}</span>`).join("") +
+        `</div>`,
+    ).join("") +
+    `</div>`,
+);
+figures.plain_scroll_wheel = await frameTimes("wheel");
+figures.plain_scroll_page = await frameTimes("page");
 
 figures.chart_1m_points_ms = await median(3, () =>
   timeUntil(`/runs/${bigRun}`, () => {

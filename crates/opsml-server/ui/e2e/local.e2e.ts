@@ -1,5 +1,6 @@
 // `opsml ui` on a real SQLite store, runs logged by the Python API, pages in Chromium.
 
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -16,13 +17,31 @@ import {
 } from "./harness";
 
 const HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+const NOTES = "trained on the full set\nlr schedule: cosine\n";
 
 /** Logs the runs the tests look at; prints their uids as JSON. */
 const LOG_RUNS = `
-import json, math, opsml
+import json, math, opsml, pathlib, struct, zlib
+
+def png(width, height):
+    """A red picture, as PNG bytes."""
+    rows = b"".join(b"\\x00" + b"\\xff\\x00\\x00" * width for _ in range(height))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+files = pathlib.Path("to-log")
+files.mkdir()
+(files / "red.png").write_bytes(png(40, 30))
+(files / "notes.txt").write_text(${JSON.stringify(NOTES)})
+(files / "report.html").write_text(${JSON.stringify(HOSTILE)})
 uids = {}
 with opsml.start_experiment(space="vision", name="resnet", tags=["baseline"]) as exp:
     exp.log_parameters({"lr": 0.1, "optimizer": "adam", "epochs": 5})
+    exp.log_figure_from_path(files / "red.png")
+    exp.log_artifact(files / "notes.txt")
+    exp.log_artifact(files / "report.html")
     for step in range(5000):
         value = 1.0 / (1.0 + step * 0.01)
         if step == 777:
@@ -186,6 +205,92 @@ describe("opsml ui", () => {
     expect(seen[3]).toBeGreaterThan(4900);
     expect(new Set(seen).size).toBe(4);
     await screenshot(page, "run-page");
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a run's figures and text artifacts decrypted and downloads any artifact", async () => {
+    const { page, errors } = await openPage(`/runs/${uids.resnet}`);
+    const picture = page.getByTestId("pictures").locator("img");
+    await picture.waitFor();
+    expect(await picture.getAttribute("alt")).toBe("figures/red.png");
+    // Decoded: the bytes came back decrypted as a real picture.
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
+    const notes = page.getByTestId("artifacts").locator("tr", { hasText: "notes.txt" });
+    await notes.getByRole("button", { name: "show" }).click();
+    expect(await page.getByTestId("artifact-text").textContent()).toBe(NOTES);
+    // A page logged as an artifact is saved as a file, never opened as a page of this site.
+    const report = page.getByTestId("artifacts").locator("tr", { hasText: "report.html" });
+    expect(await report.getByRole("button", { name: "show" }).count()).toBe(0);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      report.getByRole("link", { name: "download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("report.html");
+    const saved = await download.path();
+    expect(readFileSync(saved, "utf8")).toBe(HOSTILE);
+    expect(await page.title()).toBe("opsml");
+    await screenshot(page, "run-artifacts");
+    expect(errors).toEqual([]);
+  });
+
+  it("lists a run's children and links to comparing them", async () => {
+    const { page, errors } = await openPage(`/runs/${uids.resnet}`);
+    const children = page.getByTestId("children");
+    await children.waitFor();
+    expect(await children.locator("tbody a").allTextContents()).toEqual(["resnet-fold-1"]);
+    await children.locator("tbody a").click();
+    await expect.poll(() => page.getByTestId("run-name").textContent()).toContain("resnet-fold-1");
+    expect(await page.getByTestId("children").count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("shows the columns chosen, and keeps the choice in the address", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("run-row").first().waitFor();
+    const header = page.locator(".row.head");
+    expect(await header.textContent()).toContain("optimizer");
+    await page.getByTestId("column-chooser").locator("summary").click();
+    await page.getByLabel("Find a column").fill("optim");
+    await page.getByTestId("column-chooser").getByRole("checkbox").uncheck();
+    await expect.poll(() => header.textContent()).not.toContain("optimizer");
+    expect(await header.textContent()).toContain("loss (last)");
+    expect(new URL(page.url()).searchParams.getAll("col")).not.toContain("param:optimizer");
+    await page.reload();
+    await page.getByTestId("run-row").first().waitFor();
+    expect(await header.textContent()).not.toContain("optimizer");
+    expect(await header.textContent()).toContain("lr");
+    expect(errors).toEqual([]);
+  });
+
+  it("zooms into a range at full detail and pans it with Shift-drag", async () => {
+    const { page, errors } = await openPage(`/runs/${uids.resnet}`);
+    const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+    await chart.locator("canvas").waitFor();
+    const box = await chart.locator(".u-over").boundingBox();
+    if (!box) throw new Error("the chart has no plotting area");
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.4, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.45, y, { steps: 5 });
+    await page.mouse.up();
+    const range = async (): Promise<[number, number]> => [
+      Number(await chart.getAttribute("data-x-min")),
+      Number(await chart.getAttribute("data-x-max")),
+    ];
+    await expect.poll(async () => (await range())[0]).toBeGreaterThan(1500);
+    const [min, max] = await range();
+    expect(max - min).toBeLessThan(400);
+    // Every stored point of the range is drawn, not a downsampled few.
+    await expect.poll(async () => Number(await chart.getAttribute("data-points"))).toBeGreaterThanOrEqual(Math.floor(max - min));
+    await page.keyboard.down("Shift");
+    await page.mouse.move(box.x + box.width * 0.5, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, y, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up("Shift");
+    const [panMin, panMax] = await range();
+    expect(panMin).toBeLessThan(min);
+    expect(Math.abs(panMax - panMin - (max - min))).toBeLessThan((max - min) * 0.01);
     expect(errors).toEqual([]);
   });
 

@@ -36,9 +36,11 @@ async function asAdmin(adminPassword: string) {
 function logRun(user: "ana" | "ben", space: string, name: string): string {
   return python(
     `
-import opsml
+import opsml, pathlib
+pathlib.Path("notes.txt").write_text("encrypted on the client")
 with opsml.start_experiment(space=${JSON.stringify(space)}, name=${JSON.stringify(name)}) as exp:
     exp.log_parameter("lr", 0.1)
+    exp.log_artifact("notes.txt")
     for step in range(100):
         exp.log_metric("loss", 1.0 / (step + 1), step=step)
 print(exp.uid)
@@ -113,6 +115,10 @@ describe("opsml server's UI", () => {
     await page.goto(`${base}/runs/${runs.ana}`);
     await page.getByTestId("run-page").waitFor();
     expect(await page.getByTestId("run-name").textContent()).toContain("ana-run");
+    // The server never holds the key: the artifact is listed, with how to decrypt it.
+    await expect.poll(() => page.getByTestId("artifacts").textContent()).toContain("notes.txt");
+    expect(await page.locator("main").textContent()).toContain(`opsml experiments download ${runs.ana}`);
+    expect(await page.getByTestId("artifacts").getByRole("link", { name: "download" }).count()).toBe(0);
     // The browser reports the answers the pages expect: the session asked for before the
     // login (401) and the runs that are not there (404). Nothing else went wrong.
     expect(errors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);

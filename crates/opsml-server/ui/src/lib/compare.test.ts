@@ -1,37 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { metricNames, parameterRows, runLabels, scatter, type ComparedRun } from "./compare";
-import type { MetricSummary, Parameter } from "./types";
+import { comparedRuns, metricNames, parameterRows, runLabels, scatter, type ComparedRun } from "./compare";
+import type { RunTable } from "./types";
 
-const param = (name: string, value: number | string): Parameter => ({
-  name,
-  value: { type: typeof value === "number" ? "float" : "str", value },
-});
-const summary = (name: string, last: number | "NaN", extra: Partial<MetricSummary> = {}): MetricSummary => ({
-  name,
-  count: 1,
-  value_count: 1,
-  sum: last,
-  min: last,
-  max: last,
-  first: last,
-  first_step: 0,
-  last,
-  last_step: 0,
-  ...extra,
-});
-const run = (uid: string, parameters: Parameter[], summaries: MetricSummary[] = []): ComparedRun => ({
+const run = (
+  uid: string,
+  parameters: Record<string, number | string>,
+  losses: Record<string, number> = {},
+): ComparedRun => ({
   uid,
   name: "sweep",
   version: `0.${uid}.0`,
-  parameters,
-  summaries,
+  parameters: new Map(Object.entries(parameters)),
+  summaries: new Map(
+    Object.entries(losses).map(([name, v]) => [name, { last: v, min: v, max: v, mean: v }]),
+  ),
 });
 
 describe("comparing runs", () => {
   const runs = [
-    run("1", [param("lr", 0.1), param("opt", "adam"), param("seed", 1)], [summary("loss", 0.5)]),
-    run("2", [param("lr", 0.01), param("opt", "adam"), param("seed", 1)], [summary("loss", 0.2), summary("acc", 0.9)]),
-    run("3", [param("lr", 0.001), param("opt", "adam")], [summary("loss", "NaN")]),
+    run("1", { lr: 0.1, opt: "adam", seed: 1 }, { loss: 0.5 }),
+    run("2", { lr: 0.01, opt: "adam", seed: 1 }, { loss: 0.2, acc: 0.9 }),
+    run("3", { lr: 0.001, opt: "adam" }, { loss: NaN }),
   ];
 
   it("lists differing parameters first, a missing one counting as different", () => {
@@ -46,7 +35,7 @@ describe("comparing runs", () => {
 
   it("labels runs by the parameters that differ", () => {
     expect(runLabels(runs)).toEqual(["lr=0.1, seed=1", "lr=0.01, seed=1", "lr=0.001, seed=—"]);
-    const same = [run("1", [param("lr", 0.1)]), run("2", [param("lr", 0.1)])];
+    const same = [run("1", { lr: 0.1 }), run("2", { lr: 0.1 })];
     expect(runLabels(same)).toEqual(["sweep v0.1.0", "sweep v0.2.0"]);
   });
 
@@ -64,12 +53,37 @@ describe("comparing runs", () => {
 
   it("places a text parameter's values as categories", () => {
     const mixed = [
-      run("1", [param("opt", "sgd")], [summary("loss", 1)]),
-      run("2", [param("opt", "adam")], [summary("loss", 2)]),
+      run("1", { opt: "sgd" }, { loss: 1 }),
+      run("2", { opt: "adam" }, { loss: 2 }),
     ];
     const points = scatter(mixed, "opt", "loss", "mean");
     expect(points.categories).toEqual(["adam", "sgd"]);
     expect(points.xs).toEqual([0, 1]);
     expect(points.ys).toEqual([2, 1]);
+  });
+
+  it("reads the runs asked for from a runs table, in the order asked, NaN kept", () => {
+    const card = (uid: string, name: string) => ({
+      uid,
+      space: "s",
+      name,
+      version: "1.0.0",
+      tags: [],
+      status: "completed" as const,
+      created_at: "2026-01-01T00:00:00Z",
+      ended_at: null,
+      parent_uid: null,
+      username: "ana",
+    });
+    const table: RunTable = {
+      runs: [card("a", "alpha"), card("b", "beta")],
+      parameters: { lr: [0.1, null], opt: [null, "sgd"] },
+      metrics: { loss: { last: ["NaN", 0.5], min: [1, 0.25], max: [2, "Infinity"], mean: [1.5, 0.4] } },
+    };
+    const runs = comparedRuns(table, ["b", "gone", "a"]);
+    expect(runs.map((r) => r.name)).toEqual(["beta", "alpha"]);
+    expect([...(runs[0]?.parameters ?? [])]).toEqual([["opt", "sgd"]]);
+    expect(runs[0]?.summaries.get("loss")).toEqual({ last: 0.5, min: 0.25, max: Infinity, mean: 0.4 });
+    expect(runs[1]?.summaries.get("loss")?.last).toBeNaN();
   });
 });

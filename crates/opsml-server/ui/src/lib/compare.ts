@@ -3,14 +3,50 @@
 // summary as points.
 
 import { decodeFloat, formatCell } from "./values";
-import type { MetricSummary, Parameter } from "./types";
+import type { JsonFloat, RunTable } from "./types";
+
+export type Summary = "last" | "min" | "max" | "mean";
+export const SUMMARIES: Summary[] = ["last", "min", "max", "mean"];
+
+/** A parameter's value as the runs table sends it. */
+export type ParameterCell = number | string | boolean;
 
 export interface ComparedRun {
   uid: string;
   name: string;
   version: string;
-  parameters: Parameter[];
-  summaries: MetricSummary[];
+  /** Parameters by name. */
+  parameters: Map<string, ParameterCell>;
+  /** Each metric's summaries by metric name (NaN where it has none). */
+  summaries: Map<string, Record<Summary, number>>;
+}
+
+/** The runs `uids` (in that order; those the table lacks left out) from a runs table that
+ *  holds them, read with every summary of `SUMMARIES`. */
+export function comparedRuns(table: RunTable, uids: string[]): ComparedRun[] {
+  const row = new Map(table.runs.map((run, i) => [run.uid, i]));
+  const cell = (cells: JsonFloat[] | undefined, i: number) => decodeFloat(cells?.[i] ?? null);
+  return uids.flatMap((uid) => {
+    const i = row.get(uid);
+    const card = i === undefined ? undefined : table.runs[i];
+    if (i === undefined || !card) return [];
+    const parameters = new Map<string, ParameterCell>();
+    for (const [name, cells] of Object.entries(table.parameters)) {
+      const value = cells[i];
+      if (value !== null && value !== undefined) parameters.set(name, value);
+    }
+    const summaries = new Map<string, Record<Summary, number>>();
+    for (const [name, columns] of Object.entries(table.metrics)) {
+      if (columns.last?.[i] === null || columns.last?.[i] === undefined) continue;
+      summaries.set(name, {
+        last: cell(columns.last, i),
+        min: cell(columns.min, i),
+        max: cell(columns.max, i),
+        mean: cell(columns.mean, i),
+      });
+    }
+    return [{ uid, name: card.name, version: card.version, parameters, summaries }];
+  });
 }
 
 export interface ParameterRow {
@@ -22,12 +58,9 @@ export interface ParameterRow {
 
 /** Every parameter of any run, those whose values differ first, then by name. */
 export function parameterRows(runs: ComparedRun[]): ParameterRow[] {
-  const names = new Set(runs.flatMap((run) => run.parameters.map((p) => p.name)));
+  const names = new Set(runs.flatMap((run) => [...run.parameters.keys()]));
   const rows = [...names].map((name) => {
-    const cells = runs.map((run) => {
-      const found = run.parameters.find((p) => p.name === name);
-      return found ? formatCell(found.value.value) : "";
-    });
+    const cells = runs.map((run) => formatCell(run.parameters.get(name)));
     return { name, cells, differs: new Set(cells).size > 1 };
   });
   return rows.sort((a, b) => Number(b.differs) - Number(a.differs) || a.name.localeCompare(b.name));
@@ -46,17 +79,7 @@ export function runLabels(runs: ComparedRun[], most = 3): string[] {
 
 /** Every metric name of any run, sorted. */
 export function metricNames(runs: ComparedRun[]): string[] {
-  return [...new Set(runs.flatMap((run) => run.summaries.map((s) => s.name)))].sort();
-}
-
-export type Summary = "last" | "min" | "max" | "mean";
-
-function summaryValue(summary: MetricSummary | undefined, which: Summary): number {
-  if (!summary) return NaN;
-  if (which === "mean") {
-    return summary.value_count > 0 ? decodeFloat(summary.sum) / summary.value_count : NaN;
-  }
-  return decodeFloat(summary[which]);
+  return [...new Set(runs.flatMap((run) => [...run.summaries.keys()]))].sort();
 }
 
 export interface Scatter {
@@ -73,8 +96,8 @@ export interface Scatter {
  *  has both, ordered by x. */
 export function scatter(runs: ComparedRun[], parameter: string, metric: string, which: Summary): Scatter {
   const raw = runs.map((run, index) => {
-    const value = run.parameters.find((p) => p.name === parameter)?.value.value;
-    const y = summaryValue(run.summaries.find((s) => s.name === metric), which);
+    const value = run.parameters.get(parameter);
+    const y = run.summaries.get(metric)?.[which] ?? NaN;
     return { index, value, y };
   });
   const present = raw.filter((p) => p.value !== undefined && !Number.isNaN(p.y));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { columnsOf, DEFAULT_DATA_COLUMNS, groupChildren, shownColumns, sortRows, visibleRange } from "./table";
+import {
+  columnsOf,
+  DEFAULT_DATA_COLUMNS,
+  groupChildren,
+  poolSize,
+  shownColumns,
+  slotRow,
+  sortRows,
+  visibleRange,
+} from "./table";
 import type { CardRecord, RunTable } from "./types";
 
 function card(uid: string, name: string, extra: Partial<CardRecord> = {}): CardRecord {
@@ -126,5 +135,19 @@ describe("virtual rows", () => {
     expect(visibleRange(32 * 5000, 320, 32, 10_000, 2)).toEqual({ first: 4998, last: 5012 });
     expect(visibleRange(32 * 9999, 320, 32, 10_000, 2)).toEqual({ first: 9997, last: 10_000 });
     expect(visibleRange(0, 320, 32, 0)).toEqual({ first: 0, last: 0 });
+  });
+
+  it("keeps each row in one element of the pool while it stays drawn", () => {
+    const pool = poolSize(320, 32, 2);
+    const range = visibleRange(0, 320, 32, 10_000, 2);
+    expect(range.last - range.first).toBeLessThanOrEqual(pool);
+    const rows = (first: number) => Array.from({ length: pool }, (_, slot) => slotRow(slot, first, pool));
+    // Every row from `first` is shown, once.
+    expect([...rows(0)].sort((a, b) => a - b)).toEqual(Array.from({ length: pool }, (_, i) => i));
+    expect([...rows(37)].sort((a, b) => a - b)).toEqual(Array.from({ length: pool }, (_, i) => 37 + i));
+    // Scrolling by three rows changes three elements only.
+    const before = rows(37);
+    const after = rows(40);
+    expect(before.filter((row, slot) => after[slot] !== row)).toEqual([37, 38, 39]);
   });
 });

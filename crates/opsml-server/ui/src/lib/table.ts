@@ -187,3 +187,16 @@ export function shownColumns(columns: Column[], chosen: string[] | null): Column
   const wanted = new Set(chosen);
   return columns.filter((c) => isCardColumn(c) || wanted.has(c.key));
 }
+
+/** Rows drawn at once for a viewport `height` pixels tall: the rows in view and `overscan`
+ *  more on each side (as `visibleRange` covers), so that each has an element of its own. */
+export function poolSize(height: number, rowHeight: number, overscan = 8): number {
+  return Math.ceil(height / rowHeight) + 1 + 2 * overscan;
+}
+
+/** The row that element `slot` of a pool of `pool` shows when the rows from `first` are
+ *  drawn: row `r` always lands in slot `r % pool`, so scrolling by a few rows gives only
+ *  those few elements new content and leaves the others as they are. */
+export function slotRow(slot: number, first: number, pool: number): number {
+  return first + ((((slot - first) % pool) + pool) % pool);
+}

@@ -1,0 +1,155 @@
+//! One metric's points for a chart: `GET /experiments/{uid}/series` for one run (with
+//! `after=N` for a chart following it live), and `GET /series?uid=…&uid=…` for the runs of
+//! a comparison in one answer, read on every core.
+
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use opsml_read::{series_points, PointSelection, SeriesPoints, SeriesRequest};
+use opsml_registry::Access;
+use serde::Deserialize;
+
+use super::experiments::authorized_card;
+use super::{number, repeated, single};
+use crate::input::no_nul;
+use crate::{ApiError, AppState, Principal};
+
+/// Most runs one comparison answer holds (as many as a filter's list takes).
+const MAX_SERIES_RUNS: usize = opsml_query::MAX_LIST_VALUES;
+
+/// Most points, over all runs, one comparison answer may hold.
+const MAX_COMPARED_POINTS: usize = 2_000_000;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/experiments/{uid}/series", get(series))
+        .route("/series", get(many_series))
+}
+
+/// Query of `GET /experiments/{uid}/series`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeriesQuery {
+    name: String,
+    /// At most this many points (LTTB), for a chart this many pixels wide.
+    points: Option<usize>,
+    /// Only points with `start <= step < stop`.
+    start: Option<i64>,
+    stop: Option<i64>,
+    /// Only the points after the first `after`, all of them (a chart following a run).
+    after: Option<usize>,
+}
+
+/// Most points one downsampled answer may ask for.
+const MAX_SERIES_POINTS: usize = 100_000;
+
+/// One metric's points for a chart: downsampled to `points` over a step range, or the
+/// points logged after the first `after`.
+async fn series(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(uid): Path<String>,
+    Query(query): Query<SeriesQuery>,
+) -> Result<Json<SeriesPoints>, ApiError> {
+    no_nul("name", &query.name)?;
+    let request = series_request(&query)?;
+    state
+        .with_store(move |store| {
+            authorized_card(store, &principal, &uid, Access::Read)?;
+            let columns = store.read_metrics(&uid, Some(std::slice::from_ref(&query.name)))?;
+            Ok(series_points(&columns, &query.name, request))
+        })
+        .await
+        .map(Json)
+}
+
+fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
+    if let Some(after) = query.after {
+        if query.points.is_some() || query.start.is_some() || query.stop.is_some() {
+            return Err(ApiError::bad_request(
+                "after takes no points, start or stop: it asks for every newer point",
+            ));
+        }
+        return Ok(SeriesRequest::After(after));
+    }
+    if let Some(points) = query.points {
+        if !(2..=MAX_SERIES_POINTS).contains(&points) {
+            return Err(ApiError::bad_request(format!(
+                "points {points} is outside 2..={MAX_SERIES_POINTS}"
+            )));
+        }
+    }
+    let steps = match (query.start, query.stop) {
+        (None, None) => None,
+        (start, stop) => {
+            let (start, stop) = (start.unwrap_or(i64::MIN), stop.unwrap_or(i64::MAX));
+            if start >= stop {
+                return Err(ApiError::bad_request(format!(
+                    "start {start} is not below stop {stop}"
+                )));
+            }
+            Some((start, stop))
+        }
+    };
+    Ok(SeriesRequest::Selected(PointSelection {
+        steps,
+        max_points: query.points,
+    }))
+}
+
+/// One metric of several runs, in the order of the repeated `uid`s: each downsampled to
+/// `points` over a step range, as `GET /experiments/{uid}/series` does for one. A run the
+/// user may not read answers as one that does not exist.
+async fn many_series(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<SeriesPoints>>, ApiError> {
+    let raw = raw.as_deref();
+    let uids = repeated(raw, "uid");
+    let query = SeriesQuery {
+        name: single(raw, "name")?
+            .ok_or_else(|| ApiError::bad_request("name is missing: give the metric's name"))?,
+        points: number(raw, "points")?,
+        start: number(raw, "start")?,
+        stop: number(raw, "stop")?,
+        after: None,
+    };
+    if single(raw, "after")?.is_some() {
+        return Err(ApiError::bad_request(
+            "after is for one run: ask GET /experiments/{uid}/series",
+        ));
+    }
+    no_nul("name", &query.name)?;
+    let request = series_request(&query)?;
+    if uids.is_empty() || uids.len() > MAX_SERIES_RUNS {
+        return Err(ApiError::bad_request(format!(
+            "give 1 to {MAX_SERIES_RUNS} uid parameters, not {}",
+            uids.len()
+        )));
+    }
+    let points = query.points.unwrap_or(MAX_SERIES_POINTS);
+    if points.saturating_mul(uids.len()) > MAX_COMPARED_POINTS {
+        return Err(ApiError::bad_request(format!(
+            "{} runs of {points} points is more than {MAX_COMPARED_POINTS} points: ask for fewer",
+            uids.len()
+        )));
+    }
+    // A share of the runs per core: reading and downsampling them is the work.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = uids.len().div_ceil(workers);
+    let reads = uids.chunks(share).map(|runs| {
+        let (runs, principal, name) = (runs.to_vec(), principal.clone(), query.name.clone());
+        state.with_store(move |store| {
+            runs.iter()
+                .map(|uid| {
+                    authorized_card(store, &principal, uid, Access::Read)?;
+                    let columns = store.read_metrics(uid, Some(std::slice::from_ref(&name)))?;
+                    Ok(series_points(&columns, &name, request))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+    });
+    let shares = futures_util::future::try_join_all(reads).await?;
+    Ok(Json(shares.into_iter().flatten().collect()))
+}
