@@ -414,6 +414,7 @@ fn launch() -> (UiLaunch, String, tempfile::TempDir) {
 /// A PNG's signature and a few bytes, a text and an HTML page that must not run.
 const PICTURE: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture";
 const PAGE: &[u8] = b"<script>alert(1)</script>";
+const NOTES: &str = "notes long enough that a server compresses them on their way\n";
 
 /// `opsml ui` on a SQLite store whose experiment has a picture, a page and a text logged
 /// encrypted; the experiment's uid.
@@ -457,7 +458,7 @@ fn launch_with_artifacts() -> (UiLaunch, String, tempfile::TempDir, String) {
         .log_bytes(&experiment, "report.html", PAGE)
         .unwrap();
     artifacts
-        .log_bytes(&experiment, "notes.txt", b"hello")
+        .log_bytes(&experiment, "notes.txt", NOTES.as_bytes())
         .unwrap();
     let address = UiAddress {
         host: "127.0.0.1".parse().unwrap(),
@@ -509,7 +510,21 @@ fn opsml_ui_shows_pictures_and_text_decrypted_and_runs_nothing_it_serves() {
         saved.headers()[CONTENT_DISPOSITION],
         "attachment; filename=\"notes.txt\""
     );
-    assert_eq!(saved.text().unwrap(), "hello");
+    assert_eq!(saved.text().unwrap(), NOTES);
+
+    // A text compressed on its way (as browsers ask) arrives whole.
+    let compressed = client()
+        .get(format!(
+            "{base}/api/v1/experiments/{experiment}/artifacts/content?path=notes.txt"
+        ))
+        .header(COOKIE, with_cookie(&token))
+        .header("accept-encoding", "gzip")
+        .send()
+        .unwrap();
+    assert_eq!(compressed.status(), 200);
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let bytes = compressed.bytes().expect("the whole compressed body");
+    assert_eq!(&bytes[..2], b"\x1f\x8b", "a gzip stream");
 
     let (status, message) = error_of(content("plots", false));
     assert_eq!(status, 404, "a folder is not an artifact");

@@ -210,9 +210,11 @@ async fn download(
 pub(super) fn streamed(reader: impl Read + Send + 'static) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     tokio::task::spawn_blocking(move || pump(reader, &sender));
+    // Fused: a compressing layer may poll the stream again after its end.
     let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
+    })
+    .fuse();
     Body::from_stream(chunks)
 }
 
