@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import opsml
 import pytest
@@ -76,3 +81,40 @@ def test_ui_of_a_server_uri_says_where_its_ui_is() -> None:
 def test_ui_names_a_host_that_is_not_an_address() -> None:
     with pytest.raises(opsml.ConfigurationError, match='host "localhost:80" is not an IP'):
         opsml.ui(host="localhost:80")
+
+
+@pytest.mark.embedded_only("the UI of a server is the server's own")
+def test_opsml_ui_opens_a_browser_only_when_asked(tmp_path: Path) -> None:
+    # A "browser" that writes down the address it was given.
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    env = {**os.environ, "BROWSER": str(browser)}
+
+    def serve(*flags: str) -> str:
+        ui = subprocess.Popen(
+            [str(Path(sys.executable).parent / "opsml"), "ui", "--port", "0", *flags],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert ui.stdout is not None
+            address = next(line for line in ui.stdout if line.startswith("open "))
+            deadline = time.monotonic() + 10
+            while "--open" in flags and time.monotonic() < deadline:
+                if opened.exists() and opened.stat().st_size > 0:
+                    break
+                time.sleep(0.05)
+            return address.split(" ", 1)[1].strip()
+        finally:
+            ui.terminate()
+            ui.wait(timeout=30)
+
+    serve()
+    assert not opened.exists(), "nothing opens unless asked"
+    address = serve("--open")
+    assert opened.read_text() == address
+    assert "/?token=opsml_" in address
+

@@ -81,6 +81,9 @@ pub(crate) struct UiArgs {
     /// Port to listen on; 0 for a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Open the address in a browser ($BROWSER, else the desktop's default).
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Subcommand)]

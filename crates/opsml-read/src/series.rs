@@ -15,6 +15,13 @@ pub enum SeriesRequest {
     Selected(PointSelection),
     /// The points after the first `count` (in the order they were logged), all of them.
     After(usize),
+    /// The points logged at or after `since` and before `until` (microseconds since the Unix
+    /// epoch), at most `max_points` of them (LTTB): a chart by time, zoomed in.
+    Logged {
+        since: i64,
+        until: i64,
+        max_points: Option<usize>,
+    },
 }
 
 /// A metric's points in columns.
@@ -37,6 +44,26 @@ pub struct SeriesPoints {
     pub times: Vec<i64>,
 }
 
+/// At most `max` of the points `in_range` (all of them without a limit), and whether some
+/// were left out. Downsampling keeps the NaN and infinite points besides those LTTB chooses
+/// (up to as many again).
+fn at_most(columns: &MetricColumns, in_range: &[usize], max: Option<usize>) -> (Vec<usize>, bool) {
+    match max {
+        Some(max) if in_range.len() > max => {
+            let mut chosen = downsample(columns, in_range, max);
+            let gaps = in_range
+                .iter()
+                .copied()
+                .filter(|&i| !columns.values[i].is_finite());
+            chosen.extend(gaps.take(max));
+            chosen.sort_unstable();
+            chosen.dedup();
+            (chosen, true)
+        }
+        _ => (in_range.to_vec(), false),
+    }
+}
+
 /// The points of metric `name` in `columns` (read for that metric alone) that `request`
 /// asks for. Downsampling keeps the points that are NaN or infinite besides those LTTB
 /// chooses (up to as many again), so that a chart draws the gaps where they are.
@@ -49,20 +76,19 @@ pub fn series_points(columns: &MetricColumns, name: &str, request: SeriesRequest
         }
         SeriesRequest::Selected(selection) => {
             let in_range = in_step_range(columns, 0..total, selection.steps);
-            match selection.max_points {
-                Some(max) if in_range.len() > max => {
-                    let mut chosen = downsample(columns, &in_range, max);
-                    let gaps = in_range
-                        .iter()
-                        .copied()
-                        .filter(|&i| !columns.values[i].is_finite());
-                    chosen.extend(gaps.take(max));
-                    chosen.sort_unstable();
-                    chosen.dedup();
-                    (chosen, true, in_range)
-                }
-                _ => (in_range.clone(), false, in_range),
-            }
+            let (chosen, downsampled) = at_most(columns, &in_range, selection.max_points);
+            (chosen, downsampled, in_range)
+        }
+        SeriesRequest::Logged {
+            since,
+            until,
+            max_points,
+        } => {
+            let in_range: Vec<usize> = (0..total)
+                .filter(|&i| (since..until).contains(&columns.created_at[i]))
+                .collect();
+            let (chosen, downsampled) = at_most(columns, &in_range, max_points);
+            (chosen, downsampled, in_range)
         }
     };
     let value = |i: usize| columns.values[i];
@@ -161,5 +187,27 @@ mod tests {
         assert!(!series.downsampled);
         assert_eq!(series.steps.len(), 10);
         assert_eq!(series.total, 1_000);
+    }
+
+    #[test]
+    fn a_time_range_takes_the_points_logged_in_it_downsampled_when_many() {
+        // Point `step` was logged at 1000 + step microseconds.
+        let logged = |since, until, max_points| {
+            let request = SeriesRequest::Logged {
+                since,
+                until,
+                max_points,
+            };
+            series_points(&loss(1_000), "loss", request)
+        };
+        let few = logged(1_100, 1_110, Some(50));
+        assert!(!few.downsampled);
+        assert_eq!(few.times, (1_100..1_110).collect::<Vec<_>>());
+        let many = logged(1_000, 1_500, Some(20));
+        assert!(many.downsampled && many.steps.len() <= 21);
+        assert_eq!(many.times.first(), Some(&1_000));
+        assert_eq!(many.times.last(), Some(&1_499));
+        assert_eq!(many.nan, 1, "the NaN at step 5 is in the range");
+        assert!(logged(5_000, 6_000, None).steps.is_empty());
     }
 }

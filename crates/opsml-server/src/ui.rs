@@ -20,6 +20,7 @@ use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::CompressionLevel;
 
 use crate::auth::{session_cookie_header, TOKEN_LIFETIME};
 use crate::{ApiError, AppState};
@@ -41,7 +42,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
 /// `router` with the security headers on every response and compression for clients that
-/// ask (not of ciphertext or Arrow streams, which do not compress).
+/// ask (not of ciphertext or Arrow streams, which do not compress), at the fastest level:
+/// JSON of numbers shrinks about tenfold even so, and the runs table's 4 MB take a few
+/// milliseconds instead of tens.
 pub(crate) fn protect(router: Router) -> Router {
     let compress = DefaultPredicate::new()
         .and(NotForContentType::const_new("application/octet-stream"))
@@ -49,7 +52,12 @@ pub(crate) fn protect(router: Router) -> Router {
             opsml_registry::ARROW_STREAM_MEDIA_TYPE,
         ));
     router
-        .layer(CompressionLayer::new().gzip(true).compress_when(compress))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(CompressionLevel::Fastest)
+                .compress_when(compress),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY),

@@ -321,6 +321,32 @@ fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs()
         .json()
         .unwrap();
     assert_eq!(ranged[0]["steps"], json!((10..20).collect::<Vec<_>>()));
+    // By time: point `step` was logged at 1,000,000 + step microseconds.
+    let logged: Value = series(&format!(
+        "uid={}&name=loss&since=1000010&until=1000020",
+        uid(1)
+    ))
+    .json()
+    .unwrap();
+    assert_eq!(logged[0]["steps"], json!((10..20).collect::<Vec<_>>()));
+    let one: Value = client()
+        .get(server.url(&format!(
+            "/experiments/{}/series?name=loss&since=1000990&points=5",
+            uid(1)
+        )))
+        .bearer_auth(&reader)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    // The last ten points, downsampled to five: the first and last of them kept.
+    assert_eq!(one["downsampled"], true);
+    let steps = one["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 5);
+    assert_eq!((&steps[0], &steps[4]), (&json!(990), &json!(999)));
+    let (status, message) = error_of(series(&format!("uid={}&name=loss&start=1&since=5", uid(1))));
+    assert_eq!(status, 400);
+    assert!(message.contains("not both"), "{message}");
 
     let hidden = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(3))));
     let missing = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(4))));
@@ -332,7 +358,7 @@ fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs()
     let (status, message) = error_of(series("name=loss"));
     assert_eq!(status, 400);
     assert!(message.contains("uid"), "{message}");
-    let many: String = (0..30).map(|_| format!("uid={}&", uid(1))).collect();
+    let many = format!("uid={}&", uid(1)).repeat(30);
     let (status, message) = error_of(series(&format!("{many}name=loss&points=100000")));
     assert_eq!(status, 400);
     assert!(message.contains("ask for fewer"), "{message}");

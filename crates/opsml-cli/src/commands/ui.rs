@@ -22,6 +22,14 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &UiArgs) -> Result<()> {
         writeln!(context.out, "artifacts are listed but not opened: {why}")?;
     }
     writeln!(context.out, "open {}", launch.url())?;
+    if args.open {
+        if let Err(e) = webbrowser::open(launch.url()) {
+            writeln!(
+                context.out,
+                "no browser opened ({e}): open the address above"
+            )?;
+        }
+    }
     context.out.flush()?;
     launch.wait().map_err(CliError::Server)
 }

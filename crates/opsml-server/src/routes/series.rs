@@ -36,6 +36,10 @@ struct SeriesQuery {
     /// Only points with `start <= step < stop`.
     start: Option<i64>,
     stop: Option<i64>,
+    /// Only points logged at or after `since` and before `until`, in microseconds since the
+    /// Unix epoch (a chart by time).
+    since: Option<i64>,
+    until: Option<i64>,
     /// Only the points after the first `after`, all of them (a chart following a run).
     after: Option<usize>,
 }
@@ -65,9 +69,10 @@ async fn series(
 
 fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
     if let Some(after) = query.after {
-        if query.points.is_some() || query.start.is_some() || query.stop.is_some() {
+        let ranged = [query.start, query.stop, query.since, query.until];
+        if query.points.is_some() || ranged.iter().any(Option::is_some) {
             return Err(ApiError::bad_request(
-                "after takes no points, start or stop: it asks for every newer point",
+                "after takes no points, start, stop, since or until: it asks for every newer point",
             ));
         }
         return Ok(SeriesRequest::After(after));
@@ -78,6 +83,27 @@ fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
                 "points {points} is outside 2..={MAX_SERIES_POINTS}"
             )));
         }
+    }
+    if query.since.is_some() || query.until.is_some() {
+        if query.start.is_some() || query.stop.is_some() {
+            return Err(ApiError::bad_request(
+                "give a step range (start, stop) or a time range (since, until), not both",
+            ));
+        }
+        let (since, until) = (
+            query.since.unwrap_or(i64::MIN),
+            query.until.unwrap_or(i64::MAX),
+        );
+        if since >= until {
+            return Err(ApiError::bad_request(format!(
+                "since {since} is not before until {until}"
+            )));
+        }
+        return Ok(SeriesRequest::Logged {
+            since,
+            until,
+            max_points: query.points,
+        });
     }
     let steps = match (query.start, query.stop) {
         (None, None) => None,
@@ -113,6 +139,8 @@ async fn many_series(
         points: number(raw, "points")?,
         start: number(raw, "start")?,
         stop: number(raw, "stop")?,
+        since: number(raw, "since")?,
+        until: number(raw, "until")?,
         after: None,
     };
     if single(raw, "after")?.is_some() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appended, chartData, detailRange, runPoints } from "./chartdata";
+import { appended, chartData, detailQuery, runPoints } from "./chartdata";
 import { ema } from "./smooth";
 import type { SeriesPoints } from "./types";
 
@@ -64,9 +64,18 @@ describe("chart data", () => {
     const withGap = appended(first, series([2], ["NaN"], { total: 3 }));
     expect([withGap.nan, withGap.infinite]).toEqual([1, 0]);
     expect(more.total).toBe(3);
-    expect(detailRange([first], 0.4, 1.2)).toBeNull();
+    expect(detailQuery([first], "step", 0.4, 1.2)).toBeNull();
     const thinned = runPoints("a", series([0, 100], [1, 2], { downsampled: true, total: 1000 }));
-    expect(detailRange([thinned], 10.5, 20.2)).toEqual([10, 22]);
+    expect(detailQuery([thinned], "step", 10.5, 20.2)).toEqual({ start: 10, stop: 22 });
+  });
+
+  it("asks for a time range at full detail when a chart by time is zoomed", () => {
+    const thinned = runPoints("a", series([0, 100], [1, 2], { downsampled: true, times: [5_000_000, 9_000_000] }));
+    // Wall time is in seconds on the chart, microseconds on the server.
+    expect(detailQuery([thinned], "time", 6, 7.5)).toEqual({ since: 6_000_000, until: 7_500_001 });
+    // Time since the start: from the run's first point.
+    expect(detailQuery([thinned], "relative", 1, 2)).toEqual({ since: 6_000_000, until: 7_000_001 });
+    expect(detailQuery([thinned, thinned], "relative", 1, 2)).toBeNull();
   });
 });
 

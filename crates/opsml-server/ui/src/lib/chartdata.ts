@@ -128,9 +128,23 @@ function join(perRun: { xs: number[]; ys: (number | null)[][] }[]): ChartData["d
   return [allXs, ...columns];
 }
 
-/** A step range to ask the server for at full detail when a chart is zoomed to
- *  `[min, max]`, or null when nothing was left out there. */
-export function detailRange(runs: RunPoints[], min: number, max: number): [number, number] | null {
+/** What to ask the server for at full detail when a chart by `axis` is zoomed to
+ *  `[min, max]` (in the axis' units): a step range, or a time range in microseconds; null
+ *  when nothing was left out, or for time since each run's start across several runs (their
+ *  starts differ, so no one range fits them all). */
+export function detailQuery(
+  runs: RunPoints[],
+  axis: XAxis,
+  min: number,
+  max: number,
+): { start: number; stop: number } | { since: number; until: number } | null {
   if (!runs.some((r) => r.downsampled)) return null;
-  return [Math.floor(min), Math.ceil(max) + 1];
+  if (axis === "step") return { start: Math.floor(min), stop: Math.ceil(max) + 1 };
+  let origin = 0;
+  if (axis === "relative") {
+    const only = runs.length === 1 ? runs[0] : undefined;
+    if (only?.times[0] === undefined) return null;
+    origin = only.times[0];
+  }
+  return { since: Math.floor(origin + min * 1e6), until: Math.ceil(origin + max * 1e6) + 1 };
 }
