@@ -93,17 +93,20 @@ def test_opsml_ui_opens_a_browser_only_when_asked(tmp_path: Path) -> None:
     env = {**os.environ, "BROWSER": str(browser)}
 
     def serve(*flags: str) -> str:
-        ui = subprocess.Popen(
+        with subprocess.Popen(
             [str(Path(sys.executable).parent / "opsml"), "ui", "--port", "0", *flags],
             env=env,
             stdout=subprocess.PIPE,
             text=True,
-        )
+        ) as ui:
+            return address_of(ui, opening="--open" in flags)
+
+    def address_of(ui: subprocess.Popen[str], opening: bool) -> str:
         try:
             assert ui.stdout is not None
             address = next(line for line in ui.stdout if line.startswith("open "))
             deadline = time.monotonic() + 10
-            while "--open" in flags and time.monotonic() < deadline:
+            while opening and time.monotonic() < deadline:
                 if opened.exists() and opened.stat().st_size > 0:
                     break
                 time.sleep(0.05)
@@ -117,4 +120,3 @@ def test_opsml_ui_opens_a_browser_only_when_asked(tmp_path: Path) -> None:
     address = serve("--open")
     assert opened.read_text() == address
     assert "/?token=opsml_" in address
-

@@ -1,5 +1,6 @@
 // `opsml ui` on a real SQLite store, runs logged by the Python API, pages in Chromium.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
@@ -83,8 +84,19 @@ async function openPage(path = "/"): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
+let commit: string;
+
 beforeAll(async () => {
   store = scratch("ui");
+  // The runs are logged from a git checkout, whose commit their cards record.
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.email=e2e@opsml.test", "-c", "user.name=e2e", ...args], {
+      cwd: store.dir,
+      encoding: "utf8",
+    }).trim();
+  git("init", "-q");
+  git("commit", "-q", "--allow-empty", "-m", "start");
+  commit = git("rev-parse", "HEAD");
   uids = JSON.parse(python(LOG_RUNS, store.dir)) as Record<string, string>;
   ui = await startUi(store.dir);
   browser = await launchBrowser();
@@ -176,6 +188,7 @@ describe("opsml ui", () => {
     const { page, errors } = await openPage(`/runs/${uids.resnet}`);
     await page.getByTestId("run-page").waitFor();
     expect(await page.getByTestId("run-status").textContent()).toBe("completed");
+    expect(await page.getByTestId("git").textContent()).toContain(commit.slice(0, 12));
     const parameters = await page.getByTestId("parameters").textContent();
     expect(parameters).toContain("optimizer");
     expect(parameters).toContain("adam");

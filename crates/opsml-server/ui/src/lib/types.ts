@@ -79,8 +79,16 @@ export interface MetricSummary {
   last_step: number | null;
 }
 
+export interface GitInfo {
+  commit: string;
+  branch: string | null;
+  dirty: boolean;
+  remote_url: string | null;
+}
+
 /** `GET /api/v1/experiments/{uid}`: the card's fields and more (environment, metadata). */
 export interface ExperimentCard extends CardRecord {
+  metadata?: { git?: GitInfo | null };
   [field: string]: unknown;
 }
 
