@@ -85,10 +85,15 @@ def test_ui_names_a_host_that_is_not_an_address() -> None:
 
 @pytest.mark.embedded_only("the UI of a server is the server's own")
 def test_opsml_ui_opens_a_browser_only_when_asked(tmp_path: Path) -> None:
-    # A "browser" that writes down the address it was given.
+    # A "browser" that writes down what it was given and the page there.
     opened = tmp_path / "opened.txt"
+    given = tmp_path / "given.txt"
+    mode = tmp_path / "mode.txt"
     browser = tmp_path / "browser.sh"
-    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.write_text(
+        f'#!/bin/sh\nprintf "%s" "$1" > {given}\nstat -c %a "${{1#file://}}" > {mode}\n'
+        f'cat "${{1#file://}}" > {opened}.part\nmv {opened}.part {opened}\n'
+    )
     browser.chmod(0o755)
     env = {**os.environ, "BROWSER": str(browser)}
 
@@ -118,5 +123,11 @@ def test_opsml_ui_opens_a_browser_only_when_asked(tmp_path: Path) -> None:
     serve()
     assert not opened.exists(), "nothing opens unless asked"
     address = serve("--open")
-    assert opened.read_text() == address
     assert "/?token=opsml_" in address
+    # The browser's command line holds a file only this user reads, not the token, which
+    # other users could see there; the file sends the browser on to the address.
+    argument = given.read_text()
+    assert argument.startswith("file://")
+    assert "token" not in argument
+    assert mode.read_text().strip() == "600"
+    assert f'content="0;url={address}"' in opened.read_text()

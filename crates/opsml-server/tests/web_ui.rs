@@ -263,8 +263,10 @@ fn the_runs_table_sends_only_the_statistics_asked_for() {
     );
 }
 
-#[test]
-fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs() {
+/// A server with runs 1 and 2 in team-a and run 3 in team-b, each with 1,000 points of
+/// `loss` (run n's point at step s is n * 1000 + s, logged at 1,000,000 + s microseconds),
+/// and a reader of team-a; the reader's token.
+fn server_with_compared_runs() -> (Server, String) {
     let server = Server::start();
     let reader = server.user("bob", &[("team-a", Access::Read)]);
     for (n, space) in [(1, "team-a"), (2, "team-a"), (3, "team-b")] {
@@ -291,13 +293,21 @@ fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs()
             .unwrap();
         writer.finish().unwrap();
     }
-    let series = |query: &str| {
-        client()
-            .get(server.url(&format!("/series?{query}")))
-            .bearer_auth(&reader)
-            .send()
-            .unwrap()
-    };
+    (server, reader)
+}
+
+fn compared_series(server: &Server, reader: &str, query: &str) -> Response {
+    client()
+        .get(server.url(&format!("/series?{query}")))
+        .bearer_auth(reader)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs() {
+    let (server, reader) = server_with_compared_runs();
+    let series = |query: &str| compared_series(&server, &reader, query);
     let answer: Value = series(&format!(
         "uid={}&uid={}&name=loss&points=50",
         uid(2),
@@ -317,13 +327,16 @@ fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs()
             "the last point kept"
         );
     }
-    let ranged: Value = series(&format!("uid={}&name=loss&start=10&stop=20", uid(1)))
-        .json()
-        .unwrap();
+    let ranged: Value = series(&format!(
+        "uid={}&name=loss&start=10&stop=20&points=100",
+        uid(1)
+    ))
+    .json()
+    .unwrap();
     assert_eq!(ranged[0]["steps"], json!((10..20).collect::<Vec<_>>()));
     // By time: point `step` was logged at 1,000,000 + step microseconds.
     let logged: Value = series(&format!(
-        "uid={}&name=loss&since=1000010&until=1000020",
+        "uid={}&name=loss&since=1000010&until=1000020&points=100",
         uid(1)
     ))
     .json()
@@ -348,21 +361,56 @@ fn a_comparison_reads_each_runs_points_in_one_answer_and_only_of_readable_runs()
     assert_eq!(status, 400);
     assert!(message.contains("not both"), "{message}");
 
-    let hidden = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(3))));
-    let missing = error_of(series(&format!("uid={}&uid={}&name=loss", uid(1), uid(4))));
+    // Each run once, whatever the repeats.
+    let twice: Value = series(&format!(
+        "uid={}&uid={}&uid={}&name=loss&points=10",
+        uid(1),
+        uid(1),
+        uid(2)
+    ))
+    .json()
+    .unwrap();
+    assert_eq!(twice.as_array().unwrap().len(), 2);
+    let hidden = error_of(series(&format!(
+        "uid={}&uid={}&name=loss&points=10",
+        uid(1),
+        uid(3)
+    )));
+    let missing = error_of(series(&format!(
+        "uid={}&uid={}&name=loss&points=10",
+        uid(1),
+        uid(4)
+    )));
     assert_eq!(hidden.0, 404);
     assert_eq!(
         hidden.1.replace(&uid(3), "?"),
         missing.1.replace(&uid(4), "?")
     );
+}
+
+#[test]
+fn a_comparison_refuses_what_would_send_unbounded_points() {
+    let (server, reader) = server_with_compared_runs();
+    let series = |query: &str| compared_series(&server, &reader, query);
+    // A comparison never sends every point of its runs: points is required.
+    let (status, message) = error_of(series(&format!("uid={}&name=loss", uid(1))));
+    assert_eq!(status, 400);
+    assert!(message.starts_with("points is missing"), "{message}");
+
     let (status, message) = error_of(series("name=loss"));
     assert_eq!(status, 400);
     assert!(message.contains("uid"), "{message}");
-    let many = format!("uid={}&", uid(1)).repeat(30);
-    let (status, message) = error_of(series(&format!("{many}name=loss&points=100000")));
+    let many = (1..=30)
+        .map(|n| format!("uid={}", uid(n)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let (status, message) = error_of(series(&format!("{many}&name=loss&points=100000")));
     assert_eq!(status, 400);
     assert!(message.contains("ask for fewer"), "{message}");
-    let (status, _) = error_of(series(&format!("uid={}&name=loss&after=3", uid(1))));
+    let (status, _) = error_of(series(&format!(
+        "uid={}&name=loss&after=3&points=10",
+        uid(1)
+    )));
     assert_eq!(status, 400);
 }
 
@@ -525,6 +573,7 @@ fn opsml_ui_shows_pictures_and_text_decrypted_and_runs_nothing_it_serves() {
         .to_str()
         .unwrap()
         .starts_with("sandbox"));
+    assert_eq!(picture.headers()[CACHE_CONTROL], "no-store");
     assert_eq!(picture.bytes().unwrap().as_ref(), PICTURE);
 
     // A page logged as an artifact is a file to save, never a page of this site.

@@ -22,16 +22,54 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &UiArgs) -> Result<()> {
         writeln!(context.out, "artifacts are listed but not opened: {why}")?;
     }
     writeln!(context.out, "open {}", launch.url())?;
-    if args.open {
-        if let Err(e) = webbrowser::open(launch.url()) {
+    // Kept until the UI stops: the browser may read it late.
+    let _browser_page = match args.open.then(|| open_in_browser(launch.url())) {
+        Some(Ok(page)) => Some(page),
+        Some(Err(e)) => {
             writeln!(
                 context.out,
                 "no browser opened ({e}): open the address above"
             )?;
+            None
         }
-    }
+        None => None,
+    };
     context.out.flush()?;
     launch.wait().map_err(CliError::Server)
+}
+
+/// Opens `url` in a browser through a page that sends it on, in a file only this user can
+/// read (as Jupyter does): the address's token then never appears on a command line, where
+/// other users of the machine could read it (`ps`).
+#[cfg(feature = "server")]
+fn open_in_browser(url: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write as _;
+    // Made with mode 0600 by `tempfile`.
+    let mut page = tempfile::Builder::new()
+        .prefix("opsml-ui-")
+        .suffix(".html")
+        .tempfile()?;
+    // The address is ours (digits, letters, `:/?=._-`); escaped all the same.
+    let address = url
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    writeln!(
+        page,
+        "<!DOCTYPE html><meta charset=\"utf-8\"><title>opsml ui</title>\
+         <meta http-equiv=\"refresh\" content=\"0;url={address}\">\
+         <a href=\"{address}\">Open opsml ui</a>"
+    )?;
+    page.flush()?;
+    let path = page.path().to_str().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "temporary path is not UTF-8",
+        )
+    })?;
+    webbrowser::open(path)?;
+    Ok(page)
 }
 
 /// The store of `uri` if it is a local one; a server has a UI of its own. A store not

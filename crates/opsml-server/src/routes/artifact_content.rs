@@ -41,6 +41,10 @@ const SHOWN_AS_IS: &[&str] = &[
     "application/json",
 ];
 
+/// Artifacts decrypted at once: each takes its size in temporary disk until it is sent, so
+/// clicks on many large downloads wait their turn rather than fill the disk together.
+static DECRYPTIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// A document made of these bytes gets no scripts, no plugins and an origin of its own.
 const SANDBOX: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
 
@@ -63,6 +67,10 @@ async fn content(
     Query(query): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
     let artifacts = state.artifacts.clone();
+    let _turn = DECRYPTIONS
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the server is stopping"))?;
     let (record, file) = state
         .with_store(move |store| {
             let card = authorized_card(store, &principal, &uid, Access::Read)?;
@@ -119,7 +127,8 @@ fn answer(record: &ArtifactRecord, file: File, download: bool) -> Response {
         headers.insert(CONTENT_DISPOSITION, value);
     }
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(SANDBOX));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    // Plain bytes of an encrypted artifact: kept in no cache, the browser's included.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

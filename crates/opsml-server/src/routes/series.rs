@@ -123,16 +123,19 @@ fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
     }))
 }
 
-/// One metric of several runs, in the order of the repeated `uid`s: each downsampled to
-/// `points` over a step range, as `GET /experiments/{uid}/series` does for one. A run the
-/// user may not read answers as one that does not exist.
+/// One metric of several runs, in the order of the repeated `uid`s (each once): each
+/// downsampled to `points` (required: the answer's size is bounded by runs × points) over a
+/// step or time range, as `GET /experiments/{uid}/series` does for one. A run the user may
+/// not read answers as one that does not exist.
 async fn many_series(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<SeriesPoints>>, ApiError> {
     let raw = raw.as_deref();
-    let uids = repeated(raw, "uid");
+    let mut uids = repeated(raw, "uid");
+    let mut seen = std::collections::HashSet::new();
+    uids.retain(|uid| seen.insert(uid.clone()));
     let query = SeriesQuery {
         name: single(raw, "name")?
             .ok_or_else(|| ApiError::bad_request("name is missing: give the metric's name"))?,
@@ -156,7 +159,11 @@ async fn many_series(
             uids.len()
         )));
     }
-    let points = query.points.unwrap_or(MAX_SERIES_POINTS);
+    let Some(points) = query.points else {
+        return Err(ApiError::bad_request(
+            "points is missing: give the most points per run (the chart's width)",
+        ));
+    };
     if points.saturating_mul(uids.len()) > MAX_COMPARED_POINTS {
         return Err(ApiError::bad_request(format!(
             "{} runs of {points} points is more than {MAX_COMPARED_POINTS} points: ask for fewer",

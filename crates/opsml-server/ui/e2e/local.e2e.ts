@@ -195,6 +195,7 @@ describe("opsml ui", () => {
     const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
     await chart.locator("canvas").waitFor();
     // 5000 points downsampled to about the chart's width, first and last kept.
+    await expect.poll(async () => Number(await chart.getAttribute("data-points"))).toBeGreaterThan(0);
     const plotted = Number(await chart.getAttribute("data-points"));
     expect(plotted).toBeGreaterThan(100);
     expect(plotted).toBeLessThan(5000);
@@ -278,6 +279,8 @@ describe("opsml ui", () => {
   it("zooms into a range at full detail and pans it with Shift-drag", async () => {
     const { page, errors } = await openPage(`/runs/${uids.resnet}`);
     const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+    // Drawn with its points (a chart is drawn empty first, then again with them).
+    await expect.poll(async () => Number(await chart.getAttribute("data-points"))).toBeGreaterThan(0);
     await chart.locator("canvas").waitFor();
     const box = await chart.locator(".u-over").boundingBox();
     if (!box) throw new Error("the chart has no plotting area");
@@ -351,6 +354,7 @@ with opsml.start_experiment(space="vision", name="live") as exp:
     const first = await page.getByTestId("compare-parameters").locator("tbody tr").first().locator("th").textContent();
     expect(["epochs", "lr", "note", "optimizer"]).toContain(first);
     const chart = page.locator('[data-testid="chart"][data-metric="loss"]');
+    await expect.poll(async () => Number(await chart.getAttribute("data-points"))).toBeGreaterThan(0);
     await chart.locator("canvas").waitFor();
     const labels = await chart.locator(".u-legend .u-series .u-label").allTextContents();
     expect(labels.slice(1).some((l) => l.includes("lr=0.1"))).toBe(true);

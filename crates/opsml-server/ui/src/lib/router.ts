@@ -12,7 +12,8 @@ export function routeOf(path: string, search: string): Route {
   const run = /^\/runs\/([^/]+)\/?$/.exec(path);
   if (run?.[1]) return { page: "run", uid: decodeURIComponent(run[1]) };
   if (path === "/compare" || path === "/compare/") {
-    return { page: "compare", uids: new URLSearchParams(search).getAll("uid") };
+    // Each run once, however often the address names it.
+    return { page: "compare", uids: [...new Set(new URLSearchParams(search).getAll("uid"))] };
   }
   return { page: "missing" };
 }

@@ -58,6 +58,7 @@ describe("addresses", () => {
     expect(routeOf("/", "")).toEqual({ page: "runs" });
     expect(routeOf("/runs/abc%2Fdef", "")).toEqual({ page: "run", uid: "abc/def" });
     expect(routeOf("/compare", "?uid=a&uid=b")).toEqual({ page: "compare", uids: ["a", "b"] });
+    expect(routeOf("/compare", "?uid=a&uid=b&uid=a")).toEqual({ page: "compare", uids: ["a", "b"] });
     expect(routeOf("/nowhere", "")).toEqual({ page: "missing" });
   });
 });
