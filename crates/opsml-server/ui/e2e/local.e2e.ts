@@ -229,6 +229,10 @@ describe("opsml ui", () => {
     expect(await picture.getAttribute("alt")).toBe("figures/red.png");
     // Decoded: the bytes came back decrypted as a real picture.
     await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
+    // A tree: each folder with its total size, its files under it.
+    const folder = page.getByTestId("artifacts").locator("tr.folder", { hasText: "figures/" });
+    expect(await folder.textContent()).toContain("98 B");
+    expect(await folder.textContent()).toContain("1 file");
     const notes = page.getByTestId("artifacts").locator("tr", { hasText: "notes.txt" });
     await notes.getByRole("button", { name: "show" }).click();
     expect(await page.getByTestId("artifact-text").textContent()).toBe(NOTES);

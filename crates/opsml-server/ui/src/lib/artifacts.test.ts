@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { contentUrl, isPicture, isText, MAX_PICTURE_BYTES, shownText, TEXT_SHOWN_BYTES } from "./artifacts";
+import {
+  artifactTree,
+  contentUrl,
+  isPicture,
+  isText,
+  MAX_PICTURE_BYTES,
+  shownText,
+  TEXT_SHOWN_BYTES,
+} from "./artifacts";
 import type { ArtifactRecord } from "./types";
 
 const record = (path: string, media_type: string, size = 10): ArtifactRecord => ({
@@ -30,5 +38,24 @@ describe("artifacts", () => {
     const long = new Uint8Array(TEXT_SHOWN_BYTES + 5).fill(97);
     expect(shownText(long)).toEqual({ text: "a".repeat(TEXT_SHOWN_BYTES), cut: true });
     expect(shownText(new Uint8Array([104, 0xff, 105]))).toEqual({ text: "h\uFFFDi", cut: false });
+  });
+
+  it("lays the artifacts out as a tree, each folder with its total size and file count", () => {
+    const rows = artifactTree([
+      record("model.pt", "application/octet-stream", 100),
+      record("figures/b.png", "image/png", 2),
+      record("figures/deep/c.svg", "image/svg+xml", 3),
+      record("figures/a.png", "image/png", 1),
+    ]);
+    expect(rows.map((r) => [r.kind, r.name, r.depth])).toEqual([
+      ["folder", "figures", 0],
+      ["file", "a.png", 1],
+      ["file", "b.png", 1],
+      ["folder", "deep", 1],
+      ["file", "c.svg", 2],
+      ["file", "model.pt", 0],
+    ]);
+    const figures = rows[0];
+    expect(figures?.kind === "folder" && [figures.size, figures.files]).toEqual([6, 3]);
   });
 });

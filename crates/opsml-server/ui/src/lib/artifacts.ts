@@ -34,3 +34,37 @@ export function shownText(bytes: Uint8Array): { text: string; cut: boolean } {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(cut ? bytes.subarray(0, TEXT_SHOWN_BYTES) : bytes);
   return { text, cut };
 }
+
+/** A row of the artifact tree: a folder with what is under it, or a file. */
+export type TreeRow =
+  | { kind: "folder"; path: string; name: string; depth: number; size: number; files: number }
+  | { kind: "file"; artifact: ArtifactRecord; name: string; depth: number };
+
+/** The artifacts as a tree: each folder once, before what is in it, with the total size and
+ *  number of files under it; files by name within their folder. */
+export function artifactTree(artifacts: ArtifactRecord[]): TreeRow[] {
+  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const folders = new Map<string, { size: number; files: number }>();
+  for (const artifact of sorted) {
+    const parts = artifact.path.split("/");
+    for (let depth = 1; depth < parts.length; depth += 1) {
+      const folder = parts.slice(0, depth).join("/");
+      const total = folders.get(folder) ?? { size: 0, files: 0 };
+      folders.set(folder, { size: total.size + artifact.size, files: total.files + 1 });
+    }
+  }
+  const rows: TreeRow[] = [];
+  const shown = new Set<string>();
+  for (const artifact of sorted) {
+    const parts = artifact.path.split("/");
+    for (let depth = 1; depth < parts.length; depth += 1) {
+      const folder = parts.slice(0, depth).join("/");
+      if (shown.has(folder)) continue;
+      shown.add(folder);
+      const total = folders.get(folder) ?? { size: 0, files: 0 };
+      rows.push({ kind: "folder", path: folder, name: parts[depth - 1] ?? folder, depth: depth - 1, ...total });
+    }
+    rows.push({ kind: "file", artifact, name: parts.at(-1) ?? artifact.path, depth: parts.length - 1 });
+  }
+  return rows;
+}
