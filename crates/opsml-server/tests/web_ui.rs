@@ -177,13 +177,10 @@ fn the_runs_table_holds_only_readable_spaces_and_a_bad_filter_says_where() {
     );
 }
 
-#[test]
-fn the_runs_table_sends_only_the_statistics_asked_for() {
-    let server = Server::start();
-    let reader = server.user("bob", &[("team-a", Access::Read)]);
-    server.create_experiment(&uid(1), "team-a");
-    server.create_experiment(&uid(2), "team-a");
-    let points: Vec<PointRecord> = [4.0, 1.0, 2.0]
+/// Stores `values` as metric `loss` of experiment `uid`, the i-th at step i, logged at
+/// 1,000,000 + i microseconds.
+fn log_loss(server: &Server, uid: &str, values: &[f64]) {
+    let points: Vec<PointRecord> = values
         .iter()
         .zip(0..)
         .map(|(&value, step)| PointRecord {
@@ -196,7 +193,7 @@ fn the_runs_table_sends_only_the_statistics_asked_for() {
             },
         })
         .collect();
-    let mut writer = server.store.open_writer(&uid(1)).unwrap();
+    let mut writer = server.store.open_writer(uid).unwrap();
     writer
         .write(&WriteBatch {
             names: &["loss".to_owned()],
@@ -206,6 +203,15 @@ fn the_runs_table_sends_only_the_statistics_asked_for() {
         })
         .unwrap();
     writer.finish().unwrap();
+}
+
+#[test]
+fn the_runs_table_sends_only_the_statistics_asked_for() {
+    let server = Server::start();
+    let reader = server.user("bob", &[("team-a", Access::Read)]);
+    server.create_experiment(&uid(1), "team-a");
+    server.create_experiment(&uid(2), "team-a");
+    log_loss(&server, &uid(1), &[4.0, 1.0, 2.0]);
     let table = |query: &str| -> Value {
         client()
             .get(server.url(&format!("/runs?{query}")))
@@ -271,27 +277,10 @@ fn server_with_compared_runs() -> (Server, String) {
     let reader = server.user("bob", &[("team-a", Access::Read)]);
     for (n, space) in [(1, "team-a"), (2, "team-a"), (3, "team-b")] {
         server.create_experiment(&uid(n), space);
-        let points: Vec<PointRecord> = (0..1000)
-            .map(|step| PointRecord {
-                name_id: 0,
-                point: MetricPoint {
-                    step: Some(step),
-                    value: f64::from(n) * 1000.0 + step as f64,
-                    timestamp: None,
-                    created_at: 1_000_000 + step,
-                },
-            })
+        let values: Vec<f64> = (0..1000)
+            .map(|step| f64::from(n) * 1000.0 + f64::from(step))
             .collect();
-        let mut writer = server.store.open_writer(&uid(n)).unwrap();
-        writer
-            .write(&WriteBatch {
-                names: &["loss".to_owned()],
-                points: &points,
-                parameters: &[],
-                hardware: &[],
-            })
-            .unwrap();
-        writer.finish().unwrap();
+        log_loss(&server, &uid(n), &values);
     }
     (server, reader)
 }
