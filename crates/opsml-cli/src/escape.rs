@@ -40,6 +40,7 @@ impl<'a> Printable<'a> {
                 }
                 Err(e) => {
                     let (valid, after) = rest.split_at(e.valid_up_to());
+                    #[allow(clippy::expect_used, reason = "checked by valid_up_to")]
                     let valid = std::str::from_utf8(valid).expect("checked by valid_up_to");
                     opsml_types::push_printable(&mut text, valid);
                     match e.error_len() {

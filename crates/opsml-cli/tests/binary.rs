@@ -1,5 +1,11 @@
 //! The `opsml` binary as a real process, configured through the environment.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::process::{Command, Stdio};

@@ -1,6 +1,12 @@
 //! `export --format parquet`: every point comes back exactly through the Parquet
 //! crate's own Arrow reader, with the documented column types.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::fs::{self, File};

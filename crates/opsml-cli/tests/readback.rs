@@ -1,6 +1,12 @@
 //! `compare`, `search`, `plot`, `report`, `show`'s metric summaries and the point
 //! selection of `metrics`, against what was logged.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,5 +1,11 @@
 //! `metrics`, `params` and `export`: every value written comes back exactly.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use common::{

@@ -2,6 +2,12 @@
 //!
 //! `cargo bench -p opsml-crypt --bench stream` (add `-- --quick` for a short run).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at the first thing that is not as it should be"
+)]
+
 use std::hint::black_box;
 use std::io::Read;
 use std::time::Duration;

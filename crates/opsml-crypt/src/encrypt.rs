@@ -104,6 +104,7 @@ impl<R: Read> EncryptingReader<R> {
         let Source::Start(slot) = &mut self.source else {
             return Ok(());
         };
+        #[allow(clippy::expect_used, reason = "an encrypting reader starts once")]
         let start = slot.as_mut().expect("an encrypting reader starts once");
         let workers = Arc::new(Workers::new());
         let mut frame = None;
@@ -118,6 +119,7 @@ impl<R: Read> EncryptingReader<R> {
                 frame = Some(compressed);
             }
         }
+        #[allow(clippy::expect_used, reason = "an encrypting reader starts once")]
         let Start {
             reader,
             key,
@@ -132,6 +134,10 @@ impl<R: Read> EncryptingReader<R> {
             }
             None => Source::Plain(Cursor::new(sample).chain(reader)),
         };
+        #[allow(
+            clippy::expect_used,
+            reason = "the header's last bytes are the nonce prefix, of its fixed length"
+        )]
         let nonce_prefix: [u8; NONCE_PREFIX_LEN] =
             self.header[14..].try_into().expect("nonce prefix bytes");
         let shared = Shared {
@@ -171,6 +177,10 @@ impl<R: Read> BufRead for EncryptingReader<R> {
         if self.header_sent < HEADER_LEN {
             return Ok(&self.header[self.header_sent..]);
         }
+        #[allow(
+            clippy::expect_used,
+            reason = "fill_buf starts the pipeline before it is used"
+        )]
         let pipeline = self.pipeline.as_mut().expect("started");
         pipeline.fill_buf(&mut self.source)
     }

@@ -50,6 +50,10 @@ impl Header {
 
     /// Parses the first `got` bytes of a header (fewer than [`HEADER_LEN`] when the input
     /// ended early).
+    #[allow(
+        clippy::expect_used,
+        reason = "the header's last bytes are the nonce prefix, of its fixed length"
+    )]
     pub(crate) fn decode(bytes: &[u8; HEADER_LEN], got: usize) -> Result<Self, CryptError> {
         let magic_len = got.min(MAGIC.len());
         if bytes[..magic_len] != MAGIC[..magic_len] {
@@ -70,6 +74,10 @@ impl Header {
                 "unknown header flags {flags:#010b}"
             )));
         }
+        #[allow(
+            clippy::expect_used,
+            reason = "the slice is 4 bytes long, so it converts to [u8; 4]"
+        )]
         let segment_size = u32::from_le_bytes(bytes[10..14].try_into().expect("four bytes"));
         if segment_size == 0 || segment_size > MAX_SEGMENT_SIZE {
             return Err(CryptError::Malformed(format!(

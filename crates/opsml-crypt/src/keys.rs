@@ -27,6 +27,10 @@ pub const WRAPPED_KEY_LEN: usize = WRAP_NONCE_LEN + KEY_LEN + WRAP_TAG_LEN;
 ///
 /// # Panics
 /// When the operating system cannot provide random bytes, which leaves no safe way to go on.
+#[allow(
+    clippy::expect_used,
+    reason = "without random bytes no key is safe: there is no way to go on"
+)]
 pub(crate) fn random_bytes(buf: &mut [u8]) {
     getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
@@ -288,7 +292,12 @@ pub fn wrap_data_key(master: &MasterKey, key: &DataKey, context: &[u8]) -> Vec<u
     let (body, tag_out) = rest.split_at_mut(KEY_LEN);
     random_bytes(nonce);
     body.copy_from_slice(key.bytes());
+    #[allow(clippy::expect_used, reason = "nonce length is fixed")]
     let nonce = XNonce::try_from(&*nonce).expect("nonce length is fixed");
+    #[allow(
+        clippy::expect_used,
+        reason = "a 32-byte message is within the cipher's limits"
+    )]
     let tag = cipher(master.bytes())
         .encrypt_inout_detached(&nonce, context, body.into())
         .expect("a 32-byte message is within the cipher's limits");
@@ -313,7 +322,9 @@ pub fn unwrap_data_key(
     }
     let (nonce, rest) = wrapped.split_at(WRAP_NONCE_LEN);
     let (body, tag) = rest.split_at(KEY_LEN);
+    #[allow(clippy::expect_used, reason = "nonce length is checked")]
     let nonce = XNonce::try_from(nonce).expect("nonce length is checked");
+    #[allow(clippy::expect_used, reason = "tag length is checked")]
     let tag = Tag::try_from(tag).expect("tag length is checked");
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
     bytes.copy_from_slice(body);

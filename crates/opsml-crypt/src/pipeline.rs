@@ -275,6 +275,10 @@ impl Pipeline {
     }
 
     /// The next processed bytes, reading `src` as needed; empty at the end of the stream.
+    #[allow(
+        clippy::expect_used,
+        reason = "a batch is served while segments remain"
+    )]
     pub(crate) fn fill_buf<R: Read + ?Sized>(&mut self, src: &mut R) -> io::Result<&[u8]> {
         loop {
             if let Some(failure) = self.failed {
@@ -297,6 +301,10 @@ impl Pipeline {
                 if batch.closing {
                     return Ok(&[]);
                 }
+                #[allow(
+                    clippy::expect_used,
+                    reason = "a batch is served while segments remain"
+                )]
                 let mut batch = self.serving.take().expect("serving batch");
                 batch.reset();
                 self.spare.push(batch);

@@ -31,6 +31,10 @@ pub(crate) struct SegmentCipher {
 pub(crate) struct Unauthentic;
 
 impl SegmentCipher {
+    #[allow(
+        clippy::expect_used,
+        reason = "the nonce prefix splits into 16 and 3 bytes; ChaCha20-Poly1305 takes 32-byte keys"
+    )]
     pub(crate) fn new(key: &[u8; KEY_LEN], nonce_prefix: &[u8; NONCE_PREFIX_LEN]) -> Self {
         let (head, tail) = nonce_prefix.split_at(SUBKEY_NONCE_LEN);
         let head: &[u8; SUBKEY_NONCE_LEN] = head.try_into().expect("16 nonce bytes");
@@ -54,6 +58,10 @@ impl SegmentCipher {
 
     /// Encrypts `buf[..len]` in place and writes the tag after it; `buf` needs room for it.
     pub(crate) fn seal(&self, counter: u32, last: bool, aad: &[u8], buf: &mut [u8], len: usize) {
+        #[allow(
+            clippy::expect_used,
+            reason = "a segment is far below ChaCha20-Poly1305's message limit"
+        )]
         let tag = self
             .key
             .seal_in_place_separate_tag(self.nonce(counter, last), Aad::from(aad), &mut buf[..len])

@@ -66,6 +66,7 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
         if !is_file {
             continue;
         }
+        #[allow(clippy::expect_used, reason = "walked paths are under the root")]
         let relative = entry
             .path()
             .strip_prefix(dir)

@@ -432,6 +432,10 @@ fn note_outcome(
     match outcome {
         Outcome::Stored => queue.failure = None,
         Outcome::Kept(reason) => {
+            #[allow(
+                clippy::expect_used,
+                reason = "an outcome of Kept comes only with the recovery file it was kept in"
+            )]
             let file = recovery.expect("kept in the recovery file");
             record_kept(shared, queue, file, reason);
         }

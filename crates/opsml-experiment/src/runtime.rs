@@ -7,6 +7,10 @@ pub use opsml_registry::runtime;
 /// Runs `work` on each item on the runtime's blocking pool, at most `limit` at
 /// a time, and returns the results in the order of `items`. Callable from any
 /// thread, including one that is not part of the runtime.
+#[allow(
+    clippy::expect_used,
+    reason = "every worker finishes its items, or its panic goes on in this thread"
+)]
 pub(crate) fn parallel_map<T, R, F>(items: Vec<T>, limit: usize, work: F) -> Vec<R>
 where
     T: Send + 'static,

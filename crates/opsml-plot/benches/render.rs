@@ -2,6 +2,12 @@
 //!
 //! `cargo bench -p opsml-plot` — the target is well under a second per chart in release.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at the first thing that is not as it should be"
+)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -1,5 +1,11 @@
 //! Rendering end to end: PNG and SVG outputs decode, carry their text, and handle odd data.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::io::Cursor;

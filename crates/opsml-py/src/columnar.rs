@@ -46,6 +46,7 @@ pub(crate) fn numpy_arrays<'py>(
         .iter()
         .position(|n| n == name)
         .ok_or_else(|| PyKeyError::new_err(format!("no metric named {name:?} in these points")))?;
+    #[allow(clippy::expect_used, reason = "fewer names than u32::MAX")]
     let id = u32::try_from(id).expect("fewer names than u32::MAX");
     let points: Vec<usize> = (0..table.len())
         .filter(|&i| table.name_ids()[i] == id)

@@ -34,6 +34,7 @@ impl PyHardwareSamples {
         self.samples.len()
     }
 
+    #[allow(clippy::expect_used, reason = "slice indices are in range")]
     fn __getitem__<'py>(
         &self,
         py: Python<'py>,

@@ -57,6 +57,7 @@ fn max_date(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DateTime<Utc>>>
         let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
             PyValueError::new_err(format!("max_date {text:?} is not a YYYY-MM-DD date: {e}"))
         })?;
+        #[allow(clippy::expect_used, reason = "23:59:59.999999 is a valid time of day")]
         let end_of_day =
             date.and_time(NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("valid time"));
         return Ok(Some(end_of_day.and_utc()));

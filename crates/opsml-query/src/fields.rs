@@ -68,6 +68,7 @@ fn end_of(segment: &Segment) -> usize {
 /// case-insensitive like keywords; parameter and metric names are not,
 /// because users log them with exact spellings.
 pub(crate) fn resolve(segments: &[Segment]) -> Result<FieldRef, QueryError> {
+    #[allow(clippy::expect_used, reason = "the lexer never yields an empty path")]
     let (head, rest) = segments
         .split_first()
         .expect("the lexer never yields an empty path");

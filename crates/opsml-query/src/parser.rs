@@ -106,6 +106,7 @@ impl Parser {
     /// The next token; past the last good token, the lexer's error. The
     /// token list always ends in `Eof` or has a lexer error, so `i` never
     /// runs past both.
+    #[allow(clippy::expect_used, reason = "the lexer always ends in Eof")]
     fn peek(&self) -> Result<&Token, QueryError> {
         match (self.tokens.get(self.i), &self.lex_error) {
             (Some(t), _) => Ok(t),
@@ -129,6 +130,10 @@ impl Parser {
 
     /// "expected X after 'prev', found 'next'" at the next token. Assumes
     /// `peek` succeeded, which every caller has checked.
+    #[allow(
+        clippy::expect_used,
+        reason = "every caller has checked that peek succeeded"
+    )]
     fn expected(&self, what: &str) -> QueryError {
         let Some(next) = self.tokens.get(self.i) else {
             return self.lex_error.clone().expect("peek succeeded");
@@ -337,6 +342,7 @@ impl Parser {
 
 /// One item stays itself; several become an n-ary node, so long chains of
 /// `and`/`or` never build a deep tree.
+#[allow(clippy::expect_used, reason = "the vector holds one item here")]
 fn flatten(mut items: Vec<Expr>, make: fn(Vec<Expr>) -> Expr) -> Expr {
     if items.len() == 1 {
         items.pop().expect("one item")

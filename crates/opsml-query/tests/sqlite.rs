@@ -2,6 +2,12 @@
 //! database laid out like the registry's, and checks which experiments
 //! come back, in which order.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 use opsml_query::{compile_with, parse_filter, parse_order_by, Dialect, Value};
 use proptest::prelude::*;
 use rusqlite::{params_from_iter, Connection};

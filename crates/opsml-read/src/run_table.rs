@@ -111,7 +111,6 @@ impl SummaryColumns {
             columns.min.push(FloatCell(summary.and_then(|s| s.min)));
             columns.max.push(FloatCell(summary.and_then(|s| s.max)));
             // u64 counts of points fit f64 exactly far beyond what one run logs.
-            #[allow(clippy::cast_precision_loss)]
             let mean = summary
                 .filter(|s| s.value_count > 0)
                 .map(|s| s.sum / s.value_count as f64);

@@ -74,6 +74,7 @@ pub(crate) fn downsample(columns: &MetricColumns, in_range: &[usize], max: usize
         .collect()
 }
 
+#[allow(clippy::expect_used, reason = "fewer names than u32::MAX")]
 fn compact_names(columns: MetricColumns) -> MetricColumns {
     let mut used = vec![false; columns.names.len()];
     for &id in &columns.name_ids {

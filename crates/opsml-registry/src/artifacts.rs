@@ -131,6 +131,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// A decryption error carried inside an `io::Error`, or the `io::Error` itself.
+#[allow(
+    clippy::expect_used,
+    reason = "crypt_error found a CryptError inside this error"
+)]
 fn split_crypt_error(error: io::Error) -> std::result::Result<CryptError, io::Error> {
     if opsml_crypt::crypt_error(&error).is_none() {
         return Err(error);
@@ -265,6 +269,7 @@ impl Artifacts {
     }
 
     /// Streams bytes from `source` into storage at the normalised remote `path`.
+    #[allow(clippy::expect_used, reason = "a put always answers")]
     pub fn upload_reader(
         &self,
         uid: &str,

@@ -88,6 +88,7 @@ impl ChunkColumns {
     }
 }
 
+#[allow(clippy::expect_used, reason = "chunks_exact yields 8 bytes")]
 fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
     bytes
         .chunks_exact(8)
@@ -116,6 +117,10 @@ pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) ->
     if data.len() < HEADER_LEN {
         return Err(corrupt("shorter than its header"));
     }
+    #[allow(
+        clippy::expect_used,
+        reason = "the slice is 4 bytes long, so it converts to [u8; 4]"
+    )]
     let n = u32::from_le_bytes(data[1..HEADER_LEN].try_into().expect("4 bytes")) as usize;
     if data.len() != HEADER_LEN + n * BYTES_PER_POINT {
         return Err(corrupt(&format!("{} bytes for {n} points", data.len())));

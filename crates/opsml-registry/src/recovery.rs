@@ -80,6 +80,7 @@ impl RecoveryFile {
         });
         let body = serde_json::to_vec(&batch_body(&writer, batch))
             .map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+        #[allow(clippy::expect_used, reason = "the spool was created just above")]
         let spool = self.spool.as_mut().expect("created above");
         spool.append_durably(body)?;
         if own {

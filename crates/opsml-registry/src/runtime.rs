@@ -36,6 +36,10 @@ pub fn runtime() -> &'static Runtime {
             return runtime;
         }
     }
+    #[allow(
+        clippy::expect_used,
+        reason = "no threads leave no way to store anything; the process cannot go on"
+    )]
     let runtime: &'static Runtime = Box::leak(Box::new(
         Builder::new_multi_thread()
             .worker_threads(2)

@@ -129,6 +129,7 @@ impl TableCells {
 
 /// The column `name` of `columns`, made empty for `runs` runs if it is new: the name is
 /// copied only then.
+#[allow(clippy::expect_used, reason = "the column was inserted just above")]
 fn column<'a, T: Clone>(
     columns: &'a mut BTreeMap<String, Vec<Option<T>>>,
     name: &str,

@@ -2,6 +2,12 @@
 //! writer takes the write for failed, yet the database has it. Retried, or kept in the
 //! recovery file and replayed by `opsml sync`, it must not be stored twice.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::io::{Read, Write};

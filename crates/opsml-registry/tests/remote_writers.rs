@@ -1,6 +1,12 @@
 //! Batches of remote writers (clients of a server): applied once per sequence number, into
 //! full blocks, on either store (`OPSML_TEST_STORE=postgres` for PostgreSQL).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use common::{batch, create, temp_store, TestStore};

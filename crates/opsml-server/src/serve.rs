@@ -127,6 +127,7 @@ async fn accept_within(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
 ) -> (OwnedSemaphorePermit, TcpStream, SocketAddr) {
+    #[allow(clippy::expect_used, reason = "the semaphore is never closed")]
     let slot = Arc::clone(slots)
         .acquire_owned()
         .await

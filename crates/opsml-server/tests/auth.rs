@@ -3,6 +3,12 @@
 //! exist, where it may not even read the experiment — and learns nothing of other spaces,
 //! and a refused request changes nothing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use common::{error_of, new_experiment, uid, Server};

@@ -1,6 +1,12 @@
 //! The HTTP store (`OPSML_TRACKING_URI=http://…`) against a real server: everything the
 //! embedded stores do, logging through a server outage, and `opsml sync`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::path::PathBuf;

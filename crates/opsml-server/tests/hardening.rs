@@ -6,6 +6,12 @@
 //! Tests named `..._on_postgres` run on the database of `OPSML_TEST_POSTGRES_URI`
 //! (`scripts/start-postgres.sh` prints it) and are skipped, after saying so, without it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::io::{ErrorKind, Read, Write};

@@ -4,6 +4,12 @@
 //! never honoured. Failed logins lock a username out from the address they came from only,
 //! until many more from anywhere lock it everywhere.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::fmt::Write as _;

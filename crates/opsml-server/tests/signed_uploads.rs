@@ -4,6 +4,12 @@
 //! `OPSML_TEST_S3_ENDPOINT`, `OPSML_TEST_S3_BUCKET` and the `AWS_*` credentials. Without it
 //! each test says it is skipped and passes, unless `OPSML_REQUIRE_SERVICES=1`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::io::{self, Read, Write};

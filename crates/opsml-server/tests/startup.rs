@@ -1,6 +1,12 @@
 //! Starting the `opsml-server` binary with a bad configuration: it refuses, naming what to
 //! fix, and never shows a password.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 use std::process::{Command, Stdio};
 
 /// What `opsml-server` says on standard error when it stops at once, with a fresh SQLite

@@ -2,6 +2,12 @@
 //! reads back as the same points (NaN and the infinities as strings), and the HTTP store's
 //! Arrow reads still get every point bit for bit.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use common::{uid, Server};

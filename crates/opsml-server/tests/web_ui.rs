@@ -3,6 +3,12 @@
 //! same permissions as the rest of the API, the app's pages and files with their security
 //! headers, and `opsml ui`'s launch token, the only credential it takes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -24,6 +24,7 @@ pub fn parse_version(text: &str) -> Result<Version, TypesError> {
 pub const PENDING_PRE_RELEASE: &str = "pending";
 
 /// The version a card shows until its server assigns one: `0.0.0-pending`.
+#[allow(clippy::expect_used, reason = "\"pending\" is a valid pre-release")]
 pub fn pending_version() -> Version {
     let mut version = Version::new(0, 0, 0);
     version.pre = semver::Prerelease::new(PENDING_PRE_RELEASE).expect("a valid pre-release");

@@ -69,6 +69,10 @@ fn progress_bar(terminal: bool, total_bytes: u64) -> ProgressBar {
 /// Downloads every record into `root` (keeping its path), a few at a time, and
 /// returns the files written in the order of `records`. Stops at the first failure;
 /// files already verified and written stay.
+#[allow(
+    clippy::expect_used,
+    reason = "a worker's panic goes on in this thread, as it would have without workers"
+)]
 fn download_all(
     artifacts: &Artifacts,
     key: &DataKey,

@@ -1,4 +1,10 @@
 //! Helpers shared by the integration tests.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops at the first thing that is not as it should be"
+)]
 #![allow(dead_code)]
 
 use std::io::{self, Read};

@@ -72,6 +72,7 @@ pub(super) fn append(
         "UPDATE experiments SET heartbeat_at = $2 WHERE uid = $1",
         &[&uid, &now],
     )?;
+    #[allow(clippy::expect_used, reason = "leases serialise to JSON")]
     let lease = serde_json::to_string(&writer.lease).expect("leases serialise to JSON");
     // Creates the writer's row at 0 if it is new; the SELECT then locks it either way.
     tx.execute(

@@ -86,6 +86,7 @@ fn card_from_row(
     Ok(decoded)
 }
 
+#[allow(clippy::expect_used, reason = "card fields serialise to JSON")]
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("card fields serialise to JSON")
 }

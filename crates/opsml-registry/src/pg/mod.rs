@@ -165,6 +165,7 @@ impl PostgresStore {
             store: self,
             client: Some(self.checkout()?),
         };
+        #[allow(clippy::expect_used, reason = "a checked-out slot holds its client")]
         let client = slot
             .client
             .as_mut()

@@ -77,6 +77,7 @@ impl PostgresWriter {
         }
     }
 
+    #[allow(clippy::expect_used, reason = "the client lives until drop")]
     fn client(&mut self) -> &mut Client {
         self.client.as_mut().expect("the client lives until drop")
     }
@@ -97,7 +98,12 @@ impl PostgresWriter {
         if self.statements.is_none() {
             self.statements = Some(Statements::prepare(self.client())?);
         }
+        #[allow(
+            clippy::expect_used,
+            reason = "the statements were prepared just above"
+        )]
         let statements = self.statements.as_ref().expect("prepared above");
+        #[allow(clippy::expect_used, reason = "the client lives until drop")]
         let mut tx = self
             .client
             .as_mut()
@@ -175,6 +181,7 @@ pub(super) fn write_extras(
             "INSERT INTO hardware_samples (experiment_uid, timestamp, data) VALUES ($1, $2, $3)",
         )?;
         for sample in batch.hardware {
+            #[allow(clippy::expect_used, reason = "hardware samples serialise to JSON")]
             let data = serde_json::to_string(sample).expect("hardware samples serialise to JSON");
             tx.execute(&insert, &[&uid, &sample.timestamp, &data])?;
         }

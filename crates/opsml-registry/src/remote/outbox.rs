@@ -95,6 +95,10 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     }
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the kept values are plain data, which serialise to JSON"
+)]
 fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("kept values serialise")
 }

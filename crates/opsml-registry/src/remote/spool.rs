@@ -274,6 +274,10 @@ impl<R: Read + Seek> RecordReader<R> {
         if header.len() < header_len as usize {
             return Err(cut_short());
         }
+        #[allow(
+            clippy::expect_used,
+            reason = "the slice is 4 bytes long, so it converts to [u8; 4]"
+        )]
         let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
         // Read as far as the file goes: a damaged length allocates no more than is there.
         let mut record = Vec::new();
@@ -285,6 +289,10 @@ impl<R: Read + Seek> RecordReader<R> {
         }
         self.count += 1;
         if self.checked {
+            #[allow(
+                clippy::expect_used,
+                reason = "the slice is 4 bytes long, so it converts to [u8; 4]"
+            )]
             let checksum = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
             if crc32fast::hash(&record) != checksum {
                 return Err(damaged(&format!("batch {}", self.count)));

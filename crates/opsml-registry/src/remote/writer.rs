@@ -126,6 +126,7 @@ impl HttpWriter {
         })
     }
 
+    #[allow(clippy::expect_used, reason = "the spool lives until drop")]
     fn spool(&mut self) -> &mut Spool {
         self.spool.as_mut().expect("the spool lives until drop")
     }

@@ -72,6 +72,7 @@ impl SqliteWriter {
     }
 
     fn write_transaction(&mut self, batch: &WriteBatch<'_>) -> rusqlite::Result<()> {
+        #[allow(clippy::expect_used, reason = "the connection lives until drop")]
         let tx = self
             .conn
             .as_mut()
@@ -176,6 +177,7 @@ impl Drop for SqliteWriter {
 impl ExperimentWriter for SqliteWriter {
     fn heartbeat(&mut self) -> Result<()> {
         let _inside = crate::process::sqlite_gate();
+        #[allow(clippy::expect_used, reason = "the connection lives until drop")]
         let conn = self.conn.as_ref().expect("the connection lives until drop");
         super::cards::writer_heartbeat(conn, &self.writer_id, &self.uid).map_err(|source| {
             RegistryError::Sqlite {
