@@ -1,6 +1,9 @@
 //! ISO-8601 dates to unix milliseconds, so filters can say
-//! `created_at >= '2026-11-26'` instead of a raw timestamp. Written by hand
-//! to keep the crate free of a date library for one small conversion.
+//! `created_at >= '2026-11-26'` instead of a raw timestamp. The accepted shape is checked
+//! here (fixed digit counts, one separator of each kind); chrono checks the calendar and the
+//! clock and does the arithmetic.
+
+use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
 
 /// Parses `YYYY-MM-DD`, optionally followed by `T` (or a space) and
 /// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fraction`, optionally followed by `Z` or
@@ -15,142 +18,119 @@ pub(crate) fn parse_iso_millis(text: &str) -> Result<i64, String> {
              THH:MM[:SS[.fff]] and Z or ±HH:MM"
         )
     };
-    let b = text.as_bytes();
-    let mut p = Cursor { b, i: 0 };
-
-    let year = p.fixed(4).ok_or_else(bad)?;
-    p.expect(b'-').ok_or_else(bad)?;
-    let month = p.fixed(2).ok_or_else(bad)?;
-    p.expect(b'-').ok_or_else(bad)?;
-    let day = p.fixed(2).ok_or_else(bad)?;
+    let (year, month, day) = (
+        number(text.get(0..4)).ok_or_else(bad)?,
+        number(text.get(5..7)).ok_or_else(bad)?,
+        number(text.get(8..10)).ok_or_else(bad)?,
+    );
+    if text.get(4..5) != Some("-") || text.get(7..8) != Some("-") {
+        return Err(bad());
+    }
     if !(1..=12).contains(&month) {
         return Err(format!("'{text}' has month {month}, expected 1 to 12"));
     }
-    let days_in_month = days_in_month(year, month);
-    if !(1..=days_in_month).contains(&day) {
-        return Err(format!(
-            "'{text}' has day {day}, but month {month} of {year} has {days_in_month} days"
-        ));
+    let date = i32::try_from(year)
+        .ok()
+        .and_then(|year| NaiveDate::from_ymd_opt(year, month, day))
+        .ok_or_else(|| {
+            let days = days_in_month(year, month);
+            format!("'{text}' has day {day}, but month {month} of {year} has {days} days")
+        })?;
+    let mut rest = &text[10..];
+    let mut time = NaiveTime::MIN;
+    if let Some(clock) = rest.strip_prefix(['T', 't', ' ']) {
+        let (parsed, after) = clock_time(clock).ok_or_else(bad)?;
+        time = parsed.ok_or_else(|| format!("'{text}' has a time of day out of range"))?;
+        rest = after;
     }
-
-    let (mut hour, mut minute, mut second, mut millis) = (0, 0, 0, 0);
-    if matches!(p.peek(), Some(b'T' | b't' | b' ')) {
-        p.i += 1;
-        hour = p.fixed(2).ok_or_else(bad)?;
-        p.expect(b':').ok_or_else(bad)?;
-        minute = p.fixed(2).ok_or_else(bad)?;
-        if p.peek() == Some(b':') {
-            p.i += 1;
-            second = p.fixed(2).ok_or_else(bad)?;
-            if p.peek() == Some(b'.') {
-                p.i += 1;
-                let from = p.i;
-                while p.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    p.i += 1;
-                }
-                let frac = &b[from..p.i];
-                if frac.is_empty() {
-                    return Err(bad());
-                }
-                // First three digits, right-padded: ".5" is 500 ms.
-                millis = frac
-                    .iter()
-                    .chain(std::iter::repeat(&b'0'))
-                    .take(3)
-                    .fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
-            }
-        }
-        if hour > 23 || minute > 59 || second > 59 {
-            return Err(format!("'{text}' has a time of day out of range"));
-        }
-    }
-
-    let offset_minutes = match p.peek() {
+    let offset_seconds = match rest.as_bytes().first() {
         None => 0,
-        Some(b'Z' | b'z') => {
-            p.i += 1;
-            0
-        }
+        Some(b'Z' | b'z') if rest.len() == 1 => 0,
         Some(sign @ (b'+' | b'-')) => {
-            p.i += 1;
-            let h = p.fixed(2).ok_or_else(bad)?;
-            if p.peek() == Some(b':') {
-                p.i += 1;
+            let digits = rest[1..].replacen(':', "", 1);
+            let (hours, minutes) = (
+                number(digits.get(0..2)).ok_or_else(bad)?,
+                number(digits.get(2..4)).ok_or_else(bad)?,
+            );
+            if digits.len() != 4 || rest[1..].find(':').is_some_and(|at| at != 2) {
+                return Err(bad());
             }
-            let m = p.fixed(2).ok_or_else(bad)?;
-            if h > 23 || m > 59 {
+            if hours > 23 || minutes > 59 {
                 return Err(format!("'{text}' has an offset out of range"));
             }
-            let total = h * 60 + m;
-            if sign == b'-' {
-                -total
+            let seconds = i32::try_from(hours * 3_600 + minutes * 60).unwrap_or(i32::MAX);
+            if *sign == b'-' {
+                -seconds
             } else {
-                total
+                seconds
             }
         }
         Some(_) => return Err(bad()),
     };
-    if p.i != b.len() {
-        return Err(bad());
-    }
-
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-    Ok(seconds * 1_000 + millis)
+    FixedOffset::east_opt(offset_seconds)
+        .and_then(|offset| offset.from_local_datetime(&date.and_time(time)).single())
+        .map(|instant| instant.timestamp_millis())
+        .ok_or_else(|| format!("'{text}' has an offset out of range"))
 }
 
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
+/// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fraction` at the start of `text`: the time (`None` when
+/// out of range) and what follows it; `None` when `text` does not start with one.
+fn clock_time(text: &str) -> Option<(Option<NaiveTime>, &str)> {
+    let hour = number(text.get(0..2))?;
+    let minute = number(text.get(3..5))?;
+    if text.get(2..3) != Some(":") {
+        return None;
     }
-
-    /// Exactly `n` ASCII digits.
-    fn fixed(&mut self, n: usize) -> Option<i64> {
-        let digits = self.b.get(self.i..self.i + n)?;
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return None;
+    let mut rest = &text[5..];
+    let (mut second, mut millis) = (0, 0);
+    if let Some(seconds) = rest.strip_prefix(':') {
+        second = number(seconds.get(0..2))?;
+        rest = &seconds[2..];
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            // First three digits, right-padded: ".5" is 500 ms.
+            millis = fraction[..digits]
+                .bytes()
+                .chain(std::iter::repeat(b'0'))
+                .take(3)
+                .fold(0, |ms, d| ms * 10 + u32::from(d - b'0'));
+            rest = &fraction[digits..];
         }
-        self.i += n;
-        Some(
-            digits
-                .iter()
-                .fold(0, |acc, d| acc * 10 + i64::from(d - b'0')),
-        )
     }
+    Some((
+        NaiveTime::from_hms_milli_opt(hour, minute, second, millis),
+        rest,
+    ))
+}
 
-    fn expect(&mut self, c: u8) -> Option<()> {
-        (self.peek() == Some(c)).then(|| self.i += 1)
+/// Days in `month` (1 to 12) of `year` (four digits), by the calendar chrono knows.
+fn days_in_month(year: u32, month: u32) -> i64 {
+    let first = |year: u32, month: u32| {
+        i32::try_from(year)
+            .ok()
+            .and_then(|year| NaiveDate::from_ymd_opt(year, month, 1))
+    };
+    let next = if month == 12 {
+        first(year + 1, 1)
+    } else {
+        first(year, month + 1)
+    };
+    match (first(year, month), next) {
+        (Some(start), Some(end)) => (end - start).num_days(),
+        _ => 0,
     }
 }
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+/// The number written by `text`, when it is all ASCII digits.
+fn number(text: Option<&str>) -> Option<u32> {
+    let text = text?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`, valid for every year this parser accepts).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -185,6 +165,18 @@ mod tests {
     }
 
     #[test]
+    fn an_impossible_day_names_the_month_length() {
+        assert_eq!(
+            parse_iso_millis("2025-02-29"),
+            Err("'2025-02-29' has day 29, but month 2 of 2025 has 28 days".to_owned())
+        );
+        assert_eq!(
+            parse_iso_millis("2026-11-26T10:00:60"),
+            Err("'2026-11-26T10:00:60' has a time of day out of range".to_owned())
+        );
+    }
+
+    #[test]
     fn rejects_malformed_dates() {
         for bad in [
             "",
@@ -201,6 +193,9 @@ mod tests {
             "2026-11-26T10:00:00+1",
             "2026-11-26Z junk",
             "２０２６-11-26",
+            "2026-11-26T10:00:00+01:0",
+            "2026-11-26T10:00:00+0:100",
+            "2026-11-26T10:00Zz",
         ] {
             assert!(parse_iso_millis(bad).is_err(), "{bad}");
         }
