@@ -1,16 +1,20 @@
 //! `opsml report`: one self-contained HTML file (inline CSS and SVG, nothing fetched) with
 //! the card details, parameters, metric summaries, a chart of every metric and of the
-//! hardware series, and the artifact list of each experiment.
+//! hardware series, and the artifact list of each experiment. The page is the template
+//! `templates/report.html.j2`, which escapes every value it is given.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
-use opsml_plot::{escape_markup as escape, render_svg_fragment, Panel, Series};
+use minijinja::{context, Environment, UndefinedBehavior, Value};
+use opsml_plot::{render_svg_fragment, Panel, Series};
 use opsml_registry::{RegistryError, Store};
 use opsml_types::{ExperimentCard, HardwareSample, ParameterValue};
 
 use crate::plot::metric_panels;
 use crate::{ReadError, Result};
+
+/// The page; `.html` in its name makes the environment escape every value as HTML.
+const TEMPLATE: &str = include_str!("../templates/report.html.j2");
 
 const CHART_WIDTH: u32 = 900;
 const CHART_HEIGHT: u32 = 360;
@@ -40,30 +44,27 @@ fn parameter(value: &ParameterValue) -> String {
     }
 }
 
-fn table(out: &mut String, header: &[&str], rows: &[Vec<(String, bool)>]) {
-    out.push_str("<table><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr>");
-    for row in rows {
-        out.push_str("<tr>");
-        for (cell, numeric) in row {
-            let class = if *numeric { " class=\"n\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</table>\n");
+/// A table cell for the template: its text, and whether it is a number (right-aligned).
+fn cell(text: impl Into<String>, numeric: bool) -> Value {
+    context! { text => text.into(), numeric => numeric }
 }
 
-fn chart(out: &mut String, panel: Panel, title: &str) -> Result<()> {
+/// Rows of text cells.
+fn text_rows(rows: impl IntoIterator<Item = [String; 2]>) -> Value {
+    Value::from(
+        rows.into_iter()
+            .map(|[a, b]| Value::from(vec![cell(a, false), cell(b, false)]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A chart as SVG, to be placed in the page as it is (opsml-plot escapes its own text).
+fn chart(panel: Panel, title: &str) -> Result<Value> {
     let svg = render_svg_fragment(&[panel], CHART_WIDTH, CHART_HEIGHT, title)?;
-    let _ = writeln!(out, "<div class=\"chart\">{svg}</div>");
-    Ok(())
+    Ok(Value::from_safe_string(svg))
 }
 
-fn card_details(out: &mut String, card: &ExperimentCard) {
+fn card_details(card: &ExperimentCard) -> Value {
     let mut rows = vec![
         ("uid", card.uid.clone()),
         ("space", card.space.clone()),
@@ -103,11 +104,7 @@ fn card_details(out: &mut String, card: &ExperimentCard) {
             env.python_version.as_deref().unwrap_or("–")
         ),
     ));
-    let rows: Vec<Vec<(String, bool)>> = rows
-        .into_iter()
-        .map(|(k, v)| vec![(k.to_owned(), false), (v, false)])
-        .collect();
-    table(out, &["field", "value"], &rows);
+    text_rows(rows.into_iter().map(|(k, v)| [k.to_owned(), v]))
 }
 
 /// Hardware series as chart panels: CPU, process memory, and GPU utilisation if any.
@@ -184,86 +181,62 @@ fn hardware_panels(samples: &[HardwareSample]) -> Vec<Panel> {
     panels
 }
 
-fn experiment_section(out: &mut String, store: &dyn Store, card: &ExperimentCard) -> Result<()> {
+/// What the template shows of one experiment.
+fn experiment_section(store: &dyn Store, card: &ExperimentCard) -> Result<Value> {
     let uid = card.uid.as_str();
-    let _ = writeln!(
-        out,
-        "<h2 id=\"{}\">{} / {} v{}</h2>",
-        escape(uid),
-        escape(&card.space),
-        escape(&card.name),
-        card.version
-    );
-    card_details(out, card);
-
-    out.push_str("<h3>Parameters</h3>\n");
     let parameters = store.read_parameters(uid, None)?;
-    let rows: Vec<_> = parameters
-        .iter()
-        .map(|p| vec![(p.name.clone(), false), (parameter(&p.value), false)])
-        .collect();
-    table(out, &["name", "value"], &rows);
-
-    out.push_str("<h3>Metric summaries</h3>\n");
-    let summaries = store.metric_summaries(uid)?;
-    let rows: Vec<_> = summaries
+    let summaries: Vec<Value> = store
+        .metric_summaries(uid)?
         .iter()
         .map(|s| {
-            vec![
-                (s.name.clone(), false),
-                (s.count.to_string(), true),
-                (number(s.min), true),
-                (number(s.max), true),
-                (number(s.mean()), true),
-                (number(Some(s.first)), true),
-                (number(Some(s.last)), true),
-                (
+            Value::from(vec![
+                cell(s.name.clone(), false),
+                cell(s.count.to_string(), true),
+                cell(number(s.min), true),
+                cell(number(s.max), true),
+                cell(number(s.mean()), true),
+                cell(number(Some(s.first)), true),
+                cell(number(Some(s.last)), true),
+                cell(
                     s.last_step
                         .map_or_else(|| "–".to_owned(), |step| step.to_string()),
                     true,
                 ),
-            ]
+            ])
         })
         .collect();
-    table(
-        out,
-        &[
-            "metric",
-            "count",
-            "min",
-            "max",
-            "mean",
-            "first",
-            "last",
-            "last step",
-        ],
-        &rows,
-    );
-
     let samples = store.read_hardware(uid)?;
-    if !samples.is_empty() {
-        let _ = writeln!(out, "<h3>Hardware ({} samples)</h3>", samples.len());
-        for panel in hardware_panels(&samples) {
+    let hardware_charts = hardware_panels(&samples)
+        .into_iter()
+        .map(|panel| {
             let title = format!("{} — {}", card.name, panel.title);
-            chart(out, panel, &title)?;
-        }
-    }
-
-    out.push_str("<h3>Artifacts</h3>\n");
-    let artifacts = store.list_artifacts(uid, None)?;
-    let rows: Vec<_> = artifacts
+            chart(panel, &title)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let artifacts: Vec<Value> = store
+        .list_artifacts(uid, None)?
         .iter()
         .map(|a| {
-            vec![
-                (a.path.clone(), false),
-                (a.size.to_string(), true),
-                (a.media_type.clone(), false),
-                (a.digest.clone(), false),
-            ]
+            Value::from(vec![
+                cell(a.path.clone(), false),
+                cell(a.size.to_string(), true),
+                cell(a.media_type.clone(), false),
+                cell(a.digest.clone(), false),
+            ])
         })
         .collect();
-    table(out, &["path", "bytes", "type", "digest"], &rows);
-    Ok(())
+    Ok(context! {
+        uid => uid,
+        space => card.space.clone(),
+        name => card.name.clone(),
+        version => card.version.to_string(),
+        details => card_details(card),
+        parameters => text_rows(parameters.iter().map(|p| [p.name.clone(), parameter(&p.value)])),
+        summaries => summaries,
+        hardware_samples => samples.len(),
+        hardware_charts => hardware_charts,
+        artifacts => artifacts,
+    })
 }
 
 /// The report of experiments `uids` as one HTML document.
@@ -288,29 +261,39 @@ pub fn render_report(store: &dyn Store, uids: &[&str]) -> Result<String> {
         .map(|c| format!("{}:{}", c.name, c.version))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>opsml report: {t}</title><style>{STYLE}</style></head><body>\n\
-         <h1>opsml report: {t}</h1>",
-        t = escape(&title)
-    );
+    let metric_charts = metric_panels(store, uids, None)?
+        .into_iter()
+        .map(|panel| {
+            let title = panel.title.clone();
+            chart(panel, &title)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let experiments = cards
+        .iter()
+        .map(|card| experiment_section(store, card))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(page(context! {
+        title => title,
+        style => STYLE,
+        metric_charts => metric_charts,
+        experiments => experiments,
+    }))
+}
 
-    out.push_str("<h2>Metrics</h2>\n");
-    let panels = metric_panels(store, uids, None)?;
-    if panels.is_empty() {
-        out.push_str("<p>No metrics were logged.</p>\n");
-    }
-    for panel in panels {
-        let title = panel.title.clone();
-        chart(&mut out, panel, &title)?;
-    }
-    for card in &cards {
-        experiment_section(&mut out, store, card)?;
-    }
-    out.push_str("</body></html>\n");
-    Ok(out)
+/// The template filled with `values`.
+#[allow(
+    clippy::expect_used,
+    reason = "the template is part of this crate and every value it reads is given: it \
+              renders whenever it parses, which the report tests show"
+)]
+fn page(values: Value) -> String {
+    let mut environment = Environment::new();
+    // A name the template reads and no value has is an error, not an empty cell.
+    environment.set_undefined_behavior(UndefinedBehavior::Strict);
+    environment
+        .add_template("report.html.j2", TEMPLATE)
+        .and_then(|()| environment.get_template("report.html.j2")?.render(values))
+        .expect("the report's template renders")
 }
 
 /// Writes the report of experiments `uids` to `path`.
