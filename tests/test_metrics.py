@@ -233,8 +233,11 @@ def test_metrics_str_and_repr() -> None:
     text = str(metrics)
     lines = text.splitlines()
     assert lines[0].split() == ["name", "step", "value"]
-    assert lines[1].split() == ["acc", "-", "nan"]
-    assert lines[2].split() == ["train/loss", "3", "0.125"]
+    assert set(lines[1]) == {"─"}, "a rule under the header"
+    assert lines[2].split() == ["acc", "-", "nan"]
+    assert lines[3].split() == ["train/loss", "3", "0.125"]
+    # Numbers are right-aligned: steps and values end in the header's columns.
+    assert lines[3].index("3") + 1 == lines[0].index("step") + len("step")
     assert lines[-1] == "2 points"
     assert repr(metrics) == "Metrics(2 points of acc, train/loss)"
 

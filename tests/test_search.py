@@ -212,7 +212,10 @@ def test_compare_puts_differing_parameters_first_and_lines_up_metrics(
     assert text.splitlines()[0].split() == ["resnet:0.1.0", "bert:0.1.0", "gpt:0.1.0"]
     assert "PARAMETERS" in text
     assert "METRICS" in text
-    assert any(line.startswith("*  optimizer") for line in text.splitlines())
+    assert any(line.split()[:2] == ["*", "optimizer"] for line in text.splitlines())
+    # A rule under the labels, as the command line prints tables.
+    lines = text.splitlines()
+    assert set(lines[1].strip()) == {"─"}
 
 
 def test_compare_marks_shared_parameters_as_equal(experiments: dict[str, str]) -> None:

@@ -94,25 +94,6 @@ pub(crate) fn csv_field(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// A field of tab-separated output: backslash, tab, line feed and carriage return
-/// escaped as `\\`, `\t`, `\n`, `\r`, so that every row stays one line of fields.
-pub(crate) fn tsv_field(text: &str) -> Cow<'_, str> {
-    if !text.contains(['\\', '\t', '\n', '\r']) {
-        return Cow::Borrowed(text);
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\\' => escaped.push_str("\\\\"),
-            '\t' => escaped.push_str("\\t"),
-            '\n' => escaped.push_str("\\n"),
-            '\r' => escaped.push_str("\\r"),
-            other => escaped.push(other),
-        }
-    }
-    Cow::Owned(escaped)
-}
-
 /// An optional integer as text, empty when absent.
 pub(crate) fn opt_int(value: Option<i64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -162,8 +143,6 @@ mod tests {
         assert_eq!(csv_field("loss"), "loss");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(tsv_field("plain"), "plain");
-        assert_eq!(tsv_field("a\tb\nc\\d"), "a\\tb\\nc\\\\d");
     }
 
     #[test]

@@ -69,8 +69,8 @@ pub use runtime::runtime;
 // What reads runs back, for callers that also log: the functions below flush this process's
 // running experiments first.
 pub use opsml_read::{
-    hardware_batch, metric_schema, select_points, Cell, Comparison, MetricTable, PointSelection,
-    Row, Section, COMPARED_STATISTICS,
+    hardware_batch, metric_schema, select_points, Align, Cell, Comparison, MetricTable,
+    PointSelection, Row, Section, TextTable, COMPARED_STATISTICS,
 };
 
 use std::path::Path;

@@ -12,6 +12,7 @@ use opsml_experiment::Store;
 use opsml_experiment::{
     human_bytes, CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status,
 };
+use opsml_experiment::{Align, TextTable};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 
@@ -662,41 +663,24 @@ impl PyCardList {
     }
 
     fn __str__(&self) -> String {
-        let header = ["space", "name", "version", "status", "created_at", "uid"];
-        let rows: Vec<[String; 6]> = self
-            .records
-            .iter()
-            .map(|r| {
-                [
-                    r.space.clone(),
-                    r.name.clone(),
-                    r.version.to_string(),
-                    r.status.to_string(),
-                    format_time(Some(r.created_at)),
-                    r.uid.clone(),
-                ]
-            })
-            .collect();
-        let mut widths = header.map(str::len);
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+        let mut table = TextTable::new(
+            &["space", "name", "version", "status", "created_at", "uid"].map(|c| (c, Align::Left)),
+        );
+        for r in &self.records {
+            table.push(vec![
+                r.space.clone(),
+                r.name.clone(),
+                r.version.to_string(),
+                r.status.to_string(),
+                format_time(Some(r.created_at)),
+                r.uid.clone(),
+            ]);
         }
-        let mut out = String::new();
-        let mut line = |cells: &[&str]| {
-            let parts: Vec<String> = cells
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            let _ = writeln!(out, "{}", parts.join("  ").trim_end());
-        };
-        line(&header);
-        for row in &rows {
-            line(&row.each_ref().map(String::as_str));
-        }
-        let _ = write!(out, "{}", plural(rows.len(), "card"));
+        let out = format!(
+            "{}\n{}",
+            table.aligned(),
+            plural(self.records.len(), "card")
+        );
         opsml_experiment::printable(&out).into_owned()
     }
 }

@@ -1,10 +1,8 @@
 //! `compare_experiments`: parameters and metric summaries side by side.
 
-use std::fmt::Write as _;
-
 use opsml_experiment::default_store;
 use opsml_experiment::ParameterValue;
-use opsml_experiment::{Cell, Comparison, Section};
+use opsml_experiment::{Align, Cell, Comparison, Section, TextTable};
 use pyo3::exceptions::{PyImportError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -151,45 +149,23 @@ impl PyComparison {
     }
 
     fn __str__(&self) -> String {
-        let mut header = vec![String::new(), String::new()];
-        header.extend(self.labels());
-        let mut lines = vec![header];
+        let mut columns = vec![(String::new(), Align::Left), (String::new(), Align::Left)];
+        columns.extend(self.labels().into_iter().map(|label| (label, Align::Left)));
+        let mut table = TextTable::with_columns(columns);
+        let mut section = None;
         for row in &self.comparison.rows {
+            if section != Some(row.section) {
+                table.heading(section_name(row.section).to_uppercase() + "S");
+                section = Some(row.section);
+            }
             let mut line = vec![
                 if row.differs { "*" } else { "" }.to_owned(),
                 row.key.clone(),
             ];
             line.extend(row.cells.iter().map(cell_text));
-            lines.push(line);
+            table.push(line);
         }
-        let widths: Vec<usize> = (0..lines[0].len())
-            .map(|col| {
-                lines
-                    .iter()
-                    .map(|l| l[col].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut out = String::new();
-        let mut section = None;
-        for (index, line) in lines.iter().enumerate() {
-            if index > 0 {
-                let current = self.comparison.rows[index - 1].section;
-                if section != Some(current) {
-                    let _ = writeln!(out, "{}", section_name(current).to_uppercase() + "S");
-                    section = Some(current);
-                }
-            }
-            let cells: Vec<String> = line
-                .iter()
-                .zip(&widths)
-                .map(|(text, width)| format!("{text:<width$}"))
-                .collect();
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        }
-        out.pop();
-        opsml_experiment::printable(&out).into_owned()
+        opsml_experiment::printable(&table.aligned()).into_owned()
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opsml_experiment::MetricTable;
-use opsml_experiment::{float_text, now_micros, MetricPoint};
+use opsml_experiment::{float_text, now_micros, Align, MetricPoint, TextTable};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PySlice, PyTuple};
@@ -242,28 +242,30 @@ impl PyMetrics {
 
     fn __str__(&self) -> String {
         let n = self.table.len();
-        let mut out = format!("{:<24} {:>10} {:>20}\n", "name", "step", "value");
-        let row = |out: &mut String, i: usize| {
+        let mut table = TextTable::new(&[
+            ("name", Align::Left),
+            ("step", Align::Right),
+            ("value", Align::Right),
+        ]);
+        let row = |i: usize| {
             let step = self
                 .table
                 .step(i)
                 .map_or_else(|| "-".to_owned(), |s| s.to_string());
-            let _ = writeln!(
-                out,
-                "{:<24} {:>10} {:>20}",
-                self.table.name(i),
+            vec![
+                self.table.name(i).to_owned(),
                 step,
-                float_text(self.table.values()[i])
-            );
+                float_text(self.table.values()[i]),
+            ]
         };
         if n <= 20 {
-            (0..n).for_each(|i| row(&mut out, i));
+            (0..n).for_each(|i| table.push(row(i)));
         } else {
-            (0..10).for_each(|i| row(&mut out, i));
-            let _ = writeln!(out, "... ({} more points)", n - 20);
-            (n - 10..n).for_each(|i| row(&mut out, i));
+            (0..10).for_each(|i| table.push(row(i)));
+            table.heading(format!("... ({} more points)", n - 20));
+            (n - 10..n).for_each(|i| table.push(row(i)));
         }
-        out.push_str(&plural(n, "point"));
+        let out = format!("{}\n{}", table.aligned(), plural(n, "point"));
         opsml_experiment::printable(&out).into_owned()
     }
 }

@@ -1,8 +1,6 @@
 //! `Parameter` and `Parameters`.
 
-use std::fmt::Write as _;
-
-use opsml_experiment::{validate_name, Parameter, ParameterValue};
+use opsml_experiment::{validate_name, Align, Parameter, ParameterValue, TextTable};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -130,18 +128,14 @@ impl PyParameters {
     }
 
     fn __str__(&self) -> String {
-        let width = self
-            .parameters
-            .iter()
-            .map(|p| p.name.chars().count())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let mut out = String::new();
+        let mut table = TextTable::new(&[("name", Align::Left), ("value", Align::Left)]);
         for p in &self.parameters {
-            let _ = writeln!(out, "{:<width$}  {}", p.name, py_repr(&p.value));
+            table.push(vec![p.name.clone(), py_repr(&p.value)]);
         }
-        out.push_str(&plural(self.parameters.len(), "parameter"));
-        out
+        format!(
+            "{}\n{}",
+            table.aligned(),
+            plural(self.parameters.len(), "parameter")
+        )
     }
 }

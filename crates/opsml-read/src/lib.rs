@@ -14,6 +14,7 @@ mod report;
 mod run_table;
 mod select;
 mod series;
+mod text_table;
 
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use error::{ReadError, Result};
@@ -26,3 +27,4 @@ pub use run_table::{
 };
 pub use select::{select_points, PointSelection};
 pub use series::{series_points, SeriesPoints, SeriesRequest};
+pub use text_table::{tsv_field, write_tsv_row, Align, TextTable};
