@@ -28,7 +28,6 @@ mod process;
 mod recovery;
 mod registry;
 mod remote;
-mod runtime;
 mod sqlite;
 mod storage;
 mod store;
@@ -48,17 +47,15 @@ pub use metrics_ipc::{
 pub use object_read::StreamReader;
 pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
 pub use object_uploads::MAX_UPLOAD_PARTS;
+pub use opsml_process::{fork_generation, reset_after_fork, runtime};
 pub use pg::PostgresStore;
-pub use process::{
-    after_fork_in_child, after_fork_in_parent, before_fork, fork_generation, reset_after_fork,
-};
+pub use process::{after_fork_in_child, after_fork_in_parent, before_fork};
 pub use recovery::{forget_kept_status, replay_recovery, KeptCounts, RecoveryFile};
 pub use registry::{CardRegistries, CardRegistry};
 pub use remote::{
     spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,
     USERNAME_ENV,
 };
-pub use runtime::runtime;
 pub use sqlite::SqliteStore;
 pub use storage::{ArtifactStorage, LocalStorage, SignedUploads, StorageUri, STORAGE_URI_ENV};
 pub use store::{

@@ -1,16 +1,13 @@
 //! Forks. A child process inherits its parent's memory but not its threads,
 //! and must not use its parent's database connections: everything that is
-//! per process (the runtime, the store cache, the lease) is tied to a fork
-//! generation that the child bumps right after the fork, and process-wide
-//! locks that a vanished thread may have held are released.
+//! per process (the runtime, the store cache, the lease) is tied to the fork
+//! generation (`opsml_process`) that the child bumps right after the fork, and
+//! process-wide locks that a vanished thread may have held are released. SQLite's
+//! own locks are kept out of a fork here.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-
-use parking_lot::Mutex;
-
-static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// Threads inside SQLite now, and whether a fork waits for them to leave.
 /// SQLite's own global mutexes must not be copied into a child while another
@@ -21,12 +18,6 @@ static FORKING: AtomicBool = AtomicBool::new(false);
 thread_local! {
     /// Nesting depth of this thread inside SQLite.
     static DEPTH: Cell<usize> = const { Cell::new(0) };
-}
-
-/// The fork generation of this process: 0 in the original process, changed
-/// in each child by [`after_fork_in_child`].
-pub fn fork_generation() -> u64 {
-    GENERATION.load(Ordering::Relaxed)
 }
 
 /// Marks the current thread inside SQLite until dropped.
@@ -81,29 +72,11 @@ pub fn after_fork_in_parent() {
 /// registers it with `os.register_at_fork`). The child then opens its own
 /// stores and runtime, and leaves the parent's experiments alone.
 pub fn after_fork_in_child() {
-    GENERATION.fetch_add(1, Ordering::SeqCst);
+    opsml_process::after_fork_in_child();
     // The threads that were counted do not exist in the child.
     INSIDE_SQLITE.store(0, Ordering::SeqCst);
     FORKING.store(false, Ordering::SeqCst);
-    crate::runtime::reset_after_fork();
     crate::stores::reset_after_fork();
     crate::artifacts::reset_after_fork();
     crate::lease::reset_after_fork();
-}
-
-/// Makes a process-wide mutex usable again in a forked child and empties it.
-/// Only the forking thread exists in the child: a lock held by any other
-/// parent thread would never be released, and what it guarded may have been
-/// half changed, so the old value is leaked rather than dropped or read.
-pub fn reset_after_fork<T: Default>(mutex: &Mutex<T>) {
-    if mutex.is_locked() {
-        // SAFETY: called right after fork, with no other thread in this
-        // process; the owner of the lock does not exist here and cannot
-        // release it, nor touch the value, ever again.
-        #[allow(unsafe_code)]
-        unsafe {
-            mutex.force_unlock(parking_lot::lock_api::GuardNoSend::new());
-        }
-    }
-    std::mem::forget(std::mem::take(&mut *mutex.lock()));
 }

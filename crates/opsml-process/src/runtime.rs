@@ -4,7 +4,7 @@
 use parking_lot::Mutex;
 use tokio::runtime::{Builder, Runtime};
 
-use crate::fork_generation;
+use crate::fork::fork_generation;
 
 /// The runtime of this process, with the fork generation it belongs to.
 static RUNTIME: Mutex<Option<(u64, &'static Runtime)>> = Mutex::new(None);
@@ -17,7 +17,7 @@ const MAX_BLOCKING_THREADS: usize = 64;
 
 /// Forgets the parent's runtime in a forked child (it has no threads here).
 pub(crate) fn reset_after_fork() {
-    crate::reset_after_fork(&RUNTIME);
+    crate::fork::reset_after_fork(&RUNTIME);
 }
 
 /// The process-wide runtime (timers and network I/O enabled), created on
