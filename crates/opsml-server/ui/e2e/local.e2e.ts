@@ -380,6 +380,14 @@ with opsml.start_experiment(space="vision", name="live") as exp:
     const resnetStep = (1 / Number(resnetShown) - 1) / 0.01;
     expect(Math.abs(resnetStep - Math.round(resnetStep))).toBeLessThan(0.01);
     expect(Math.abs(resnetStep - step)).toBeLessThan(30);
+    // Each metric's row shows the summary chosen: vit's loss fell from 2 to 2 - 299/300.
+    const lossRow = page.getByTestId("compare-parameters").locator("tr", { hasText: "loss (" });
+    await page.getByTestId("compare-summary").selectOption("min");
+    await expect.poll(() => lossRow.locator("th").textContent()).toBe("loss (min)");
+    expect(await lossRow.textContent()).toContain(String(Number((2 - 299 / 300).toPrecision(6))));
+    await page.getByTestId("compare-summary").selectOption("max");
+    await expect.poll(() => lossRow.textContent()).toContain("loss (max)");
+    expect(await lossRow.locator("td").allTextContents()).toContain("2");
     await page.getByTestId("scatter-parameter").selectOption("lr");
     await page.getByTestId("scatter-metric").selectOption("loss");
     await expect.poll(async () => Number(await page.getByTestId("scatter").getAttribute("data-points"))).toBe(2);
