@@ -44,7 +44,7 @@ pub use crate::png::render_png;
 pub use crate::render::{
     grid, suggested_size, MAX_COLUMNS, MAX_SIDE, MIN_PANEL_HEIGHT, MIN_PANEL_WIDTH,
 };
-pub use crate::svg::{escape_markup, render_svg, render_svg_fragment};
+pub use crate::svg::{render_svg, render_svg_fragment};
 
 /// Render the chart and write it to `path`, as PNG or SVG by the (case-insensitive) extension.
 ///

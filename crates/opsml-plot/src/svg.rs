@@ -46,7 +46,7 @@ pub fn render_svg_fragment(
 
 /// Escape text for XML/HTML content or a quoted attribute value (also used by the HTML
 /// report that embeds these charts).
-pub fn escape_markup(text: &str) -> String {
+pub(crate) fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

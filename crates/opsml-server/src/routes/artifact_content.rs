@@ -41,8 +41,9 @@ const SHOWN_AS_IS: &[&str] = &[
     "application/json",
 ];
 
-/// Artifacts decrypted at once: each takes its size in temporary disk until it is sent, so
-/// clicks on many large downloads wait their turn rather than fill the disk together.
+/// Artifacts being decrypted at once: each decryption takes a core and writes the artifact's
+/// size to temporary disk, so clicks on many large downloads wait their turn rather than
+/// decrypt (and fill the disk) all together.
 static DECRYPTIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// A document made of these bytes gets no scripts, no plugins and an origin of its own.
