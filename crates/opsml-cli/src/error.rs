@@ -6,8 +6,15 @@ use std::path::PathBuf;
 use opsml_experiment::ExperimentError;
 use opsml_query::QueryError;
 use opsml_read::ReadError;
-use opsml_registry::RegistryError;
+use opsml_registry::{RegistryError, StorageError};
 use thiserror::Error;
+
+/// A storage's failure reads as the registry's (the same message and exit code).
+impl From<StorageError> for CliError {
+    fn from(error: StorageError) -> Self {
+        Self::Registry(error.into())
+    }
+}
 
 /// Errors of the command line. Each prints as one line after `opsml: `.
 #[derive(Debug, Error)]

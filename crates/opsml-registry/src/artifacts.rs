@@ -3,7 +3,6 @@
 //! user's files are only ever read.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,9 +16,9 @@ use opsml_crypt::{
 use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 
-use crate::hashing::{Digester, HashingReader, HashingWriter};
-use crate::storage::{copy_large, ArtifactStorage, CopyError};
 use crate::{RegistryError, Result, Store};
+use opsml_storage::hashing::{Digester, HashingReader, HashingWriter};
+use opsml_storage::{copy_large, ArtifactStorage, CopyError, StorageError};
 
 /// Environment variable holding the master secret (base64 of 32 bytes).
 pub const MASTER_SECRET_ENV: &str = "OPSML_ENCRYPT_SECRET";
@@ -121,13 +120,6 @@ fn new_record(path: &str, storage_key: String, size: u64, digest: String) -> Art
         created_at: Utc::now(),
         storage_key,
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// A decryption error carried inside an `io::Error`, or the `io::Error` itself.
@@ -278,7 +270,7 @@ impl Artifacts {
         path: &str,
     ) -> Result<ArtifactRecord> {
         Self::upload_with(uid, key, source, path, |storage_key, encrypted| {
-            Some(self.storage.put(storage_key, encrypted))
+            Some(self.storage.put(storage_key, encrypted).map_err(Into::into))
         })
         .expect("a put always answers")
     }
@@ -299,7 +291,9 @@ impl Artifacts {
         path: &str,
     ) -> Option<Result<ArtifactRecord>> {
         Self::upload_with(uid, key, source, path, |storage_key, encrypted| {
-            self.storage.keep_for_later(storage_key, encrypted)
+            self.storage
+                .keep_for_later(storage_key, encrypted)
+                .map(|kept| kept.map_err(Into::into))
         })
     }
 
@@ -407,7 +401,7 @@ impl Artifacts {
             .open(&record.storage_key)
             .map_err(|e| match e {
                 // The object's own location names the bucket or directory and the key.
-                RegistryError::Storage { location, source } => RegistryError::Storage {
+                StorageError::Io { location, source } => StorageError::Io {
                     location: format!("artifact {:?} ({location})", record.path),
                     source,
                 },
@@ -450,6 +444,6 @@ impl Artifacts {
 
     /// Removes every stored artifact object of the experiment.
     pub fn delete_all(&self, uid: &str) -> Result<()> {
-        self.storage.delete_prefix(&experiment_prefix(uid))
+        Ok(self.storage.delete_prefix(&experiment_prefix(uid))?)
     }
 }

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use opsml_storage::StorageError;
 use thiserror::Error;
 
 /// What SQLite's own message leaves out about a failure.
@@ -182,6 +183,34 @@ pub enum RegistryError {
     /// A value failed validation.
     #[error(transparent)]
     Invalid(#[from] opsml_types::TypesError),
+}
+
+/// A storage's failure as the registry's, with the same message. A storage built
+/// elsewhere (the client of a server) hands its own error back unchanged.
+impl From<StorageError> for RegistryError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Io { location, source } => Self::Storage { location, source },
+            StorageError::UploadSource(source) => Self::UploadSource(source),
+            StorageError::InvalidUri { uri, reason } => Self::InvalidUri {
+                what: "storage",
+                uri,
+                reason,
+            },
+            StorageError::UnsupportedBackend { uri, backend } => Self::UnsupportedBackend {
+                what: "storage",
+                uri,
+                backend,
+            },
+            StorageError::Backend(error) => match error.downcast::<Self>() {
+                Ok(own) => *own,
+                Err(other) => Self::Storage {
+                    location: "artifact storage".to_owned(),
+                    source: std::io::Error::other(other),
+                },
+            },
+        }
+    }
 }
 
 impl RegistryError {

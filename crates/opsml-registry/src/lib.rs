@@ -16,20 +16,14 @@ mod artifacts;
 mod batch_summary;
 mod chunk;
 mod error;
-mod hashing;
 mod lease;
 mod metrics_ipc;
-mod object_error;
-mod object_read;
-mod object_storage;
-mod object_uploads;
 mod pg;
 mod process;
 mod recovery;
 mod registry;
 mod remote;
 mod sqlite;
-mod storage;
 mod store;
 mod stores;
 mod uri;
@@ -44,10 +38,11 @@ pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
 pub use metrics_ipc::{
     decode_ipc, encode_ipc, metric_batch, metric_schema, ARROW_STREAM_MEDIA_TYPE,
 };
-pub use object_read::StreamReader;
-pub use object_storage::{S3Storage, DEFAULT_PART_BYTES, MIN_PART_BYTES};
-pub use object_uploads::MAX_UPLOAD_PARTS;
 pub use opsml_process::{fork_generation, reset_after_fork, runtime};
+pub use opsml_storage::{
+    ArtifactStorage, LocalStorage, S3Storage, SignedUploads, StorageError, StorageUri,
+    StreamReader, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS, MIN_PART_BYTES, STORAGE_URI_ENV,
+};
 pub use pg::PostgresStore;
 pub use process::{after_fork_in_child, after_fork_in_parent, before_fork};
 pub use recovery::{forget_kept_status, replay_recovery, KeptCounts, RecoveryFile};
@@ -57,7 +52,6 @@ pub use remote::{
     USERNAME_ENV,
 };
 pub use sqlite::SqliteStore;
-pub use storage::{ArtifactStorage, LocalStorage, SignedUploads, StorageUri, STORAGE_URI_ENV};
 pub use store::{
     CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
     TableCells, WriteBatch, WriterLease,

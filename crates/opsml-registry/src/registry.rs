@@ -73,9 +73,10 @@ impl CardRegistry {
         if !self.store.delete_experiment(uid)? {
             return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
         }
-        self.store
+        Ok(self
+            .store
             .artifact_storage()?
-            .delete_prefix(&experiment_prefix(uid))
+            .delete_prefix(&experiment_prefix(uid))?)
     }
 }
 

@@ -22,7 +22,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
 use opsml_crypt::MasterKey;
 use opsml_registry::{
-    runtime, ArtifactStorage, Artifacts, RegistryError, S3Storage, Store, MIN_PART_BYTES,
+    runtime, ArtifactStorage, Artifacts, S3Storage, StorageError, Store, MIN_PART_BYTES,
 };
 use opsml_types::new_uid;
 
@@ -211,7 +211,7 @@ fn put_replaces_an_object_only_once_it_is_complete() {
         };
         let err = storage.put("k", &mut source).unwrap_err();
         assert!(
-            matches!(err, RegistryError::UploadSource(_)),
+            matches!(err, StorageError::UploadSource(_)),
             "{fail_after}: {err}"
         );
         assert_eq!(read_all(&storage, "k"), b"third", "{fail_after}");
@@ -235,7 +235,7 @@ fn delete_of_a_missing_object_is_ok_and_open_names_it() {
     storage.delete("x").unwrap();
     storage.delete("x").unwrap();
     let err = storage.open("x").map(|_| ()).unwrap_err();
-    let RegistryError::Storage { source, .. } = &err else {
+    let StorageError::Io { source, .. } = &err else {
         panic!("{err}");
     };
     assert_eq!(source.kind(), io::ErrorKind::NotFound, "{err}");
@@ -294,7 +294,7 @@ fn a_wrong_bucket_or_wrong_credentials_give_errors_naming_the_bucket() {
         .with_secret_access_key("wrong-secret");
     let storage = S3Storage::with_builder(&server.bucket, "p", wrong).unwrap();
     let err = storage.put("k", &mut &b"x"[..]).unwrap_err();
-    let RegistryError::Storage { source, .. } = &err else {
+    let StorageError::Io { source, .. } = &err else {
         panic!("{err}");
     };
     assert_eq!(source.kind(), io::ErrorKind::PermissionDenied, "{err}");

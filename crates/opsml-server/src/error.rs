@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use opsml_registry::RegistryError;
+use opsml_registry::{RegistryError, StorageError};
 use serde_json::json;
 
 /// An error answer of the API.
@@ -43,6 +43,13 @@ impl ApiError {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+/// A storage's failure answers as the registry's does.
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        RegistryError::from(error).into()
     }
 }
 

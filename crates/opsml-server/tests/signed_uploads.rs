@@ -97,20 +97,20 @@ impl ArtifactStorage for Watched {
         self.bucket.location()
     }
 
-    fn put(&self, key: &str, source: &mut dyn Read) -> opsml_registry::Result<u64> {
+    fn put(&self, key: &str, source: &mut dyn Read) -> opsml_storage::Result<u64> {
         self.through_server.fetch_add(1, Ordering::SeqCst);
         self.bucket.put(key, source)
     }
 
-    fn open(&self, key: &str) -> opsml_registry::Result<Box<dyn Read + Send>> {
+    fn open(&self, key: &str) -> opsml_storage::Result<Box<dyn Read + Send>> {
         self.bucket.open(key)
     }
 
-    fn delete(&self, key: &str) -> opsml_registry::Result<()> {
+    fn delete(&self, key: &str) -> opsml_storage::Result<()> {
         self.bucket.delete(key)
     }
 
-    fn delete_prefix(&self, prefix: &str) -> opsml_registry::Result<()> {
+    fn delete_prefix(&self, prefix: &str) -> opsml_storage::Result<()> {
         self.bucket.delete_prefix(prefix)
     }
 
@@ -118,7 +118,7 @@ impl ArtifactStorage for Watched {
         &self,
         key: &str,
         valid_for: Duration,
-    ) -> opsml_registry::Result<Option<String>> {
+    ) -> opsml_storage::Result<Option<String>> {
         Ok(self
             .bucket
             .download_url(key, valid_for)?
@@ -131,11 +131,11 @@ impl ArtifactStorage for Watched {
 }
 
 impl SignedUploads for Watched {
-    fn upload_url(&self, key: &str, valid_for: Duration) -> opsml_registry::Result<String> {
+    fn upload_url(&self, key: &str, valid_for: Duration) -> opsml_storage::Result<String> {
         Ok(self.signed(self.bucket.upload_url(key, valid_for)?))
     }
 
-    fn create_multipart(&self, key: &str) -> opsml_registry::Result<String> {
+    fn create_multipart(&self, key: &str) -> opsml_storage::Result<String> {
         self.signed.fetch_add(1, Ordering::SeqCst);
         self.bucket.create_multipart(key)
     }
@@ -146,7 +146,7 @@ impl SignedUploads for Watched {
         upload_id: &str,
         parts: &[u32],
         valid_for: Duration,
-    ) -> opsml_registry::Result<Vec<String>> {
+    ) -> opsml_storage::Result<Vec<String>> {
         let urls = self.bucket.part_urls(key, upload_id, parts, valid_for)?;
         Ok(urls.into_iter().map(|url| self.rewritten(url)).collect())
     }
@@ -156,11 +156,11 @@ impl SignedUploads for Watched {
         key: &str,
         upload_id: &str,
         etags: Vec<String>,
-    ) -> opsml_registry::Result<()> {
+    ) -> opsml_storage::Result<()> {
         self.bucket.complete_multipart(key, upload_id, etags)
     }
 
-    fn abort_multipart(&self, key: &str, upload_id: &str) -> opsml_registry::Result<()> {
+    fn abort_multipart(&self, key: &str, upload_id: &str) -> opsml_storage::Result<()> {
         self.bucket.abort_multipart(key, upload_id)
     }
 }

@@ -225,7 +225,7 @@ impl Store for PostgresStore {
         // database so that `opsml sync` applies each file to the store that refused it.
         use sha2::Digest;
         let digest = sha2::Sha256::digest(self.location.as_bytes());
-        let folder = crate::artifacts::hex(&digest[..8]);
+        let folder = hex::encode(&digest[..8]);
         Some(crate::spool_dir().join("recovery").join(folder))
     }
 

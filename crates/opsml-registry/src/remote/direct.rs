@@ -11,11 +11,11 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::client::{is_status, ApiClient};
-use crate::object_storage::read_part;
 use crate::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
 use crate::{runtime, RegistryError, Result, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS};
+use opsml_storage::read_part;
 
 /// Bytes per part, as the server's own S3 uploads use.
 const PART_BYTES: usize = DEFAULT_PART_BYTES;

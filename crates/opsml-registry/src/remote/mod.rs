@@ -29,7 +29,6 @@ pub use spool::{spool_dir, SPOOL_DIR_ENV};
 pub use sync::{sync_spool, SyncReport};
 pub use writer::SHIP_TIMEOUT_ENV;
 
-use crate::storage::ArtifactStorage;
 use crate::wire::{
     Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
 };
@@ -39,6 +38,7 @@ use crate::{
     ARROW_STREAM_MEDIA_TYPE,
 };
 use client::{is_status, ApiClient};
+use opsml_storage::ArtifactStorage;
 use outbox::Outbox;
 
 /// An opsml server as a store.

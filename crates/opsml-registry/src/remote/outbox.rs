@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{is_status, ApiClient};
 use super::storage::HttpStorage;
-use crate::storage::ArtifactStorage;
 use crate::wire::{CreateBody, WrappedKeyBody};
 use crate::{RegistryError, Result};
+use opsml_storage::ArtifactStorage;
 
 const CREATE_FILE: &str = "create.json";
 const KEY_FILE: &str = "key.json";

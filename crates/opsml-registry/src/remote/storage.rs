@@ -10,9 +10,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::client::{is_status, ApiClient};
 use super::direct::{self, Direct};
 use super::outbox::Outbox;
-use crate::storage::ArtifactStorage;
 use crate::wire::DownloadUrl;
 use crate::{runtime, RegistryError, Result, StreamReader};
+use opsml_storage::{ArtifactStorage, StorageError};
 
 /// Bytes per chunk of an upload.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -176,12 +176,53 @@ impl ArtifactStorage for HttpStorage {
         format!("{} (artifact objects)", self.client.base())
     }
 
-    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
+    fn put(&self, key: &str, source: &mut dyn Read) -> opsml_storage::Result<u64> {
+        self.put_object(key, source).map_err(storage_error)
+    }
+
+    fn keep_for_later(
+        &self,
+        key: &str,
+        source: &mut dyn Read,
+    ) -> Option<opsml_storage::Result<u64>> {
+        self.keep_object(key, source)
+            .map(|kept| kept.map_err(storage_error))
+    }
+
+    fn open(&self, key: &str) -> opsml_storage::Result<Box<dyn Read + Send>> {
+        self.open_object(key).map_err(storage_error)
+    }
+
+    fn delete(&self, key: &str) -> opsml_storage::Result<()> {
+        self.route(key)
+            .and_then(|route| self.delete_route(&route))
+            .map_err(storage_error)
+    }
+
+    fn delete_prefix(&self, prefix: &str) -> opsml_storage::Result<()> {
+        self.route(prefix)
+            .and_then(|route| self.delete_route(&route))
+            .map_err(storage_error)
+    }
+}
+
+/// The client's failure as a storage's: what a storage says itself keeps its own form, the
+/// rest travels unchanged inside and comes back out as the same `RegistryError`.
+fn storage_error(error: RegistryError) -> StorageError {
+    match error {
+        RegistryError::Storage { location, source } => StorageError::Io { location, source },
+        RegistryError::UploadSource(source) => StorageError::UploadSource(source),
+        other => StorageError::Backend(Box::new(other)),
+    }
+}
+
+impl HttpStorage {
+    fn put_object(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
         let route = self.route(key)?;
         if let (Some(outbox), Some((uid, _))) = (&self.outbox, Self::object_of(key)) {
             if outbox.awaits_create(uid) {
                 // The experiment is not on the server yet: its objects wait with it.
-                if let Some(kept) = self.keep_for_later(key, source) {
+                if let Some(kept) = self.keep_object(key, source) {
                     return kept;
                 }
             }
@@ -200,12 +241,12 @@ impl ArtifactStorage for HttpStorage {
         self.put_through_server(&route, &mut read.reader().chain(source))
     }
 
-    fn keep_for_later(&self, key: &str, source: &mut dyn Read) -> Option<Result<u64>> {
+    fn keep_object(&self, key: &str, source: &mut dyn Read) -> Option<Result<u64>> {
         let (uid, id) = Self::object_of(key)?;
         Some(self.outbox.as_ref()?.keep_object(uid, id, source))
     }
 
-    fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
+    fn open_object(&self, key: &str) -> Result<Box<dyn Read + Send>> {
         let route = self.route(key)?;
         if !self.client.storage_out_of_reach() {
             match self.open_signed(&route) {
@@ -244,13 +285,5 @@ impl ArtifactStorage for HttpStorage {
             stream,
             url,
         )))
-    }
-
-    fn delete(&self, key: &str) -> Result<()> {
-        self.delete_route(&self.route(key)?)
-    }
-
-    fn delete_prefix(&self, prefix: &str) -> Result<()> {
-        self.delete_route(&self.route(prefix)?)
     }
 }

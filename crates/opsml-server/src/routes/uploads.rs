@@ -11,7 +11,7 @@ use axum::{Extension, Json, Router};
 use opsml_registry::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
-use opsml_registry::{Access, RegistryError, SignedUploads, MAX_UPLOAD_PARTS};
+use opsml_registry::{Access, SignedUploads, StorageError, MAX_UPLOAD_PARTS};
 
 use super::artifacts::object_key;
 use super::experiments::authorized_card;
@@ -92,9 +92,9 @@ fn check_token(what: &str, value: &str) -> Result<(), ApiError> {
 }
 
 /// A missing upload is the client's to fix: it names one the storage does not have.
-fn upload_error(upload_id: &str, error: RegistryError) -> ApiError {
+fn upload_error(upload_id: &str, error: StorageError) -> ApiError {
     match &error {
-        RegistryError::Storage { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+        StorageError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             ApiError::not_found(format!("no upload {upload_id:?} of this object"))
         }
         _ => error.into(),

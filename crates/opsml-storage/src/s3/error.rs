@@ -1,9 +1,9 @@
-//! `object_store` failures as registry errors that name the bucket and key.
+//! `object_store` failures as storage errors that name the bucket and key.
 
 use std::fmt;
 use std::io;
 
-use crate::RegistryError;
+use crate::StorageError;
 
 /// How S3 (and the servers compatible with it) says that a bucket does not
 /// exist, in the body that `object_store` quotes in its error.
@@ -23,7 +23,7 @@ pub(crate) fn storage_error(
     bucket: &str,
     location: String,
     error: object_store::Error,
-) -> RegistryError {
+) -> StorageError {
     let source = if is_missing_bucket(&error) {
         io::Error::new(
             io::ErrorKind::NotFound,
@@ -35,7 +35,7 @@ pub(crate) fn storage_error(
     } else {
         io_error(error)
     };
-    RegistryError::Storage { location, source }
+    StorageError::Io { location, source }
 }
 
 /// `error` with an `io::ErrorKind` that tells a missing object and refused
@@ -92,15 +92,14 @@ mod tests {
         let err = storage_error("b", "s3://b/p/k".to_owned(), bucket);
         let text = err.to_string();
         assert!(text.contains("s3://b/p/k") && text.contains("bucket \"b\" does not exist"));
-        let RegistryError::Storage { source, .. } = err else {
+        let StorageError::Io { source, .. } = err else {
             panic!("{text}");
         };
         assert_eq!(source.kind(), io::ErrorKind::NotFound);
 
         let object = not_found("404 Not Found: <Error><Code>NoSuchKey</Code></Error>");
         assert!(is_missing_object(&object));
-        let RegistryError::Storage { source, .. } =
-            storage_error("b", "s3://b/p/k".to_owned(), object)
+        let StorageError::Io { source, .. } = storage_error("b", "s3://b/p/k".to_owned(), object)
         else {
             panic!();
         };

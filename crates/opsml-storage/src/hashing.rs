@@ -17,7 +17,7 @@ const KEYED_PREFIX: &str = "blake3-keyed:";
 
 /// Computes the digest of an artifact's plaintext as its record holds it.
 #[derive(Clone)]
-pub(crate) enum Digester {
+pub enum Digester {
     Keyed(Box<blake3::Hasher>),
     /// Only to verify records made before keyed digests.
     Sha256(Sha256),
@@ -25,12 +25,12 @@ pub(crate) enum Digester {
 
 impl Digester {
     /// The digester of new records of the experiment with data key `key`.
-    pub(crate) fn keyed(key: &DataKey) -> Self {
+    pub fn keyed(key: &DataKey) -> Self {
         Self::Keyed(Box::new(key.content_hasher()))
     }
 
     /// The digester that checks `recorded`.
-    pub(crate) fn verifying(recorded: &str, key: &DataKey) -> Self {
+    pub fn verifying(recorded: &str, key: &DataKey) -> Self {
         if recorded.starts_with(KEYED_PREFIX) {
             Self::keyed(key)
         } else {
@@ -38,7 +38,7 @@ impl Digester {
         }
     }
 
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
+    pub fn update(&mut self, bytes: &[u8]) {
         match self {
             Self::Keyed(hasher) => {
                 hasher.update(bytes);
@@ -48,29 +48,29 @@ impl Digester {
     }
 
     /// The digest as a record holds it.
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         match self {
             Self::Keyed(hasher) => format!("{KEYED_PREFIX}{}", hasher.finalize().to_hex()),
-            Self::Sha256(hasher) => crate::artifacts::hex(&hasher.finalize()),
+            Self::Sha256(hasher) => hex::encode(hasher.finalize()),
         }
     }
 }
 
 /// The digest and the size of what was read.
-pub(crate) struct Digested {
-    pub(crate) digest: String,
-    pub(crate) size: u64,
+pub struct Digested {
+    pub digest: String,
+    pub size: u64,
 }
 
 /// Counts and hashes everything read from `inner`.
-pub(crate) struct HashingReader<R> {
+pub struct HashingReader<R> {
     inner: R,
     size: u64,
     digester: Digester,
 }
 
 impl<R: Read> HashingReader<R> {
-    pub(crate) fn new(inner: R, digester: Digester) -> Self {
+    pub fn new(inner: R, digester: Digester) -> Self {
         Self {
             inner,
             size: 0,
@@ -79,7 +79,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// The digest of everything read so far.
-    pub(crate) fn finish(self) -> Digested {
+    pub fn finish(self) -> Digested {
         Digested {
             digest: self.digester.finish(),
             size: self.size,
@@ -97,10 +97,10 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// Counts and hashes everything written to `inner`.
-pub(crate) struct HashingWriter<'a, W> {
-    pub(crate) inner: W,
-    pub(crate) digester: &'a mut Digester,
-    pub(crate) size: &'a mut u64,
+pub struct HashingWriter<'a, W> {
+    pub inner: W,
+    pub digester: &'a mut Digester,
+    pub size: &'a mut u64,
 }
 
 impl<W: Write> Write for HashingWriter<'_, W> {
@@ -164,15 +164,13 @@ mod tests {
             digest_of(&data, 1 << 20, &DataKey::generate()).digest,
             whole.digest
         );
-        assert!(!whole
-            .digest
-            .contains(&crate::artifacts::hex(&Sha256::digest(&data))));
+        assert!(!whole.digest.contains(&hex::encode(Sha256::digest(&data))));
     }
 
     #[test]
     fn records_made_before_keyed_digests_are_verified_as_sha256() {
         let key = DataKey::generate();
-        let old = crate::artifacts::hex(&Sha256::digest(b"weights"));
+        let old = hex::encode(Sha256::digest(b"weights"));
         let mut digester = Digester::verifying(&old, &key);
         digester.update(b"weights");
         assert_eq!(digester.finish(), old);

@@ -4,7 +4,7 @@
 //! process-wide runtime, where the HTTP client does its work.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +15,17 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use parking_lot::Mutex;
 
-use crate::object_error::{io_error, is_missing_object, storage_error};
-use crate::object_read::StreamReader;
-use crate::storage::{ArtifactStorage, SignedUploads};
-use crate::{fork_generation, runtime, RegistryError, Result};
+use opsml_process::{fork_generation, runtime};
+
+pub(crate) use self::error::io_error;
+use self::error::{is_missing_object, storage_error};
+use crate::copy::read_part;
+use crate::{ArtifactStorage, Result, SignedUploads, StorageError, StreamReader};
+
+mod error;
+mod uploads;
+
+pub use self::uploads::MAX_UPLOAD_PARTS;
 
 /// Bytes of each part of a multipart upload. Objects smaller than one part go
 /// up in a single request. At most 10,000 parts make an object on S3, so this
@@ -159,7 +166,7 @@ impl S3Storage {
         url(&self.bucket, &self.prefix, key)
     }
 
-    pub(crate) fn error(&self, key: &str, error: object_store::Error) -> RegistryError {
+    pub(crate) fn error(&self, key: &str, error: object_store::Error) -> StorageError {
         storage_error(&self.bucket, self.url(key), error)
     }
 
@@ -194,7 +201,7 @@ impl S3Storage {
                     total += next.len() as u64;
                     part = next;
                 }
-                Err(e) => break Err(RegistryError::UploadSource(e)),
+                Err(e) => break Err(StorageError::UploadSource(e)),
             }
         };
         match outcome {
@@ -225,7 +232,7 @@ impl ArtifactStorage for S3Storage {
 
     fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
         let client = self.client()?;
-        let first = read_part(source, self.part_bytes).map_err(RegistryError::UploadSource)?;
+        let first = read_part(source, self.part_bytes).map_err(StorageError::UploadSource)?;
         if first.len() < self.part_bytes {
             // The whole object fits in one part: one request, visible whole or not at all.
             let size = first.len() as u64;
@@ -299,13 +306,6 @@ impl ArtifactStorage for S3Storage {
     }
 }
 
-/// Reads up to `limit` bytes, fewer only at the end of `source`.
-pub(crate) fn read_part(source: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
-    let mut part = Vec::with_capacity(limit);
-    source.take(limit as u64).read_to_end(&mut part)?;
-    Ok(part)
-}
-
 /// `s3://bucket/prefix/key`, leaving out empty parts.
 fn url(bucket: &str, prefix: &str, key: &str) -> String {
     let mut url = format!("s3://{bucket}");
@@ -363,15 +363,5 @@ mod tests {
             let storage = S3Storage::with_builder("b", "", builder).unwrap();
             assert!(storage.signed_uploads().is_none(), "{key}");
         }
-    }
-
-    #[test]
-    fn parts_are_full_until_the_end_of_the_source() {
-        let data = [7u8; 25];
-        let mut source = &data[..];
-        assert_eq!(read_part(&mut source, 10).unwrap().len(), 10);
-        assert_eq!(read_part(&mut source, 10).unwrap().len(), 10);
-        assert_eq!(read_part(&mut source, 10).unwrap().len(), 5);
-        assert!(read_part(&mut source, 10).unwrap().is_empty());
     }
 }

@@ -7,9 +7,10 @@ use std::time::Duration;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::signer::{Method, SignedUrlOptions, Signer};
 
-use crate::object_storage::S3Storage;
-use crate::storage::SignedUploads;
-use crate::{runtime, Result};
+use opsml_process::runtime;
+
+use super::S3Storage;
+use crate::{Result, SignedUploads};
 
 /// The most parts S3 joins into one object.
 pub const MAX_UPLOAD_PARTS: u32 = 10_000;

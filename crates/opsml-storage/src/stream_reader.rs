@@ -113,10 +113,10 @@ mod tests {
 
     fn reader(chunks: Vec<object_store::Result<Bytes>>) -> StreamReader {
         let stream = futures_util::stream::iter(chunks)
-            .map(|chunk| chunk.map_err(crate::object_error::io_error))
+            .map(|chunk| chunk.map_err(crate::s3::io_error))
             .boxed();
         StreamReader::new(
-            crate::runtime().handle().clone(),
+            opsml_process::runtime().handle().clone(),
             stream,
             "s3://b/k".to_owned(),
         )
