@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use opsml_registry::{
-    open_store, ArtifactStorage, RegistryError, StorageUri, Store, TrackingUri, MASTER_SECRET_ENV,
+    open_store, ArtifactStorage, StorageUri, Store, StoreError, TrackingUri, MASTER_SECRET_ENV,
 };
 use opsml_types::ExperimentCard;
 
@@ -106,7 +106,7 @@ impl<'a, 'c> Context<'a, 'c> {
     pub(crate) fn storage(&self, store: &dyn Store) -> Result<Arc<dyn ArtifactStorage>> {
         match &self.storage_uri {
             Some(uri) => Ok(StorageUri::parse(uri, &current_dir()?)?.open()?.into()),
-            None => Ok(store.artifact_storage()?),
+            None => Ok(opsml_registry::artifact_storage(store)?),
         }
     }
 
@@ -123,7 +123,7 @@ impl<'a, 'c> Context<'a, 'c> {
 pub(crate) fn load_card(store: &dyn Store, uid: &str) -> Result<ExperimentCard> {
     store
         .get_experiment(uid)?
-        .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()).into())
+        .ok_or_else(|| StoreError::ExperimentNotFound(uid.to_owned()).into())
 }
 
 /// Whether the master key can be had without creating one: the secret is in the

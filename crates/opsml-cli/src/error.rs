@@ -6,8 +6,15 @@ use std::path::PathBuf;
 use opsml_experiment::ExperimentError;
 use opsml_query::QueryError;
 use opsml_read::ReadError;
-use opsml_registry::{RegistryError, StorageError};
+use opsml_registry::{RegistryError, StorageError, StoreError};
 use thiserror::Error;
+
+/// A store's failure reads as the registry's (the same message and exit code).
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> Self {
+        Self::Registry(error.into())
+    }
+}
 
 /// A storage's failure reads as the registry's (the same message and exit code).
 impl From<StorageError> for CliError {

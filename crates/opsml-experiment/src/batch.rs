@@ -2,7 +2,7 @@
 //! store refuses it for good, written again part by part (the points, the hardware samples,
 //! each parameter) so that only what the store refuses goes to the recovery file.
 
-use opsml_registry::{ExperimentWriter, PointRecord, RecoveryFile, RegistryError, WriteBatch};
+use opsml_registry::{ExperimentWriter, PointRecord, RecoveryFile, StoreError, WriteBatch};
 use opsml_types::{HardwareSample, Parameter};
 
 /// What the writer holds between taking it from the queue and storing it.
@@ -142,7 +142,7 @@ fn keep(
     writer: &mut dyn ExperimentWriter,
     recovery: &mut RecoveryFile,
     batch: &WriteBatch<'_>,
-    error: &RegistryError,
+    error: &StoreError,
     closing: bool,
 ) -> Outcome {
     match recovery.keep(batch, writer.next_batch_writer()) {

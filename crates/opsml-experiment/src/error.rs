@@ -67,9 +67,17 @@ impl From<opsml_registry::RegistryError> for ExperimentError {
     fn from(error: opsml_registry::RegistryError) -> Self {
         match error {
             // A bad value is a bad value, whichever layer noticed it.
-            opsml_registry::RegistryError::Invalid(e) => Self::Invalid(e),
+            opsml_registry::RegistryError::Store(opsml_registry::StoreError::Invalid(e)) => {
+                Self::Invalid(e)
+            }
             other => Self::Registry(other),
         }
+    }
+}
+
+impl From<opsml_registry::StoreError> for ExperimentError {
+    fn from(error: opsml_registry::StoreError) -> Self {
+        opsml_registry::RegistryError::from(error).into()
     }
 }
 
@@ -77,7 +85,7 @@ impl From<opsml_read::ReadError> for ExperimentError {
     fn from(error: opsml_read::ReadError) -> Self {
         use opsml_read::ReadError;
         match error {
-            ReadError::Registry(e) => e.into(),
+            ReadError::Store(e) => e.into(),
             ReadError::Plot(e) => Self::Plot(e),
             ReadError::Output { path, source } => Self::Output { path, source },
             ReadError::InvalidOption {

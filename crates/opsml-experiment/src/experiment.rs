@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use opsml_registry::{
     default_store, wire::StatusBody, Artifacts, Lease, NewExperiment, PointRecord, RegistryError,
-    Store,
+    Store, StoreError,
 };
 use opsml_types::{
     new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,
@@ -267,7 +267,7 @@ impl Experiment {
             let parent_uid = self
                 .store()?
                 .get_experiment(resume_uid)?
-                .ok_or_else(|| RegistryError::ExperimentNotFound(resume_uid.clone()))?
+                .ok_or_else(|| StoreError::ExperimentNotFound(resume_uid.clone()))?
                 .parent_uid;
             if parent_uid.as_deref() != Some(uid.as_str()) {
                 return Err(ExperimentError::ResumeMismatch {
@@ -409,7 +409,7 @@ impl Experiment {
         if self.inner.pipeline.owned_here() {
             Ok(Arc::clone(&self.inner.store))
         } else {
-            Ok(self.inner.store.reopen()?)
+            Ok(opsml_registry::reopen(self.inner.store.as_ref())?)
         }
     }
 
@@ -693,7 +693,7 @@ fn create(
 fn resume(store: &dyn Store, uid: &str, options: &StartOptions) -> Result<ExperimentCard> {
     let mut card = store
         .get_experiment(uid)?
-        .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()))?;
+        .ok_or_else(|| StoreError::ExperimentNotFound(uid.to_owned()))?;
     for (field, actual, requested) in [
         ("in space", &card.space, &options.space),
         ("named", &card.name, &options.name),

@@ -31,7 +31,7 @@ impl ForkedWriter {
         flush_interval: Duration,
         queue_capacity: usize,
     ) -> Result<Self> {
-        let store = store.reopen()?;
+        let store = opsml_registry::reopen(store.as_ref())?;
         let pipeline = Pipeline::open(store.as_ref(), uid, flush_interval, queue_capacity)?;
         tracing::debug!(uid, "a forked child logs through its own writer");
         Ok(Self {

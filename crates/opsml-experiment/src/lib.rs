@@ -57,7 +57,8 @@ pub use opsml_log::init as init_logging;
 pub use opsml_plot::PlotError;
 pub use opsml_query::{parse_filter, parse_order_by};
 pub use opsml_registry::{
-    default_store, CardQuery, CardRegistries, CardRegistry, RegistryError, SearchQuery, Store,
+    default_store, CardQuery, CardRegistries, CardRegistry, RegistryError, SearchQuery,
+    StorageError, Store, StoreError,
 };
 pub use opsml_types::{
     float_text, human_bytes, micros_to_datetime, normalize_artifact_path, now_micros,

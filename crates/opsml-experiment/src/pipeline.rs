@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use opsml_registry::{
     fork_generation, wire::StatusBody, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile,
-    RegistryError, Store, HEARTBEAT_INTERVAL, STALE_AFTER,
+    Store, StoreError, HEARTBEAT_INTERVAL, STALE_AFTER,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};
@@ -357,7 +357,7 @@ async fn finish(shared: &Shared, mut writer: Box<dyn ExperimentWriter>) {
     let mut queue = shared.queue.lock();
     match finished {
         Ok(Ok(())) => {}
-        Ok(Err(e @ RegistryError::Unshipped { .. })) => {
+        Ok(Err(e @ StoreError::Unshipped { .. })) => {
             tracing::warn!(error = %e, "the last batches were not delivered yet");
         }
         Ok(Err(e)) => queue.failure = Some(e.to_string()),

@@ -3,7 +3,7 @@
 
 use opsml_experiment::CryptError;
 use opsml_experiment::ExperimentError;
-use opsml_experiment::RegistryError;
+use opsml_experiment::{RegistryError, StorageError};
 use pyo3::exceptions::{
     PyException, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
     PyPermissionError, PyValueError,
@@ -81,21 +81,16 @@ fn crypt_error(error: &CryptError, message: String) -> PyErr {
 pub(crate) fn registry_error(error: RegistryError) -> PyErr {
     let message = error.to_string();
     match error {
-        RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
-            CardNotFoundError::new_err(message)
-        }
-        RegistryError::InvalidUri { .. }
-        | RegistryError::UnsupportedBackend { .. }
+        RegistryError::Store(error) => store_error(error),
+        RegistryError::Storage(
+            StorageError::InvalidUri { .. } | StorageError::UnsupportedBackend { .. },
+        )
         | RegistryError::NoMasterKey { .. }
         | RegistryError::KeyFileMissing { .. } => ConfigurationError::new_err(message),
-        // A server's 400 is bad input too.
-        RegistryError::Invalid(_) | RegistryError::Server { status: 400, .. } => {
-            PyValueError::new_err(message)
-        }
         RegistryError::LocalPathNotFound(_) => PyFileNotFoundError::new_err(message),
         RegistryError::IsADirectory(_) => PyIsADirectoryError::new_err(message),
         RegistryError::NotADirectory(_) => PyNotADirectoryError::new_err(message),
-        RegistryError::LocalIo { .. } | RegistryError::UploadSource(_) => {
+        RegistryError::LocalIo { .. } | RegistryError::Storage(StorageError::UploadSource(_)) => {
             PyOSError::new_err(message)
         }
         RegistryError::ArtifactNotFound { .. } => ArtifactNotFoundError::new_err(message),
@@ -103,22 +98,38 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
             crypt_error(&source, message)
         }
         RegistryError::ChecksumMismatch { .. } => ArtifactTamperedError::new_err(message),
+        RegistryError::Storage(_) => StoreError::new_err(message),
+    }
+}
+
+pub(crate) fn store_error(error: opsml_experiment::StoreError) -> PyErr {
+    use opsml_experiment::StoreError as Failure;
+    let message = error.to_string();
+    match error {
+        Failure::ExperimentNotFound(_) | Failure::CardNotFound { .. } => {
+            CardNotFoundError::new_err(message)
+        }
+        Failure::InvalidUri { .. } | Failure::UnsupportedBackend { .. } => {
+            ConfigurationError::new_err(message)
+        }
+        // A server's 400 is bad input too.
+        Failure::Invalid(_) | Failure::Server { status: 400, .. } => PyValueError::new_err(message),
+        Failure::LocalIo { .. } => PyOSError::new_err(message),
         // Other answers of a server, by their status: no permission, nothing there.
-        RegistryError::Server {
+        Failure::Server {
             status: 401 | 403, ..
         } => PyPermissionError::new_err(message),
-        RegistryError::Server { status: 404, .. } => CardNotFoundError::new_err(message),
-        RegistryError::Server { .. }
-        | RegistryError::Unreachable { .. }
-        | RegistryError::Unshipped { .. }
-        | RegistryError::Storage { .. }
-        | RegistryError::Sqlite { .. }
-        | RegistryError::Postgres { .. }
-        | RegistryError::StoreMoved { .. }
-        | RegistryError::Corrupt(_)
-        | RegistryError::VersionContention { .. }
-        | RegistryError::BatchRefused(_)
-        | RegistryError::CreateDir { .. } => StoreError::new_err(message),
+        Failure::Server { status: 404, .. } => CardNotFoundError::new_err(message),
+        Failure::Server { .. }
+        | Failure::Unreachable { .. }
+        | Failure::Unshipped { .. }
+        | Failure::Sqlite { .. }
+        | Failure::Postgres { .. }
+        | Failure::StoreMoved { .. }
+        | Failure::Corrupt(_)
+        | Failure::VersionContention { .. }
+        | Failure::BatchRefused(_)
+        | Failure::CreateDir { .. } => StoreError::new_err(message),
     }
 }
 

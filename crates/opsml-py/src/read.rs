@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use opsml_experiment::{RegistryError, Store};
+use opsml_experiment::{Store, StoreError};
 use pyo3::prelude::*;
 
 use opsml_experiment::{ExperimentError, MetricTable, PointSelection};
@@ -26,7 +26,7 @@ pub(crate) fn metrics(
             opsml_experiment::get_experiment_metrics(store.as_ref(), uid, names.as_deref())?;
         let columns = opsml_experiment::select_points(columns, selection);
         MetricTable::new(columns).map_err(|e| {
-            ExperimentError::Registry(RegistryError::Corrupt(format!(
+            ExperimentError::from(StoreError::Corrupt(format!(
                 "metric points of experiment {uid}: {e}"
             )))
         })

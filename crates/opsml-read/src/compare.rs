@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use opsml_registry::{RegistryError, Store};
+use opsml_store::{Store, StoreError};
 use opsml_types::{ExperimentCard, MetricSummary, ParameterValue};
 
 use crate::Result;
@@ -92,7 +92,7 @@ pub fn compare_experiments(store: &dyn Store, uids: &[&str]) -> Result<Compariso
     for uid in uids {
         let card = store
             .get_experiment(uid)?
-            .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()))?;
+            .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()))?;
         let by_name: BTreeMap<String, ParameterValue> = store
             .read_parameters(uid, None)?
             .into_iter()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error(transparent)]
-    Registry(#[from] opsml_registry::RegistryError),
+    Store(#[from] opsml_store::StoreError),
 
     #[error(transparent)]
     Plot(#[from] opsml_plot::PlotError),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use opsml_plot::{suggested_size, Panel, Series};
-use opsml_registry::{RegistryError, Store};
+use opsml_store::{Store, StoreError};
 
 use crate::select::{select_points, PointSelection};
 use crate::Result;
@@ -29,7 +29,7 @@ pub fn metric_panels(
     for uid in uids {
         let card = store
             .get_experiment(uid)?
-            .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()))?;
+            .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()))?;
         let label = format!("{}:{}", card.name, card.version);
         let columns = select_points(
             store.read_metrics(uid, names)?,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use minijinja::{context, Environment, UndefinedBehavior, Value};
 use opsml_plot::{render_svg_fragment, Panel, Series};
-use opsml_registry::{RegistryError, Store};
+use opsml_store::{Store, StoreError};
 use opsml_types::{ExperimentCard, HardwareSample, ParameterValue};
 
 use crate::plot::metric_panels;
@@ -253,7 +253,7 @@ pub fn render_report(store: &dyn Store, uids: &[&str]) -> Result<String> {
         .map(|uid| {
             store
                 .get_experiment(uid)?
-                .ok_or_else(|| RegistryError::ExperimentNotFound((*uid).to_owned()).into())
+                .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()).into())
         })
         .collect::<Result<Vec<_>>>()?;
     let title = cards

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use opsml_registry::Store;
+use opsml_store::Store;
 use opsml_types::{CardRecord, MetricSummary, ParameterValue};
 use serde::{Serialize, Serializer};
 

@@ -16,9 +16,12 @@ use opsml_crypt::{
 use opsml_types::{new_uid, normalize_artifact_path, ArtifactRecord};
 use parking_lot::Mutex;
 
-use crate::{RegistryError, Result, Store};
 use opsml_storage::hashing::{Digester, HashingReader, HashingWriter};
 use opsml_storage::{copy_large, ArtifactStorage, CopyError, StorageError};
+use opsml_store::{Store, StoreError};
+
+use crate::stores::artifact_storage;
+use crate::{RegistryError, Result};
 
 /// Environment variable holding the master secret (base64 of 32 bytes).
 pub const MASTER_SECRET_ENV: &str = "OPSML_ENCRYPT_SECRET";
@@ -147,7 +150,7 @@ impl Artifacts {
     }
 
     fn open(store: Arc<dyn Store>, purpose: KeyUse) -> Result<Self> {
-        let storage = store.artifact_storage()?;
+        let storage = artifact_storage(store.as_ref())?;
         let master = master_key(store.as_ref(), purpose)?;
         Ok(Self::new(store, storage, master))
     }
@@ -168,7 +171,7 @@ impl Artifacts {
     /// handle's storage: a server's storage talks through the store's own connections.
     pub fn with_store(&self, store: Arc<dyn Store>) -> Result<Self> {
         Ok(Self {
-            storage: store.artifact_storage()?,
+            storage: artifact_storage(store.as_ref())?,
             store,
             master: Arc::clone(&self.master),
         })
@@ -194,7 +197,7 @@ impl Artifacts {
     /// [`Artifacts::data_key`] it never makes one: a read stores nothing.
     pub fn stored_data_key(&self, uid: &str) -> Result<DataKey> {
         let wrapped = self.store.wrapped_data_key(uid)?.ok_or_else(|| {
-            RegistryError::Corrupt(format!(
+            StoreError::Corrupt(format!(
                 "experiment {uid} has artifact records but no data key"
             ))
         })?;
@@ -255,7 +258,7 @@ impl Artifacts {
             other => other,
         };
         uploaded.map_err(|e| match e {
-            RegistryError::UploadSource(source) => local_error(source),
+            RegistryError::Storage(StorageError::UploadSource(source)) => local_error(source),
             other => other,
         })
     }
@@ -278,7 +281,8 @@ impl Artifacts {
     /// Whether an upload that failed with `error` may go to the storage's place for later:
     /// the storage failed (a server that does not answer), not the source.
     fn may_keep(error: &RegistryError) -> bool {
-        error.is_transient() && !matches!(error, RegistryError::UploadSource(_))
+        error.is_transient()
+            && !matches!(error, RegistryError::Storage(StorageError::UploadSource(_)))
     }
 
     /// Like [`Artifacts::upload_reader`], into the storage's place for what it cannot take
@@ -380,7 +384,7 @@ impl Artifacts {
     /// Records of the experiment's artifacts, all or those at or under `prefix`.
     pub fn list(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
         let prefix = prefix.map(normalize_artifact_path).transpose()?;
-        self.store.list_artifacts(uid, prefix.as_deref())
+        Ok(self.store.list_artifacts(uid, prefix.as_deref())?)
     }
 
     /// Restores one artifact to `dest`, verifying authenticity and its SHA-256.
@@ -424,10 +428,11 @@ impl Artifacts {
             copy_large(&mut plaintext, &mut sink).map_err(|e| match e {
                 CopyError::Read(e) => match split_crypt_error(e) {
                     Ok(source) => crypt(source),
-                    Err(source) => RegistryError::Storage {
+                    Err(source) => StorageError::Io {
                         location: record.path.clone(),
                         source,
-                    },
+                    }
+                    .into(),
                 },
                 CopyError::Write(source) => local(source),
             })?;

@@ -10,31 +10,18 @@
 //! rewritten at each flush. Writing a million points is a few hundred row writes
 //! and reading them back a few hundred blob reads.
 
-mod accounts;
-mod append;
 mod artifacts;
-mod batch_summary;
-mod chunk;
 mod error;
-mod lease;
 mod metrics_ipc;
-mod pg;
 mod process;
 mod recovery;
 mod registry;
 mod remote;
-mod sqlite;
-mod store;
 mod stores;
-mod uri;
 pub mod wire;
 
-pub use accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};
-pub use append::{RemoteWriter, REOPEN_BELOW};
 pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
-pub use chunk::CHUNK_POINTS;
 pub use error::RegistryError;
-pub use lease::{Lease, HEARTBEAT_INTERVAL, STALE_AFTER};
 pub use metrics_ipc::{
     decode_ipc, encode_ipc, metric_batch, metric_schema, ARROW_STREAM_MEDIA_TYPE,
 };
@@ -43,21 +30,24 @@ pub use opsml_storage::{
     ArtifactStorage, LocalStorage, S3Storage, SignedUploads, StorageError, StorageUri,
     StreamReader, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS, MIN_PART_BYTES, STORAGE_URI_ENV,
 };
-pub use pg::PostgresStore;
-pub use process::{after_fork_in_child, after_fork_in_parent, before_fork};
+pub use opsml_store::{
+    after_fork_in_parent, before_fork, Access, AccountStore, CardQuery, ExperimentWriter, Lease,
+    NewExperiment, PointRecord, PostgresStore, RemoteWriter, RunningExperiment, SearchQuery,
+    SqliteStore, Store, StoreError, TableCells, TokenOwner, TrackingUri, UserChange, UserRecord,
+    UserSummary, WriteBatch, WriterLease, CHUNK_POINTS, HEARTBEAT_INTERVAL, REOPEN_BELOW,
+    STALE_AFTER, TRACKING_URI_ENV,
+};
+pub use process::after_fork_in_child;
 pub use recovery::{forget_kept_status, replay_recovery, KeptCounts, RecoveryFile};
 pub use registry::{CardRegistries, CardRegistry};
 pub use remote::{
     spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,
     USERNAME_ENV,
 };
-pub use sqlite::SqliteStore;
-pub use store::{
-    CardQuery, ExperimentWriter, NewExperiment, PointRecord, RunningExperiment, SearchQuery, Store,
-    TableCells, WriteBatch, WriterLease,
+pub use stores::{
+    artifact_storage, default_store, mark_dead_experiments_killed, open_account_store, open_store,
+    reopen,
 };
-pub use stores::{default_store, mark_dead_experiments_killed, open_account_store, open_store};
-pub use uri::{TrackingUri, TRACKING_URI_ENV};
 
 /// Result alias of this crate.
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

@@ -15,7 +15,7 @@ use crate::remote::spool::Spool;
 use crate::remote::sync::{forget_status, keep_status, sync_dir, SyncReport, SyncTarget};
 use crate::remote::writer::batch_body;
 use crate::wire::{BatchBody, StatusBody};
-use crate::{Lease, RegistryError, RemoteWriter, Result, Store, WriteBatch};
+use opsml_store::{Lease, RemoteWriter, Result, Store, StoreError, WriteBatch};
 
 /// What a recovery file holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,7 +79,7 @@ impl RecoveryFile {
             ..self.writer.clone()
         });
         let body = serde_json::to_vec(&batch_body(&writer, batch))
-            .map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         #[allow(clippy::expect_used, reason = "the spool was created just above")]
         let spool = self.spool.as_mut().expect("created above");
         spool.append_durably(body)?;
@@ -123,10 +123,10 @@ struct LocalStore<'a>(&'a dyn Store);
 impl SyncTarget for LocalStore<'_> {
     fn send_batch(&mut self, uid: &str, record: Vec<u8>) -> Result<()> {
         let body: BatchBody = serde_json::from_slice(&record)
-            .map_err(|e| RegistryError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
         let points = body
             .records()
-            .map_err(|e| RegistryError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("a kept batch of {uid}: {e}")))?;
         let batch = WriteBatch {
             names: &body.names,
             points: &points,

@@ -3,7 +3,10 @@ use std::sync::Arc;
 use opsml_types::{CardRecord, ExperimentCard, RegistryType, Version};
 
 use crate::artifacts::experiment_prefix;
-use crate::{default_store, CardQuery, RegistryError, Result, Store};
+use opsml_store::{CardQuery, Store, StoreError};
+
+use crate::stores::{artifact_storage, default_store};
+use crate::Result;
 
 /// The cards of one type in one store.
 #[derive(Debug, Clone)]
@@ -36,14 +39,14 @@ impl CardRegistry {
 
     /// Card records matching `query`.
     pub fn list_cards(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
-        self.store.list_experiments(query)
+        Ok(self.store.list_experiments(query)?)
     }
 
     /// The card with this uid.
     pub fn load_by_uid(&self, uid: &str) -> Result<ExperimentCard> {
         self.store
             .get_experiment(uid)?
-            .ok_or_else(|| RegistryError::ExperimentNotFound(uid.to_owned()))
+            .ok_or_else(|| StoreError::ExperimentNotFound(uid.to_owned()).into())
     }
 
     /// The card of this space and name with this version, or the newest one.
@@ -55,28 +58,28 @@ impl CardRegistry {
     ) -> Result<ExperimentCard> {
         self.store
             .find_experiment(space, name, version)?
-            .ok_or_else(|| RegistryError::CardNotFound {
-                space: space.to_owned(),
-                name: name.to_owned(),
-                version: version.map(ToString::to_string),
+            .ok_or_else(|| {
+                StoreError::CardNotFound {
+                    space: space.to_owned(),
+                    name: name.to_owned(),
+                    version: version.map(ToString::to_string),
+                }
+                .into()
             })
     }
 
     /// Saves the card's tags, status and end time.
     pub fn update_card(&self, card: &ExperimentCard) -> Result<()> {
-        self.store.update_experiment(card)
+        Ok(self.store.update_experiment(card)?)
     }
 
     /// Deletes the card with its metrics, parameters and artifacts (from the
     /// storage of `OPSML_STORAGE_URI`).
     pub fn delete_card(&self, uid: &str) -> Result<()> {
         if !self.store.delete_experiment(uid)? {
-            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+            return Err(StoreError::ExperimentNotFound(uid.to_owned()).into());
         }
-        Ok(self
-            .store
-            .artifact_storage()?
-            .delete_prefix(&experiment_prefix(uid))?)
+        Ok(artifact_storage(self.store.as_ref())?.delete_prefix(&experiment_prefix(uid))?)
     }
 }
 

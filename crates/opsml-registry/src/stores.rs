@@ -6,10 +6,14 @@ use parking_lot::Mutex;
 
 use chrono::Utc;
 
-use crate::{
-    fork_generation, AccountStore, HttpStore, Lease, PostgresStore, Result, SqliteStore, Store,
-    TrackingUri, STALE_AFTER,
+use opsml_process::fork_generation;
+use opsml_storage::{ArtifactStorage, StorageUri};
+use opsml_store::{
+    AccountStore, Lease, PostgresStore, SqliteStore, Store, TrackingUri, STALE_AFTER,
 };
+
+use crate::remote::HttpStore;
+use crate::Result;
 
 /// One store per location per process: every registry, experiment and reader
 /// shares its connection pool, and migrations run once. A forked child opens
@@ -31,7 +35,7 @@ struct CachedStore {
 /// Forgets the parent's stores in a forked child.
 pub(crate) fn reset_after_fork() {
     if let Some(stores) = STORES.get() {
-        crate::reset_after_fork(stores);
+        opsml_process::reset_after_fork(stores);
     }
 }
 
@@ -104,13 +108,14 @@ pub fn open_account_store(uri: &TrackingUri) -> Result<Arc<dyn AccountStore>> {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
         TrackingUri::Http(base) => {
-            return Err(crate::RegistryError::InvalidUri {
+            return Err(crate::StoreError::InvalidUri {
                 what: "tracking",
                 uri: base.clone(),
                 reason: "a server keeps its accounts in its own database; \
                          give it a sqlite:// or postgres:// uri"
                     .to_owned(),
-            })
+            }
+            .into())
         }
     })
 }
@@ -118,4 +123,19 @@ pub fn open_account_store(uri: &TrackingUri) -> Result<Arc<dyn AccountStore>> {
 /// The store named by `OPSML_TRACKING_URI` (default `sqlite:///<cwd>/opsml.db`).
 pub fn default_store() -> Result<Arc<dyn Store>> {
     open_store(&TrackingUri::from_env()?)
+}
+
+/// The same store through this process's own connections: a forked child must not use the
+/// connections it inherited from its parent.
+pub fn reopen(store: &dyn Store) -> Result<Arc<dyn Store>> {
+    open_store(&store.tracking_uri())
+}
+
+/// Where the artifact objects of `store` are kept: a server's own storage, or for stores
+/// reached directly the storage of `OPSML_STORAGE_URI`.
+pub fn artifact_storage(store: &dyn Store) -> Result<Arc<dyn ArtifactStorage>> {
+    match store.own_artifact_storage() {
+        Some(storage) => Ok(storage),
+        None => Ok(StorageUri::from_env()?.open()?.into()),
+    }
 }

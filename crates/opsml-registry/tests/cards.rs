@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use chrono::{Duration, Utc};
 use common::{create, new_experiment, temp_store};
 use opsml_registry::{
-    mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, RegistryError, SearchQuery,
+    mark_dead_experiments_killed, CardQuery, CardRegistry, Lease, SearchQuery, StoreError,
 };
 use opsml_types::{RegistryType, Status, Version};
 
@@ -231,7 +231,7 @@ fn update_and_status_are_saved() {
     );
     assert!(matches!(
         store.set_status("missing", Status::Completed, None),
-        Err(RegistryError::ExperimentNotFound(uid)) if uid == "missing"
+        Err(StoreError::ExperimentNotFound(uid)) if uid == "missing"
     ));
 }
 

@@ -1,7 +1,7 @@
 mod common;
 
 use common::{create, temp_store};
-use opsml_registry::{PointRecord, RegistryError, WriteBatch, CHUNK_POINTS};
+use opsml_registry::{PointRecord, StoreError, WriteBatch, CHUNK_POINTS};
 use opsml_types::{MetricPoint, Parameter, ParameterValue};
 
 fn point(step: Option<i64>, value: f64) -> MetricPoint {
@@ -197,11 +197,11 @@ fn deleting_an_experiment_removes_its_points_and_parameters() {
     assert!(store.delete_experiment(&card.uid).unwrap());
     assert!(matches!(
         store.read_metrics(&card.uid, None),
-        Err(RegistryError::ExperimentNotFound(_))
+        Err(StoreError::ExperimentNotFound(_))
     ));
     assert!(matches!(
         store.read_parameters(&card.uid, None),
-        Err(RegistryError::ExperimentNotFound(_))
+        Err(StoreError::ExperimentNotFound(_))
     ));
     assert_eq!(store.read_metrics(&keep.uid, None).unwrap().len(), 100);
     assert_eq!(store.read_parameters(&keep.uid, None).unwrap().len(), 1);

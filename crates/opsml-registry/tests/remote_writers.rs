@@ -11,7 +11,7 @@ mod common;
 
 use common::{batch, create, temp_store, TestStore};
 use opsml_registry::{
-    Lease, PointRecord, RegistryError, RemoteWriter, Store, WriteBatch, CHUNK_POINTS, REOPEN_BELOW,
+    Lease, PointRecord, RemoteWriter, Store, StoreError, WriteBatch, CHUNK_POINTS, REOPEN_BELOW,
 };
 use opsml_types::{MetricPoint, Parameter, ParameterValue};
 
@@ -163,7 +163,7 @@ fn a_batch_for_a_missing_experiment_names_it() {
     let err = store
         .append_batch("no-such-uid", &writer("w1", 1), &batch(&names, &points))
         .unwrap_err();
-    assert!(matches!(err, RegistryError::ExperimentNotFound(_)), "{err}");
+    assert!(matches!(err, StoreError::ExperimentNotFound(_)), "{err}");
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn batches_out_of_sequence_or_from_another_experiments_writer_are_refused() {
         &writer,
         &batch(&names, &points),
     ) {
-        Err(RegistryError::BatchRefused(why)) => why,
+        Err(StoreError::BatchRefused(why)) => why,
         other => panic!("expected a refusal, got {other:?}"),
     };
     let why = refused(&card.uid, writer("w1", 3));

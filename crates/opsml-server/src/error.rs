@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use opsml_registry::{RegistryError, StorageError};
+use opsml_registry::{RegistryError, StorageError, StoreError};
 use serde_json::json;
 
 /// An error answer of the API.
@@ -55,33 +55,45 @@ impl From<StorageError> for ApiError {
 
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::Store(error) => error.into(),
+            // An object the records point at but the storage lacks: there is nothing to send.
+            RegistryError::Storage(StorageError::Io { ref source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::error!(message = %error, "a recorded object is missing from the storage");
+                Self::not_found("the object is not in the storage")
+            }
+            other => {
+                tracing::error!(message = %other, "request failed");
+                Self::internal("the request failed inside the server; its log has the details")
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         if let Some(refused) = refused_value(&error) {
             return refused;
         }
         let message = error.to_string();
         match error {
-            RegistryError::ExperimentNotFound(_) | RegistryError::CardNotFound { .. } => {
+            StoreError::ExperimentNotFound(_) | StoreError::CardNotFound { .. } => {
                 Self::not_found(message)
             }
-            RegistryError::Invalid(_) => Self::bad_request(message),
-            // An object the records point at but the storage lacks: there is nothing to send.
-            RegistryError::Storage { ref source, .. }
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                tracing::error!(%message, "a recorded object is missing from the storage");
-                Self::not_found("the object is not in the storage")
-            }
-            RegistryError::BatchRefused(_) => {
+            StoreError::Invalid(_) => Self::bad_request(message),
+            StoreError::BatchRefused(_) => {
                 Self::new(StatusCode::CONFLICT, "batch_refused", message)
             }
-            RegistryError::VersionContention { .. } => {
+            StoreError::VersionContention { .. } => {
                 Self::new(StatusCode::CONFLICT, "version_contention", message)
             }
             // What failed inside is for the server's log: its message names hosts, databases,
             // buckets and paths that clients have no business knowing.
-            RegistryError::Sqlite { .. }
-            | RegistryError::Postgres { .. }
-            | RegistryError::StoreMoved { .. } => {
+            StoreError::Sqlite { .. }
+            | StoreError::Postgres { .. }
+            | StoreError::StoreMoved { .. } => {
                 let message = loggable(&error);
                 tracing::error!(%message, "store failure");
                 Self::new(
@@ -102,7 +114,7 @@ impl From<RegistryError> for ApiError {
 impl From<opsml_read::ReadError> for ApiError {
     fn from(error: opsml_read::ReadError) -> Self {
         match error {
-            opsml_read::ReadError::Registry(error) => error.into(),
+            opsml_read::ReadError::Store(error) => error.into(),
             invalid @ opsml_read::ReadError::InvalidOption { .. } => {
                 Self::bad_request(invalid.to_string())
             }
@@ -119,8 +131,8 @@ const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
 
 /// The 400 for a value of the client's that the store refused to keep (a NUL character that
 /// no check before caught), or `None` for any other failure.
-fn refused_value(error: &RegistryError) -> Option<ApiError> {
-    let RegistryError::Postgres { source, .. } = error else {
+fn refused_value(error: &StoreError) -> Option<ApiError> {
+    let StoreError::Postgres { source, .. } = error else {
         return None;
     };
     let db = source.as_db_error()?;
@@ -134,12 +146,12 @@ fn refused_value(error: &RegistryError) -> Option<ApiError> {
 
 /// What a log line may say of a store failure: the database's own message and code, never
 /// the statement, which can be as long as the request made it and holds its values.
-fn loggable(error: &RegistryError) -> String {
+fn loggable(error: &StoreError) -> String {
     match error {
-        RegistryError::Sqlite { path, source } => {
+        StoreError::Sqlite { path, source } => {
             format!("sqlite store {}: {}", path.display(), sqlite_cause(source))
         }
-        RegistryError::Postgres { location, source } => match source.as_db_error() {
+        StoreError::Postgres { location, source } => match source.as_db_error() {
             Some(db) => format!(
                 "postgres store {location}: {} {} (SQLSTATE {})",
                 db.severity(),
@@ -217,7 +229,7 @@ mod tests {
     #[test]
     fn store_failures_are_logged_without_their_statement() {
         let statement = "SELECT uid FROM experiments WHERE name = 'secret value'";
-        let error = RegistryError::Sqlite {
+        let error = StoreError::Sqlite {
             path: "/tmp/opsml.db".into(),
             source: rusqlite::Error::SqlInputError {
                 error: rusqlite::ffi::Error::new(1),

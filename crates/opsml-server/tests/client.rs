@@ -17,7 +17,7 @@ use common::{uid, Server};
 use opsml_crypt::MasterKey;
 use opsml_registry::{
     sync_spool, Access, Artifacts, CardQuery, HttpStore, Lease, NewExperiment, PointRecord,
-    RegistryError, SearchQuery, Store, WriteBatch,
+    SearchQuery, Store, StoreError, WriteBatch,
 };
 use opsml_types::{MetricPoint, Parameter, ParameterValue, Status};
 
@@ -212,7 +212,7 @@ fn artifacts_reach_the_server_as_ciphertext_only() {
     let store: Arc<dyn Store> = Arc::new(store);
     let artifacts = Artifacts::new(
         Arc::clone(&store),
-        store.artifact_storage().unwrap(),
+        opsml_registry::artifact_storage(store.as_ref()).unwrap(),
         Arc::new(MasterKey::generate()),
     );
     let secret = b"the weights of a very secret model".repeat(100_000);
@@ -286,7 +286,7 @@ fn sync_sends_what_a_run_left_behind() {
     write(writer.as_mut(), &points(50, 80));
     let unsent = writer.finish().unwrap_err();
     assert!(
-        matches!(unsent, RegistryError::Unshipped { batches: 2, .. }),
+        matches!(unsent, StoreError::Unshipped { batches: 2, .. }),
         "{unsent}"
     );
     assert!(unsent.to_string().contains("opsml sync"), "{unsent}");
@@ -324,7 +324,7 @@ fn a_reader_cannot_write_and_strangers_learn_nothing() {
     assert_eq!(reader.get_experiment(&uid).unwrap().unwrap().uid, uid);
     let denied = reader.set_status(&uid, Status::Failed, None).unwrap_err();
     assert!(
-        matches!(denied, RegistryError::Server { status: 403, .. }),
+        matches!(denied, StoreError::Server { status: 403, .. }),
         "{denied}"
     );
     // To a stranger the experiment is one that does not exist.
@@ -332,7 +332,7 @@ fn a_reader_cannot_write_and_strangers_learn_nothing() {
     assert!(stranger.get_experiment(&uid).unwrap().is_none());
     let err = stranger.set_status(&uid, Status::Failed, None).unwrap_err();
     assert!(
-        matches!(err, RegistryError::ExperimentNotFound(ref missing) if *missing == uid),
+        matches!(err, StoreError::ExperimentNotFound(ref missing) if *missing == uid),
         "{err}"
     );
     assert!(stranger
@@ -345,7 +345,7 @@ fn a_reader_cannot_write_and_strangers_learn_nothing() {
     let wrong = HttpStore::with_credentials(&server.base, "di", "not the password").unwrap();
     let err = wrong.get_experiment(&uid).unwrap_err();
     assert!(
-        matches!(err, RegistryError::Server { status: 401, .. }),
+        matches!(err, StoreError::Server { status: 401, .. }),
         "{err}"
     );
 }
@@ -404,7 +404,7 @@ fn new_offline(uid: &str, parent_uid: Option<&str>) -> NewExperiment {
 fn artifacts_of(store: &Arc<dyn Store>, master: &Arc<MasterKey>) -> Artifacts {
     Artifacts::new(
         Arc::clone(store),
-        store.artifact_storage().unwrap(),
+        opsml_registry::artifact_storage(store.as_ref()).unwrap(),
         Arc::clone(master),
     )
 }

@@ -203,7 +203,7 @@ fn artifacts_of(server: &Server, user: &str, n: u32) -> (Artifacts, String) {
         })
         .unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    let storage = store.artifact_storage().unwrap();
+    let storage = opsml_registry::artifact_storage(store.as_ref()).unwrap();
     let artifacts = Artifacts::new(store, storage, Arc::new(MasterKey::generate()));
     (artifacts, uid)
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use opsml_crypt::MasterKey;
-use opsml_registry::{Artifacts, RegistryError};
+use opsml_registry::{Artifacts, StoreError};
 
 use crate::args::DeleteArgs;
 use crate::context::{load_card, Context};
@@ -21,7 +21,7 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &DeleteArgs) -> Result<()
     // Card first, then files: a failure in between leaves unreferenced files, never a
     // card whose artifacts are gone. Like `CardRegistry::delete_card` (Python's).
     if !store.delete_experiment(uid)? {
-        return Err(RegistryError::ExperimentNotFound(uid.to_owned()).into());
+        return Err(StoreError::ExperimentNotFound(uid.to_owned()).into());
     }
     // Removing the files needs no key: a throwaway one stands in for the master key,
     // so that deleting never creates a key file.

@@ -129,7 +129,7 @@ pub fn serve_ui(
             None => opsml_registry::TrackingUri::from_env()?,
         };
         let store = local_store(&uri)?;
-        let storage = store.artifact_storage()?;
+        let storage = opsml_registry::artifact_storage(store.as_ref())?;
         let address = opsml_server::UiAddress {
             host,
             port,

@@ -9,7 +9,8 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{runtime, RegistryError, Result};
+use opsml_process::runtime;
+use opsml_store::{Result, StoreError};
 
 /// Variables holding the user's name and password on a server.
 pub const USERNAME_ENV: &str = "OPSML_USERNAME";
@@ -67,7 +68,7 @@ impl ApiClient {
             builder
                 .connect_timeout(CONNECT_TIMEOUT)
                 .build()
-                .map_err(|e| RegistryError::Unreachable {
+                .map_err(|e| StoreError::Unreachable {
                     url: base.to_owned(),
                     reason: e.to_string(),
                 })
@@ -102,7 +103,7 @@ impl ApiClient {
         format!("{}/api/v1{path}", self.base)
     }
 
-    pub(crate) fn unreachable(&self, error: &reqwest::Error) -> RegistryError {
+    pub(crate) fn unreachable(&self, error: &reqwest::Error) -> StoreError {
         // reqwest's own text stops at "error sending request": the cause says why.
         let mut reason = error.to_string();
         let mut source = std::error::Error::source(error);
@@ -110,7 +111,7 @@ impl ApiClient {
             reason = format!("{reason}: {cause}");
             source = cause.source();
         }
-        RegistryError::Unreachable {
+        StoreError::Unreachable {
             url: self.base.clone(),
             reason,
         }
@@ -130,8 +131,8 @@ impl ApiClient {
     }
 
     /// The server's refusal of a request made without a user.
-    fn needs_a_user(&self) -> RegistryError {
-        RegistryError::Server {
+    fn needs_a_user(&self) -> StoreError {
+        StoreError::Server {
             url: self.base.clone(),
             status: 401,
             code: "unauthorized".to_owned(),
@@ -235,7 +236,7 @@ impl ApiClient {
     /// The JSON of a successful answer, or the server's error.
     pub(crate) async fn decode<T: DeserializeOwned>(&self, response: Response) -> Result<T> {
         let response = self.check(response).await?;
-        response.json().await.map_err(|e| RegistryError::Server {
+        response.json().await.map_err(|e| StoreError::Server {
             url: self.base.clone(),
             status: 200,
             code: "bad_response".to_owned(),
@@ -261,7 +262,7 @@ impl ApiClient {
                 },
             ),
         };
-        Err(RegistryError::Server {
+        Err(StoreError::Server {
             url: self.base.clone(),
             status: status.as_u16(),
             code,
@@ -323,6 +324,6 @@ impl ApiClient {
 }
 
 /// Whether an error is the server's answer `status`.
-pub(crate) fn is_status(error: &RegistryError, status: u16) -> bool {
-    matches!(error, RegistryError::Server { status: s, .. } if *s == status)
+pub(crate) fn is_status(error: &StoreError, status: u16) -> bool {
+    matches!(error, StoreError::Server { status: s, .. } if *s == status)
 }

@@ -14,8 +14,9 @@ use super::client::{is_status, ApiClient};
 use crate::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
-use crate::{runtime, RegistryError, Result, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS};
-use opsml_storage::read_part;
+use opsml_process::runtime;
+use opsml_storage::{read_part, Result, StorageError, DEFAULT_PART_BYTES, MAX_UPLOAD_PARTS};
+use opsml_store::StoreError;
 
 /// Bytes per part, as the server's own S3 uploads use.
 const PART_BYTES: usize = DEFAULT_PART_BYTES;
@@ -80,11 +81,11 @@ pub(super) fn upload(client: &ApiClient, route: &str, source: &mut dyn Read) -> 
 
 /// The server's answer, or `None` from a server without signed uploads (one older than
 /// them answers 404 or 405 to their routes).
-fn offered<T>(answer: Result<T>) -> Result<Option<T>> {
+fn offered<T>(answer: opsml_store::Result<T>) -> Result<Option<T>> {
     match answer {
         Ok(answer) => Ok(Some(answer)),
         Err(e) if is_status(&e, 404) || is_status(&e, 405) => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,7 +121,7 @@ impl Multipart<'_> {
         if self.urls.is_empty() {
             let first = self.next_part;
             if first > MAX_UPLOAD_PARTS {
-                return Err(RegistryError::UploadSource(io::Error::new(
+                return Err(StorageError::UploadSource(io::Error::new(
                     io::ErrorKind::FileTooLarge,
                     format!(
                         "the artifact is larger than {MAX_UPLOAD_PARTS} parts of {} MiB",
@@ -139,7 +140,7 @@ impl Multipart<'_> {
             )?;
             self.urls.extend(signed.urls);
         }
-        let url = self.urls.pop_front().ok_or_else(|| RegistryError::Server {
+        let url = self.urls.pop_front().ok_or_else(|| StoreError::Server {
             url: self.client.base().to_owned(),
             status: 200,
             code: "bad_response".to_owned(),
@@ -224,7 +225,7 @@ impl Multipart<'_> {
 async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<String> {
     // The signature is a credential: messages name the object only.
     let location = url.split('?').next().unwrap_or_default().to_owned();
-    let failed = |source: io::Error| RegistryError::Storage {
+    let failed = |source: io::Error| StorageError::Io {
         location: location.clone(),
         source,
     };
@@ -265,7 +266,7 @@ async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<
 /// The `ETag` of a part sent in the background.
 fn finish(part: tokio::task::JoinHandle<Result<String>>) -> Result<String> {
     runtime().block_on(part).map_err(|e| {
-        RegistryError::UploadSource(io::Error::other(format!("sending a part failed: {e}")))
+        StorageError::UploadSource(io::Error::other(format!("sending a part failed: {e}")))
     })?
 }
 
@@ -273,5 +274,5 @@ fn finish(part: tokio::task::JoinHandle<Result<String>>) -> Result<String> {
 fn next_part(source: &mut dyn Read) -> Result<Bytes> {
     read_part(source, PART_BYTES)
         .map(Bytes::from)
-        .map_err(RegistryError::UploadSource)
+        .map_err(StorageError::UploadSource)
 }

@@ -25,20 +25,21 @@ use parking_lot::Mutex;
 use reqwest::Method;
 
 pub use client::{PASSWORD_ENV, USERNAME_ENV};
-pub use spool::{spool_dir, SPOOL_DIR_ENV};
+pub use opsml_store::{spool_dir, SPOOL_DIR_ENV};
 pub use sync::{sync_spool, SyncReport};
 pub use writer::SHIP_TIMEOUT_ENV;
 
 use crate::wire::{
     Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
 };
-use crate::{
-    decode_ipc, runtime, CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError,
-    RemoteWriter, Result, RunningExperiment, SearchQuery, Store, WriteBatch,
-    ARROW_STREAM_MEDIA_TYPE,
-};
+use crate::{decode_ipc, ARROW_STREAM_MEDIA_TYPE};
 use client::{is_status, ApiClient};
+use opsml_process::runtime;
 use opsml_storage::ArtifactStorage;
+use opsml_store::{
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
+    SearchQuery, Store, StoreError, TrackingUri, WriteBatch,
+};
 use outbox::Outbox;
 
 /// An opsml server as a store.
@@ -66,10 +67,10 @@ fn found<T>(result: Result<T>) -> Result<Option<T>> {
 }
 
 /// The server's 404 as "no experiment with this uid".
-fn known(uid: &str) -> impl Fn(RegistryError) -> RegistryError + '_ {
+fn known(uid: &str) -> impl Fn(StoreError) -> StoreError + '_ {
     move |e| {
         if is_status(&e, 404) {
-            RegistryError::ExperimentNotFound(uid.to_owned())
+            StoreError::ExperimentNotFound(uid.to_owned())
         } else {
             e
         }
@@ -304,7 +305,7 @@ impl Store for HttpStore {
 
     fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
         if self.get_experiment(uid)?.is_none() {
-            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+            return Err(StoreError::ExperimentNotFound(uid.to_owned()));
         }
         Ok(Box::new(writer::HttpWriter::open(
             Arc::clone(&self.client),
@@ -355,7 +356,7 @@ impl Store for HttpStore {
                     .map_err(|e| self.client.unreachable(&e))
             })
             .map_err(known(uid))?;
-        decode_ipc(&bytes).map_err(|e| RegistryError::Corrupt(format!("metrics of {uid}: {e}")))
+        decode_ipc(&bytes).map_err(|e| StoreError::Corrupt(format!("metrics of {uid}: {e}")))
     }
 
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
@@ -463,12 +464,12 @@ impl Store for HttpStore {
         vec![spool_dir()]
     }
 
-    fn reopen(&self) -> Result<Arc<dyn Store>> {
-        crate::open_store(&crate::TrackingUri::Http(self.client.base().to_owned()))
+    fn tracking_uri(&self) -> TrackingUri {
+        TrackingUri::Http(self.client.base().to_owned())
     }
 
-    fn artifact_storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
-        Ok(Arc::new(storage::HttpStorage::new(
+    fn own_artifact_storage(&self) -> Option<Arc<dyn ArtifactStorage>> {
+        Some(Arc::new(storage::HttpStorage::new(
             Arc::clone(&self.client),
             Some(self.outbox.clone()),
         )))
@@ -478,5 +479,5 @@ impl Store for HttpStore {
 fn decode_key(body: &WrappedKeyBody) -> Result<Vec<u8>> {
     base64()
         .decode(&body.wrapped)
-        .map_err(|e| RegistryError::Corrupt(format!("a wrapped key from the server: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("a wrapped key from the server: {e}")))
 }

@@ -23,8 +23,10 @@ use serde::{Deserialize, Serialize};
 use super::client::{is_status, ApiClient};
 use super::storage::HttpStorage;
 use crate::wire::{CreateBody, WrappedKeyBody};
-use crate::{RegistryError, Result};
-use opsml_storage::ArtifactStorage;
+use opsml_storage::{ArtifactStorage, StorageError};
+use opsml_store::{Result, StoreError};
+
+use crate::RegistryError;
 
 const CREATE_FILE: &str = "create.json";
 const KEY_FILE: &str = "key.json";
@@ -40,15 +42,15 @@ struct KeptCreate {
     username: String,
 }
 
-fn io_error(path: &Path, source: io::Error) -> RegistryError {
-    RegistryError::LocalIo {
+fn io_error(path: &Path, source: io::Error) -> StoreError {
+    StoreError::LocalIo {
         path: path.to_owned(),
         source,
     }
 }
 
-fn corrupt(path: &Path, error: &serde_json::Error) -> RegistryError {
-    RegistryError::Corrupt(format!("{}: {error}", path.display()))
+fn corrupt(path: &Path, error: &serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("{}: {error}", path.display()))
 }
 
 /// Creates `dir` (and its parents) private to its user.
@@ -218,7 +220,7 @@ impl Outbox {
             return Ok(wrapped.to_vec());
         }
         self.kept_key(uid)?
-            .ok_or_else(|| RegistryError::Corrupt(format!("the kept key of {uid} vanished")))
+            .ok_or_else(|| StoreError::Corrupt(format!("the kept key of {uid} vanished")))
     }
 
     /// The wrapped data key kept for `uid`, if any.
@@ -230,11 +232,16 @@ impl Outbox {
         base64::engine::general_purpose::STANDARD
             .decode(&body.wrapped)
             .map(Some)
-            .map_err(|e| RegistryError::Corrupt(format!("{}: {e}", path.display())))
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))
     }
 
     /// Keeps the bytes of object `id` of `uid` (ciphertext) from `source`; its size.
-    pub(crate) fn keep_object(&self, uid: &str, id: &str, source: &mut dyn Read) -> Result<u64> {
+    pub(crate) fn keep_object(
+        &self,
+        uid: &str,
+        id: &str,
+        source: &mut dyn Read,
+    ) -> opsml_storage::Result<u64> {
         let dir = self.experiment(uid).join(OBJECTS_DIR);
         private_dir(&dir)?;
         let path = dir.join(id);
@@ -248,7 +255,7 @@ impl Outbox {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(RegistryError::UploadSource(e)),
+                Err(e) => return Err(StorageError::UploadSource(e)),
             };
             partial
                 .as_file_mut()
@@ -315,7 +322,13 @@ impl Outbox {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
             let mut file = File::open(&path).map_err(|e| io_error(&path, e))?;
-            storage.put(&format!("experiment/{uid}/objects/{id}"), &mut file)?;
+            storage
+                .put(&format!("experiment/{uid}/objects/{id}"), &mut file)
+                .map_err(|e| match RegistryError::from(e) {
+                    // The server's own failure (out of reach, refused) as it came.
+                    RegistryError::Store(store) => store,
+                    other => io_error(&path, io::Error::other(other.to_string())),
+                })?;
             remove(&path)?;
         }
         let _ = fs::remove_dir(&objects);
@@ -374,7 +387,7 @@ fn deliver_key(client: &ApiClient, uid: &str, wrapped: &[u8]) -> Result<()> {
         Some(&body),
     )?;
     if stored != body {
-        return Err(RegistryError::Corrupt(format!(
+        return Err(StoreError::Corrupt(format!(
             "the server holds another data key for experiment {uid} than the one its kept \
              artifacts were encrypted with"
         )));

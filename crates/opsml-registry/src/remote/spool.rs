@@ -16,10 +16,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::{RegistryError, Result};
-
-/// Environment variable naming the directory of write-ahead files.
-pub const SPOOL_DIR_ENV: &str = "OPSML_SPOOL_DIR";
+use opsml_store::{Result, StoreError};
 
 /// The first bytes of a file whose records carry checksums.
 pub(crate) const MAGIC: &[u8; 8] = b"OPSMLSP2";
@@ -30,22 +27,8 @@ const RECORD_HEADER_LEN: u64 = 8;
 /// Extension of a writer's file of batches.
 pub(crate) const BATCHES_EXTENSION: &str = "batches";
 
-/// The directory of write-ahead files: `OPSML_SPOOL_DIR`, else `$XDG_CACHE_HOME/opsml/spool`,
-/// else `~/.cache/opsml/spool`.
-pub fn spool_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os(SPOOL_DIR_ENV).filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("opsml").join("spool")
-}
-
-fn io_error(path: &Path, source: io::Error) -> RegistryError {
-    RegistryError::LocalIo {
+fn io_error(path: &Path, source: io::Error) -> StoreError {
+    StoreError::LocalIo {
         path: path.to_owned(),
         source,
     }

@@ -11,8 +11,9 @@ use super::client::{is_status, ApiClient};
 use super::direct::{self, Direct};
 use super::outbox::Outbox;
 use crate::wire::DownloadUrl;
-use crate::{runtime, RegistryError, Result, StreamReader};
-use opsml_storage::{ArtifactStorage, StorageError};
+use opsml_process::runtime;
+use opsml_storage::{ArtifactStorage, Result, StorageError, StreamReader};
+use opsml_store::StoreError;
 
 /// Bytes per chunk of an upload.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -52,7 +53,7 @@ impl HttpStorage {
         match parts.as_slice() {
             ["experiment", uid, "objects", id] => Ok(format!("/experiments/{uid}/objects/{id}")),
             ["experiment", uid] => Ok(format!("/experiments/{uid}/objects")),
-            _ => Err(RegistryError::Storage {
+            _ => Err(StorageError::Io {
                 location: self.location(),
                 source: io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -71,7 +72,7 @@ impl HttpStorage {
         match deleted {
             // The experiment (and with it its objects) is gone already.
             Err(e) if is_status(&e, 404) => Ok(()),
-            other => other,
+            other => Ok(other?),
         }
     }
 }
@@ -93,7 +94,7 @@ fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 impl HttpStorage {
     /// The object streamed straight from the storage through a URL the server signed, or
     /// `None` when its storage signs none.
-    fn open_signed(&self, route: &str) -> Result<Option<Box<dyn Read + Send>>> {
+    fn open_signed(&self, route: &str) -> opsml_store::Result<Option<Box<dyn Read + Send>>> {
         let signed: DownloadUrl = self.client.get(&format!("{route}/url"), &[])?;
         let Some(url) = signed.url else {
             return Ok(None);
@@ -158,12 +159,12 @@ impl HttpStorage {
         drop(sender);
         let response = runtime
             .block_on(sent)
-            .map_err(|e| RegistryError::Unreachable {
+            .map_err(|e| StoreError::Unreachable {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
         if let Some(e) = failed {
-            return Err(RegistryError::UploadSource(e));
+            return Err(StorageError::UploadSource(e));
         }
         let response = response.map_err(|e| self.client.unreachable(&e))?;
         runtime.block_on(self.client.check(response))?;
@@ -176,43 +177,24 @@ impl ArtifactStorage for HttpStorage {
         format!("{} (artifact objects)", self.client.base())
     }
 
-    fn put(&self, key: &str, source: &mut dyn Read) -> opsml_storage::Result<u64> {
-        self.put_object(key, source).map_err(storage_error)
+    fn put(&self, key: &str, source: &mut dyn Read) -> Result<u64> {
+        self.put_object(key, source)
     }
 
-    fn keep_for_later(
-        &self,
-        key: &str,
-        source: &mut dyn Read,
-    ) -> Option<opsml_storage::Result<u64>> {
+    fn keep_for_later(&self, key: &str, source: &mut dyn Read) -> Option<Result<u64>> {
         self.keep_object(key, source)
-            .map(|kept| kept.map_err(storage_error))
     }
 
-    fn open(&self, key: &str) -> opsml_storage::Result<Box<dyn Read + Send>> {
-        self.open_object(key).map_err(storage_error)
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send>> {
+        self.open_object(key)
     }
 
-    fn delete(&self, key: &str) -> opsml_storage::Result<()> {
-        self.route(key)
-            .and_then(|route| self.delete_route(&route))
-            .map_err(storage_error)
+    fn delete(&self, key: &str) -> Result<()> {
+        self.delete_route(&self.route(key)?)
     }
 
-    fn delete_prefix(&self, prefix: &str) -> opsml_storage::Result<()> {
-        self.route(prefix)
-            .and_then(|route| self.delete_route(&route))
-            .map_err(storage_error)
-    }
-}
-
-/// The client's failure as a storage's: what a storage says itself keeps its own form, the
-/// rest travels unchanged inside and comes back out as the same `RegistryError`.
-fn storage_error(error: RegistryError) -> StorageError {
-    match error {
-        RegistryError::Storage { location, source } => StorageError::Io { location, source },
-        RegistryError::UploadSource(source) => StorageError::UploadSource(source),
-        other => StorageError::Backend(Box::new(other)),
+    fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        self.delete_route(&self.route(prefix)?)
     }
 }
 
@@ -255,7 +237,7 @@ impl HttpStorage {
                 // The storage may not be reachable from here: the server still is.
                 Err(e) => {
                     tracing::debug!(error = %e, "direct download failed; through the server");
-                    if matches!(e, RegistryError::Unreachable { .. }) {
+                    if matches!(e, StoreError::Unreachable { .. }) {
                         self.client.mark_storage_out_of_reach();
                     }
                 }
@@ -269,15 +251,15 @@ impl HttpStorage {
             })
             .map_err(|e| match e {
                 // As the other storages say it, so that callers name the artifact.
-                RegistryError::Server {
+                StoreError::Server {
                     status: 404,
                     message,
                     ..
-                } => RegistryError::Storage {
+                } => StorageError::Io {
                     location: url.clone(),
                     source: io::Error::new(io::ErrorKind::NotFound, message),
                 },
-                other => other,
+                other => other.into(),
             })?;
         let stream = response.bytes_stream().map_err(io::Error::other).boxed();
         Ok(Box::new(StreamReader::new(

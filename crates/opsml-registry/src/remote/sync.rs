@@ -12,7 +12,8 @@ use super::outbox::persist_private;
 use super::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
 use super::HttpStore;
 use crate::wire::StatusBody;
-use crate::{runtime, RegistryError, Result};
+use opsml_process::runtime;
+use opsml_store::{Result, StoreError};
 
 /// Name of the file keeping an experiment's unsent status.
 const STATUS_FILE: &str = "status.json";
@@ -34,7 +35,7 @@ pub struct SyncReport {
 
 /// Keeps the status of `uid` for a later sync.
 pub(crate) fn keep_status(dir: &Path, uid: &str, status: &StatusBody) -> Result<()> {
-    let json = serde_json::to_vec(status).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+    let json = serde_json::to_vec(status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Whole or not at all: ranks ending at once never mix their texts.
     persist_private(&dir.join(uid), STATUS_FILE, &json, true).map(drop)
 }
@@ -175,7 +176,7 @@ pub(crate) fn sync_dir(dir: &Path, target: &mut impl SyncTarget) -> SyncReport {
 
 /// Sends the batches of one file in order and removes it; `None` when a writer holds it.
 fn send_file(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<Option<usize>> {
-    let io = |source| RegistryError::LocalIo {
+    let io = |source| StoreError::LocalIo {
         path: path.to_owned(),
         source,
     };
@@ -199,13 +200,13 @@ fn send_file(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<Opt
 }
 
 fn send_status(target: &mut impl SyncTarget, uid: &str, path: &Path) -> Result<()> {
-    let io = |source| RegistryError::LocalIo {
+    let io = |source| StoreError::LocalIo {
         path: path.to_owned(),
         source,
     };
     let text = fs::read(path).map_err(io)?;
     let status: StatusBody = serde_json::from_slice(&text)
-        .map_err(|e| RegistryError::Corrupt(format!("{}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
     target.send_status(uid, &status)?;
     fs::remove_file(path).map_err(io)
 }

@@ -16,7 +16,8 @@ use super::client::ApiClient;
 use super::outbox::Outbox;
 use super::spool::{Record, Spool};
 use crate::wire::{BatchBody, PointColumns, WireFloat};
-use crate::{runtime, ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, WriteBatch};
+use opsml_process::runtime;
+use opsml_store::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, WriteBatch};
 
 /// First wait after a failed send; it doubles with each failure up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -139,7 +140,7 @@ impl HttpWriter {
             lease: self.lease.clone(),
         };
         serde_json::to_vec(&batch_body(&writer, batch))
-            .map_err(|e| RegistryError::Corrupt(e.to_string()))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Appends `parts` as the next batches to the file (all of them or none) and to the queue
@@ -228,7 +229,7 @@ impl HttpWriter {
 
     /// Notes that the server did not take `what`: sent again after a back-off where the
     /// failure may pass, never again where it was refused. Always `false`.
-    fn not_taken(&mut self, error: &RegistryError, what: &str) -> bool {
+    fn not_taken(&mut self, error: &StoreError, what: &str) -> bool {
         if !error.is_transient() {
             tracing::error!(uid = %self.uid, %error,
                 "the server refused {what}; it and later batches stay on disk");
@@ -240,7 +241,7 @@ impl HttpWriter {
     }
 
     /// Sends again after a back-off (said once per outage with the failure, if any).
-    fn retry_later(&mut self, failure: Option<(&RegistryError, &str)>) -> bool {
+    fn retry_later(&mut self, failure: Option<(&StoreError, &str)>) -> bool {
         if let (None, Some((error, what))) = (self.retry_at, failure) {
             tracing::warn!(uid = %self.uid, %error,
                 "the server did not take {what}; it is kept on disk and sent again");
@@ -254,10 +255,10 @@ impl HttpWriter {
         false
     }
 
-    fn unshipped(&mut self) -> RegistryError {
+    fn unshipped(&mut self) -> StoreError {
         let spool = self.spool().path().to_owned();
         if let Some(why) = &self.refused {
-            return RegistryError::BatchRefused(format!(
+            return StoreError::BatchRefused(format!(
                 "logging of experiment {} stopped ({why}); that batch and {} later one(s) \
                  are kept in {}",
                 self.uid,
@@ -265,7 +266,7 @@ impl HttpWriter {
                 spool.display()
             ));
         }
-        RegistryError::Unshipped {
+        StoreError::Unshipped {
             uid: self.uid.clone(),
             url: self.client.base().to_owned(),
             batches: self.pending.len(),

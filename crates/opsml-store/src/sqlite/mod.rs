@@ -11,7 +11,6 @@ mod search;
 mod summaries;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -23,8 +22,8 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 
 use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, TableCells, WriteBatch,
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
+    SearchQuery, Store, StoreError, TableCells, TrackingUri, WriteBatch,
 };
 
 /// How long a connection waits for another process's write lock before failing.
@@ -43,7 +42,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| RegistryError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_owned(),
                 source,
             })?;
@@ -63,7 +62,7 @@ impl SqliteStore {
     }
 
     fn connect(&self) -> Result<Connection> {
-        let _inside = crate::process::sqlite_gate();
+        let _inside = crate::fork_gate::sqlite_gate();
         let conn = Connection::open(&self.path).map_err(|e| self.error(e))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.error(e))?;
         self.enable_wal(&conn)?;
@@ -108,7 +107,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        let _inside = crate::process::sqlite_gate();
+        let _inside = crate::fork_gate::sqlite_gate();
         let pooled = self.idle.lock().pop();
         let mut conn = match pooled {
             Some(conn) => conn,
@@ -124,8 +123,8 @@ impl SqliteStore {
         result
     }
 
-    pub(crate) fn error(&self, source: rusqlite::Error) -> RegistryError {
-        RegistryError::Sqlite {
+    pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
             path: self.path.clone(),
             source,
         }
@@ -154,7 +153,7 @@ impl Store for SqliteStore {
                 }
             }
         }
-        Err(RegistryError::VersionContention {
+        Err(StoreError::VersionContention {
             space: new.space.clone(),
             name: new.name.clone(),
             attempts: cards::VERSION_ATTEMPTS,
@@ -180,14 +179,14 @@ impl Store for SqliteStore {
 
     fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
         match self.with_conn(|conn| cards::update(conn, card))? {
-            0 => Err(RegistryError::ExperimentNotFound(card.uid.clone())),
+            0 => Err(StoreError::ExperimentNotFound(card.uid.clone())),
             _ => Ok(()),
         }
     }
 
     fn claim(&self, uid: &str, lease: &Lease) -> Result<()> {
         match self.with_conn(|conn| cards::claim(conn, uid, lease))? {
-            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            0 => Err(StoreError::ExperimentNotFound(uid.to_owned())),
             _ => Ok(()),
         }
     }
@@ -199,7 +198,7 @@ impl Store for SqliteStore {
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
             Ok(Ok(summaries::read(conn, uid)?))
         })?
@@ -218,7 +217,7 @@ impl Store for SqliteStore {
             // up: done when the table asks for a good part of the store's runs anyway.
             let wanted = (uids.len().saturating_mul(4) < experiments).then_some(json.as_str());
             if let Err(corrupt) = points::read_parameters_many(conn, wanted, &mut table)? {
-                return Ok(Err(RegistryError::Corrupt(corrupt)));
+                return Ok(Err(StoreError::Corrupt(corrupt)));
             }
             summaries::read_many(conn, wanted, &mut table)?;
             Ok(Ok(()))
@@ -236,7 +235,7 @@ impl Store for SqliteStore {
 
     fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
         match self.with_conn(|conn| cards::set_status(conn, uid, status, ended_at))? {
-            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            0 => Err(StoreError::ExperimentNotFound(uid.to_owned())),
             _ => Ok(()),
         }
     }
@@ -248,7 +247,7 @@ impl Store for SqliteStore {
     fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
         let conn = self.connect()?;
         if !cards::exists(&conn, uid).map_err(|e| self.error(e))? {
-            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+            return Err(StoreError::ExperimentNotFound(uid.to_owned()));
         }
         Ok(Box::new(points::SqliteWriter::open(
             conn,
@@ -265,7 +264,7 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
             append::append(conn, uid, writer, batch)
         })?
@@ -274,33 +273,33 @@ impl Store for SqliteStore {
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(points::read_metrics(conn, uid, names)?.map_err(RegistryError::Corrupt))
+            Ok(points::read_metrics(conn, uid, names)?.map_err(StoreError::Corrupt))
         })?
     }
 
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(points::read_parameters(conn, uid, names)?.map_err(RegistryError::Corrupt))
+            Ok(points::read_parameters(conn, uid, names)?.map_err(StoreError::Corrupt))
         })?
     }
 
     fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(points::read_hardware(conn, uid)?.map_err(RegistryError::Corrupt))
+            Ok(points::read_hardware(conn, uid)?.map_err(StoreError::Corrupt))
         })?
     }
 
     fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
         match self.with_conn(|conn| cards::set_metadata(conn, uid, metadata))? {
-            0 => Err(RegistryError::ExperimentNotFound(uid.to_owned())),
+            0 => Err(StoreError::ExperimentNotFound(uid.to_owned())),
             _ => Ok(()),
         }
     }
@@ -328,7 +327,7 @@ impl Store for SqliteStore {
     fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
         self.with_conn(|conn| {
             if !cards::exists(conn, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
             Ok(Ok(artifacts::list(conn, uid, prefix)?))
         })?
@@ -338,8 +337,8 @@ impl Store for SqliteStore {
         Some(self.path.with_extension("key"))
     }
 
-    fn reopen(&self) -> Result<Arc<dyn Store>> {
-        crate::open_store(&crate::TrackingUri::Sqlite(self.path.clone()))
+    fn tracking_uri(&self) -> TrackingUri {
+        TrackingUri::Sqlite(self.path.clone())
     }
 
     fn local_files(&self) -> Vec<PathBuf> {

@@ -6,7 +6,7 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RegistryError, Result, TableCells, WriteBatch};
+use crate::{ExperimentWriter, Lease, Result, StoreError, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -64,7 +64,7 @@ impl SqliteWriter {
 
     fn check_file_in_place(&self) -> Result<()> {
         if self.file.is_some() && FileIdentity::of(&self.path) != self.file {
-            return Err(RegistryError::StoreMoved {
+            return Err(StoreError::StoreMoved {
                 path: self.path.clone(),
             });
         }
@@ -167,7 +167,7 @@ fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> ru
 
 impl Drop for SqliteWriter {
     fn drop(&mut self) {
-        let _inside = crate::process::sqlite_gate();
+        let _inside = crate::fork_gate::sqlite_gate();
         // The writer's record goes when the experiment ends; until then a closed writer's
         // record is that of a finished process, which counts as dead.
         drop(self.conn.take());
@@ -176,11 +176,11 @@ impl Drop for SqliteWriter {
 
 impl ExperimentWriter for SqliteWriter {
     fn heartbeat(&mut self) -> Result<()> {
-        let _inside = crate::process::sqlite_gate();
+        let _inside = crate::fork_gate::sqlite_gate();
         #[allow(clippy::expect_used, reason = "the connection lives until drop")]
         let conn = self.conn.as_ref().expect("the connection lives until drop");
         super::cards::writer_heartbeat(conn, &self.writer_id, &self.uid).map_err(|source| {
-            RegistryError::Sqlite {
+            StoreError::Sqlite {
                 path: self.path.clone(),
                 source,
             }
@@ -192,7 +192,7 @@ impl ExperimentWriter for SqliteWriter {
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
         self.check_file_in_place()?;
-        let _inside = crate::process::sqlite_gate();
+        let _inside = crate::fork_gate::sqlite_gate();
         let written = self.write_transaction(batch);
         if written.is_ok() {
             self.registered = true;
@@ -201,7 +201,7 @@ impl ExperimentWriter for SqliteWriter {
             // The transaction rolled back: forget the tails so that the retried
             // batch goes into fresh blocks and nothing is written twice.
             self.tails.clear();
-            RegistryError::Sqlite {
+            StoreError::Sqlite {
                 path: self.path.clone(),
                 source,
             }

@@ -9,7 +9,7 @@
 
 use opsml_types::{permute, MetricColumns, MetricPoint};
 
-use crate::{RegistryError, Result};
+use crate::{Result, StoreError};
 
 /// Points per stored block. Large enough that a million points are a few
 /// hundred rows, small enough that rewriting the open tail at each flush is cheap.
@@ -97,7 +97,7 @@ fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
 
 /// Appends the points of an encoded block, all of metric `name_id`, to `out`.
 pub(crate) fn decode_into(data: &[u8], name_id: u32, out: &mut MetricColumns) -> Result<()> {
-    let corrupt = |what: &str| RegistryError::Corrupt(format!("metric block: {what}"));
+    let corrupt = |what: &str| StoreError::Corrupt(format!("metric block: {what}"));
     if data.len() < HEADER_LEN {
         return Err(corrupt("shorter than its header"));
     }

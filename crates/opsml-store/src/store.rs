@@ -12,7 +12,9 @@ use opsml_types::{
     Version,
 };
 
-use crate::{ArtifactStorage, Lease, RemoteWriter, Result, StorageUri};
+use opsml_storage::ArtifactStorage;
+
+use crate::{Lease, RemoteWriter, Result, TrackingUri};
 
 /// What is needed to create an experiment; the store allocates its version.
 #[derive(Debug, Clone)]
@@ -268,7 +270,7 @@ pub trait Store: Send + Sync + fmt::Debug {
                         table.set_summary(row, &name, summary);
                     }
                 }
-                Err(crate::RegistryError::ExperimentNotFound(_)) => {}
+                Err(crate::StoreError::ExperimentNotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -339,13 +341,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Local files and folders of the store itself, which code capture must never store.
     fn local_files(&self) -> Vec<PathBuf>;
 
-    /// The same store through this process's own connections: a forked child must not use
-    /// the connections it inherited from its parent.
-    fn reopen(&self) -> Result<Arc<dyn Store>>;
+    /// The URI that opens this store again: a forked child opens it through its own
+    /// connections, as it must not use those it inherited from its parent.
+    fn tracking_uri(&self) -> TrackingUri;
 
-    /// Where this store's artifact objects are kept: the storage of `OPSML_STORAGE_URI` for
-    /// stores reached directly; a server keeps its own.
-    fn artifact_storage(&self) -> Result<Arc<dyn ArtifactStorage>> {
-        Ok(StorageUri::from_env()?.open()?.into())
+    /// The storage of this store's artifact objects where the store keeps its own (a server
+    /// does); `None` for stores reached directly, whose objects go to the storage that the
+    /// caller chooses.
+    fn own_artifact_storage(&self) -> Option<Arc<dyn ArtifactStorage>> {
+        None
     }
 }

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use crate::fork_generation;
+use opsml_process::fork_generation;
 
 /// How often a running experiment's writer records that it is alive.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
@@ -21,7 +21,7 @@ static CURRENT: Mutex<Option<(u64, Lease)>> = Mutex::new(None);
 
 /// Forgets the parent's lease in a forked child.
 pub(crate) fn reset_after_fork() {
-    crate::reset_after_fork(&CURRENT);
+    opsml_process::reset_after_fork(&CURRENT);
 }
 
 /// The process that runs an experiment.

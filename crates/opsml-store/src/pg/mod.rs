@@ -11,7 +11,6 @@ mod search;
 mod summaries;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsml_types::{
@@ -22,8 +21,8 @@ use parking_lot::{Condvar, Mutex};
 use postgres::{Client, NoTls};
 
 use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RegistryError, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, TableCells, WriteBatch,
+    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
+    SearchQuery, Store, StoreError, TableCells, TrackingUri, WriteBatch,
 };
 
 /// Idle connections kept for reuse.
@@ -182,8 +181,8 @@ impl PostgresStore {
         result
     }
 
-    fn error(&self, source: postgres::Error) -> RegistryError {
-        RegistryError::Postgres {
+    fn error(&self, source: postgres::Error) -> StoreError {
+        StoreError::Postgres {
             location: self.location.clone(),
             source,
         }
@@ -199,9 +198,9 @@ impl PostgresStore {
     ) -> Result<T> {
         self.with_client(|client| {
             if !cards::exists(client, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(f(client)?.map_err(RegistryError::Corrupt))
+            Ok(f(client)?.map_err(StoreError::Corrupt))
         })?
     }
 }
@@ -209,7 +208,7 @@ impl PostgresStore {
 /// Fails with "not found" when an update touched no row.
 fn changed(count: u64, uid: &str) -> Result<()> {
     if count == 0 {
-        Err(RegistryError::ExperimentNotFound(uid.to_owned()))
+        Err(StoreError::ExperimentNotFound(uid.to_owned()))
     } else {
         Ok(())
     }
@@ -236,7 +235,7 @@ impl Store for PostgresStore {
     fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
         self.with_client(|client| cards::get(client, uid))?
             .transpose()
-            .map_err(RegistryError::Corrupt)
+            .map_err(StoreError::Corrupt)
     }
 
     fn find_experiment(
@@ -247,12 +246,12 @@ impl Store for PostgresStore {
     ) -> Result<Option<ExperimentCard>> {
         self.with_client(|client| cards::find(client, space, name, version))?
             .transpose()
-            .map_err(RegistryError::Corrupt)
+            .map_err(StoreError::Corrupt)
     }
 
     fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
         self.with_client(|client| cards::list(client, query))?
-            .map_err(RegistryError::Corrupt)
+            .map_err(StoreError::Corrupt)
     }
 
     fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
@@ -271,7 +270,7 @@ impl Store for PostgresStore {
 
     fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
         self.with_client(|client| search::search(client, query))?
-            .map_err(RegistryError::Corrupt)
+            .map_err(StoreError::Corrupt)
     }
 
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
@@ -282,7 +281,7 @@ impl Store for PostgresStore {
         let mut table = TableCells::new(uids);
         self.with_client(|client| {
             if let Err(corrupt) = points::read_parameters_many(client, uids, &mut table)? {
-                return Ok(Err(RegistryError::Corrupt(corrupt)));
+                return Ok(Err(StoreError::Corrupt(corrupt)));
             }
             summaries::read_many(client, uids, &mut table)?;
             Ok(Ok(()))
@@ -312,7 +311,7 @@ impl Store for PostgresStore {
     fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
         let mut client = self.connect()?;
         if !cards::exists(&mut client, uid).map_err(|e| self.error(e))? {
-            return Err(RegistryError::ExperimentNotFound(uid.to_owned()));
+            return Err(StoreError::ExperimentNotFound(uid.to_owned()));
         }
         Ok(Box::new(points::PostgresWriter::open(
             client,
@@ -330,7 +329,7 @@ impl Store for PostgresStore {
     ) -> Result<bool> {
         self.with_client(|client| {
             if !cards::exists(client, uid)? {
-                return Ok(Err(RegistryError::ExperimentNotFound(uid.to_owned())));
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
             append::append(client, uid, writer, batch)
         })?
@@ -390,8 +389,8 @@ impl Store for PostgresStore {
         self.recovery_dir().into_iter().collect()
     }
 
-    fn reopen(&self) -> Result<Arc<dyn Store>> {
-        crate::open_store(&crate::TrackingUri::Postgres(self.uri.clone()))
+    fn tracking_uri(&self) -> TrackingUri {
+        TrackingUri::Postgres(self.uri.clone())
     }
 }
 

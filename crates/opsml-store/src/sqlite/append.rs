@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
 use crate::chunk::ChunkColumns;
-use crate::{RegistryError, WriteBatch};
+use crate::{StoreError, WriteBatch};
 
 impl BlockTx for Transaction<'_> {
     type Error = rusqlite::Error;
@@ -62,7 +62,7 @@ pub(super) fn append(
     uid: &str,
     writer: &RemoteWriter,
     batch: &WriteBatch<'_>,
-) -> rusqlite::Result<Result<bool, RegistryError>> {
+) -> rusqlite::Result<Result<bool, StoreError>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = Utc::now().timestamp_micros();
     let known: Option<(String, i64)> = tx
@@ -74,7 +74,7 @@ pub(super) fn append(
         .optional()?;
     let last = match &known {
         Some((owner, _)) if owner != uid => {
-            return Ok(Err(RegistryError::BatchRefused(foreign_writer(writer))))
+            return Ok(Err(StoreError::BatchRefused(foreign_writer(writer))))
         }
         Some((_, last)) => *last,
         None => 0,
@@ -82,7 +82,7 @@ pub(super) fn append(
     match next_in_sequence(writer, last) {
         Ok(true) => {}
         Ok(false) => return Ok(Ok(false)),
-        Err(why) => return Ok(Err(RegistryError::BatchRefused(why))),
+        Err(why) => return Ok(Err(StoreError::BatchRefused(why))),
     }
     let seq = last + 1;
     if known.is_some() {
@@ -104,7 +104,7 @@ pub(super) fn append(
         params![uid, now],
     )?;
     if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(RegistryError::Corrupt(corrupt)));
+        return Ok(Err(StoreError::Corrupt(corrupt)));
     }
     super::points::write_extras(&tx, uid, batch)?;
     tx.commit()?;

@@ -5,7 +5,7 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use postgres::{Client, NoTls, Statement, Transaction};
 
 use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RegistryError, RemoteWriter, Result, TableCells, WriteBatch};
+use crate::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -70,8 +70,8 @@ impl PostgresWriter {
         }
     }
 
-    fn error(&self, source: postgres::Error) -> RegistryError {
-        RegistryError::Postgres {
+    fn error(&self, source: postgres::Error) -> StoreError {
+        StoreError::Postgres {
             location: self.location.clone(),
             source,
         }

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use crate::{RegistryError, Result};
+use crate::{Result, StoreError};
 
 /// Environment variable holding the tracking URI.
 pub const TRACKING_URI_ENV: &str = "OPSML_TRACKING_URI";
@@ -23,7 +23,7 @@ impl TrackingUri {
     /// rather than taken for a new store in the current directory: a typo must not start a
     /// run nobody will find.
     pub fn parse(uri: &str, cwd: &Path) -> Result<Self> {
-        let invalid = |reason: &str| RegistryError::InvalidUri {
+        let invalid = |reason: &str| StoreError::InvalidUri {
             what: "tracking",
             uri: uri.to_owned(),
             reason: reason.to_owned(),
@@ -89,7 +89,7 @@ impl TrackingUri {
 
     /// The URI from `OPSML_TRACKING_URI`, or `sqlite:///<cwd>/opsml.db`.
     pub fn from_env() -> Result<Self> {
-        let cwd = std::env::current_dir().map_err(|source| RegistryError::CreateDir {
+        let cwd = std::env::current_dir().map_err(|source| StoreError::CreateDir {
             path: PathBuf::from("."),
             source,
         })?;

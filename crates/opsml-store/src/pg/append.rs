@@ -5,7 +5,7 @@ use postgres::{Client, Transaction};
 
 use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
 use crate::chunk::ChunkColumns;
-use crate::{RegistryError, WriteBatch};
+use crate::{StoreError, WriteBatch};
 
 impl BlockTx for Transaction<'_> {
     type Error = postgres::Error;
@@ -65,7 +65,7 @@ pub(super) fn append(
     uid: &str,
     writer: &RemoteWriter,
     batch: &WriteBatch<'_>,
-) -> Result<Result<bool, RegistryError>, postgres::Error> {
+) -> Result<Result<bool, StoreError>, postgres::Error> {
     let mut tx = client.transaction()?;
     let now = Utc::now().timestamp_micros();
     tx.execute(
@@ -86,20 +86,20 @@ pub(super) fn append(
     )?;
     let owner: &str = row.get(0);
     if owner != uid {
-        return Ok(Err(RegistryError::BatchRefused(foreign_writer(writer))));
+        return Ok(Err(StoreError::BatchRefused(foreign_writer(writer))));
     }
     let last: i64 = row.get(1);
     match next_in_sequence(writer, last) {
         Ok(true) => {}
         Ok(false) => return Ok(Ok(false)),
-        Err(why) => return Ok(Err(RegistryError::BatchRefused(why))),
+        Err(why) => return Ok(Err(StoreError::BatchRefused(why))),
     }
     tx.execute(
         "UPDATE experiment_writers SET last_seq = $2, heartbeat_at = $3 WHERE writer_id = $1",
         &[&writer.writer_id, &(last + 1), &now],
     )?;
     if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(RegistryError::Corrupt(corrupt)));
+        return Ok(Err(StoreError::Corrupt(corrupt)));
     }
     super::points::write_extras(&mut tx, uid, batch)?;
     tx.commit()?;
