@@ -4,9 +4,9 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chrono::Utc;
+use opsml_api::wire::StatusBody;
 use opsml_registry::{
-    default_store, wire::StatusBody, Artifacts, Lease, NewExperiment, PointRecord, RegistryError,
-    Store, StoreError,
+    default_store, Artifacts, Lease, NewExperiment, PointRecord, RegistryError, Store, StoreError,
 };
 use opsml_types::{
     new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,

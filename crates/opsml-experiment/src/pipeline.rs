@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opsml_api::wire::StatusBody;
 use opsml_registry::{
-    fork_generation, wire::StatusBody, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile,
-    Store, StoreError, HEARTBEAT_INTERVAL, STALE_AFTER,
+    fork_generation, ExperimentWriter, KeptCounts, PointRecord, RecoveryFile, Store, StoreError,
+    HEARTBEAT_INTERVAL, STALE_AFTER,
 };
 use opsml_types::{validate_parameter, HardwareSample, MetricPoint, Parameter, TypesError};
 use parking_lot::{Condvar, Mutex};

@@ -7,11 +7,11 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType, UInt3
 use arrow_array::{Array, Int64Array, RecordBatch};
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::ArrowError;
-use opsml_registry::metric_batch;
+use opsml_api::metric_batch;
 use opsml_types::{MetricColumns, MetricPoint};
 
 /// Columns of [`MetricTable::batch`] (the same as a server's read-back stream).
-pub use opsml_registry::metric_schema;
+pub use opsml_api::metric_schema;
 
 /// Metric points in Arrow arrays, ordered as read back (by name, step, insertion), readable
 /// point by point and as one record batch.
@@ -28,7 +28,7 @@ pub struct MetricTable {
 
 impl MetricTable {
     /// Moves `columns` into Arrow arrays (no copy of the points); the arrays are those of
-    /// the store's own batch (`opsml_registry::metric_batch`), kept typed for point access.
+    /// the store's own batch (`opsml_api::metric_batch`), kept typed for point access.
     pub fn new(columns: MetricColumns) -> Result<Self, ArrowError> {
         let names = columns.names.clone();
         let batch = metric_batch(columns)?;

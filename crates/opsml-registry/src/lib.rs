@@ -12,19 +12,14 @@
 
 mod artifacts;
 mod error;
-mod metrics_ipc;
 mod process;
 mod recovery;
 mod registry;
 mod remote;
 mod stores;
-pub mod wire;
 
 pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
 pub use error::RegistryError;
-pub use metrics_ipc::{
-    decode_ipc, encode_ipc, metric_batch, metric_schema, ARROW_STREAM_MEDIA_TYPE,
-};
 pub use opsml_process::{fork_generation, reset_after_fork, runtime};
 pub use opsml_storage::{
     ArtifactStorage, LocalStorage, S3Storage, SignedUploads, StorageError, StorageUri,

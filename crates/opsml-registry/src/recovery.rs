@@ -14,7 +14,7 @@ use opsml_types::Status;
 use crate::remote::spool::Spool;
 use crate::remote::sync::{forget_status, keep_status, sync_dir, SyncReport, SyncTarget};
 use crate::remote::writer::batch_body;
-use crate::wire::{BatchBody, StatusBody};
+use opsml_api::wire::{BatchBody, StatusBody};
 use opsml_store::{Lease, RemoteWriter, Result, Store, StoreError, WriteBatch};
 
 /// What a recovery file holds.

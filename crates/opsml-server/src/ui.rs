@@ -49,7 +49,7 @@ pub(crate) fn protect(router: Router) -> Router {
     let compress = DefaultPredicate::new()
         .and(NotForContentType::const_new("application/octet-stream"))
         .and(NotForContentType::const_new(
-            opsml_registry::ARROW_STREAM_MEDIA_TYPE,
+            opsml_api::ARROW_STREAM_MEDIA_TYPE,
         ));
     router
         .layer(

@@ -430,14 +430,14 @@ fn metrics_are_read_back_as_json_columns_or_an_arrow_stream() {
     assert_eq!(json["points"]["values"], json!([0.5, "NaN"]));
     let arrow = admin
         .get(&metrics)
-        .header("accept", opsml_registry::ARROW_STREAM_MEDIA_TYPE)
+        .header("accept", opsml_api::ARROW_STREAM_MEDIA_TYPE)
         .send()
         .unwrap();
     assert_eq!(
         arrow.headers()["content-type"],
-        opsml_registry::ARROW_STREAM_MEDIA_TYPE
+        opsml_api::ARROW_STREAM_MEDIA_TYPE
     );
-    let columns = opsml_registry::decode_ipc(&arrow.bytes().unwrap()).unwrap();
+    let columns = opsml_api::decode_ipc(&arrow.bytes().unwrap()).unwrap();
     assert_eq!(columns.names, ["loss"]);
     assert_eq!(columns.len(), 2);
     assert!(columns.point(1).value.is_nan());

@@ -11,7 +11,7 @@
 mod common;
 
 use common::{uid, Server};
-use opsml_registry::wire::MetricsBody;
+use opsml_api::wire::MetricsBody;
 use opsml_registry::{HttpStore, Store};
 use opsml_types::MetricColumns;
 use serde_json::json;
@@ -120,12 +120,12 @@ fn the_http_store_reads_every_point_of_a_streamed_arrow_body() {
     let arrow = server
         .admin_client()
         .get(server.url(&format!("/experiments/{}/metrics", uid(1))))
-        .header("accept", opsml_registry::ARROW_STREAM_MEDIA_TYPE)
+        .header("accept", opsml_api::ARROW_STREAM_MEDIA_TYPE)
         .send()
         .unwrap();
     assert!(arrow.headers().get("content-length").is_none());
     let bytes = arrow.bytes().unwrap();
-    let whole = opsml_registry::encode_ipc(stored).unwrap();
+    let whole = opsml_api::encode_ipc(stored).unwrap();
     assert!(
         bytes.as_ref() == whole.as_slice(),
         "the same bytes as one whole stream"

@@ -115,7 +115,7 @@ fn write_points(store: &dyn Store, args: &ExportArgs, out: &mut dyn Write) -> Re
 fn parquet_schema() -> SchemaRef {
     let dictionary = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
     let uid = Arc::new(Field::new("uid", dictionary, false));
-    let points = opsml_registry::metric_schema();
+    let points = opsml_api::metric_schema();
     Arc::new(Schema::new(
         std::iter::once(uid)
             .chain(points.fields().iter().cloned())

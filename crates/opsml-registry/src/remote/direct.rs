@@ -11,7 +11,7 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::client::{is_status, ApiClient};
-use crate::wire::{
+use opsml_api::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
 use opsml_process::runtime;

@@ -29,11 +29,11 @@ pub use opsml_store::{spool_dir, SPOOL_DIR_ENV};
 pub use sync::{sync_spool, SyncReport};
 pub use writer::SHIP_TIMEOUT_ENV;
 
-use crate::wire::{
+use client::{is_status, ApiClient};
+use opsml_api::wire::{
     Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
 };
-use crate::{decode_ipc, ARROW_STREAM_MEDIA_TYPE};
-use client::{is_status, ApiClient};
+use opsml_api::{decode_ipc, ARROW_STREAM_MEDIA_TYPE};
 use opsml_process::runtime;
 use opsml_storage::ArtifactStorage;
 use opsml_store::{

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{is_status, ApiClient};
 use super::storage::HttpStorage;
-use crate::wire::{CreateBody, WrappedKeyBody};
+use opsml_api::wire::{CreateBody, WrappedKeyBody};
 use opsml_storage::{ArtifactStorage, StorageError};
 use opsml_store::{Result, StoreError};
 

@@ -10,7 +10,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::client::{is_status, ApiClient};
 use super::direct::{self, Direct};
 use super::outbox::Outbox;
-use crate::wire::DownloadUrl;
+use opsml_api::wire::DownloadUrl;
 use opsml_process::runtime;
 use opsml_storage::{ArtifactStorage, Result, StorageError, StreamReader};
 use opsml_store::StoreError;

@@ -11,7 +11,7 @@ use reqwest::Method;
 use super::outbox::persist_private;
 use super::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
 use super::HttpStore;
-use crate::wire::StatusBody;
+use opsml_api::wire::StatusBody;
 use opsml_process::runtime;
 use opsml_store::{Result, StoreError};
 

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use super::client::ApiClient;
 use super::outbox::Outbox;
 use super::spool::{Record, Spool};
-use crate::wire::{BatchBody, PointColumns, WireFloat};
+use opsml_api::wire::{BatchBody, PointColumns, WireFloat};
 use opsml_process::runtime;
 use opsml_store::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, WriteBatch};
 

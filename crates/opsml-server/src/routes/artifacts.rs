@@ -14,7 +14,7 @@ use axum::routing::{delete, get, put};
 use axum::{Extension, Json, Router};
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
-use opsml_registry::wire::{DownloadUrl, WrappedKeyBody};
+use opsml_api::wire::{DownloadUrl, WrappedKeyBody};
 use opsml_registry::{experiment_prefix, Access, StreamReader};
 use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use serde::Deserialize;

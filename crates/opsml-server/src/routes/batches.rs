@@ -4,7 +4,7 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::{Applied, BatchBody};
+use opsml_api::wire::{Applied, BatchBody};
 use opsml_registry::{Access, WriteBatch};
 use opsml_types::{validate_name, validate_parameter};
 

@@ -4,7 +4,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::{CreateBody, ListQuery, SearchBody, MAX_LIST_LIMIT};
+use opsml_api::wire::{CreateBody, ListQuery, SearchBody, MAX_LIST_LIMIT};
 use opsml_registry::{Access, CardQuery, NewExperiment, SearchQuery, Store};
 use opsml_types::{validate_name, CardRecord, ExperimentCard, Version};
 use serde::Deserialize;

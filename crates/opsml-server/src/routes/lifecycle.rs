@@ -6,7 +6,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::{Marked, StatusBody};
+use opsml_api::wire::{Marked, StatusBody};
 use opsml_registry::{Access, Lease, RunningExperiment};
 use opsml_types::ExperimentMetadata;
 

@@ -10,8 +10,8 @@ use arrow_ipc::writer::StreamEncoder;
 use arrow_schema::ArrowError;
 use axum::body::{Body, Bytes};
 use futures_util::stream;
-use opsml_registry::metric_batch;
-use opsml_registry::wire::WireFloat;
+use opsml_api::metric_batch;
+use opsml_api::wire::WireFloat;
 use opsml_types::MetricColumns;
 use serde::Serialize;
 
@@ -21,13 +21,13 @@ const POINTS_PER_PIECE: usize = 4096;
 /// The columns of `MetricsBody::points`, in the order it serialises them.
 const COLUMNS: [&str; 5] = ["name_ids", "steps", "values", "timestamps", "created_at"];
 
-/// `columns` as the JSON of `opsml_registry::wire::MetricsBody`, byte for byte, in pieces.
+/// `columns` as the JSON of `opsml_api::wire::MetricsBody`, byte for byte, in pieces.
 pub(super) fn json(columns: MetricColumns) -> Body {
     Body::from_stream(stream::iter(JsonPieces::new(columns)))
 }
 
 /// `columns` as an Arrow IPC stream of one batch, the same bytes as
-/// `opsml_registry::encode_ipc` writes, without copying the columns into them.
+/// `opsml_api::encode_ipc` writes, without copying the columns into them.
 pub(super) fn arrow(columns: MetricColumns) -> Result<Body, ArrowError> {
     let batch = metric_batch(columns)?;
     let mut encoder = StreamEncoder::try_new(&batch.schema())?;
@@ -122,7 +122,7 @@ impl Iterator for JsonPieces {
 
 #[cfg(test)]
 mod tests {
-    use opsml_registry::wire::MetricsBody;
+    use opsml_api::wire::MetricsBody;
     use opsml_types::MetricPoint;
 
     use super::*;
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn the_streamed_arrow_is_that_of_the_whole_stream() {
         for count in [0, 1, 10_000] {
-            let expected = opsml_registry::encode_ipc(columns(count)).unwrap();
+            let expected = opsml_api::encode_ipc(columns(count)).unwrap();
             let body = arrow(columns(count)).unwrap();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()

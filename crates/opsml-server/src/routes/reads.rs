@@ -7,7 +7,8 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use opsml_registry::{Access, ARROW_STREAM_MEDIA_TYPE};
+use opsml_api::ARROW_STREAM_MEDIA_TYPE;
+use opsml_registry::Access;
 use opsml_types::{HardwareSample, MetricSummary, Parameter};
 
 use super::experiments::authorized_card;

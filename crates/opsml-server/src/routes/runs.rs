@@ -6,8 +6,8 @@
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use opsml_api::wire::{SearchBody, MAX_LIST_LIMIT};
 use opsml_read::{RunTable, SUMMARY_STATISTICS};
-use opsml_registry::wire::{SearchBody, MAX_LIST_LIMIT};
 
 use super::experiments::search_query;
 use super::{number, repeated, single};

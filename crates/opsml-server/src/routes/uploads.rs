@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use opsml_registry::wire::{
+use opsml_api::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
 use opsml_registry::{Access, SignedUploads, StorageError, MAX_UPLOAD_PARTS};

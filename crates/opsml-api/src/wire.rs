@@ -8,7 +8,7 @@ use opsml_types::{
     ComputeEnvironment, HardwareSample, MetricColumns, MetricPoint, Parameter, Status,
 };
 
-use crate::{Lease, PointRecord, RemoteWriter};
+use opsml_store::{Lease, NewExperiment, PointRecord, RemoteWriter};
 
 /// Most cards one listing or search of a server returns.
 pub const MAX_LIST_LIMIT: usize = 10_000;
@@ -190,7 +190,7 @@ pub struct CreateBody {
 
 impl CreateBody {
     /// The body creating `new` (its user is the server's to say).
-    pub fn of(new: &crate::NewExperiment) -> Self {
+    pub fn of(new: &NewExperiment) -> Self {
         Self {
             uid: new.uid.clone(),
             space: new.space.clone(),
