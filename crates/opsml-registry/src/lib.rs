@@ -13,13 +13,16 @@
 mod artifacts;
 mod error;
 mod process;
-mod recovery;
 mod registry;
-mod remote;
 mod stores;
 
 pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
 pub use error::RegistryError;
+#[cfg(feature = "remote")]
+pub use opsml_client::{
+    forget_kept_status, replay_recovery, sync_spool, HttpStore, KeptCounts, RecoveryFile,
+    SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, USERNAME_ENV,
+};
 pub use opsml_process::{fork_generation, reset_after_fork, runtime};
 pub use opsml_storage::{
     ArtifactStorage, LocalStorage, S3Storage, SignedUploads, StorageError, StorageUri,
@@ -32,13 +35,9 @@ pub use opsml_store::{
     UserSummary, WriteBatch, WriterLease, CHUNK_POINTS, HEARTBEAT_INTERVAL, REOPEN_BELOW,
     STALE_AFTER, TRACKING_URI_ENV,
 };
+pub use opsml_store::{spool_dir, SPOOL_DIR_ENV};
 pub use process::after_fork_in_child;
-pub use recovery::{forget_kept_status, replay_recovery, KeptCounts, RecoveryFile};
 pub use registry::{CardRegistries, CardRegistry};
-pub use remote::{
-    spool_dir, sync_spool, HttpStore, SyncReport, PASSWORD_ENV, SHIP_TIMEOUT_ENV, SPOOL_DIR_ENV,
-    USERNAME_ENV,
-};
 pub use stores::{
     artifact_storage, default_store, mark_dead_experiments_killed, open_account_store, open_store,
     reopen,

@@ -12,7 +12,6 @@ use opsml_store::{
     AccountStore, Lease, PostgresStore, SqliteStore, Store, TrackingUri, STALE_AFTER,
 };
 
-use crate::remote::HttpStore;
 use crate::Result;
 
 /// One store per location per process: every registry, experiment and reader
@@ -55,7 +54,7 @@ pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match uri {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
-        TrackingUri::Http(base) => Arc::new(HttpStore::open(base)?),
+        TrackingUri::Http(base) => open_server(base)?,
     };
     stores.insert(
         key,
@@ -67,6 +66,23 @@ pub fn open_store(uri: &TrackingUri) -> Result<Arc<dyn Store>> {
     drop(stores);
     check_for_dead(store.as_ref());
     Ok(store)
+}
+
+/// The opsml server at `base`, through its HTTP client.
+#[cfg(feature = "remote")]
+fn open_server(base: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(opsml_client::HttpStore::open(base)?))
+}
+
+/// A build without the HTTP client (an opsml server's own) cannot reach another server.
+#[cfg(not(feature = "remote"))]
+fn open_server(base: &str) -> Result<Arc<dyn Store>> {
+    Err(crate::StoreError::UnsupportedBackend {
+        what: "tracking",
+        uri: base.to_owned(),
+        backend: "http client",
+    }
+    .into())
 }
 
 fn check_for_dead(store: &dyn Store) {

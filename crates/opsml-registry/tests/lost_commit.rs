@@ -17,9 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{batch, create, postgres_schema, postgres_uri, TestStore};
-use opsml_registry::{
-    replay_recovery, ExperimentWriter, PointRecord, PostgresStore, RecoveryFile, Store,
-};
+use opsml_client::{replay_recovery, RecoveryFile};
+use opsml_registry::{ExperimentWriter, PointRecord, PostgresStore, Store};
 use opsml_types::MetricPoint;
 
 /// A TCP proxy in front of PostgreSQL that, once armed, lets the next `COMMIT` through to the

@@ -14,10 +14,11 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use common::{uid, Server};
+use opsml_client::{sync_spool, HttpStore};
 use opsml_crypt::MasterKey;
 use opsml_registry::{
-    sync_spool, Access, Artifacts, CardQuery, HttpStore, Lease, NewExperiment, PointRecord,
-    SearchQuery, Store, StoreError, WriteBatch,
+    Access, Artifacts, CardQuery, Lease, NewExperiment, PointRecord, SearchQuery, Store,
+    StoreError, WriteBatch,
 };
 use opsml_types::{MetricPoint, Parameter, ParameterValue, Status};
 
@@ -30,7 +31,7 @@ fn spool_dir() -> PathBuf {
         .to_owned();
     std::env::set_var(opsml_registry::SPOOL_DIR_ENV, &dir);
     // The end of a run waits briefly for a server that is down.
-    std::env::set_var(opsml_registry::SHIP_TIMEOUT_ENV, "0.5");
+    std::env::set_var(opsml_client::SHIP_TIMEOUT_ENV, "0.5");
     dir
 }
 

@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{error_of, uid, Server};
+use opsml_client::HttpStore;
 use opsml_crypt::MasterKey;
 use opsml_registry::{
-    Access, ArtifactStorage, Artifacts, HttpStore, Lease, NewExperiment, S3Storage, SignedUploads,
-    Store,
+    Access, ArtifactStorage, Artifacts, Lease, NewExperiment, S3Storage, SignedUploads, Store,
 };
 use serde_json::json;
 

@@ -12,7 +12,8 @@ mod common;
 
 use common::{uid, Server};
 use opsml_api::wire::MetricsBody;
-use opsml_registry::{HttpStore, Store};
+use opsml_client::HttpStore;
+use opsml_registry::Store;
 use opsml_types::MetricColumns;
 use serde_json::json;
 

@@ -12,9 +12,9 @@ use opsml_types::new_uid;
 
 use bytes::Bytes;
 
-use super::client::ApiClient;
-use super::outbox::Outbox;
-use super::spool::{Record, Spool};
+use crate::client::ApiClient;
+use crate::outbox::Outbox;
+use crate::spool::{Record, Spool};
 use opsml_api::wire::{BatchBody, PointColumns, WireFloat};
 use opsml_process::runtime;
 use opsml_store::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, WriteBatch};

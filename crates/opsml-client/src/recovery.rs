@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use opsml_types::Status;
 
-use crate::remote::spool::Spool;
-use crate::remote::sync::{forget_status, keep_status, sync_dir, SyncReport, SyncTarget};
-use crate::remote::writer::batch_body;
+use crate::spool::Spool;
+use crate::sync::{forget_status, keep_status, sync_dir, SyncReport, SyncTarget};
+use crate::writer::batch_body;
 use opsml_api::wire::{BatchBody, StatusBody};
 use opsml_store::{Lease, RemoteWriter, Result, Store, StoreError, WriteBatch};
 
@@ -64,7 +64,7 @@ impl RecoveryFile {
 
     /// Appends `batch` and makes it durable; on failure nothing of it is kept. `as_written_by`
     /// is the writer and sequence number the store was asked to write it under, if it records
-    /// them (see [`crate::ExperimentWriter::next_batch_writer`]); else the file's own.
+    /// them (see [`opsml_store::ExperimentWriter::next_batch_writer`]); else the file's own.
     pub fn keep(
         &mut self,
         batch: &WriteBatch<'_>,

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use bytes::Bytes;
 use reqwest::Method;
 
-use super::client::{is_status, ApiClient};
+use crate::client::{is_status, ApiClient};
 use opsml_api::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };

@@ -3,14 +3,6 @@
 //! through a local write-ahead file (see `spool`); artifacts are encrypted here and go as
 //! ciphertext straight into the server's storage where it signs URLs, else through the server.
 
-mod client;
-mod direct;
-mod outbox;
-pub(crate) mod spool;
-mod storage;
-pub(crate) mod sync;
-pub(crate) mod writer;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,12 +16,6 @@ use opsml_types::{
 use parking_lot::Mutex;
 use reqwest::Method;
 
-pub use client::{PASSWORD_ENV, USERNAME_ENV};
-pub use opsml_store::{spool_dir, SPOOL_DIR_ENV};
-pub use sync::{sync_spool, SyncReport};
-pub use writer::SHIP_TIMEOUT_ENV;
-
-use client::{is_status, ApiClient};
 use opsml_api::wire::{
     Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
 };
@@ -37,18 +23,21 @@ use opsml_api::{decode_ipc, ARROW_STREAM_MEDIA_TYPE};
 use opsml_process::runtime;
 use opsml_storage::ArtifactStorage;
 use opsml_store::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
-    SearchQuery, Store, StoreError, TrackingUri, WriteBatch,
+    spool_dir, CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result,
+    RunningExperiment, SearchQuery, Store, StoreError, TrackingUri, WriteBatch,
 };
-use outbox::Outbox;
+
+use crate::client::{is_status, ApiClient};
+use crate::outbox::Outbox;
+use crate::{storage, sync, writer};
 
 /// An opsml server as a store.
 #[derive(Debug)]
 pub struct HttpStore {
-    client: Arc<ApiClient>,
+    pub(crate) client: Arc<ApiClient>,
     /// What waits on disk for the server: experiments started while it was down, their
     /// keys, artifacts and metadata.
-    outbox: Outbox,
+    pub(crate) outbox: Outbox,
     /// Wrapped data keys already fetched: a key never changes once stored, and an artifact
     /// logged while the server is down still needs its experiment's key.
     keys: Mutex<HashMap<String, Vec<u8>>>,

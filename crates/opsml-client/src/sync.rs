@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 
-use super::outbox::persist_private;
-use super::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
-use super::HttpStore;
+use crate::http_store::HttpStore;
+use crate::outbox::persist_private;
+use crate::spool::{RecordReader, BATCHES_EXTENSION, MAGIC};
 use opsml_api::wire::StatusBody;
 use opsml_process::runtime;
 use opsml_store::{Result, StoreError};

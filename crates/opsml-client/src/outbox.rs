@@ -20,13 +20,11 @@ use opsml_types::{pending_version, ArtifactRecord, ExperimentCard, ExperimentMet
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::client::{is_status, ApiClient};
-use super::storage::HttpStorage;
+use crate::client::{is_status, ApiClient};
+use crate::storage::HttpStorage;
 use opsml_api::wire::{CreateBody, WrappedKeyBody};
 use opsml_storage::{ArtifactStorage, StorageError};
 use opsml_store::{Result, StoreError};
-
-use crate::RegistryError;
 
 const CREATE_FILE: &str = "create.json";
 const KEY_FILE: &str = "key.json";
@@ -324,10 +322,13 @@ impl Outbox {
             let mut file = File::open(&path).map_err(|e| io_error(&path, e))?;
             storage
                 .put(&format!("experiment/{uid}/objects/{id}"), &mut file)
-                .map_err(|e| match RegistryError::from(e) {
+                .map_err(|e| match e {
                     // The server's own failure (out of reach, refused) as it came.
-                    RegistryError::Store(store) => store,
-                    other => io_error(&path, io::Error::other(other.to_string())),
+                    StorageError::Backend(inner) => match inner.downcast::<StoreError>() {
+                        Ok(store) => *store,
+                        Err(other) => io_error(&path, io::Error::other(other)),
+                    },
+                    other => io_error(&path, io::Error::other(other)),
                 })?;
             remove(&path)?;
         }
@@ -410,7 +411,7 @@ mod tests {
             compute_environment: opsml_types::ComputeEnvironment::default(),
             opsml_version: "0".to_owned(),
             created_at: chrono::Utc::now(),
-            lease: crate::Lease::current(),
+            lease: opsml_store::Lease::current(),
         }
     }
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes};
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::client::{is_status, ApiClient};
-use super::direct::{self, Direct};
-use super::outbox::Outbox;
+use crate::client::{is_status, ApiClient};
+use crate::direct::{self, Direct};
+use crate::outbox::Outbox;
 use opsml_api::wire::DownloadUrl;
 use opsml_process::runtime;
 use opsml_storage::{ArtifactStorage, Result, StorageError, StreamReader};
