@@ -20,8 +20,9 @@ use opsml_storage::hashing::{Digester, HashingReader, HashingWriter};
 use opsml_storage::{copy_large, ArtifactStorage, CopyError, StorageError};
 use opsml_store::{Store, StoreError};
 
+use crate::error::RegistryError;
+use crate::error::Result;
 use crate::stores::artifact_storage;
-use crate::{RegistryError, Result};
 
 /// Environment variable holding the master secret (base64 of 32 bytes).
 pub const MASTER_SECRET_ENV: &str = "OPSML_ENCRYPT_SECRET";

@@ -66,6 +66,9 @@ pub enum RegistryError {
     ChecksumMismatch { artifact: String },
 }
 
+/// Result alias of this crate.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
 /// A storage's failure as the registry's. A storage built elsewhere (the client of a
 /// server) hands its own error back unchanged.
 impl From<StorageError> for RegistryError {

@@ -17,7 +17,7 @@ mod registry;
 mod stores;
 
 pub use artifacts::{experiment_prefix, master_key, Artifacts, KeyUse, MASTER_SECRET_ENV};
-pub use error::RegistryError;
+pub use error::{RegistryError, Result};
 #[cfg(feature = "remote")]
 pub use opsml_client::{
     forget_kept_status, replay_recovery, sync_spool, HttpStore, KeptCounts, RecoveryFile,
@@ -42,6 +42,3 @@ pub use stores::{
     artifact_storage, default_store, mark_dead_experiments_killed, open_account_store, open_store,
     reopen,
 };
-
-/// Result alias of this crate.
-pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

@@ -5,8 +5,8 @@ use opsml_types::{CardRecord, ExperimentCard, RegistryType, Version};
 use crate::artifacts::experiment_prefix;
 use opsml_store::{CardQuery, Store, StoreError};
 
+use crate::error::Result;
 use crate::stores::{artifact_storage, default_store};
-use crate::Result;
 
 /// The cards of one type in one store.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use opsml_store::{
     AccountStore, Lease, PostgresStore, SqliteStore, Store, TrackingUri, STALE_AFTER,
 };
 
-use crate::Result;
+use crate::error::Result;
 
 /// One store per location per process: every registry, experiment and reader
 /// shares its connection pool, and migrations run once. A forked child opens

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Read;
 
-use crate::Result;
+use crate::error::Result;
 
 /// A flat namespace of objects addressed by `/`-separated keys.
 pub trait ArtifactStorage: Send + Sync + fmt::Debug {

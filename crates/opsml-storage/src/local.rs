@@ -4,8 +4,9 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::PathBuf;
 
+use crate::artifact_storage::ArtifactStorage;
 use crate::copy::{copy_large, CopyError};
-use crate::{ArtifactStorage, Result, StorageError};
+use crate::error::{Result, StorageError};
 
 /// Objects as files under a root directory.
 #[derive(Debug, Clone)]

@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{ArtifactStorage, LocalStorage, Result, S3Storage, StorageError};
+use crate::artifact_storage::ArtifactStorage;
+use crate::error::{Result, StorageError};
+use crate::local::LocalStorage;
+use crate::s3::S3Storage;
 
 /// Environment variable naming the artifact storage.
 pub const STORAGE_URI_ENV: &str = "OPSML_STORAGE_URI";

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::Result;
+use crate::error::Result;
 
 /// A user as stored: the password only as a hash (PHC string).
 #[derive(Debug, Clone, PartialEq, Eq)]

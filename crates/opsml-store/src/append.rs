@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::chunk::{ChunkColumns, CHUNK_POINTS};
-use crate::{Lease, WriteBatch};
+use crate::lease::Lease;
+use crate::store::WriteBatch;
 
 /// Who sent a batch, and its place in that writer's sequence (1, 2, 3, …).
 #[derive(Debug, Clone, PartialEq, Eq)]

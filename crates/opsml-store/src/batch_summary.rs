@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use opsml_types::MetricSummary;
 
-use crate::PointRecord;
+use crate::store::PointRecord;
 
 /// Summaries of a batch of points, by metric name id, in logging order.
 pub(crate) fn summarise_batch(records: &[PointRecord]) -> HashMap<u32, MetricSummary> {

@@ -9,7 +9,7 @@
 
 use opsml_types::{permute, MetricColumns, MetricPoint};
 
-use crate::{Result, StoreError};
+use crate::error::{Result, StoreError};
 
 /// Points per stored block. Large enough that a million points are a few
 /// hundred rows, small enough that rewriting the open tail at each flush is cheap.

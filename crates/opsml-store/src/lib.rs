@@ -16,6 +16,7 @@ mod lease;
 mod pg;
 mod spool_dir;
 mod sqlite;
+mod statements;
 mod store;
 mod uri;
 

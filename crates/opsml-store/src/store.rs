@@ -14,7 +14,10 @@ use opsml_types::{
 
 use opsml_storage::ArtifactStorage;
 
-use crate::{Lease, RemoteWriter, Result, TrackingUri};
+use crate::append::RemoteWriter;
+use crate::error::Result;
+use crate::lease::Lease;
+use crate::uri::TrackingUri;
 
 /// What is needed to create an experiment; the store allocates its version.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use crate::{Result, StoreError};
+use crate::error::{Result, StoreError};
 
 /// Environment variable holding the tracking URI.
 pub const TRACKING_URI_ENV: &str = "OPSML_TRACKING_URI";

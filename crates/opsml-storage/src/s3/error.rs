@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use crate::StorageError;
+use crate::error::StorageError;
 
 /// How S3 (and the servers compatible with it) says that a bucket does not
 /// exist, in the body that `object_store` quotes in its error.

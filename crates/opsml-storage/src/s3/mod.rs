@@ -19,8 +19,10 @@ use opsml_process::{fork_generation, runtime};
 
 pub(crate) use self::error::io_error;
 use self::error::{is_missing_object, storage_error};
+use crate::artifact_storage::{ArtifactStorage, SignedUploads};
 use crate::copy::read_part;
-use crate::{ArtifactStorage, Result, SignedUploads, StorageError, StreamReader};
+use crate::error::{Result, StorageError};
+use crate::stream_reader::StreamReader;
 
 mod error;
 mod uploads;

@@ -10,7 +10,8 @@ use object_store::signer::{Method, SignedUrlOptions, Signer};
 use opsml_process::runtime;
 
 use super::S3Storage;
-use crate::{Result, SignedUploads};
+use crate::artifact_storage::SignedUploads;
+use crate::error::Result;
 
 /// The most parts S3 joins into one object.
 pub const MAX_UPLOAD_PARTS: u32 = 10_000;

@@ -5,7 +5,8 @@ use opsml_types::micros_to_datetime;
 use postgres::GenericClient;
 
 use super::PostgresStore;
-use crate::{Access, AccountStore, Result, TokenOwner, UserChange, UserRecord, UserSummary};
+use crate::accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};
+use crate::error::Result;
 
 impl AccountStore for PostgresStore {
     fn user(&self, username: &str) -> Result<Option<UserRecord>> {

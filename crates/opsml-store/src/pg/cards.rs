@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use opsml_types::{
     micros_to_datetime, CardRecord, ExperimentCard, ExperimentMetadata, Status, Version,
 };
-use postgres::types::ToSql;
+
 use postgres::{Client, GenericClient, Row};
 
-use crate::{CardQuery, Lease, NewExperiment, RunningExperiment, WriterLease};
-
-pub(super) const CARD_COLUMNS: &str = "uid, space, name, version, tags, status, created_at, \
-     ended_at, parent_uid, username, compute_environment, opsml_version, metadata";
+use crate::lease::Lease;
+use crate::statements::CARD_COLUMNS;
+use crate::store::{NewExperiment, RunningExperiment, WriterLease};
 
 /// Key space of the advisory locks that serialise version allocation per (space, name).
 const VERSION_LOCK_SPACE: i32 = 0x6f70_736d;
@@ -200,59 +199,6 @@ pub(super) fn find(
         )?
     };
     row.map(|row| card_from_row(client, &row)).transpose()
-}
-
-pub(super) fn list(
-    client: &mut Client,
-    query: &CardQuery,
-) -> Result<Decoded<Vec<CardRecord>>, postgres::Error> {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-    let mut add = |clause: &str, value: Box<dyn ToSql + Sync>| {
-        values.push(value);
-        clauses.push(clause.replace('?', &format!("${}", values.len())));
-    };
-    if let Some(uid) = &query.uid {
-        add("uid = ?", Box::new(uid.clone()));
-    }
-    if let Some(space) = &query.space {
-        add("space = ?", Box::new(space.clone()));
-    }
-    if let Some(spaces) = &query.spaces {
-        add("space = ANY(?)", Box::new(spaces.clone()));
-    }
-    if let Some(name) = &query.name {
-        add("name = ?", Box::new(name.clone()));
-    }
-    if let Some(version) = &query.version {
-        add("version = ?", Box::new(version.to_string()));
-    }
-    for tag in &query.tags {
-        add(
-            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(experiments.tags::jsonb) \
-             AS tag(value) WHERE value = ?)",
-            Box::new(tag.clone()),
-        );
-    }
-    if let Some(max_date) = query.max_date {
-        add("created_at <= ?", Box::new(max_date.timestamp_micros()));
-    }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let order = if query.sort_by_timestamp {
-        "created_at DESC, uid DESC"
-    } else {
-        "space, name, major DESC, minor DESC, patch DESC"
-    };
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let sql =
-        format!("SELECT {CARD_COLUMNS} FROM experiments {filter} ORDER BY {order} LIMIT {limit}");
-    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
-    let rows = client.query(&sql, &params)?;
-    Ok(rows.iter().map(record_from_row).collect())
 }
 
 pub(super) fn update(client: &mut Client, card: &ExperimentCard) -> Result<u64, postgres::Error> {

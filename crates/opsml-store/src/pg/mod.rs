@@ -13,6 +13,7 @@ mod summaries;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use opsml_query::Dialect;
 use opsml_types::{
     ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
     MetricSummary, Parameter, Status, Version,
@@ -20,10 +21,15 @@ use opsml_types::{
 use parking_lot::{Condvar, Mutex};
 use postgres::{Client, NoTls};
 
-use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
-    SearchQuery, Store, StoreError, TableCells, TrackingUri, WriteBatch,
+use crate::append::RemoteWriter;
+use crate::error::{Result, StoreError};
+use crate::lease::Lease;
+use crate::statements;
+use crate::store::{
+    CardQuery, ExperimentWriter, NewExperiment, RunningExperiment, SearchQuery, Store, TableCells,
+    WriteBatch,
 };
+use crate::uri::TrackingUri;
 
 /// Idle connections kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -250,8 +256,10 @@ impl Store for PostgresStore {
     }
 
     fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
-        self.with_client(|client| cards::list(client, query))?
-            .map_err(StoreError::Corrupt)
+        self.with_client(|client| {
+            search::records(client, &statements::list_cards(query, Dialect::Postgres))
+        })?
+        .map_err(StoreError::Corrupt)
     }
 
     fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
@@ -269,8 +277,10 @@ impl Store for PostgresStore {
     }
 
     fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
-        self.with_client(|client| search::search(client, query))?
-            .map_err(StoreError::Corrupt)
+        self.with_client(|client| {
+            search::records(client, &statements::search_cards(query, Dialect::Postgres))
+        })?
+        .map_err(StoreError::Corrupt)
     }
 
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {

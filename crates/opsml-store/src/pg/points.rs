@@ -4,8 +4,11 @@
 use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use postgres::{Client, NoTls, Statement, Transaction};
 
+use crate::append::RemoteWriter;
 use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, TableCells, WriteBatch};
+use crate::error::{Result, StoreError};
+use crate::lease::Lease;
+use crate::store::{ExperimentWriter, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]

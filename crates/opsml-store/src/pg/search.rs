@@ -1,13 +1,13 @@
-//! `search_experiments` in PostgreSQL: the filter language compiled for PostgreSQL, each
+//! Card records found by a statement built for both databases (a listing, a search), each
 //! value bound with the type the server inferred for its placeholder.
 
-use opsml_query::{compile_with, Dialect, Value};
+use opsml_query::Value;
 use opsml_types::CardRecord;
 use postgres::types::{ToSql, Type};
 use postgres::Client;
 
-use super::cards::{record_from_row, CARD_COLUMNS};
-use crate::SearchQuery;
+use super::cards::record_from_row;
+use crate::statements::Statement;
 
 /// `value` as the type PostgreSQL expects at its placeholder: an integer literal compared
 /// with a DOUBLE PRECISION expression is bound as a double, and so on.
@@ -26,31 +26,19 @@ fn bound(value: &Value, expected: &Type) -> Box<dyn ToSql + Sync> {
     }
 }
 
-/// The records of the experiments matching `query`, in its order.
-pub(super) fn search(
+/// The records that `statement` (selecting [`crate::statements::CARD_COLUMNS`]) finds, in its order.
+pub(super) fn records(
     client: &mut Client,
-    query: &SearchQuery,
+    statement: &Statement,
 ) -> Result<Result<Vec<CardRecord>, String>, postgres::Error> {
-    let filter = query.full_filter();
-    let compiled = compile_with(filter.as_ref(), &query.order_by, Dialect::Postgres);
-    let condition = if compiled.where_sql.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", compiled.where_sql)
-    };
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM experiments {condition} ORDER BY {} LIMIT {limit}",
-        compiled.order_sql
-    );
-    let statement = client.prepare(&sql)?;
-    let values: Vec<Box<dyn ToSql + Sync>> = compiled
+    let prepared = client.prepare(&statement.sql)?;
+    let values: Vec<Box<dyn ToSql + Sync>> = statement
         .params
         .iter()
-        .zip(statement.params())
+        .zip(prepared.params())
         .map(|(value, expected)| bound(value, expected))
         .collect();
     let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
-    let rows = client.query(&statement, &params)?;
+    let rows = client.query(&prepared, &params)?;
     Ok(rows.iter().map(record_from_row).collect())
 }

@@ -3,7 +3,7 @@
 use opsml_types::MetricSummary;
 use postgres::{Client, GenericClient, Row};
 
-use crate::TableCells;
+use crate::store::TableCells;
 
 const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
 

@@ -5,7 +5,8 @@ use opsml_types::micros_to_datetime;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::SqliteStore;
-use crate::{Access, AccountStore, Result, TokenOwner, UserChange, UserRecord, UserSummary};
+use crate::accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};
+use crate::error::Result;
 
 impl AccountStore for SqliteStore {
     fn user(&self, username: &str) -> Result<Option<UserRecord>> {

@@ -5,7 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
 use crate::chunk::ChunkColumns;
-use crate::{StoreError, WriteBatch};
+use crate::error::StoreError;
+use crate::store::WriteBatch;
 
 impl BlockTx for Transaction<'_> {
     type Error = rusqlite::Error;

@@ -4,16 +4,14 @@ use chrono::{DateTime, Utc};
 use opsml_types::{
     micros_to_datetime, CardRecord, ExperimentCard, ExperimentMetadata, Status, Version,
 };
-use rusqlite::types::{ToSql, Type};
+use rusqlite::types::Type;
 use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior,
 };
 
-use crate::{CardQuery, Lease, NewExperiment, RunningExperiment, WriterLease};
-
-pub(super) const CARD_COLUMNS: &str =
-    "uid, space, name, version, tags, status, created_at, ended_at, \
-                            parent_uid, username, compute_environment, opsml_version, metadata";
+use crate::lease::Lease;
+use crate::statements::CARD_COLUMNS;
+use crate::store::{NewExperiment, RunningExperiment, WriterLease};
 
 /// Attempts at allocating a version before giving up; each retry follows a
 /// unique-constraint collision with another writer.
@@ -190,60 +188,6 @@ pub(super) fn find(
         conn.query_row(&sql, params![space, name], |row| card_from_row(conn, row))
             .optional()
     }
-}
-
-pub(super) fn list(conn: &Connection, query: &CardQuery) -> rusqlite::Result<Vec<CardRecord>> {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-    let mut add = |clause: &str, value: Box<dyn ToSql>| {
-        values.push(value);
-        clauses.push(clause.replace('?', &format!("?{}", values.len())));
-    };
-    if let Some(uid) = &query.uid {
-        add("uid = ?", Box::new(uid.clone()));
-    }
-    if let Some(space) = &query.space {
-        add("space = ?", Box::new(space.clone()));
-    }
-    if let Some(spaces) = &query.spaces {
-        // As a JSON array, so that any number of spaces is one parameter.
-        add(
-            "space IN (SELECT value FROM json_each(?))",
-            Box::new(serde_json::Value::from(spaces.clone()).to_string()),
-        );
-    }
-    if let Some(name) = &query.name {
-        add("name = ?", Box::new(name.clone()));
-    }
-    if let Some(version) = &query.version {
-        add("version = ?", Box::new(version.to_string()));
-    }
-    for tag in &query.tags {
-        add(
-            "EXISTS (SELECT 1 FROM json_each(experiments.tags) WHERE json_each.value = ?)",
-            Box::new(tag.clone()),
-        );
-    }
-    if let Some(max_date) = query.max_date {
-        add("created_at <= ?", Box::new(max_date.timestamp_micros()));
-    }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let order = if query.sort_by_timestamp {
-        "created_at DESC, uid DESC"
-    } else {
-        "space, name, major DESC, minor DESC, patch DESC"
-    };
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let sql =
-        format!("SELECT {CARD_COLUMNS} FROM experiments {filter} ORDER BY {order} LIMIT {limit}");
-    let mut stmt = conn.prepare(&sql)?;
-    let params: Vec<&dyn ToSql> = values.iter().map(AsRef::as_ref).collect();
-    let rows = stmt.query_map(params.as_slice(), record_from_row)?;
-    rows.collect()
 }
 
 pub(super) fn update(conn: &Connection, card: &ExperimentCard) -> rusqlite::Result<usize> {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use opsml_query::Dialect;
 use opsml_types::{
     ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
     MetricSummary, Parameter, Status, Version,
@@ -21,10 +22,15 @@ use opsml_types::{
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
-use crate::{
-    CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result, RunningExperiment,
-    SearchQuery, Store, StoreError, TableCells, TrackingUri, WriteBatch,
+use crate::append::RemoteWriter;
+use crate::error::{Result, StoreError};
+use crate::lease::Lease;
+use crate::statements;
+use crate::store::{
+    CardQuery, ExperimentWriter, NewExperiment, RunningExperiment, SearchQuery, Store, TableCells,
+    WriteBatch,
 };
+use crate::uri::TrackingUri;
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_mins(1);
@@ -174,7 +180,9 @@ impl Store for SqliteStore {
     }
 
     fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
-        self.with_conn(|conn| cards::list(conn, query))
+        self.with_conn(|conn| {
+            search::records(conn, &statements::list_cards(query, Dialect::Sqlite))
+        })
     }
 
     fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
@@ -192,7 +200,9 @@ impl Store for SqliteStore {
     }
 
     fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
-        self.with_conn(|conn| search::search(conn, query))
+        self.with_conn(|conn| {
+            search::records(conn, &statements::search_cards(query, Dialect::Sqlite))
+        })
     }
 
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {

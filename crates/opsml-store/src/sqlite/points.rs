@@ -6,7 +6,9 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
-use crate::{ExperimentWriter, Lease, Result, StoreError, TableCells, WriteBatch};
+use crate::error::{Result, StoreError};
+use crate::lease::Lease;
+use crate::store::{ExperimentWriter, TableCells, WriteBatch};
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]

@@ -1,12 +1,13 @@
-//! `search_experiments` in SQLite: the filter language compiled to SQL and run in the store.
+//! Card records found by a statement built for both databases (a listing, a search), with
+//! its values bound as SQLite values.
 
-use opsml_query::{compile, Value};
+use opsml_query::Value;
 use opsml_types::CardRecord;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, ToSql};
 
-use super::cards::{record_from_row, CARD_COLUMNS};
-use crate::SearchQuery;
+use super::cards::record_from_row;
+use crate::statements::Statement;
 
 /// A value of the compiled query, bound as an SQLite value.
 struct Bound<'a>(&'a Value);
@@ -22,22 +23,13 @@ impl ToSql for Bound<'_> {
     }
 }
 
-/// The records of the experiments matching `query`, in its order.
-pub(super) fn search(conn: &Connection, query: &SearchQuery) -> rusqlite::Result<Vec<CardRecord>> {
-    let filter = query.full_filter();
-    let compiled = compile(filter.as_ref(), &query.order_by);
-    let condition = if compiled.where_sql.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", compiled.where_sql)
-    };
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM experiments {condition} ORDER BY {} LIMIT {limit}",
-        compiled.order_sql
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let bound: Vec<Bound<'_>> = compiled.params.iter().map(Bound).collect();
+/// The records that `statement` (selecting [`crate::statements::CARD_COLUMNS`]) finds, in its order.
+pub(super) fn records(
+    conn: &Connection,
+    statement: &Statement,
+) -> rusqlite::Result<Vec<CardRecord>> {
+    let mut stmt = conn.prepare(&statement.sql)?;
+    let bound: Vec<Bound<'_>> = statement.params.iter().map(Bound).collect();
     let params: Vec<&dyn ToSql> = bound.iter().map(|b| b as &dyn ToSql).collect();
     let rows = stmt.query_map(params.as_slice(), record_from_row)?;
     rows.collect()

@@ -3,7 +3,7 @@
 
 use opsml_types::{MetricColumns, MetricSummary};
 
-use crate::TableCells;
+use crate::store::TableCells;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "name, count, value_count, sum, min, max, first, first_step, last, last_step";
