@@ -59,25 +59,29 @@ pub(crate) fn foreign_writer(writer: &RemoteWriter) -> String {
 /// A writer's newest block: its id, and its encoded points when it is small enough to fill.
 pub(crate) type Tail = (i64, Option<Vec<u8>>);
 
+/// Whose blocks: one metric of one experiment, as one writer wrote it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockOwner<'a> {
+    pub(crate) uid: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) writer_id: &'a str,
+}
+
 /// The block operations [`append_points`] needs from a store's transaction.
 pub(crate) trait BlockTx {
     type Error;
 
-    /// The newest block of `name` written by `writer_id`: its id, and its encoded points if
-    /// it holds fewer than `below` points (a larger one is not read).
+    /// The newest block of `owner`: its id, and its encoded points if it holds fewer than
+    /// `below` points (a larger one is not read).
     fn writer_tail(
         &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
+        owner: BlockOwner<'_>,
         below: i64,
     ) -> Result<Option<Tail>, Self::Error>;
 
     fn insert_block(
         &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
+        owner: BlockOwner<'_>,
         block: &ChunkColumns,
     ) -> Result<(), Self::Error>;
 
@@ -105,30 +109,34 @@ pub(crate) fn append_points<T: BlockTx>(
     }
     for (name_id, indices) in by_name {
         let name = &batch.names[name_id as usize];
-        let (mut open_id, mut block) =
-            match tx.writer_tail(uid, name, writer_id, REOPEN_BELOW as i64)? {
-                Some((id, Some(data))) => match ChunkColumns::decode(&data) {
-                    Ok(block) if block.len() < REOPEN_BELOW => (Some(id), block),
-                    Ok(_) => (None, ChunkColumns::default()),
-                    // A damaged tail stays as it is (reading it says so); refusing every later
-                    // batch of the writer over it would stop its logging for good.
-                    Err(e) => {
-                        tracing::error!(uid, metric = %name, error = %e,
+        let owner = BlockOwner {
+            uid,
+            name,
+            writer_id,
+        };
+        let (mut open_id, mut block) = match tx.writer_tail(owner, REOPEN_BELOW as i64)? {
+            Some((id, Some(data))) => match ChunkColumns::decode(&data) {
+                Ok(block) if block.len() < REOPEN_BELOW => (Some(id), block),
+                Ok(_) => (None, ChunkColumns::default()),
+                // A damaged tail stays as it is (reading it says so); refusing every later
+                // batch of the writer over it would stop its logging for good.
+                Err(e) => {
+                    tracing::error!(uid, metric = %name, error = %e,
                             "the open block is damaged; new points go to a new block");
-                        (None, ChunkColumns::default())
-                    }
-                },
-                Some((_, None)) | None => (None, ChunkColumns::default()),
-            };
+                    (None, ChunkColumns::default())
+                }
+            },
+            Some((_, None)) | None => (None, ChunkColumns::default()),
+        };
         for index in indices {
             block.push(&batch.points[index].point);
             if block.len() == CHUNK_POINTS {
-                save(tx, uid, name, writer_id, open_id.take(), &block)?;
+                save(tx, owner, open_id.take(), &block)?;
                 block = ChunkColumns::default();
             }
         }
         if block.len() > 0 {
-            save(tx, uid, name, writer_id, open_id, &block)?;
+            save(tx, owner, open_id, &block)?;
         }
     }
     Ok(Ok(()))
@@ -136,14 +144,12 @@ pub(crate) fn append_points<T: BlockTx>(
 
 fn save<T: BlockTx>(
     tx: &mut T,
-    uid: &str,
-    name: &str,
-    writer_id: &str,
+    owner: BlockOwner<'_>,
     id: Option<i64>,
     block: &ChunkColumns,
 ) -> Result<(), T::Error> {
     match id {
         Some(id) => tx.update_block(id, block),
-        None => tx.insert_block(uid, name, writer_id, block),
+        None => tx.insert_block(owner, block),
     }
 }

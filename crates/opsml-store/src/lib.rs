@@ -18,6 +18,7 @@ mod spool_dir;
 mod sqlite;
 mod statements;
 mod store;
+mod stored;
 mod uri;
 
 pub use accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};

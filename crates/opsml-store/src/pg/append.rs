@@ -3,7 +3,9 @@
 use chrono::Utc;
 use postgres::{Client, Transaction};
 
-use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
+use crate::append::{
+    append_points, foreign_writer, next_in_sequence, BlockOwner, BlockTx, RemoteWriter, Tail,
+};
 use crate::chunk::ChunkColumns;
 use crate::error::StoreError;
 use crate::store::WriteBatch;
@@ -13,9 +15,7 @@ impl BlockTx for Transaction<'_> {
 
     fn writer_tail(
         &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
+        owner: BlockOwner<'_>,
         below: i64,
     ) -> Result<Option<Tail>, postgres::Error> {
         Ok(self
@@ -23,27 +23,25 @@ impl BlockTx for Transaction<'_> {
                 "SELECT id, CASE WHEN point_count < $4 THEN data END FROM metric_chunks
                  WHERE writer_id = $1 AND name = $2 AND experiment_uid = $3
                  ORDER BY id DESC LIMIT 1",
-                &[&writer_id, &name, &uid, &below],
+                &[&owner.writer_id, &owner.name, &owner.uid, &below],
             )?
             .map(|row| (row.get(0), row.get(1))))
     }
 
     fn insert_block(
         &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
+        owner: BlockOwner<'_>,
         block: &ChunkColumns,
     ) -> Result<(), postgres::Error> {
         self.execute(
             "INSERT INTO metric_chunks (experiment_uid, name, point_count, data, writer_id)
              VALUES ($1, $2, $3, $4, $5)",
             &[
-                &uid,
-                &name,
+                &owner.uid,
+                &owner.name,
                 &(block.len() as i64),
                 &block.encode(),
-                &writer_id,
+                &owner.writer_id,
             ],
         )
         .map(drop)

@@ -1,7 +1,7 @@
 //! Metric chunks, parameters and hardware samples in PostgreSQL: the experiment writer and
 //! the readers. Blocks are the SQLite store's (see `chunk`), so both read the same way.
 
-use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
+use opsml_types::{HardwareSample, MetricColumns, Parameter};
 use postgres::{Client, NoTls, Statement, Transaction};
 
 use crate::append::RemoteWriter;
@@ -9,6 +9,7 @@ use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
 use crate::error::{Result, StoreError};
 use crate::lease::Lease;
 use crate::store::{ExperimentWriter, TableCells, WriteBatch};
+use crate::stored::parameter_value;
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -373,12 +374,10 @@ pub(super) fn read_parameters_many(
             continue;
         };
         let (name, kind, text): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
-        let Some(value) = ParameterValue::from_stored(kind, text) else {
-            return Ok(Err(format!(
-                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
-            )));
-        };
-        table.set_parameter(run, name, value);
+        match parameter_value(uid, name, kind, text) {
+            Ok(value) => table.set_parameter(run, name, value),
+            Err(e) => return Ok(Err(e)),
+        }
     }
     Ok(Ok(()))
 }
@@ -394,11 +393,7 @@ fn parameters_of_rows(
         let kind: &str = row.get(1);
         let text: &str = row.get(2);
         let uid: String = row.get(3);
-        let Some(value) = ParameterValue::from_stored(kind, text) else {
-            return Err(format!(
-                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
-            ));
-        };
+        let value = parameter_value(&uid, &name, kind, text)?;
         parameters.push((uid, Parameter { name, value }));
     }
     Ok(parameters)

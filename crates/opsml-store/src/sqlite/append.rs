@@ -3,7 +3,9 @@
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::append::{append_points, foreign_writer, next_in_sequence, BlockTx, RemoteWriter, Tail};
+use crate::append::{
+    append_points, foreign_writer, next_in_sequence, BlockOwner, BlockTx, RemoteWriter, Tail,
+};
 use crate::chunk::ChunkColumns;
 use crate::error::StoreError;
 use crate::store::WriteBatch;
@@ -11,29 +13,22 @@ use crate::store::WriteBatch;
 impl BlockTx for Transaction<'_> {
     type Error = rusqlite::Error;
 
-    fn writer_tail(
-        &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
-        below: i64,
-    ) -> rusqlite::Result<Option<Tail>> {
+    fn writer_tail(&mut self, owner: BlockOwner<'_>, below: i64) -> rusqlite::Result<Option<Tail>> {
         self.prepare_cached(
             "SELECT id, CASE WHEN point_count < ?4 THEN data END FROM metric_chunks
              WHERE writer_id = ?1 AND name = ?2 AND experiment_uid = ?3
              ORDER BY id DESC LIMIT 1",
         )?
-        .query_row(params![writer_id, name, uid, below], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row(
+            params![owner.writer_id, owner.name, owner.uid, below],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()
     }
 
     fn insert_block(
         &mut self,
-        uid: &str,
-        name: &str,
-        writer_id: &str,
+        owner: BlockOwner<'_>,
         block: &ChunkColumns,
     ) -> rusqlite::Result<()> {
         self.prepare_cached(
@@ -41,11 +36,11 @@ impl BlockTx for Transaction<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
-            uid,
-            name,
+            owner.uid,
+            owner.name,
             block.len() as i64,
             block.encode(),
-            writer_id
+            owner.writer_id
         ])
         .map(drop)
     }

@@ -2,13 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use opsml_types::{HardwareSample, MetricColumns, Parameter, ParameterValue};
+use opsml_types::{HardwareSample, MetricColumns, Parameter};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
 use crate::error::{Result, StoreError};
 use crate::lease::Lease;
 use crate::store::{ExperimentWriter, TableCells, WriteBatch};
+use crate::stored::parameter_value;
 
 /// The open block of one metric: its row once first written, and its points.
 #[derive(Debug, Default)]
@@ -315,12 +316,10 @@ pub(super) fn read_parameters_many(
             super::text_at(row, 1)?,
             super::text_at(row, 2)?,
         );
-        let Some(value) = ParameterValue::from_stored(kind, text) else {
-            return Ok(Err(format!(
-                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
-            )));
-        };
-        table.set_parameter(run, name, value);
+        match parameter_value(uid, name, kind, text) {
+            Ok(value) => table.set_parameter(run, name, value),
+            Err(e) => return Ok(Err(e)),
+        }
     }
     Ok(Ok(()))
 }
@@ -336,12 +335,10 @@ fn parameters_of_rows(
         let kind: String = row.get(1)?;
         let text: String = row.get(2)?;
         let uid: String = row.get(3)?;
-        let Some(value) = ParameterValue::from_stored(&kind, &text) else {
-            return Ok(Err(format!(
-                "experiment {uid}, parameter {name:?}: {kind} value {text:?}"
-            )));
-        };
-        parameters.push((uid, Parameter { name, value }));
+        match parameter_value(&uid, &name, &kind, &text) {
+            Ok(value) => parameters.push((uid, Parameter { name, value })),
+            Err(e) => return Ok(Err(e)),
+        }
     }
     Ok(Ok(parameters))
 }
