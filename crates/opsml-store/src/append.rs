@@ -2,10 +2,11 @@
 //! single transaction, at most once per sequence number, with its points going into the
 //! writer's own open blocks so that a stream of small batches still makes full blocks.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use crate::chunk::{ChunkColumns, CHUNK_POINTS};
 use crate::lease::Lease;
+use crate::open_blocks::{BlockSink, OpenBlocks};
 use crate::store::WriteBatch;
 
 /// Who sent a batch, and its place in that writer's sequence (1, 2, 3, …).
@@ -79,11 +80,12 @@ pub(crate) trait BlockTx {
         below: i64,
     ) -> Result<Option<Tail>, Self::Error>;
 
+    /// Saves a new block of `owner`; its id.
     fn insert_block(
         &mut self,
         owner: BlockOwner<'_>,
         block: &ChunkColumns,
-    ) -> Result<(), Self::Error>;
+    ) -> Result<i64, Self::Error>;
 
     fn update_block(&mut self, id: i64, block: &ChunkColumns) -> Result<(), Self::Error>;
 }
@@ -96,60 +98,56 @@ pub const REOPEN_BELOW: usize = CHUNK_POINTS / 8;
 
 /// Adds the batch's points to the writer's blocks: the newest block of each metric is filled
 /// up to [`CHUNK_POINTS`] if it is small (see [`REOPEN_BELOW`]), then new blocks follow.
-/// `Ok(Err(_))` names a stored block that could not be read.
 pub(crate) fn append_points<T: BlockTx>(
     tx: &mut T,
     uid: &str,
     writer_id: &str,
     batch: &WriteBatch<'_>,
-) -> Result<Result<(), String>, T::Error> {
-    let mut by_name: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (index, record) in batch.points.iter().enumerate() {
-        by_name.entry(record.name_id).or_default().push(index);
-    }
-    for (name_id, indices) in by_name {
+) -> Result<(), T::Error> {
+    let mut blocks = OpenBlocks::default();
+    let name_ids: BTreeSet<u32> = batch.points.iter().map(|record| record.name_id).collect();
+    for name_id in name_ids {
         let name = &batch.names[name_id as usize];
         let owner = BlockOwner {
             uid,
             name,
             writer_id,
         };
-        let (mut open_id, mut block) = match tx.writer_tail(owner, REOPEN_BELOW as i64)? {
-            Some((id, Some(data))) => match ChunkColumns::decode(&data) {
-                Ok(block) if block.len() < REOPEN_BELOW => (Some(id), block),
-                Ok(_) => (None, ChunkColumns::default()),
-                // A damaged tail stays as it is (reading it says so); refusing every later
-                // batch of the writer over it would stop its logging for good.
-                Err(e) => {
-                    tracing::error!(uid, metric = %name, error = %e,
-                            "the open block is damaged; new points go to a new block");
-                    (None, ChunkColumns::default())
-                }
-            },
-            Some((_, None)) | None => (None, ChunkColumns::default()),
+        let Some((id, Some(data))) = tx.writer_tail(owner, REOPEN_BELOW as i64)? else {
+            continue;
         };
-        for index in indices {
-            block.push(&batch.points[index].point);
-            if block.len() == CHUNK_POINTS {
-                save(tx, owner, open_id.take(), &block)?;
-                block = ChunkColumns::default();
-            }
-        }
-        if block.len() > 0 {
-            save(tx, owner, open_id, &block)?;
+        match ChunkColumns::decode(&data) {
+            Ok(block) if block.len() < REOPEN_BELOW => blocks.reopen(name_id, id, block),
+            Ok(_) => {}
+            // A damaged tail stays as it is (reading it says so); refusing every later batch
+            // of the writer over it would stop its logging for good.
+            Err(e) => tracing::error!(uid, metric = %name, error = %e,
+                "the open block is damaged; new points go to a new block"),
         }
     }
-    Ok(Ok(()))
+    blocks.write(&mut WriterBlocks { tx, uid, writer_id }, batch)
 }
 
-fn save<T: BlockTx>(
-    tx: &mut T,
-    owner: BlockOwner<'_>,
-    id: Option<i64>,
-    block: &ChunkColumns,
-) -> Result<(), T::Error> {
-    match id {
-        Some(id) => tx.update_block(id, block),
-        None => tx.insert_block(owner, block),
+/// The blocks of one remote writer in a store's transaction.
+struct WriterBlocks<'a, T> {
+    tx: &'a mut T,
+    uid: &'a str,
+    writer_id: &'a str,
+}
+
+impl<T: BlockTx> BlockSink for WriterBlocks<'_, T> {
+    type Error = T::Error;
+
+    fn insert(&mut self, name: &str, block: &ChunkColumns) -> Result<i64, T::Error> {
+        let owner = BlockOwner {
+            uid: self.uid,
+            name,
+            writer_id: self.writer_id,
+        };
+        self.tx.insert_block(owner, block)
+    }
+
+    fn update(&mut self, id: i64, block: &ChunkColumns) -> Result<(), T::Error> {
+        self.tx.update_block(id, block)
     }
 }

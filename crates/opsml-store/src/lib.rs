@@ -13,6 +13,7 @@ mod chunk;
 mod error;
 mod fork_gate;
 mod lease;
+mod open_blocks;
 mod pg;
 mod spool_dir;
 mod sqlite;

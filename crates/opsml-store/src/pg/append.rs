@@ -32,10 +32,10 @@ impl BlockTx for Transaction<'_> {
         &mut self,
         owner: BlockOwner<'_>,
         block: &ChunkColumns,
-    ) -> Result<(), postgres::Error> {
-        self.execute(
+    ) -> Result<i64, postgres::Error> {
+        let row = self.query_one(
             "INSERT INTO metric_chunks (experiment_uid, name, point_count, data, writer_id)
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
             &[
                 &owner.uid,
                 &owner.name,
@@ -43,8 +43,8 @@ impl BlockTx for Transaction<'_> {
                 &block.encode(),
                 &owner.writer_id,
             ],
-        )
-        .map(drop)
+        )?;
+        Ok(row.get(0))
     }
 
     fn update_block(&mut self, id: i64, block: &ChunkColumns) -> Result<(), postgres::Error> {
@@ -97,9 +97,7 @@ pub(super) fn append(
         "UPDATE experiment_writers SET last_seq = $2, heartbeat_at = $3 WHERE writer_id = $1",
         &[&writer.writer_id, &(last + 1), &now],
     )?;
-    if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(StoreError::Corrupt(corrupt)));
-    }
+    append_points(&mut tx, uid, &writer.writer_id, batch)?;
     super::points::write_extras(&mut tx, uid, batch)?;
     tx.commit()?;
     Ok(Ok(true))

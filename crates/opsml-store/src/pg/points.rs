@@ -5,19 +5,12 @@ use opsml_types::{HardwareSample, MetricColumns, Parameter};
 use postgres::{Client, NoTls, Statement, Transaction};
 
 use crate::append::RemoteWriter;
-use crate::chunk::{decode_into, sort_by_step, ChunkColumns, CHUNK_POINTS};
+use crate::chunk::{decode_into, sort_by_step, ChunkColumns};
 use crate::error::{Result, StoreError};
 use crate::lease::Lease;
+use crate::open_blocks::{BlockSink, OpenBlocks};
 use crate::store::{ExperimentWriter, TableCells, WriteBatch};
 use crate::stored::parameter_value;
-
-/// The open block of one metric: its row once first written, and its points.
-#[derive(Debug, Default)]
-struct Tail {
-    chunk_id: Option<i64>,
-    columns: ChunkColumns,
-    dirty: bool,
-}
 
 /// Statements of the writer, prepared once on its connection.
 struct Statements {
@@ -55,8 +48,8 @@ pub(super) struct PostgresWriter {
     /// stored twice.
     applied: u64,
     uid: String,
-    /// Open tails by metric name id.
-    tails: Vec<Tail>,
+    /// The open block of each metric, kept across batches: a flush rewrites it, never reads.
+    blocks: OpenBlocks,
 }
 
 impl PostgresWriter {
@@ -70,7 +63,7 @@ impl PostgresWriter {
             registered: false,
             applied: 0,
             uid,
-            tails: Vec::new(),
+            blocks: OpenBlocks::default(),
         }
     }
 
@@ -139,30 +132,14 @@ impl PostgresWriter {
                 &[&self.writer_id, &seq],
             )?;
         }
-        if self.tails.len() < batch.names.len() {
-            self.tails.resize_with(batch.names.len(), Tail::default);
-        }
-        let mut touched: Vec<u32> = Vec::new();
-        for record in batch.points {
-            let tail = &mut self.tails[record.name_id as usize];
-            tail.columns.push(&record.point);
-            if !tail.dirty {
-                tail.dirty = true;
-                touched.push(record.name_id);
-            }
-            if tail.columns.len() == CHUNK_POINTS {
-                let name = &batch.names[record.name_id as usize];
-                save_tail(&mut tx, statements, &self.uid, name, tail)?;
-                *tail = Tail::default();
-            }
-        }
-        for name_id in touched {
-            let tail = &mut self.tails[name_id as usize];
-            if tail.dirty {
-                let name = &batch.names[name_id as usize];
-                save_tail(&mut tx, statements, &self.uid, name, tail)?;
-            }
-        }
+        self.blocks.write(
+            &mut PreparedBlocks {
+                tx: &mut tx,
+                statements,
+                uid: &self.uid,
+            },
+            batch,
+        )?;
         write_extras(&mut tx, &self.uid, batch)?;
         tx.commit()?;
         self.applied += 1;
@@ -211,23 +188,34 @@ pub(super) fn write_extras(
     Ok(())
 }
 
-fn save_tail(
-    tx: &mut Transaction<'_>,
-    statements: &Statements,
-    uid: &str,
-    name: &str,
-    tail: &mut Tail,
-) -> std::result::Result<(), postgres::Error> {
-    let data = tail.columns.encode();
-    let count = tail.columns.len() as i64;
-    if let Some(id) = tail.chunk_id {
-        tx.execute(&statements.update_chunk, &[&id, &count, &data])?;
-    } else {
-        let row = tx.query_one(&statements.insert_chunk, &[&uid, &name, &count, &data])?;
-        tail.chunk_id = Some(row.get(0));
+/// The blocks of a local writer, through the statements prepared on its connection.
+struct PreparedBlocks<'a, 't> {
+    tx: &'a mut Transaction<'t>,
+    statements: &'a Statements,
+    uid: &'a str,
+}
+
+impl BlockSink for PreparedBlocks<'_, '_> {
+    type Error = postgres::Error;
+
+    fn insert(&mut self, name: &str, block: &ChunkColumns) -> Result<i64, postgres::Error> {
+        let count = block.len() as i64;
+        let row = self.tx.query_one(
+            &self.statements.insert_chunk,
+            &[&self.uid, &name, &count, &block.encode()],
+        )?;
+        Ok(row.get(0))
     }
-    tail.dirty = false;
-    Ok(())
+
+    fn update(&mut self, id: i64, block: &ChunkColumns) -> Result<(), postgres::Error> {
+        let count = block.len() as i64;
+        self.tx
+            .execute(
+                &self.statements.update_chunk,
+                &[&id, &count, &block.encode()],
+            )
+            .map(drop)
+    }
 }
 
 impl Drop for PostgresWriter {
@@ -258,7 +246,7 @@ impl ExperimentWriter for PostgresWriter {
             // The transaction rolled back: forget the tails so that the retried batch goes
             // into fresh blocks and nothing is written twice. A broken connection is
             // replaced on the next attempt.
-            self.tails.clear();
+            self.blocks.clear();
             self.error(source)
         })
     }
@@ -275,7 +263,7 @@ impl ExperimentWriter for PostgresWriter {
         self.writer_id = opsml_types::new_uid();
         self.registered = false;
         self.applied = 0;
-        self.tails.clear();
+        self.blocks.clear();
     }
 }
 

@@ -30,7 +30,7 @@ impl BlockTx for Transaction<'_> {
         &mut self,
         owner: BlockOwner<'_>,
         block: &ChunkColumns,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<i64> {
         self.prepare_cached(
             "INSERT INTO metric_chunks (experiment_uid, name, point_count, data, writer_id)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -41,8 +41,8 @@ impl BlockTx for Transaction<'_> {
             block.len() as i64,
             block.encode(),
             owner.writer_id
-        ])
-        .map(drop)
+        ])?;
+        Ok(self.last_insert_rowid())
     }
 
     fn update_block(&mut self, id: i64, block: &ChunkColumns) -> rusqlite::Result<()> {
@@ -99,9 +99,7 @@ pub(super) fn append(
         "UPDATE experiments SET heartbeat_at = ?2 WHERE uid = ?1",
         params![uid, now],
     )?;
-    if let Err(corrupt) = append_points(&mut tx, uid, &writer.writer_id, batch)? {
-        return Ok(Err(StoreError::Corrupt(corrupt)));
-    }
+    append_points(&mut tx, uid, &writer.writer_id, batch)?;
     super::points::write_extras(&tx, uid, batch)?;
     tx.commit()?;
     Ok(Ok(true))

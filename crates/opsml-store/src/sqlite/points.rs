@@ -5,19 +5,12 @@ use std::path::{Path, PathBuf};
 use opsml_types::{HardwareSample, MetricColumns, Parameter};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
-use crate::chunk::{decode_into, ChunkColumns, CHUNK_POINTS};
+use crate::chunk::{decode_into, ChunkColumns};
 use crate::error::{Result, StoreError};
 use crate::lease::Lease;
+use crate::open_blocks::{BlockSink, OpenBlocks};
 use crate::store::{ExperimentWriter, TableCells, WriteBatch};
 use crate::stored::parameter_value;
-
-/// The open block of one metric: its row once first written, and its points.
-#[derive(Debug, Default)]
-struct Tail {
-    chunk_id: Option<i64>,
-    columns: ChunkColumns,
-    dirty: bool,
-}
 
 /// Writes one experiment's points through a connection of its own, so that a
 /// flush never waits for a reader of the same process.
@@ -34,8 +27,8 @@ pub(super) struct SqliteWriter {
     writer_id: String,
     registered: bool,
     uid: String,
-    /// Open tails by metric name id.
-    tails: Vec<Tail>,
+    /// The open block of each metric, kept across batches: a flush rewrites it, never reads.
+    blocks: OpenBlocks,
 }
 
 /// Device and inode of a file.
@@ -61,7 +54,7 @@ impl SqliteWriter {
             registered: false,
             path,
             uid,
-            tails: Vec::new(),
+            blocks: OpenBlocks::default(),
         }
     }
 
@@ -84,28 +77,13 @@ impl SqliteWriter {
         if !self.registered {
             super::cards::add_writer(&tx, &self.writer_id, &self.uid, &Lease::current())?;
         }
-        if self.tails.len() < batch.names.len() {
-            self.tails.resize_with(batch.names.len(), Tail::default);
-        }
-        let mut touched: Vec<u32> = Vec::new();
-        for record in batch.points {
-            let tail = &mut self.tails[record.name_id as usize];
-            tail.columns.push(&record.point);
-            if !tail.dirty {
-                tail.dirty = true;
-                touched.push(record.name_id);
-            }
-            if tail.columns.len() == CHUNK_POINTS {
-                save_tail(&tx, &self.uid, &batch.names[record.name_id as usize], tail)?;
-                *tail = Tail::default();
-            }
-        }
-        for name_id in touched {
-            let tail = &mut self.tails[name_id as usize];
-            if tail.dirty {
-                save_tail(&tx, &self.uid, &batch.names[name_id as usize], tail)?;
-            }
-        }
+        self.blocks.write(
+            &mut LocalBlocks {
+                tx: &tx,
+                uid: &self.uid,
+            },
+            batch,
+        )?;
         write_extras(&tx, &self.uid, batch)?;
         tx.commit()
     }
@@ -149,23 +127,31 @@ pub(super) fn write_extras(
     Ok(())
 }
 
-fn save_tail(tx: &Transaction<'_>, uid: &str, name: &str, tail: &mut Tail) -> rusqlite::Result<()> {
-    let data = tail.columns.encode();
-    let count = tail.columns.len() as i64;
-    if let Some(id) = tail.chunk_id {
-        let mut stmt = tx
-            .prepare_cached("UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1")?;
-        stmt.execute(params![id, count, data])?;
-    } else {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        stmt.execute(params![uid, name, count, data])?;
-        tail.chunk_id = Some(tx.last_insert_rowid());
+/// The blocks of a local writer: rows without a writer id.
+struct LocalBlocks<'a> {
+    tx: &'a Transaction<'a>,
+    uid: &'a str,
+}
+
+impl BlockSink for LocalBlocks<'_> {
+    type Error = rusqlite::Error;
+
+    fn insert(&mut self, name: &str, block: &ChunkColumns) -> rusqlite::Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO metric_chunks (experiment_uid, name, point_count, data)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![self.uid, name, block.len() as i64, block.encode()])?;
+        Ok(self.tx.last_insert_rowid())
     }
-    tail.dirty = false;
-    Ok(())
+
+    fn update(&mut self, id: i64, block: &ChunkColumns) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("UPDATE metric_chunks SET point_count = ?2, data = ?3 WHERE id = ?1")?
+            .execute(params![id, block.len() as i64, block.encode()])
+            .map(drop)
+    }
 }
 
 impl Drop for SqliteWriter {
@@ -203,7 +189,7 @@ impl ExperimentWriter for SqliteWriter {
         written.map_err(|source| {
             // The transaction rolled back: forget the tails so that the retried
             // batch goes into fresh blocks and nothing is written twice.
-            self.tails.clear();
+            self.blocks.clear();
             StoreError::Sqlite {
                 path: self.path.clone(),
                 source,
