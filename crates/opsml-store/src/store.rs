@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use opsml_types::{
-    ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard, ExperimentMetadata,
-    HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter, ParameterValue, Status,
-    Version,
+    micros_to_datetime, ArtifactRecord, CardRecord, ComputeEnvironment, ExperimentCard,
+    ExperimentMetadata, HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter,
+    ParameterValue, Status, Version,
 };
 
 use opsml_storage::ArtifactStorage;
@@ -33,6 +33,29 @@ pub struct NewExperiment {
     pub created_at: DateTime<Utc>,
     /// The process that runs it.
     pub lease: Lease,
+}
+
+impl NewExperiment {
+    /// The card of this experiment once stored with `version`: running, created at the
+    /// microsecond the stores keep.
+    pub(crate) fn card(&self, version: Version) -> ExperimentCard {
+        ExperimentCard {
+            uid: self.uid.clone(),
+            space: self.space.clone(),
+            name: self.name.clone(),
+            version,
+            tags: self.tags.clone(),
+            status: Status::Running,
+            created_at: micros_to_datetime(self.created_at.timestamp_micros()),
+            ended_at: None,
+            experimentcard_uids: Vec::new(),
+            parent_uid: self.parent_uid.clone(),
+            compute_environment: self.compute_environment.clone(),
+            opsml_version: self.opsml_version.clone(),
+            username: self.username.clone(),
+            metadata: ExperimentMetadata::default(),
+        }
+    }
 }
 
 /// Filters of a card listing. Empty fields do not filter.

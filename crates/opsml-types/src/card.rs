@@ -208,6 +208,34 @@ pub struct CardRecord {
     pub username: String,
 }
 
+impl CardRecord {
+    /// The whole card: this record with what only a card holds.
+    pub fn into_card(
+        self,
+        experimentcard_uids: Vec<String>,
+        compute_environment: ComputeEnvironment,
+        opsml_version: String,
+        metadata: ExperimentMetadata,
+    ) -> ExperimentCard {
+        ExperimentCard {
+            uid: self.uid,
+            space: self.space,
+            name: self.name,
+            version: self.version,
+            tags: self.tags,
+            status: self.status,
+            created_at: self.created_at,
+            ended_at: self.ended_at,
+            experimentcard_uids,
+            parent_uid: self.parent_uid,
+            compute_environment,
+            opsml_version,
+            username: self.username,
+            metadata,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

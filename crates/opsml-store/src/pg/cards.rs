@@ -64,25 +64,16 @@ fn card_from_row(
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let decoded = (|| {
-        Ok(ExperimentCard {
-            compute_environment: parse_json(row, 10)?,
-            opsml_version: row.get(11),
-            metadata: parse_json(row, 12)?,
-            uid: record.uid,
-            space: record.space,
-            name: record.name,
-            version: record.version,
-            tags: record.tags,
-            status: record.status,
-            created_at: record.created_at,
-            ended_at: record.ended_at,
+    let details =
+        parse_json(row, 10).and_then(|environment| Ok((environment, parse_json(row, 12)?)));
+    Ok(details.map(|(compute_environment, metadata)| {
+        record.into_card(
             experimentcard_uids,
-            parent_uid: record.parent_uid,
-            username: record.username,
-        })
-    })();
-    Ok(decoded)
+            compute_environment,
+            row.get(11),
+            metadata,
+        )
+    }))
 }
 
 #[allow(clippy::expect_used, reason = "card fields serialise to JSON")]
@@ -140,22 +131,7 @@ pub(super) fn create(
         ],
     )?;
     tx.commit()?;
-    Ok(ExperimentCard {
-        uid: new.uid.clone(),
-        space: new.space.clone(),
-        name: new.name.clone(),
-        version,
-        tags: new.tags.clone(),
-        status: Status::Running,
-        created_at: micros_to_datetime(created_at),
-        ended_at: None,
-        experimentcard_uids: Vec::new(),
-        parent_uid: new.parent_uid.clone(),
-        compute_environment: new.compute_environment.clone(),
-        opsml_version: new.opsml_version.clone(),
-        username: new.username.clone(),
-        metadata: ExperimentMetadata::default(),
-    })
+    Ok(new.card(version))
 }
 
 pub(super) fn get(

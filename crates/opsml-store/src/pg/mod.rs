@@ -29,6 +29,7 @@ use crate::store::{
     CardQuery, ExperimentWriter, NewExperiment, RunningExperiment, SearchQuery, Store, TableCells,
     WriteBatch,
 };
+use crate::stored::corrupt;
 use crate::uri::TrackingUri;
 
 /// Idle connections kept for reuse.
@@ -198,15 +199,13 @@ impl PostgresStore {
     fn with_experiment<T>(
         &self,
         uid: &str,
-        f: impl FnOnce(
-            &mut Client,
-        ) -> std::result::Result<std::result::Result<T, String>, postgres::Error>,
+        f: impl FnOnce(&mut Client) -> std::result::Result<Result<T>, postgres::Error>,
     ) -> Result<T> {
         self.with_client(|client| {
             if !cards::exists(client, uid)? {
                 return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
             }
-            Ok(f(client)?.map_err(StoreError::Corrupt))
+            f(client)
         })?
     }
 }
@@ -337,24 +336,25 @@ impl Store for PostgresStore {
         writer: &RemoteWriter,
         batch: &WriteBatch<'_>,
     ) -> Result<bool> {
-        self.with_client(|client| {
-            if !cards::exists(client, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            append::append(client, uid, writer, batch)
-        })?
+        self.with_experiment(uid, |client| append::append(client, uid, writer, batch))
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
-        self.with_experiment(uid, |client| points::read_metrics(client, uid, names))
+        self.with_experiment(uid, |client| {
+            Ok(corrupt(points::read_metrics(client, uid, names)?))
+        })
     }
 
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
-        self.with_experiment(uid, |client| points::read_parameters(client, uid, names))
+        self.with_experiment(uid, |client| {
+            Ok(corrupt(points::read_parameters(client, uid, names)?))
+        })
     }
 
     fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
-        self.with_experiment(uid, |client| points::read_hardware(client, uid))
+        self.with_experiment(uid, |client| {
+            Ok(corrupt(points::read_hardware(client, uid)?))
+        })
     }
 
     fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {

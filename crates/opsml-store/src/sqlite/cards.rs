@@ -48,22 +48,12 @@ pub(super) fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CardRecord> {
 fn card_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ExperimentCard> {
     let record = record_from_row(row)?;
     let experimentcard_uids = children(conn, &record.uid)?;
-    Ok(ExperimentCard {
-        uid: record.uid,
-        space: record.space,
-        name: record.name,
-        version: record.version,
-        tags: record.tags,
-        status: record.status,
-        created_at: record.created_at,
-        ended_at: record.ended_at,
+    Ok(record.into_card(
         experimentcard_uids,
-        parent_uid: record.parent_uid,
-        compute_environment: parse_json(row, 10)?,
-        opsml_version: row.get(11)?,
-        username: record.username,
-        metadata: parse_json(row, 12)?,
-    })
+        parse_json(row, 10)?,
+        row.get(11)?,
+        parse_json(row, 12)?,
+    ))
 }
 
 fn children(conn: &Connection, uid: &str) -> rusqlite::Result<Vec<String>> {
@@ -134,22 +124,7 @@ pub(super) fn create(conn: &mut Connection, new: &NewExperiment) -> rusqlite::Re
         Err(e) => return Err(e),
     }
     tx.commit()?;
-    Ok(Created::Card(Box::new(ExperimentCard {
-        uid: new.uid.clone(),
-        space: new.space.clone(),
-        name: new.name.clone(),
-        version,
-        tags: new.tags.clone(),
-        status: Status::Running,
-        created_at: micros_to_datetime(new.created_at.timestamp_micros()),
-        ended_at: None,
-        experimentcard_uids: Vec::new(),
-        parent_uid: new.parent_uid.clone(),
-        compute_environment: new.compute_environment.clone(),
-        opsml_version: new.opsml_version.clone(),
-        username: new.username.clone(),
-        metadata: ExperimentMetadata::default(),
-    })))
+    Ok(Created::Card(Box::new(new.card(version))))
 }
 
 pub(super) fn get(conn: &Connection, uid: &str) -> rusqlite::Result<Option<ExperimentCard>> {

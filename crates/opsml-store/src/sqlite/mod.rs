@@ -30,6 +30,7 @@ use crate::store::{
     CardQuery, ExperimentWriter, NewExperiment, RunningExperiment, SearchQuery, Store, TableCells,
     WriteBatch,
 };
+use crate::stored::corrupt;
 use crate::uri::TrackingUri;
 
 /// How long a connection waits for another process's write lock before failing.
@@ -129,6 +130,20 @@ impl SqliteStore {
         result
     }
 
+    /// `f` on a connection, once experiment `uid` is known to exist.
+    fn with_experiment<T>(
+        &self,
+        uid: &str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<Result<T>>,
+    ) -> Result<T> {
+        self.with_conn(|conn| {
+            if !cards::exists(conn, uid)? {
+                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
+            }
+            f(conn)
+        })?
+    }
+
     pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
@@ -206,12 +221,7 @@ impl Store for SqliteStore {
     }
 
     fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            Ok(Ok(summaries::read(conn, uid)?))
-        })?
+        self.with_experiment(uid, |conn| Ok(Ok(summaries::read(conn, uid)?)))
     }
 
     fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
@@ -272,39 +282,23 @@ impl Store for SqliteStore {
         writer: &RemoteWriter,
         batch: &WriteBatch<'_>,
     ) -> Result<bool> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            append::append(conn, uid, writer, batch)
-        })?
+        self.with_experiment(uid, |conn| append::append(conn, uid, writer, batch))
     }
 
     fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            Ok(points::read_metrics(conn, uid, names)?.map_err(StoreError::Corrupt))
-        })?
+        self.with_experiment(uid, |conn| {
+            Ok(corrupt(points::read_metrics(conn, uid, names)?))
+        })
     }
 
     fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            Ok(points::read_parameters(conn, uid, names)?.map_err(StoreError::Corrupt))
-        })?
+        self.with_experiment(uid, |conn| {
+            Ok(corrupt(points::read_parameters(conn, uid, names)?))
+        })
     }
 
     fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            Ok(points::read_hardware(conn, uid)?.map_err(StoreError::Corrupt))
-        })?
+        self.with_experiment(uid, |conn| Ok(corrupt(points::read_hardware(conn, uid)?)))
     }
 
     fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
@@ -335,12 +329,7 @@ impl Store for SqliteStore {
     }
 
     fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
-        self.with_conn(|conn| {
-            if !cards::exists(conn, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            Ok(Ok(artifacts::list(conn, uid, prefix)?))
-        })?
+        self.with_experiment(uid, |conn| Ok(Ok(artifacts::list(conn, uid, prefix)?)))
     }
 
     fn default_key_file(&self) -> Option<PathBuf> {
