@@ -189,6 +189,9 @@ fn requirements_cached(paths: &[PathBuf]) -> Arc<String> {
 }
 
 /// `name==version` of every package installed in `paths`, first one wins, sorted.
+// Read from the `.dist-info` folder names rather than through Python's `importlib.metadata`:
+// it runs on the capture thread without the GIL, and listing every distribution through
+// Python would cost tens of milliseconds on the thread that starts the experiment.
 pub(crate) fn installed_packages(paths: &[PathBuf]) -> Vec<String> {
     let mut seen = std::collections::BTreeMap::new();
     for dir in paths {
