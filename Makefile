@@ -40,6 +40,8 @@ rust-check: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 	cargo check --locked -p opsml-cli --no-default-features
+	# The server links no HTTP client of its own (see ARCHITECTURE.md).
+	! cargo tree --locked -p opsml-server -e normal --prefix none | grep -q '^opsml-client '
 
 # Real services on loopback, started (or reused) by the scripts: SeaweedFS for the S3 storage
 # tests and PostgreSQL, on which the store tests run a second time. OPSML_REQUIRE_SERVICES=1
