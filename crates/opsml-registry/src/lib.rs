@@ -1,14 +1,12 @@
-//! Card registries and the stores that hold them.
+//! Card registries: the store and the artifact storage a process uses, and its artifacts.
 //!
-//! A [`Store`] keeps experiment cards, metric points and parameters. The
-//! embedded default is a SQLite file ([`SqliteStore`]); other backends implement
-//! the same trait, so the experiment crate never needs to know which one it
-//! talks to. [`open_store`] hands out one store per location per process.
-//!
-//! Metric points are stored in columnar chunks: per (experiment, metric), blocks
-//! of up to [`CHUNK_POINTS`] points packed into one blob, the open tail block
-//! rewritten at each flush. Writing a million points is a few hundred row writes
-//! and reading them back a few hundred blob reads.
+//! [`open_store`] hands out one store per location per process (SQLite or PostgreSQL from
+//! `opsml-store`; an opsml server through `opsml-client` with the feature `remote`) and
+//! marks experiments whose process died; [`artifact_storage`] picks where a store's artifact
+//! objects go (a server's own storage, else `OPSML_STORAGE_URI`). [`Artifacts`] encrypts,
+//! records, verifies and decrypts artifacts with a store and a storage handed to it.
+//! [`CardRegistry`] reads and deletes cards. The store's and storage's own types are
+//! re-exported for the crates above.
 
 mod artifacts;
 mod error;

@@ -242,7 +242,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn location(&self) -> String;
 
     /// Where batches this store refused for good are kept for `opsml sync` (see
-    /// [`crate::RecoveryFile`]); `None` for a store whose writers keep their own files.
+    /// `opsml_client::RecoveryFile`); `None` for a store whose writers keep their own files.
     fn recovery_dir(&self) -> Option<PathBuf> {
         None
     }
