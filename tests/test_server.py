@@ -252,3 +252,23 @@ def test_a_damaged_batch_in_the_spool_is_refused_by_sync_not_stored(
     assert spooled.exists(), "the damaged file is kept"
     values = {m.value for m in get_experiment_metrics(uid)}
     assert 49.25 not in values
+
+
+def test_a_wrong_password_is_said_once_and_names_the_server(
+    servers: Servers, client_of: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = servers.start()
+    client_of(port)
+    monkeypatch.setenv("OPSML_PASSWORD", "not the password")
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "opsml"), "experiments", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode != 0
+    assert listed.stderr.splitlines() == [
+        f"opsml: opsml server http://127.0.0.1:{port}: wrong username or password "
+        "(401 unauthorized)"
+    ], listed.stderr

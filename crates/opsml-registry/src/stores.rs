@@ -9,10 +9,10 @@ use chrono::Utc;
 use opsml_process::fork_generation;
 use opsml_storage::{ArtifactStorage, StorageUri};
 use opsml_store::{
-    AccountStore, Lease, PostgresStore, SqliteStore, Store, TrackingUri, STALE_AFTER,
+    AccountStore, Lease, PostgresStore, SqliteStore, Store, StoreError, TrackingUri, STALE_AFTER,
 };
 
-use crate::error::Result;
+use crate::error::{RegistryError, Result};
 
 /// One store per location per process: every registry, experiment and reader
 /// shares its connection pool, and migrations run once. A forked child opens
@@ -77,7 +77,7 @@ fn open_server(base: &str) -> Result<Arc<dyn Store>> {
 /// A build without the HTTP client (an opsml server's own) cannot reach another server.
 #[cfg(not(feature = "remote"))]
 fn open_server(base: &str) -> Result<Arc<dyn Store>> {
-    Err(crate::StoreError::UnsupportedBackend {
+    Err(StoreError::UnsupportedBackend {
         what: "tracking",
         uri: base.to_owned(),
         backend: "http client",
@@ -86,8 +86,14 @@ fn open_server(base: &str) -> Result<Arc<dyn Store>> {
 }
 
 fn check_for_dead(store: &dyn Store) {
-    if let Err(e) = mark_dead_experiments_killed(store) {
-        tracing::warn!(error = %e, "checking for experiments whose process died failed");
+    match mark_dead_experiments_killed(store) {
+        Ok(_) => {}
+        // A server that refuses these credentials refuses the caller's own request next,
+        // with the same message: saying it twice only buries it.
+        Err(RegistryError::Store(StoreError::Server {
+            status: 401 | 403, ..
+        })) => tracing::debug!("no permission to look for experiments whose process died"),
+        Err(e) => tracing::warn!(error = %e, "checking for experiments whose process died failed"),
     }
 }
 
@@ -124,7 +130,7 @@ pub fn open_account_store(uri: &TrackingUri) -> Result<Arc<dyn AccountStore>> {
         TrackingUri::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         TrackingUri::Postgres(uri) => Arc::new(PostgresStore::open(uri)?),
         TrackingUri::Http(base) => {
-            return Err(crate::StoreError::InvalidUri {
+            return Err(StoreError::InvalidUri {
                 what: "tracking",
                 uri: base.clone(),
                 reason: "a server keeps its accounts in its own database; \
