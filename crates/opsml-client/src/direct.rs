@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 
+use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use reqwest::Method;
 
@@ -25,7 +26,7 @@ const PART_BYTES: usize = DEFAULT_PART_BYTES;
 const PARTS_IN_FLIGHT: usize = 2;
 /// Part URLs asked of the server at a time.
 const URLS_PER_REQUEST: u32 = 8;
-/// Tries of one signed `PUT`, and the wait before the second (longer before the third).
+/// Tries of one signed `PUT`, and the wait before the second (twice as long before the third).
 const PUT_ATTEMPTS: u32 = 3;
 const RETRY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -225,41 +226,67 @@ impl Multipart<'_> {
 async fn put_signed(http: reqwest::Client, url: String, bytes: Bytes) -> Result<String> {
     // The signature is a credential: messages name the object only.
     let location = url.split('?').next().unwrap_or_default().to_owned();
-    let failed = |source: io::Error| StorageError::Io {
-        location: location.clone(),
-        source,
-    };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let last = attempt == PUT_ATTEMPTS;
-        let response = match http.put(&url).body(bytes.clone()).send().await {
-            Ok(response) => response,
-            Err(e) if !last => {
-                tracing::debug!(error = %e.without_url(), "a signed PUT failed; trying again");
-                tokio::time::sleep(RETRY_WAIT * attempt).await;
-                continue;
-            }
-            Err(e) => return Err(failed(io::Error::other(e.without_url()))),
-        };
+    let attempt = || async {
+        let response = http
+            .put(&url)
+            .body(bytes.clone())
+            .send()
+            .await
+            .map_err(|e| PutFailure::Again(io::Error::other(e.without_url())))?;
         let status = response.status();
-        if status.is_server_error() && !last {
-            tokio::time::sleep(RETRY_WAIT * attempt).await;
-            continue;
+        if status.is_success() {
+            return response
+                .headers()
+                .get(reqwest::header::ETAG)
+                .and_then(|etag| etag.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    PutFailure::Final(io::Error::other("the storage answered without an ETag"))
+                });
         }
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            return Err(failed(io::Error::other(format!(
-                "the storage answered {status}: {}",
-                text.trim()
-            ))));
+        let text = response.text().await.unwrap_or_default();
+        let error = io::Error::other(format!("the storage answered {status}: {}", text.trim()));
+        Err(if status.is_server_error() {
+            PutFailure::Again(error)
+        } else {
+            PutFailure::Final(error)
+        })
+    };
+    let waits = ExponentialBuilder::new()
+        .with_min_delay(RETRY_WAIT)
+        .with_max_times(PUT_ATTEMPTS as usize - 1);
+    attempt
+        .retry(waits)
+        .sleep(tokio::time::sleep)
+        .when(|failure| matches!(failure, PutFailure::Again(_)))
+        .notify(|failure, _| tracing::debug!(error = %failure.error(), "a signed PUT failed; trying again"))
+        .await
+        .map_err(|failure| StorageError::Io {
+            location,
+            source: failure.into_error(),
+        })
+}
+
+/// Why a signed `PUT` failed, and whether sending it again may help.
+#[derive(Debug)]
+enum PutFailure {
+    /// The storage could not be reached or failed inside (a 5xx).
+    Again(io::Error),
+    /// The storage refused the request, or answered without an `ETag`.
+    Final(io::Error),
+}
+
+impl PutFailure {
+    fn error(&self) -> &io::Error {
+        match self {
+            Self::Again(e) | Self::Final(e) => e,
         }
-        return response
-            .headers()
-            .get(reqwest::header::ETAG)
-            .and_then(|etag| etag.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| failed(io::Error::other("the storage answered without an ETag")));
+    }
+
+    fn into_error(self) -> io::Error {
+        match self {
+            Self::Again(e) | Self::Final(e) => e,
+        }
     }
 }
 

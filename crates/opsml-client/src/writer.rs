@@ -15,6 +15,7 @@ use bytes::Bytes;
 use crate::client::ApiClient;
 use crate::outbox::Outbox;
 use crate::spool::{Record, Spool};
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use opsml_api::wire::{BatchBody, PointColumns, WireFloat};
 use opsml_process::runtime;
 use opsml_store::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, WriteBatch};
@@ -22,6 +23,16 @@ use opsml_store::{ExperimentWriter, Lease, RemoteWriter, Result, StoreError, Wri
 /// First wait after a failed send; it doubles with each failure up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The waits between sends through an outage: [`FIRST_BACKOFF`], doubling, then
+/// [`MAX_BACKOFF`] for as long as it lasts.
+fn backoff() -> ExponentialBackoff {
+    ExponentialBuilder::new()
+        .with_min_delay(FIRST_BACKOFF)
+        .with_max_delay(MAX_BACKOFF)
+        .without_max_times()
+        .build()
+}
 
 /// Points per request at most: a batch with more is sent as several, each well under the
 /// server's body limit (16 MiB; a point is about 70 bytes of JSON).
@@ -96,7 +107,7 @@ pub(crate) struct HttpWriter {
     pending_bytes: usize,
     /// No send before this instant after a failure.
     retry_at: Option<Instant>,
-    backoff: Duration,
+    backoff: ExponentialBackoff,
     /// Why sending stopped for good (the server refused a batch, or the file could not be
     /// read back): nothing more is sent, all stays in the file.
     refused: Option<String>,
@@ -122,7 +133,7 @@ impl HttpWriter {
             pending: VecDeque::new(),
             pending_bytes: 0,
             retry_at: None,
-            backoff: FIRST_BACKOFF,
+            backoff: backoff(),
             refused: None,
         })
     }
@@ -216,7 +227,7 @@ impl HttpWriter {
                 Ok(()) => {
                     self.sent();
                     self.retry_at = None;
-                    self.backoff = FIRST_BACKOFF;
+                    self.backoff = backoff();
                 }
                 Err(e) => return self.not_taken(&e, "a batch"),
             }
@@ -246,8 +257,8 @@ impl HttpWriter {
             tracing::warn!(uid = %self.uid, %error,
                 "the server did not take {what}; it is kept on disk and sent again");
         }
-        self.retry_at = Some(Instant::now() + self.backoff);
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        let wait = self.backoff.next().unwrap_or(MAX_BACKOFF);
+        self.retry_at = Some(Instant::now() + wait);
         // Unsent batches must outlive a crash of the machine too.
         if let Err(e) = self.spool().sync() {
             tracing::error!(error = %e, "making the spool file durable failed");
@@ -313,7 +324,7 @@ impl ExperimentWriter for HttpWriter {
         let deadline = Instant::now() + ship_timeout();
         // The end is the moment to try: a back-off grown through an outage would outlast it.
         self.retry_at = None;
-        self.backoff = FIRST_BACKOFF;
+        self.backoff = backoff();
         loop {
             if self.ship() {
                 return Ok(());
