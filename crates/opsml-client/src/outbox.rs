@@ -145,10 +145,22 @@ impl Outbox {
         self.dir.join(uid)
     }
 
+    /// The lock of what is kept for `uid`, held until dropped: a keep changes the folder only
+    /// under it, and [`Outbox::deliver`] leaves the folder alone while a keep is under way (it
+    /// would otherwise remove the folder of objects that a keep has just made).
+    fn hold(&self, uid: &str) -> Result<File> {
+        let dir = self.experiment(uid);
+        private_dir(&dir)?;
+        let lock = File::open(&dir).map_err(|e| io_error(&dir, e))?;
+        lock.lock().map_err(|e| io_error(&dir, e))?;
+        Ok(lock)
+    }
+
     /// Keeps the creation of an experiment the server could not be asked to create, and
     /// returns the card the run shows until then (version `0.0.0-pending`).
     pub(crate) fn keep_create(&self, body: CreateBody, username: String) -> Result<ExperimentCard> {
         let kept = KeptCreate { body, username };
+        let _held = self.hold(&kept.body.uid)?;
         persist_private(
             &self.experiment(&kept.body.uid),
             CREATE_FILE,
@@ -214,6 +226,7 @@ impl Outbox {
             wrapped: base64::engine::general_purpose::STANDARD.encode(wrapped),
         };
         let dir = self.experiment(uid);
+        let _held = self.hold(uid)?;
         if persist_private(&dir, KEY_FILE, &json(&body), false)? {
             return Ok(wrapped.to_vec());
         }
@@ -240,6 +253,7 @@ impl Outbox {
         id: &str,
         source: &mut dyn Read,
     ) -> opsml_storage::Result<u64> {
+        let _held = self.hold(uid)?;
         let dir = self.experiment(uid).join(OBJECTS_DIR);
         private_dir(&dir)?;
         let path = dir.join(id);
@@ -273,6 +287,7 @@ impl Outbox {
 
     /// Keeps artifact records of `uid`, to be recorded after the objects kept before them.
     pub(crate) fn keep_records(&self, uid: &str, records: &[ArtifactRecord]) -> Result<()> {
+        let _held = self.hold(uid)?;
         let dir = self.experiment(uid).join(RECORDS_DIR);
         // Named by a time-ordered uid: the server records them in the order they were made.
         let name = format!("{}.json", opsml_types::new_uid());
@@ -281,12 +296,13 @@ impl Outbox {
 
     /// Keeps the metadata of `uid` (replacing metadata kept before).
     pub(crate) fn keep_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
+        let _held = self.hold(uid)?;
         persist_private(&self.experiment(uid), METADATA_FILE, &json(metadata), true).map(drop)
     }
 
     /// Delivers what is kept for `uid` to the server of `client`, in order: its creation
     /// (after its parent's), its data key, objects, records, metadata; each file goes once
-    /// delivered. `false` when another process is delivering them now.
+    /// delivered. `false` when another process is delivering them, or a keep is under way.
     pub(crate) fn deliver(&self, client: &Arc<ApiClient>, uid: &str) -> Result<bool> {
         let dir = self.experiment(uid);
         let lock = match File::open(&dir) {
@@ -486,5 +502,46 @@ mod tests {
             })
             .collect();
         assert_eq!(records, ["a.txt", "b.txt"]);
+    }
+
+    /// A client of a port nobody listens on: every request fails at once.
+    fn unreachable_client() -> Arc<ApiClient> {
+        Arc::new(ApiClient::new("http://127.0.0.1:9", None).unwrap())
+    }
+
+    #[test]
+    fn a_keep_under_way_makes_a_delivery_wait_for_its_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().to_owned());
+        let held = outbox.hold("u").unwrap();
+        assert!(!outbox.deliver(&unreachable_client(), "u").unwrap());
+        drop(held);
+        // Nothing kept: nothing to deliver.
+        assert!(outbox.deliver(&unreachable_client(), "u").unwrap());
+    }
+
+    #[test]
+    fn an_object_kept_while_a_delivery_tidies_up_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().to_owned());
+        let objects = dir.path().join("u").join(OBJECTS_DIR);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let client = unreachable_client();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Nothing waits: each delivery removes the empty folder of objects.
+                    let _ = outbox.deliver(&client, "u");
+                }
+            });
+            for n in 0..2_000 {
+                let id = format!("o{n}");
+                let kept = outbox.keep_object("u", &id, &mut &b"bytes"[..]);
+                assert_eq!(kept.unwrap(), 5, "object {n}");
+                // As a delivery of it would.
+                fs::remove_file(objects.join(&id)).unwrap();
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
     }
 }
