@@ -157,6 +157,21 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether a unique constraint refused the write: another writer got there first.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Sqlite { source, .. } => source
+                .sqlite_error()
+                .is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE),
+            Self::Postgres { source, .. } => {
+                source.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+}
+
 fn sqlite_transient(error: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode;
     let Some(e) = error.sqlite_error() else {

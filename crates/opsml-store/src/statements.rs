@@ -28,7 +28,7 @@ fn placeholder(dialect: Dialect, n: usize, value: &Value) -> String {
 }
 
 /// The elements of the JSON array of text `json`, as a FROM item with one column, `value`.
-fn json_elements(dialect: Dialect, json: &str) -> String {
+pub(crate) fn json_elements(dialect: Dialect, json: &str) -> String {
     match dialect {
         Dialect::Sqlite => format!("json_each({json})"),
         Dialect::Postgres => {

@@ -2,8 +2,6 @@
 
 use opsml_types::ParameterValue;
 
-use crate::error::StoreError;
-
 /// The value of parameter `name` of experiment `uid`, stored as `kind` and `text`; the error
 /// names the row when the two describe no value (the database was changed by hand).
 pub(crate) fn parameter_value(
@@ -14,10 +12,4 @@ pub(crate) fn parameter_value(
 ) -> Result<ParameterValue, String> {
     ParameterValue::from_stored(kind, text)
         .ok_or_else(|| format!("experiment {uid}, parameter {name:?}: {kind} value {text:?}"))
-}
-
-/// What was read, or the record that could not be decoded (the database was changed by hand
-/// or damaged).
-pub(crate) fn corrupt<T>(decoded: Result<T, String>) -> Result<T, StoreError> {
-    decoded.map_err(StoreError::Corrupt)
 }

@@ -1,35 +1,19 @@
 //! The PostgreSQL store: the same tables and behaviour as the SQLite store, for teams that
 //! share one database (directly, or behind opsml servers).
 
-mod accounts;
-mod append;
-mod artifacts;
-mod cards;
 mod points;
 mod schema;
-mod search;
-mod summaries;
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
-use opsml_query::Dialect;
-use opsml_types::{
-    ArtifactRecord, CardRecord, ExperimentCard, ExperimentMetadata, HardwareSample, MetricColumns,
-    MetricSummary, Parameter, Status, Version,
-};
 use parking_lot::{Condvar, Mutex};
 use postgres::{Client, NoTls};
 
-use crate::append::RemoteWriter;
+use crate::database::Database;
 use crate::error::{Result, StoreError};
-use crate::lease::Lease;
-use crate::statements;
-use crate::store::{
-    CardQuery, ExperimentWriter, NewExperiment, RunningExperiment, SearchQuery, Store, TableCells,
-    WriteBatch,
-};
-use crate::stored::corrupt;
+use crate::sql::{PgSql, Sql};
+use crate::store::ExperimentWriter;
+use crate::tables::cards;
 use crate::uri::TrackingUri;
 
 /// Idle connections kept for reuse.
@@ -126,7 +110,7 @@ impl PostgresStore {
             pool: Mutex::new(Pool::default()),
             returned: Condvar::new(),
         };
-        store.with_client(schema::migrate)?;
+        store.with_client(|client| schema::migrate(client, &store.location))?;
         tracing::debug!(location = %store.location, "opened postgres store");
         Ok(store)
     }
@@ -162,11 +146,8 @@ impl PostgresStore {
         self.returned.notify_one();
     }
 
-    /// Runs `f` on a pooled connection; a connection that failed is not reused.
-    fn with_client<T>(
-        &self,
-        f: impl FnOnce(&mut Client) -> std::result::Result<T, postgres::Error>,
-    ) -> Result<T> {
+    /// Runs `f` on a pooled connection; one whose database failed is not reused.
+    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
         let mut slot = Slot {
             store: self,
             client: Some(self.checkout()?),
@@ -176,8 +157,9 @@ impl PostgresStore {
             .client
             .as_mut()
             .expect("a checked-out slot holds its client");
-        let result = f(client).map_err(|e| self.error(e));
-        if result.is_ok() {
+        let result = f(client);
+        let healthy = !matches!(result, Err(StoreError::Postgres { .. })) && !client.is_closed();
+        if healthy {
             let mut pool = self.pool.lock();
             if pool.idle.len() < MAX_IDLE_CONNECTIONS {
                 pool.idle.extend(slot.client.take());
@@ -194,132 +176,20 @@ impl PostgresStore {
             source,
         }
     }
-
-    /// Runs `f` on a pooled connection, after checking that experiment `uid` exists.
-    fn with_experiment<T>(
-        &self,
-        uid: &str,
-        f: impl FnOnce(&mut Client) -> std::result::Result<Result<T>, postgres::Error>,
-    ) -> Result<T> {
-        self.with_client(|client| {
-            if !cards::exists(client, uid)? {
-                return Ok(Err(StoreError::ExperimentNotFound(uid.to_owned())));
-            }
-            f(client)
-        })?
-    }
 }
 
-/// Fails with "not found" when an update touched no row.
-fn changed(count: u64, uid: &str) -> Result<()> {
-    if count == 0 {
-        Err(StoreError::ExperimentNotFound(uid.to_owned()))
-    } else {
-        Ok(())
-    }
-}
-
-impl Store for PostgresStore {
+impl Database for PostgresStore {
     fn location(&self) -> String {
         self.location.clone()
     }
 
-    fn recovery_dir(&self) -> Option<PathBuf> {
-        // No place beside a database server: this machine's spool directory, a folder per
-        // database so that `opsml sync` applies each file to the store that refused it.
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.location.as_bytes());
-        let folder = hex::encode(&digest[..8]);
-        Some(crate::spool_dir().join("recovery").join(folder))
+    fn with_sql<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.with_client(|client| f(&mut PgSql::new(client, &self.location)))
     }
 
-    fn create_experiment(&self, new: &NewExperiment) -> Result<ExperimentCard> {
-        self.with_client(|client| cards::create(client, new))
-    }
-
-    fn get_experiment(&self, uid: &str) -> Result<Option<ExperimentCard>> {
-        self.with_client(|client| cards::get(client, uid))?
-            .transpose()
-            .map_err(StoreError::Corrupt)
-    }
-
-    fn find_experiment(
-        &self,
-        space: &str,
-        name: &str,
-        version: Option<&Version>,
-    ) -> Result<Option<ExperimentCard>> {
-        self.with_client(|client| cards::find(client, space, name, version))?
-            .transpose()
-            .map_err(StoreError::Corrupt)
-    }
-
-    fn list_experiments(&self, query: &CardQuery) -> Result<Vec<CardRecord>> {
-        self.with_client(|client| {
-            search::records(client, &statements::list_cards(query, Dialect::Postgres))
-        })?
-        .map_err(StoreError::Corrupt)
-    }
-
-    fn update_experiment(&self, card: &ExperimentCard) -> Result<()> {
-        changed(
-            self.with_client(|client| cards::update(client, card))?,
-            &card.uid,
-        )
-    }
-
-    fn claim(&self, uid: &str, lease: &Lease) -> Result<()> {
-        changed(
-            self.with_client(|client| cards::claim(client, uid, lease))?,
-            uid,
-        )
-    }
-
-    fn search_experiments(&self, query: &SearchQuery) -> Result<Vec<CardRecord>> {
-        self.with_client(|client| {
-            search::records(client, &statements::search_cards(query, Dialect::Postgres))
-        })?
-        .map_err(StoreError::Corrupt)
-    }
-
-    fn metric_summaries(&self, uid: &str) -> Result<Vec<MetricSummary>> {
-        self.with_experiment(uid, |client| Ok(Ok(summaries::read(client, uid)?)))
-    }
-
-    fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
-        let mut table = TableCells::new(uids);
-        self.with_client(|client| {
-            if let Err(corrupt) = points::read_parameters_many(client, uids, &mut table)? {
-                return Ok(Err(StoreError::Corrupt(corrupt)));
-            }
-            summaries::read_many(client, uids, &mut table)?;
-            Ok(Ok(()))
-        })??;
-        Ok(table)
-    }
-
-    fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
-        self.with_client(cards::running)
-    }
-
-    fn mark_killed(&self, running: &RunningExperiment) -> Result<bool> {
-        self.with_client(|client| cards::mark_killed(client, running))
-    }
-
-    fn set_status(&self, uid: &str, status: Status, ended_at: Option<DateTime<Utc>>) -> Result<()> {
-        changed(
-            self.with_client(|client| cards::set_status(client, uid, status, ended_at))?,
-            uid,
-        )
-    }
-
-    fn delete_experiment(&self, uid: &str) -> Result<bool> {
-        self.with_client(|client| cards::delete(client, uid))
-    }
-
-    fn open_writer(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
+    fn open_writer_of(&self, uid: &str) -> Result<Box<dyn ExperimentWriter>> {
         let mut client = self.connect()?;
-        if !cards::exists(&mut client, uid).map_err(|e| self.error(e))? {
+        if !cards::exists(&mut PgSql::new(&mut client, &self.location), uid)? {
             return Err(StoreError::ExperimentNotFound(uid.to_owned()));
         }
         Ok(Box::new(points::PostgresWriter::open(
@@ -330,62 +200,13 @@ impl Store for PostgresStore {
         )))
     }
 
-    fn append_batch(
-        &self,
-        uid: &str,
-        writer: &RemoteWriter,
-        batch: &WriteBatch<'_>,
-    ) -> Result<bool> {
-        self.with_experiment(uid, |client| append::append(client, uid, writer, batch))
-    }
-
-    fn read_metrics(&self, uid: &str, names: Option<&[String]>) -> Result<MetricColumns> {
-        self.with_experiment(uid, |client| {
-            Ok(corrupt(points::read_metrics(client, uid, names)?))
-        })
-    }
-
-    fn read_parameters(&self, uid: &str, names: Option<&[String]>) -> Result<Vec<Parameter>> {
-        self.with_experiment(uid, |client| {
-            Ok(corrupt(points::read_parameters(client, uid, names)?))
-        })
-    }
-
-    fn read_hardware(&self, uid: &str) -> Result<Vec<HardwareSample>> {
-        self.with_experiment(uid, |client| {
-            Ok(corrupt(points::read_hardware(client, uid)?))
-        })
-    }
-
-    fn set_metadata(&self, uid: &str, metadata: &ExperimentMetadata) -> Result<()> {
-        changed(
-            self.with_client(|client| cards::set_metadata(client, uid, metadata))?,
-            uid,
-        )
-    }
-
-    fn wrapped_data_key(&self, uid: &str) -> Result<Option<Vec<u8>>> {
-        self.with_client(|client| artifacts::wrapped_key(client, uid))
-    }
-
-    fn holds_wrapped_keys(&self) -> Result<bool> {
-        self.with_client(|client| {
-            client
-                .query_one("SELECT EXISTS (SELECT 1 FROM experiment_keys)", &[])
-                .map(|row| row.get(0))
-        })
-    }
-
-    fn insert_wrapped_data_key(&self, uid: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
-        self.with_client(|client| artifacts::insert_wrapped_key(client, uid, wrapped))
-    }
-
-    fn put_artifacts(&self, uid: &str, records: &[ArtifactRecord]) -> Result<Vec<String>> {
-        self.with_client(|client| artifacts::put(client, uid, records))
-    }
-
-    fn list_artifacts(&self, uid: &str, prefix: Option<&str>) -> Result<Vec<ArtifactRecord>> {
-        self.with_experiment(uid, |client| Ok(Ok(artifacts::list(client, uid, prefix)?)))
+    fn recovery_dir(&self) -> PathBuf {
+        // No place beside a database server: this machine's spool directory, a folder per
+        // database so that `opsml sync` applies each file to the store that refused it.
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.location.as_bytes());
+        let folder = hex::encode(&digest[..8]);
+        crate::spool_dir().join("recovery").join(folder)
     }
 
     fn default_key_file(&self) -> Option<PathBuf> {
@@ -396,7 +217,7 @@ impl Store for PostgresStore {
 
     fn local_files(&self) -> Vec<PathBuf> {
         // Kept batches hold other runs' data: never captured as code.
-        self.recovery_dir().into_iter().collect()
+        vec![Database::recovery_dir(self)]
     }
 
     fn tracking_uri(&self) -> TrackingUri {

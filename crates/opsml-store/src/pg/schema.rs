@@ -4,6 +4,8 @@
 
 use postgres::Client;
 
+use crate::error::{Result, StoreError};
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE experiments (
@@ -149,21 +151,27 @@ const MIGRATION_LOCK: i64 = 0x6f70_736d_6c00_0001;
 
 /// Brings the schema up to date. Several processes may start on a new database at once:
 /// the check and the migrations run under a transaction-scoped advisory lock.
-pub(super) fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS opsml_schema (version BIGINT NOT NULL)")?;
-    let current: i64 = tx
-        .query_opt("SELECT version FROM opsml_schema", &[])?
-        .map_or(0, |row| row.get(0));
-    if current == 0 {
-        tx.execute("INSERT INTO opsml_schema (version) VALUES (0)", &[])?;
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-        tx.batch_execute(sql)?;
-        let version = index as i64 + 1;
-        tx.execute("UPDATE opsml_schema SET version = $1", &[&version])?;
-        tracing::info!(version, "applied store migration");
-    }
-    tx.commit()
+pub(super) fn migrate(client: &mut Client, location: &str) -> Result<()> {
+    let run = |client: &mut Client| -> std::result::Result<(), postgres::Error> {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS opsml_schema (version BIGINT NOT NULL)")?;
+        let current: i64 = tx
+            .query_opt("SELECT version FROM opsml_schema", &[])?
+            .map_or(0, |row| row.get(0));
+        if current == 0 {
+            tx.execute("INSERT INTO opsml_schema (version) VALUES (0)", &[])?;
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            tx.batch_execute(sql)?;
+            let version = index as i64 + 1;
+            tx.execute("UPDATE opsml_schema SET version = $1", &[&version])?;
+            tracing::info!(version, "applied store migration");
+        }
+        tx.commit()
+    };
+    run(client).map_err(|source| StoreError::Postgres {
+        location: location.to_owned(),
+        source,
+    })
 }

@@ -1,6 +1,12 @@
 //! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
 
+use std::path::Path;
+
 use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Result, StoreError};
+use crate::sql::SqliteSql;
+use crate::tables::summaries;
 
 const MIGRATIONS: &[&str] = &[
     r"
@@ -148,20 +154,29 @@ const METRIC_SUMMARIES_MIGRATION: usize = 3;
 
 /// Brings the schema up to date. Safe with several processes opening a new
 /// file at once: the check and the migration run under the write lock.
-pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current >= MIGRATIONS.len() as i64 {
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let error = |source| StoreError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let version = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    };
+    if version(conn).map_err(error)? >= MIGRATIONS.len() as i64 {
         return Ok(());
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(error)?;
+    let current = version(&tx).map_err(error)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql)?;
+        tx.execute_batch(sql).map_err(error)?;
         if index == METRIC_SUMMARIES_MIGRATION {
-            super::summaries::backfill(&tx)?;
+            summaries::backfill(&mut SqliteSql::new(&tx, path))?;
         }
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(error)?;
         tracing::info!(version = index + 1, "applied store migration");
     }
-    tx.commit()
+    tx.commit().map_err(error)
 }

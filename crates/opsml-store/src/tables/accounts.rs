@@ -1,60 +1,63 @@
-//! Users, grants and tokens in SQLite.
+//! Users, grants and tokens, for either database.
 
 use chrono::{DateTime, Utc};
 use opsml_types::micros_to_datetime;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::SqliteStore;
 use crate::accounts::{Access, AccountStore, TokenOwner, UserChange, UserRecord, UserSummary};
+use crate::database::Database;
 use crate::error::Result;
+use crate::sql::{params, Begin, Sql};
 
-impl AccountStore for SqliteStore {
+#[allow(
+    private_bounds,
+    reason = "the databases are this crate's; others implement AccountStore itself"
+)]
+impl<D: Database> AccountStore for D {
     fn user(&self, username: &str) -> Result<Option<UserRecord>> {
-        self.with_conn(|conn| {
-            conn.query_row(
-                "SELECT username, password_hash, admin, disabled FROM users WHERE username = ?1",
-                [username],
+        self.with_sql(|db| {
+            db.query_opt(
+                "SELECT username, password_hash, admin, disabled FROM users WHERE username = $1",
+                &params![username],
                 |row| {
                     Ok(UserRecord {
-                        username: row.get(0)?,
-                        password_hash: row.get(1)?,
-                        admin: row.get(2)?,
-                        disabled: row.get(3)?,
+                        username: row.string_at(0)?,
+                        password_hash: row.string_at(1)?,
+                        admin: row.bool_at(2)?,
+                        disabled: row.bool_at(3)?,
                     })
                 },
             )
-            .optional()
         })
     }
 
     fn users(&self) -> Result<Vec<UserSummary>> {
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(
+        self.with_sql(|db| {
+            db.query_map(
                 "SELECT username, admin, disabled, created_at FROM users ORDER BY username",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok(UserSummary {
-                    username: row.get(0)?,
-                    admin: row.get(1)?,
-                    disabled: row.get(2)?,
-                    created_at: micros_to_datetime(row.get(3)?),
-                })
-            })?;
-            rows.collect()
+                &[],
+                |row| {
+                    Ok(UserSummary {
+                        username: row.string_at(0)?,
+                        admin: row.bool_at(1)?,
+                        disabled: row.bool_at(2)?,
+                        created_at: micros_to_datetime(row.int_at(3)?),
+                    })
+                },
+            )
         })
     }
 
     fn put_user(&self, user: &UserRecord) -> Result<()> {
-        self.with_conn(|conn| {
-            conn.execute(
+        self.with_sql(|db| {
+            db.execute(
                 "INSERT INTO users (username, password_hash, admin, disabled, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (username) DO UPDATE
                  SET password_hash = excluded.password_hash, admin = excluded.admin,
                      disabled = excluded.disabled",
-                params![
-                    user.username,
-                    user.password_hash,
+                &params![
+                    &user.username,
+                    &user.password_hash,
                     user.admin,
                     user.disabled,
                     Utc::now().timestamp_micros()
@@ -65,13 +68,13 @@ impl AccountStore for SqliteStore {
     }
 
     fn insert_user(&self, user: &UserRecord) -> Result<bool> {
-        self.with_conn(|conn| {
-            conn.execute(
+        self.with_sql(|db| {
+            db.execute(
                 "INSERT INTO users (username, password_hash, admin, disabled, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
-                params![
-                    user.username,
-                    user.password_hash,
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING",
+                &params![
+                    &user.username,
+                    &user.password_hash,
                     user.admin,
                     user.disabled,
                     Utc::now().timestamp_micros()
@@ -82,90 +85,94 @@ impl AccountStore for SqliteStore {
     }
 
     fn user_count(&self) -> Result<u64> {
-        self.with_conn(|conn| {
-            conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get::<_, i64>(0))
-                .map(|n| u64::try_from(n).unwrap_or(0))
-        })
+        self.with_sql(|db| db.query_one("SELECT COUNT(*) FROM users", &[], |row| row.count_at(0)))
     }
 
     fn set_disabled(&self, username: &str, disabled: bool) -> Result<UserChange> {
-        self.with_conn(|conn| {
-            // Under the write lock: two admins disabling each other at once cannot both pass
-            // the check for the last admin.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let change = check_removable(&tx, username, disabled)?;
-            if change == UserChange::Done {
-                tx.execute(
-                    "UPDATE users SET disabled = ?2 WHERE username = ?1",
-                    params![username, disabled],
-                )?;
-                if disabled {
-                    tx.execute("DELETE FROM access_tokens WHERE username = ?1", [username])?;
+        self.with_sql(|db| {
+            // In one write transaction: two admins disabling each other at once cannot both
+            // pass the check for the last admin.
+            db.transaction(Begin::Write, |db| {
+                let change = check_removable(db, username, disabled)?;
+                if change == UserChange::Done {
+                    db.execute(
+                        "UPDATE users SET disabled = $2 WHERE username = $1",
+                        &params![username, disabled],
+                    )?;
+                    if disabled {
+                        db.execute(
+                            "DELETE FROM access_tokens WHERE username = $1",
+                            &params![username],
+                        )?;
+                    }
                 }
-            }
-            tx.commit()?;
-            Ok(change)
+                Ok(change)
+            })
         })
     }
 
     fn delete_user(&self, username: &str) -> Result<UserChange> {
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let change = check_removable(&tx, username, true)?;
-            if change == UserChange::Done {
-                // The foreign keys cascade too; this does not depend on their pragma.
-                tx.execute("DELETE FROM access_tokens WHERE username = ?1", [username])?;
-                tx.execute("DELETE FROM space_grants WHERE username = ?1", [username])?;
-                tx.execute("DELETE FROM users WHERE username = ?1", [username])?;
-            }
-            tx.commit()?;
-            Ok(change)
+        self.with_sql(|db| {
+            db.transaction(Begin::Write, |db| {
+                let change = check_removable(db, username, true)?;
+                if change == UserChange::Done {
+                    // The foreign keys cascade too; this does not depend on SQLite's pragma.
+                    for table in ["access_tokens", "space_grants", "users"] {
+                        db.execute(
+                            &format!("DELETE FROM {table} WHERE username = $1"),
+                            &params![username],
+                        )?;
+                    }
+                }
+                Ok(change)
+            })
         })
     }
 
     fn grant(&self, username: &str, space: &str, access: Access) -> Result<()> {
-        self.with_conn(|conn| {
-            conn.execute(
-                "INSERT INTO space_grants (username, space, can_write) VALUES (?1, ?2, ?3)
+        self.with_sql(|db| {
+            db.execute(
+                "INSERT INTO space_grants (username, space, can_write) VALUES ($1, $2, $3)
                  ON CONFLICT (username, space) DO UPDATE SET can_write = excluded.can_write",
-                params![username, space, access == Access::Write],
+                &params![username, space, access == Access::Write],
             )
             .map(drop)
         })
     }
 
     fn grants(&self, username: &str) -> Result<Vec<(String, Access)>> {
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT space, can_write FROM space_grants WHERE username = ?1 ORDER BY space",
-            )?;
-            let rows = stmt.query_map([username], |row| {
-                let write: bool = row.get(1)?;
-                Ok((
-                    row.get(0)?,
-                    if write { Access::Write } else { Access::Read },
-                ))
-            })?;
-            rows.collect()
+        self.with_sql(|db| {
+            db.query_map(
+                "SELECT space, can_write FROM space_grants WHERE username = $1 ORDER BY space",
+                &params![username],
+                |row| {
+                    let access = if row.bool_at(1)? {
+                        Access::Write
+                    } else {
+                        Access::Read
+                    };
+                    Ok((row.string_at(0)?, access))
+                },
+            )
         })
     }
 
     fn revoke_grant(&self, username: &str, space: &str) -> Result<bool> {
-        self.with_conn(|conn| {
-            conn.execute(
-                "DELETE FROM space_grants WHERE username = ?1 AND space = ?2",
-                [username, space],
+        self.with_sql(|db| {
+            db.execute(
+                "DELETE FROM space_grants WHERE username = $1 AND space = $2",
+                &params![username, space],
             )
             .map(|removed| removed > 0)
         })
     }
 
     fn put_token(&self, token_hash: &str, username: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        self.with_conn(|conn| {
-            conn.execute(
+        self.with_sql(|db| {
+            db.execute(
                 "INSERT INTO access_tokens (token_hash, username, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
+                 VALUES ($1, $2, $3, $4)",
+                &params![
                     token_hash,
                     username,
                     Utc::now().timestamp_micros(),
@@ -177,67 +184,62 @@ impl AccountStore for SqliteStore {
     }
 
     fn token(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
-        self.with_conn(|conn| {
-            conn.query_row(
+        self.with_sql(|db| {
+            db.query_opt(
                 "SELECT t.username, t.expires_at FROM access_tokens t
                  JOIN users u ON u.username = t.username
-                 WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND NOT u.disabled",
-                params![token_hash, Utc::now().timestamp_micros()],
+                 WHERE t.token_hash = $1 AND t.expires_at > $2 AND NOT u.disabled",
+                &params![token_hash, Utc::now().timestamp_micros()],
                 |row| {
                     Ok(TokenOwner {
-                        username: row.get(0)?,
-                        expires_at: micros_to_datetime(row.get(1)?),
+                        username: row.string_at(0)?,
+                        expires_at: micros_to_datetime(row.int_at(1)?),
                     })
                 },
             )
-            .optional()
         })
     }
 
     fn revoke_token(&self, token_hash: &str) -> Result<bool> {
-        self.with_conn(|conn| {
-            conn.execute(
-                "DELETE FROM access_tokens WHERE token_hash = ?1",
-                [token_hash],
+        self.with_sql(|db| {
+            db.execute(
+                "DELETE FROM access_tokens WHERE token_hash = $1",
+                &params![token_hash],
             )
             .map(|removed| removed > 0)
         })
     }
 
     fn revoke_tokens(&self, username: &str) -> Result<u64> {
-        self.with_conn(|conn| {
-            conn.execute("DELETE FROM access_tokens WHERE username = ?1", [username])
-                .map(|removed| removed as u64)
+        self.with_sql(|db| {
+            db.execute(
+                "DELETE FROM access_tokens WHERE username = $1",
+                &params![username],
+            )
         })
     }
 }
 
 /// Whether `username` may be disabled or deleted (`removing`), or enabled: it must exist,
-/// and the last enabled admin stays.
-fn check_removable(
-    conn: &Connection,
-    username: &str,
-    removing: bool,
-) -> rusqlite::Result<UserChange> {
-    let flags: Option<(bool, bool)> = conn
-        .query_row(
-            "SELECT admin, disabled FROM users WHERE username = ?1",
-            [username],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    let Some((admin, disabled)) = flags else {
-        return Ok(UserChange::NoSuchUser);
+/// and the last enabled admin stays. Where rows lock (PostgreSQL), every enabled admin's row
+/// is locked first, in one order, so that two admins removing each other take turns.
+fn check_removable(db: &mut dyn Sql, username: &str, removing: bool) -> Result<UserChange> {
+    let admins = if removing {
+        let sql = format!(
+            "SELECT username FROM users WHERE admin AND NOT disabled ORDER BY username{}",
+            db.for_update()
+        );
+        db.query_map(&sql, &[], |row| row.string_at(0))?
+    } else {
+        Vec::new()
     };
-    if !removing || !admin || disabled {
-        return Ok(UserChange::Done);
-    }
-    let other_admins: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM users WHERE admin AND NOT disabled AND username != ?1",
-        [username],
-        |row| row.get(0),
-    )?;
-    Ok(if other_admins == 0 {
+    let sql = format!("SELECT 1 FROM users WHERE username = $1{}", db.for_update());
+    let exists = db
+        .query_opt(&sql, &params![username], |_| Ok(()))?
+        .is_some();
+    Ok(if !exists {
+        UserChange::NoSuchUser
+    } else if removing && admins.len() == 1 && admins[0] == username {
         UserChange::LastAdmin
     } else {
         UserChange::Done
@@ -247,6 +249,8 @@ fn check_removable(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::AccountStore;
+    use crate::SqliteStore;
 
     /// A directory of its own under the system's temporary one, removed when dropped.
     struct Scratch(std::path::PathBuf);
