@@ -5,12 +5,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use crate::error::{Result, StoreError};
-use crate::lease::Lease;
-use crate::open_blocks::OpenBlocks;
-use crate::sql::{Begin, Sql, SqliteSql};
+use crate::sql::SqliteSql;
 use crate::store::{ExperimentWriter, WriteBatch};
-use crate::tables::append::LocalBlocks;
-use crate::tables::{cards, points};
+use crate::tables::writer::LocalWriter;
 
 /// Writes one experiment's points through a connection of its own, so that a
 /// flush never waits for a reader of the same process.
@@ -22,13 +19,7 @@ pub(super) struct SqliteWriter {
     /// that was deleted or replaced, where nobody will ever read it, so every write first
     /// checks that the file at `path` is still this one.
     file: Option<FileIdentity>,
-    /// This writer's row in `experiment_writers`, added with its first batch (so that
-    /// starting an experiment costs no extra transaction).
-    writer_id: String,
-    registered: bool,
-    uid: String,
-    /// The open block of each metric, kept across batches: a flush rewrites it, never reads.
-    blocks: OpenBlocks,
+    writer: LocalWriter,
 }
 
 /// Device and inode of a file.
@@ -50,11 +41,8 @@ impl SqliteWriter {
         Self {
             conn: Some(conn),
             file: FileIdentity::of(&path),
-            writer_id: opsml_types::new_uid(),
-            registered: false,
             path,
-            uid,
-            blocks: OpenBlocks::default(),
+            writer: LocalWriter::new(uid),
         }
     }
 
@@ -67,19 +55,11 @@ impl SqliteWriter {
         Ok(())
     }
 
-    fn write_transaction(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
+    /// The writer's own connection, with the writer.
+    fn parts(&mut self) -> (SqliteSql<'_>, &mut LocalWriter) {
         #[allow(clippy::expect_used, reason = "the connection lives until drop")]
         let conn = self.conn.as_ref().expect("the connection lives until drop");
-        let (uid, writer_id, registered) = (&self.uid, &self.writer_id, self.registered);
-        let blocks = &mut self.blocks;
-        let sql: &mut dyn Sql = &mut SqliteSql::new(conn, &self.path);
-        sql.transaction(Begin::Write, |db| {
-            if !registered {
-                cards::add_writer(db, writer_id, uid, &Lease::current())?;
-            }
-            blocks.write(&mut LocalBlocks { db, uid }, batch)?;
-            points::write_extras(db, uid, batch)
-        })
+        (SqliteSql::new(conn, &self.path), &mut self.writer)
     }
 }
 
@@ -95,29 +75,14 @@ impl Drop for SqliteWriter {
 impl ExperimentWriter for SqliteWriter {
     fn heartbeat(&mut self) -> Result<()> {
         let _inside = crate::fork_gate::sqlite_gate();
-        #[allow(clippy::expect_used, reason = "the connection lives until drop")]
-        let conn = self.conn.as_ref().expect("the connection lives until drop");
-        cards::writer_heartbeat(
-            &mut SqliteSql::new(conn, &self.path),
-            &self.writer_id,
-            &self.uid,
-        )?;
-        // The heartbeat wrote the writer's record: the first batch need not.
-        self.registered = true;
-        Ok(())
+        let (mut sql, writer) = self.parts();
+        writer.heartbeat(&mut sql)
     }
 
     fn write(&mut self, batch: &WriteBatch<'_>) -> Result<()> {
         self.check_file_in_place()?;
         let _inside = crate::fork_gate::sqlite_gate();
-        let written = self.write_transaction(batch);
-        if written.is_ok() {
-            self.registered = true;
-        }
-        written.inspect_err(|_| {
-            // The transaction rolled back: forget the tails so that the retried
-            // batch goes into fresh blocks and nothing is written twice.
-            self.blocks.clear();
-        })
+        let (mut sql, writer) = self.parts();
+        writer.write(&mut sql, batch, None).map(drop)
     }
 }

@@ -6,3 +6,4 @@ pub(crate) mod artifacts;
 pub(crate) mod cards;
 pub(crate) mod points;
 pub(crate) mod summaries;
+pub(crate) mod writer;
