@@ -338,13 +338,10 @@ impl Outbox {
             let mut file = File::open(&path).map_err(|e| io_error(&path, e))?;
             storage
                 .put(&format!("experiment/{uid}/objects/{id}"), &mut file)
-                .map_err(|e| match e {
+                .map_err(|e| {
                     // The server's own failure (out of reach, refused) as it came.
-                    StorageError::Backend(inner) => match inner.downcast::<StoreError>() {
-                        Ok(store) => *store,
-                        Err(other) => io_error(&path, io::Error::other(other)),
-                    },
-                    other => io_error(&path, io::Error::other(other)),
+                    StoreError::from_storage(e)
+                        .unwrap_or_else(|other| io_error(&path, io::Error::other(other)))
                 })?;
             remove(&path)?;
         }

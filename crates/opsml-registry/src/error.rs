@@ -73,15 +73,13 @@ pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 /// server) hands its own error back unchanged.
 impl From<StorageError> for RegistryError {
     fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::Backend(inner) => match inner.downcast::<StoreError>() {
-                Ok(store) => Self::Store(*store),
-                Err(inner) => match inner.downcast::<Self>() {
-                    Ok(own) => *own,
-                    Err(other) => Self::Storage(StorageError::Backend(other)),
-                },
+        match StoreError::from_storage(error) {
+            Ok(store) => Self::Store(store),
+            Err(StorageError::Backend(inner)) => match inner.downcast::<Self>() {
+                Ok(own) => *own,
+                Err(other) => Self::Storage(StorageError::Backend(other)),
             },
-            other => Self::Storage(other),
+            Err(other) => Self::Storage(other),
         }
     }
 }

@@ -158,6 +158,20 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// The store's failure that a storage carried back (the client of a server uploading
+    /// objects meets the server's answers), or the storage's own error when it is not one.
+    pub fn from_storage(
+        error: opsml_storage::StorageError,
+    ) -> std::result::Result<Self, opsml_storage::StorageError> {
+        match error {
+            opsml_storage::StorageError::Backend(inner) => inner
+                .downcast::<Self>()
+                .map(|store| *store)
+                .map_err(opsml_storage::StorageError::Backend),
+            other => Err(other),
+        }
+    }
+
     /// Whether a unique constraint refused the write: another writer got there first.
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {

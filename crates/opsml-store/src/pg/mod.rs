@@ -23,7 +23,9 @@ const MAX_IDLE_CONNECTIONS: usize = 8;
 /// for one rather than open connections until the database refuses more.
 const MAX_POOLED_CONNECTIONS: usize = 32;
 
-/// The pool's connections.
+/// The pool's connections. Not r2d2: a `postgres::Client` panics when dropped on a thread
+/// that drives a tokio runtime, and r2d2 drops connections wherever they are checked in;
+/// this pool closes them on a thread of its own (`close_off_runtime`).
 #[derive(Default)]
 struct Pool {
     idle: Vec<Client>,

@@ -150,7 +150,9 @@ ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
 const MIGRATION_LOCK: i64 = 0x6f70_736d_6c00_0001;
 
 /// Brings the schema up to date. Several processes may start on a new database at once:
-/// the check and the migrations run under a transaction-scoped advisory lock.
+/// the check and the migrations run under a transaction-scoped advisory lock. Not refinery:
+/// its history table would first need seeding in every existing database from
+/// `opsml_schema`, for what is here one version row and one lock.
 pub(super) fn migrate(client: &mut Client, location: &str) -> Result<()> {
     let run = |client: &mut Client| -> std::result::Result<(), postgres::Error> {
         let mut tx = client.transaction()?;

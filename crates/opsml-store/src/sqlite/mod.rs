@@ -26,6 +26,8 @@ const MAX_IDLE_CONNECTIONS: usize = 8;
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
+    /// The pool: idle connections. Not r2d2, whose own threads open and close connections
+    /// outside the fork gate that every SQLite call must pass (see `fork_gate`).
     idle: Mutex<Vec<Connection>>,
 }
 

@@ -153,7 +153,9 @@ ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
 const METRIC_SUMMARIES_MIGRATION: usize = 3;
 
 /// Brings the schema up to date. Safe with several processes opening a new
-/// file at once: the check and the migration run under the write lock.
+/// file at once: the check and the migration run under the write lock. Not
+/// rusqlite_migration, which reads the version before its transaction begins (two processes
+/// opening a new file would both migrate it) and requires an older rusqlite.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let error = |source| StoreError::Sqlite {
         path: path.to_owned(),
