@@ -103,6 +103,16 @@ impl CliError {
     }
 }
 
+/// A CSV write's failure is the write's own (a closed pipe stays one).
+impl From<csv::Error> for CliError {
+    fn from(error: csv::Error) -> Self {
+        match error.into_kind() {
+            csv::ErrorKind::Io(error) => Self::Output(error),
+            other => Self::Output(io::Error::other(format!("{other:?}"))),
+        }
+    }
+}
+
 impl From<io::Error> for CliError {
     /// Plain `?` on a write is a write to standard output.
     fn from(error: io::Error) -> Self {

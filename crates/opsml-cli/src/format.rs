@@ -1,6 +1,4 @@
-//! How single values are written: floats, times, durations, sizes, CSV fields.
-
-use std::borrow::Cow;
+//! How single values are written: floats, times, durations, sizes.
 
 use chrono::{DateTime, Local, SecondsFormat, TimeDelta, Utc};
 pub(crate) use opsml_types::{float_text, human_bytes};
@@ -85,15 +83,6 @@ pub(crate) fn seconds(duration: TimeDelta) -> String {
     format!("{:.3}", duration.num_milliseconds() as f64 / 1000.0)
 }
 
-/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
-pub(crate) fn csv_field(text: &str) -> Cow<'_, str> {
-    if text.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 /// An optional integer as text, empty when absent.
 pub(crate) fn opt_int(value: Option<i64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -136,13 +125,6 @@ mod tests {
         assert_eq!(d(7_509_000), "2h 05m 09s");
         assert_eq!(d(273_900_000), "3d 4h 05m");
         assert_eq!(d(-5), "0.0s");
-    }
-
-    #[test]
-    fn fields_are_quoted_or_escaped_only_when_needed() {
-        assert_eq!(csv_field("loss"), "loss");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use opsml_types::MetricColumns;
 use serde_json::Value;
 
-use crate::format::{csv_field, float_json, float_text, iso_micros, opt_int};
+use crate::format::{float_json, float_text, iso_micros, opt_int};
 
 /// Columns of a point, in order.
 pub(crate) const COLUMNS: [&str; 5] = ["name", "step", "value", "timestamp", "created_at"];
@@ -24,18 +24,13 @@ pub(crate) fn text_row(columns: &MetricColumns, index: usize) -> [String; 5] {
     ]
 }
 
-/// One CSV line of `fields`.
-pub(crate) fn write_csv_row<'a>(
-    out: &mut dyn Write,
-    fields: impl IntoIterator<Item = &'a str>,
-) -> io::Result<()> {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(csv_field(field).as_bytes())?;
-    }
-    out.write_all(b"\n")
+/// A CSV writer of records on `out`: RFC 4180 quoting where a field needs it, `\n` between
+/// records, rows of any length. Flush it when done: dropping it discards a failure.
+pub(crate) fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(out)
 }
 
 /// Point `index` as one JSON object, fields in column order (after `uid` when given);
@@ -64,7 +59,8 @@ pub(crate) fn write_json_object(
     write_ordered_object(out, &fields)
 }
 
-/// A JSON object with its fields in the given order.
+/// A JSON object with its fields in the given order. Not arrow-json, which writes NaN and
+/// the infinities as `null` and so loses which of them a point held.
 pub(crate) fn write_ordered_object(
     out: &mut dyn Write,
     fields: &[(&str, Value)],
@@ -79,4 +75,31 @@ pub(crate) fn write_ordered_object(
         serde_json::to_writer(&mut *out, value)?;
     }
     out.write_all(b"}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_writer;
+
+    fn csv_line(fields: &[&str]) -> String {
+        let mut out = Vec::new();
+        let mut csv = csv_writer(&mut out);
+        csv.write_record(fields).unwrap();
+        csv.flush().unwrap();
+        drop(csv);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn fields_are_quoted_only_where_they_need_it() {
+        assert_eq!(csv_line(&["loss", "", "1.5"]), "loss,,1.5\n");
+        assert_eq!(
+            csv_line(&["a,b", "say \"hi\""]),
+            "\"a,b\",\"say \"\"hi\"\"\"\n"
+        );
+        assert_eq!(
+            csv_line(&["two\nlines", "cr\rhere"]),
+            "\"two\nlines\",\"cr\rhere\"\n"
+        );
+    }
 }

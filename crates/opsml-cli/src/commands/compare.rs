@@ -14,7 +14,7 @@ use crate::args::{CompareArgs, TableFormat};
 use crate::context::{distinct_uids, load_cards, Context};
 use crate::error::Result;
 use crate::format::{float_json, float_text, parameter_json, parameter_text};
-use crate::points::{write_csv_row, write_ordered_object};
+use crate::points::{csv_writer, write_ordered_object};
 use crate::table::{Align, Table};
 
 pub(super) fn run(context: &mut Context<'_, '_>, args: &CompareArgs) -> Result<()> {
@@ -35,14 +35,16 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &CompareArgs) -> Result<(
             let header = ["section", "key", "differs"]
                 .into_iter()
                 .chain(uids.iter().copied());
-            write_csv_row(out, header)?;
+            let mut csv = csv_writer(out);
+            csv.write_record(header)?;
             for row in &comparison.rows {
                 let cells: Vec<String> = row.cells.iter().map(|c| cell_text(c, "")).collect();
                 let fields = [section_name(row.section), row.key.as_str(), bool_text(row)]
                     .into_iter()
                     .chain(cells.iter().map(String::as_str));
-                write_csv_row(out, fields)?;
+                csv.write_record(fields)?;
             }
+            csv.flush()?;
         }
         TableFormat::Json => {
             out.write_all(b"[")?;

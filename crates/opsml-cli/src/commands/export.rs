@@ -21,7 +21,7 @@ use crate::args::{ExportArgs, ExportFormat};
 use crate::context::{load_card, Context};
 use crate::error::{CliError, Result};
 use crate::output::{io_error, temp_beside};
-use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
+use crate::points::{csv_writer, text_row, write_json_object, COLUMNS};
 
 /// Most points in one Arrow record batch of a Parquet export: an experiment's points are
 /// converted a slice at a time, never all experiments (nor a whole large one) at once.
@@ -87,25 +87,36 @@ fn write_file(store: &dyn Store, args: &ExportArgs, path: &Path) -> Result<usize
 /// time; returns the number of points.
 fn write_points(store: &dyn Store, args: &ExportArgs, out: &mut dyn Write) -> Result<usize> {
     if args.format == ExportFormat::Csv {
-        write_csv_row(out, std::iter::once("uid").chain(COLUMNS))?;
+        return write_csv(store, &args.uids, out);
     }
     let mut points = 0;
     for uid in &args.uids {
         let columns = store.read_metrics(uid, None)?;
         for i in 0..columns.len() {
-            if args.format == ExportFormat::Csv {
-                let row = text_row(&columns, i);
-                write_csv_row(
-                    out,
-                    std::iter::once(uid.as_str()).chain(row.iter().map(String::as_str)),
-                )?;
-            } else {
-                write_json_object(out, Some(uid), &columns, i)?;
-                out.write_all(b"\n")?;
-            }
+            write_json_object(out, Some(uid), &columns, i)?;
+            out.write_all(b"\n")?;
         }
         points += columns.len();
     }
+    Ok(points)
+}
+
+/// The points as CSV rows of text, each after its experiment's uid. Not arrow-csv over the
+/// Parquet export's record batches: `export` and `metrics` write their points through one
+/// row format (`text_row`), so that the two read alike.
+fn write_csv(store: &dyn Store, uids: &[String], out: &mut dyn Write) -> Result<usize> {
+    let mut csv = csv_writer(out);
+    csv.write_record(std::iter::once("uid").chain(COLUMNS))?;
+    let mut points = 0;
+    for uid in uids {
+        let columns = store.read_metrics(uid, None)?;
+        for i in 0..columns.len() {
+            let row = text_row(&columns, i);
+            csv.write_record(std::iter::once(uid.as_str()).chain(row.iter().map(String::as_str)))?;
+        }
+        points += columns.len();
+    }
+    csv.flush()?;
     Ok(points)
 }
 

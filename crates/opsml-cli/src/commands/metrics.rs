@@ -8,7 +8,7 @@ use opsml_types::MetricColumns;
 use crate::args::{MetricsArgs, TableFormat};
 use crate::context::{load_card, Context};
 use crate::error::{CliError, Result};
-use crate::points::{text_row, write_csv_row, write_json_object, COLUMNS};
+use crate::points::{csv_writer, text_row, write_json_object, COLUMNS};
 use crate::table::{Align, Table};
 
 pub(super) fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<()> {
@@ -43,10 +43,12 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &MetricsArgs) -> Result<(
             table.write(out, context.console.stdout_is_terminal)?;
         }
         TableFormat::Csv => {
-            write_csv_row(out, COLUMNS)?;
+            let mut csv = csv_writer(out);
+            csv.write_record(COLUMNS)?;
             for i in 0..columns.len() {
-                write_csv_row(out, text_row(&columns, i).iter().map(String::as_str))?;
+                csv.write_record(text_row(&columns, i))?;
             }
+            csv.flush()?;
         }
         TableFormat::Json => {
             out.write_all(b"[")?;

@@ -6,7 +6,7 @@ use crate::args::{ParamsArgs, TableFormat};
 use crate::context::{load_card, Context};
 use crate::error::Result;
 use crate::format::{parameter_json, parameter_text};
-use crate::points::{write_csv_row, write_ordered_object};
+use crate::points::{csv_writer, write_ordered_object};
 use crate::table::{Align, Table};
 
 pub(super) fn run(context: &mut Context<'_, '_>, args: &ParamsArgs) -> Result<()> {
@@ -34,11 +34,13 @@ pub(super) fn run(context: &mut Context<'_, '_>, args: &ParamsArgs) -> Result<()
             table.write(out, context.console.stdout_is_terminal)?;
         }
         TableFormat::Csv => {
-            write_csv_row(out, ["name", "type", "value"])?;
+            let mut csv = csv_writer(out);
+            csv.write_record(["name", "type", "value"])?;
             for p in &parameters {
                 let value = parameter_text(&p.value);
-                write_csv_row(out, [p.name.as_str(), p.value.kind(), value.as_str()])?;
+                csv.write_record([p.name.as_str(), p.value.kind(), value.as_str()])?;
             }
+            csv.flush()?;
         }
         TableFormat::Json => {
             out.write_all(b"[")?;
