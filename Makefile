@@ -52,10 +52,13 @@ rust-test: $(VENV)/.tools ui
 	cargo test --locked
 	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
 	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
-	cargo test --locked -p opsml-registry --test cards --test points --test remote_writers
+	cargo test --locked -p opsml-store --test cards --test points --test remote_writers
+	OPSML_TEST_STORE=postgres OPSML_REQUIRE_SERVICES=1 \
+	OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
+	cargo test --locked -p opsml-registry --test cards
 
 # The S3-compatible server alone; its settings are printed and kept in /tmp/opsml-s3/env:
-#   make s3-server && . /tmp/opsml-s3/env && cargo test -p opsml-registry --test s3_storage
+#   make s3-server && . /tmp/opsml-s3/env && cargo test -p opsml-storage --test s3_storage
 s3-server: $(VENV)/.tools
 	OPSML_S3_VENV=$(VENV) scripts/start-s3.sh
 

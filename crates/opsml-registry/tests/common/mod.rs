@@ -46,80 +46,11 @@ impl TestStore {
         }
     }
 
-    /// The single integer a query answers: `sqlite` on SQLite, `postgres` on PostgreSQL.
-    pub(crate) fn count(&self, sqlite: &str, postgres: &str) -> i64 {
-        match self {
-            Self::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("opsml.db"))
-                .unwrap()
-                .query_row(sqlite, [], |row| row.get(0))
-                .unwrap(),
-            Self::Postgres { uri, .. } => postgres::Client::connect(uri, postgres::NoTls)
-                .unwrap()
-                .query_one(postgres, &[])
-                .unwrap()
-                .get(0),
-        }
-    }
-
-    /// The first column of every row a query answers, as integers.
-    pub(crate) fn column(&self, sqlite: &str, postgres: &str) -> Vec<i64> {
-        match self {
-            Self::Sqlite(dir) => {
-                let conn = rusqlite::Connection::open(dir.path().join("opsml.db")).unwrap();
-                let mut statement = conn.prepare(sqlite).unwrap();
-                statement
-                    .query_map([], |row| row.get(0))
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect()
-            }
-            Self::Postgres { uri, .. } => postgres::Client::connect(uri, postgres::NoTls)
-                .unwrap()
-                .query(postgres, &[])
-                .unwrap()
-                .iter()
-                .map(|row| row.get(0))
-                .collect(),
-        }
-    }
-
     /// Sets an experiment's heartbeat behind the store's back, as a process that stopped
     /// beating long ago would have left it.
     pub(crate) fn set_heartbeat(&self, uid: &str, micros: i64) {
         let sql = format!("UPDATE experiments SET heartbeat_at = {micros} WHERE uid = '{uid}'");
         self.execute(&sql, &sql);
-    }
-
-    /// Makes every chunk write fail while the `fail_writes` table holds a row, as a full
-    /// disk or a lost database would.
-    pub(crate) fn install_write_failure(&self) {
-        self.execute(
-            "CREATE TABLE fail_writes (on_ INTEGER);
-             CREATE TRIGGER fail_chunk_insert BEFORE INSERT ON metric_chunks
-             WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
-             CREATE TRIGGER fail_chunk_update BEFORE UPDATE ON metric_chunks
-             WHEN EXISTS (SELECT 1 FROM fail_writes) BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
-            "CREATE TABLE fail_writes (on_ INTEGER);
-             CREATE FUNCTION fail_chunk_write() RETURNS trigger AS $$
-             BEGIN
-                 IF EXISTS (SELECT 1 FROM fail_writes) THEN
-                     RAISE EXCEPTION 'injected failure';
-                 END IF;
-                 RETURN NEW;
-             END $$ LANGUAGE plpgsql;
-             CREATE TRIGGER fail_chunk_write BEFORE INSERT OR UPDATE ON metric_chunks
-             FOR EACH ROW EXECUTE FUNCTION fail_chunk_write();",
-        );
-    }
-
-    /// Turns the failure of [`install_write_failure`](Self::install_write_failure) on or off.
-    pub(crate) fn fail_writes(&self, on: bool) {
-        let sql = if on {
-            "INSERT INTO fail_writes VALUES (1)"
-        } else {
-            "DELETE FROM fail_writes"
-        };
-        self.execute(sql, sql);
     }
 }
 

@@ -10,7 +10,7 @@
 mod common;
 
 use common::{batch, create, temp_store, TestStore};
-use opsml_registry::{
+use opsml_store::{
     Lease, PointRecord, RemoteWriter, Store, StoreError, WriteBatch, CHUNK_POINTS, REOPEN_BELOW,
 };
 use opsml_types::{MetricPoint, Parameter, ParameterValue};

@@ -1,7 +1,7 @@
 mod common;
 
 use common::{create, temp_store};
-use opsml_registry::{PointRecord, StoreError, WriteBatch, CHUNK_POINTS};
+use opsml_store::{PointRecord, StoreError, WriteBatch, CHUNK_POINTS};
 use opsml_types::{MetricPoint, Parameter, ParameterValue};
 
 fn point(step: Option<i64>, value: f64) -> MetricPoint {
