@@ -1,6 +1,7 @@
-"""What opsml says on standard error: warnings by default, filtered by OPSML_LOG, plain text
-(no colour codes) when standard error is a file or a pipe, from the Python module and from
-the `opsml` command alike."""
+"""What opsml says: from the Python module, warnings through Python's `logging` (loggers
+`opsml.*`, shown by Python's own default on standard error, or by the program's handlers);
+with OPSML_LOG, lines on standard error filtered by it, as from the `opsml` command; plain
+text (no colour codes) when standard error is a file or a pipe."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ def offline_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], cwd: Path, script: str = OFFLINE_RUN
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", OFFLINE_RUN],
+        [sys.executable, "-c", script],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -49,9 +52,46 @@ def run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_warnings_show_by_default_as_plain_text_in_a_pipe(tmp_path: Path) -> None:
     stderr = run(offline_env(tmp_path), tmp_path).stderr
-    assert "WARN" in stderr, stderr
     assert "the server could not be reached" in stderr, stderr
     assert "\x1b[" not in stderr, "colour codes in a pipe: " + repr(stderr[:200])
+
+
+LOGGED_RUN = """
+import logging, sys, threading, time
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING,
+                    format="%(name)s|%(levelname)s|%(message)s")
+from opsml import start_experiment
+exp = start_experiment(space="logs", name="offline")
+# The main thread keeps the GIL busy in Python while lines wait to be handed over.
+deadline = time.monotonic() + 0.5
+while time.monotonic() < deadline:
+    pass
+exp.log_metric("loss", 1.0, step=0)
+print("threads", sorted(t.name for t in threading.enumerate()))
+"""
+
+
+def test_warnings_reach_pythons_logging_under_opsml_loggers(tmp_path: Path) -> None:
+    done = run(offline_env(tmp_path), tmp_path, LOGGED_RUN)
+    lines = done.stdout.splitlines()
+    starting = [line for line in lines if "the server could not be reached" in line]
+    assert starting, done.stdout + done.stderr
+    name, level, _ = starting[0].split("|", 2)
+    assert name == "opsml.client.http_store", starting
+    assert level == "WARNING", starting
+    # The warning of the exit, when the run could not be delivered, reaches the program's
+    # handler too: what is queued is handed over before the interpreter goes.
+    ending = [line for line in lines if "the last batches were not delivered yet" in line]
+    assert ending, lines
+    assert ending[0].startswith("opsml.experiment.pipeline|WARNING|"), ending
+    assert "the server could not be reached" not in done.stderr, done.stderr
+
+
+def test_a_program_that_silences_opsml_sees_nothing_of_it(tmp_path: Path) -> None:
+    script = "import logging\nlogging.getLogger('opsml').setLevel(logging.ERROR)\n" + OFFLINE_RUN
+    done = run(offline_env(tmp_path), tmp_path, script)
+    assert "the server could not be reached" not in done.stderr, done.stderr
+    assert "not delivered" not in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(("level", "shown"), [("error", False), ("info", True)])

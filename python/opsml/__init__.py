@@ -38,6 +38,7 @@ from opsml._opsml import (
     _after_fork_in_child,
     _after_fork_in_parent,
     _before_fork,
+    _close_logging,
     _end_running_experiments,
     compare_experiments,
     download_artifact,
@@ -65,6 +66,8 @@ def _end_at_exit() -> None:
         _end_running_experiments("killed")
     else:
         _end_running_experiments("failed")
+    # What the ending said reaches Python's logging before the interpreter goes.
+    _close_logging()
 
 
 atexit.register(_end_at_exit)

@@ -53,12 +53,12 @@ pub use opsml_types::{
 // this crate alone: stores and cards, plain data and its validation, the filter language, and
 // the errors each layer reports.
 pub use opsml_crypt::CryptError;
-pub use opsml_log::init as init_logging;
+pub use opsml_log::{init as init_logging, LOG_ENV};
 pub use opsml_plot::PlotError;
 pub use opsml_query::{parse_filter, parse_order_by};
 pub use opsml_registry::{
-    default_store, CardQuery, CardRegistries, CardRegistry, RegistryError, SearchQuery,
-    StorageError, Store, StoreError,
+    default_store, reset_after_fork, CardQuery, CardRegistries, CardRegistry, RegistryError,
+    SearchQuery, StorageError, Store, StoreError,
 };
 pub use opsml_types::{
     float_text, human_bytes, micros_to_datetime, normalize_artifact_path, now_micros,

@@ -550,6 +550,7 @@ pub(crate) fn _after_fork_in_parent() {
 #[pyfunction]
 pub(crate) fn _after_fork_in_child() {
     opsml_experiment::after_fork_in_child();
+    crate::logging::after_fork_in_child();
 }
 
 /// Tasks alive on the background runtime (writers, samplers): for tests

@@ -53,6 +53,8 @@ mod _opsml {
     #[pymodule_export]
     use crate::hardware_table::PyHardwareSamples;
     #[pymodule_export]
+    use crate::logging::_close_logging;
+    #[pymodule_export]
     use crate::metric::{MetricsIter, PyMetric, PyMetrics};
     #[pymodule_export]
     use crate::parameter::{PyParameter, PyParameters};
