@@ -124,3 +124,33 @@ def test_the_opsml_command_honours_opsml_log(tmp_path: Path) -> None:
         timeout=60,
     )
     assert "DEBUG" not in quiet.stderr, quiet.stderr
+
+
+FORKED_RUN = """
+import logging, os, sys
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING,
+                    format="%(process)d|%(name)s|%(message)s")
+from opsml import start_experiment
+parent = start_experiment(space="logs", name="parent")
+pid = os.fork()
+if pid == 0:
+    print("child", os.getpid(), flush=True)
+    with start_experiment(space="logs", name="child") as exp:
+        exp.log_metric("loss", 1.0, step=0)
+    sys.exit(0)
+os.waitpid(pid, 0)
+parent.log_metric("loss", 2.0, step=0)
+"""
+
+
+def test_a_forked_child_hands_its_own_warnings_to_logging(tmp_path: Path) -> None:
+    done = run(offline_env(tmp_path), tmp_path, FORKED_RUN)
+    lines = done.stdout.splitlines()
+    child = next(line.split()[1] for line in lines if line.startswith("child "))
+    child_lines = [line for line in lines if line.startswith(f"{child}|")]
+    assert any(
+        "|opsml.client.http_store|the server could not be reached" in line for line in child_lines
+    ), lines
+    # The parent's lines are its own: none of them is handed over twice.
+    unreachable = [line for line in lines if "the server could not be reached" in line]
+    assert len(unreachable) == len({line.split("|")[0] for line in unreachable}), unreachable
