@@ -118,7 +118,10 @@ impl PostgresStore {
     }
 
     fn connect(&self) -> Result<Client> {
-        Client::connect(&self.uri, NoTls).map_err(|e| self.error(e))
+        Client::connect(&self.uri, NoTls).map_err(|source| StoreError::Postgres {
+            location: self.location.clone(),
+            source,
+        })
     }
 
     /// An idle connection, or a new one while fewer than [`MAX_POOLED_CONNECTIONS`] are
@@ -170,13 +173,6 @@ impl PostgresStore {
             }
         }
         result
-    }
-
-    fn error(&self, source: postgres::Error) -> StoreError {
-        StoreError::Postgres {
-            location: self.location.clone(),
-            source,
-        }
     }
 }
 
