@@ -67,6 +67,7 @@ python-check: install
 	$(VENV)/bin/ruff format --check python tests benches examples
 	$(VENV)/bin/mypy python/opsml
 	$(PY) -m mypy.stubtest opsml._opsml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # The suite runs on the default SQLite store, again on PostgreSQL, and a third time through a
 # real `opsml server` (started by the suite) on PostgreSQL and the S3-compatible server.

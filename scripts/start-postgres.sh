@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a PostgreSQL server on loopback for the test suite, unless one already answers there.
-# Installs the Debian package when the server binaries are missing (needs root).
+# Installs the Debian package when the server binaries are missing (as root, or through sudo
+# where it needs no password, as on CI runners).
 #   scripts/start-postgres.sh            # prints the OPSML_TEST_POSTGRES_URI to use
 # Variables: OPSML_PG_PORT (55432), OPSML_PG_DIR (/tmp/opsml-postgres).
 set -euo pipefail
@@ -14,8 +15,9 @@ bin_dir() {
 }
 
 if [ -z "$(bin_dir)" ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    "$(dirname "$0")/as-root.sh" apt-get update -qq
+    "$(dirname "$0")/as-root.sh" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq postgresql >/dev/null
 fi
 bin="$(bin_dir)"
 
