@@ -7,15 +7,18 @@
 //! A line never waits for Python on the thread that logs it: that thread may hold a lock that
 //! a Python thread holding the GIL is waiting for. Lines are queued and handed to `logging` by
 //! a thread of their own, which holds nothing while it waits for the GIL. When the interpreter
-//! exits, the exiting thread hands over what is queued and later lines go to standard error:
-//! a thread that attaches to a finalizing interpreter can crash it.
+//! exits, that thread hands over what is queued while the exiting thread waits for it, and
+//! later lines go to standard error: a thread that attaches to a finalizing interpreter can
+//! crash it.
 
-use std::collections::VecDeque;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use pyo3::prelude::*;
 
 /// Lines queued for Python at most; more (Python busy for long) go to standard error.
@@ -42,26 +45,18 @@ impl Line {
     }
 }
 
-#[derive(Default)]
-struct State {
-    queue: VecDeque<Line>,
-    /// The forwarding thread runs (in this process).
-    forwarding: bool,
-    /// The forwarding thread is handing a line to Python.
-    busy: bool,
-    /// The interpreter is exiting: lines go to standard error.
-    closed: bool,
+/// The forwarding thread of this process and the queue it takes lines from. A channel of
+/// its own, not a condition variable: a forked child must not wake (or wait on) what a
+/// thread of its parent was parked on.
+struct Forwarder {
+    queue: SyncSender<Line>,
+    thread: JoinHandle<()>,
 }
 
-static STATE: Mutex<State> = Mutex::new(State {
-    queue: VecDeque::new(),
-    forwarding: false,
-    busy: false,
-    closed: false,
-});
+static FORWARDER: Mutex<Option<Forwarder>> = Mutex::new(None);
 
-/// Signalled when a line is queued, when the forwarder is done with one, and on closing.
-static CHANGED: Condvar = Condvar::new();
+/// The interpreter is exiting: lines go to standard error.
+static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Python's side, made on the first line handed over (importing `logging` costs more than
 /// importing opsml).
@@ -86,17 +81,22 @@ impl Log for Bridge {
             target: python_target(record.target()),
             message: record.args().to_string(),
         };
-        let mut state = STATE.lock();
-        if state.closed || state.queue.len() >= MAX_QUEUED {
-            drop(state);
-            line.write_to_stderr();
-            return;
+        if CLOSED.load(Ordering::Acquire) {
+            return line.write_to_stderr();
         }
-        state.queue.push_back(line);
-        if !state.forwarding {
-            state.forwarding = start_forwarding();
+        let mut forwarder = FORWARDER.lock();
+        if forwarder.is_none() {
+            *forwarder = start_forwarding();
         }
-        CHANGED.notify_all();
+        let Some(running) = forwarder.as_ref() else {
+            return line.write_to_stderr();
+        };
+        match running.queue.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(line) | TrySendError::Disconnected(line)) => {
+                line.write_to_stderr();
+            }
+        }
     }
 
     fn flush(&self) {}
@@ -110,35 +110,22 @@ fn python_target(target: &str) -> String {
     }
 }
 
-/// Starts the forwarding thread; `false` (lines wait for the next try) if it cannot start.
-fn start_forwarding() -> bool {
-    std::thread::Builder::new()
+/// Starts the forwarding thread; `None` (lines go to standard error) if it cannot start.
+fn start_forwarding() -> Option<Forwarder> {
+    let (queue, lines) = mpsc::sync_channel(MAX_QUEUED);
+    let thread = std::thread::Builder::new()
         .name("opsml-logging".into())
-        .spawn(forward_lines)
-        .is_ok()
+        .spawn(move || forward_lines(&lines))
+        .ok()?;
+    Some(Forwarder { queue, thread })
 }
 
-fn forward_lines() {
-    loop {
-        let line = {
-            let mut state = STATE.lock();
-            loop {
-                if state.closed {
-                    state.forwarding = false;
-                    return;
-                }
-                if let Some(line) = state.queue.pop_front() {
-                    state.busy = true;
-                    break line;
-                }
-                CHANGED.wait(&mut state);
-            }
-        };
+/// Hands lines to Python until the queue is closed and empty.
+fn forward_lines(lines: &Receiver<Line>) {
+    for line in lines {
         if Python::try_attach(|py| hand_over(py, &line)).is_none() {
             line.write_to_stderr();
         }
-        STATE.lock().busy = false;
-        CHANGED.notify_all();
     }
 }
 
@@ -174,27 +161,25 @@ pub(crate) fn init() {
     }
 }
 
-/// Called by the module's exit hook, after experiments were ended: hands every queued line to
-/// Python on this thread, which holds the GIL, and sends later lines to standard error.
+/// Called by the module's exit hook, after experiments were ended: the forwarding thread
+/// hands over every queued line (this thread lets go of the GIL meanwhile) and ends, and
+/// later lines go to standard error.
 #[pyfunction]
 pub(crate) fn _close_logging(py: Python<'_>) {
-    let queued = py.detach(|| {
-        let mut state = STATE.lock();
-        state.closed = true;
-        CHANGED.notify_all();
-        // A line being handed over finishes first: the forwarder needs the GIL for it.
-        while state.busy {
-            CHANGED.wait(&mut state);
-        }
-        std::mem::take(&mut state.queue)
-    });
-    for line in &queued {
-        hand_over(py, line);
+    CLOSED.store(true, Ordering::Release);
+    let forwarder = FORWARDER.lock().take();
+    if let Some(Forwarder { queue, thread }) = forwarder {
+        // The queue ends once the forwarder has taken what it holds.
+        drop(queue);
+        py.detach(|| {
+            let _ = thread.join();
+        });
     }
 }
 
 /// Called in a forked child: it has no forwarding thread, and the lines queued are the
-/// parent's to hand over.
+/// parent's to hand over. The parent's queue is left untouched (a thread of the parent may
+/// have been inside it).
 pub(crate) fn after_fork_in_child() {
-    opsml_experiment::reset_after_fork(&STATE);
+    opsml_experiment::reset_after_fork(&FORWARDER);
 }
