@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: quickstart install ui test rust-check rust-test python-check python-test ui-check ui-test s3-server bench compare clean
+.PHONY: quickstart install ui test rust-check rust-test python-check python-test python-versions ui-check ui-test s3-server bench compare clean
 
 # The web UI (crates/opsml-server/ui), built into ui/dist, which the server embeds: built
 # before any Rust build so that every binary serves it.
@@ -28,7 +28,10 @@ $(VENV)/.tools: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# A module built per Python version by an older checkout would be imported before the
+# stable-ABI one: it goes first.
 install: $(VENV)/.tools ui
+	rm -f python/opsml/_opsml.cpython-*.so
 	$(VENV)/bin/maturin develop --release --features fault-injection --quiet
 
 quickstart: install
@@ -90,7 +93,14 @@ ui-test: install
 	OPSML_CHROMIUM="$$(scripts/chromium.sh)" OPSML_TEST_POSTGRES_URI="$$(scripts/start-postgres.sh)" \
 	sh -c 'cd $(UI) && npm run --silent e2e'
 
-test: rust-check rust-test python-check python-test ui-check ui-test
+# The wheel (one for CPython 3.10 and later) installed into fresh environments of 3.10, 3.12
+# and 3.13: the quickstart and a smoke part of the suite in each (scripts/python-versions.sh).
+python-versions: install
+	rm -rf target/wheels-check
+	$(VENV)/bin/maturin build --release --quiet -o target/wheels-check
+	scripts/python-versions.sh target/wheels-check/opsml-*.whl
+
+test: rust-check rust-test python-check python-test python-versions ui-check ui-test
 
 bench: install
 	$(PY) benches/log_metrics.py

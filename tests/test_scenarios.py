@@ -427,6 +427,7 @@ def test_a_batch_the_store_refuses_is_kept_and_sync_stores_it(runs, use_store) -
         [str(opsml), "sync"], env=run.env, cwd=run.cwd, capture_output=True, text=True
     )
     assert synced.returncode == 0, synced.stderr
+    assert "poison" in parameters(uid), (synced.stdout, synced.stderr)
     assert parameters(uid)["poison"] == "refused by the store"
     assert steps(uid, "loss") == list(range(200))
     assert status(uid) == "completed"
