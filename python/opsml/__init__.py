@@ -120,12 +120,14 @@ def _after_fork_child() -> None:
 
 # A forked child (data-loader workers, multiprocessing) gets its own runtime and
 # store connections; its parent's queued points stay the parent's to write, and
-# the child logs through a writer of its own.
-os.register_at_fork(
-    before=_before_fork,
-    after_in_parent=_after_fork_in_parent,
-    after_in_child=_after_fork_child,
-)
+# the child logs through a writer of its own. Windows has no fork (nor
+# os.register_at_fork): its child processes start afresh and import opsml anew.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_child,
+    )
 
 __all__ = [
     "ArtifactNotFoundError",

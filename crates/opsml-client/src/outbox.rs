@@ -11,7 +11,6 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,9 +52,7 @@ fn corrupt(path: &Path, error: &serde_json::Error) -> StoreError {
 
 /// Creates `dir` (and its parents) private to its user.
 pub(crate) fn private_dir(dir: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
+    crate::spool::private_dir_builder()
         .create(dir)
         .map_err(|e| io_error(dir, e))
 }
@@ -151,7 +148,7 @@ impl Outbox {
     fn hold(&self, uid: &str) -> Result<File> {
         let dir = self.experiment(uid);
         private_dir(&dir)?;
-        let lock = File::open(&dir).map_err(|e| io_error(&dir, e))?;
+        let lock = folder_lock(&dir).map_err(|e| io_error(&dir, e))?;
         lock.lock().map_err(|e| io_error(&dir, e))?;
         Ok(lock)
     }
@@ -305,7 +302,7 @@ impl Outbox {
     /// delivered. `false` when another process is delivering them, or a keep is under way.
     pub(crate) fn deliver(&self, client: &Arc<ApiClient>, uid: &str) -> Result<bool> {
         let dir = self.experiment(uid);
-        let lock = match File::open(&dir) {
+        let lock = match folder_lock(&dir) {
             Ok(lock) => lock,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
             Err(e) => return Err(io_error(&dir, e)),
@@ -368,6 +365,19 @@ impl Outbox {
         }
         Ok(true)
     }
+}
+
+/// A handle whose lock stands for the folder `dir`: the folder itself on Unix, a lock file in
+/// it elsewhere (Windows opens no folder as a file; the file keeps an emptied folder there).
+fn folder_lock(dir: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    return File::open(dir);
+    #[cfg(not(unix))]
+    return File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"));
 }
 
 /// Creates the experiment of `body`; one created by an earlier attempt whose answer was lost

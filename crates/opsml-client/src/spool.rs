@@ -13,7 +13,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use opsml_store::{Result, StoreError};
@@ -49,6 +48,33 @@ fn damaged(what: &str) -> io::Error {
     )
 }
 
+/// A builder of folders (and their parents) private to their user.
+pub(crate) fn private_dir_builder() -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    // Elsewhere there are no mode bits: a new folder takes the access rules of its parent,
+    // which under the user's own profile are the user's.
+    builder
+}
+
+/// Creates `path`, a new file private to its user, open to read and write.
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create_new(true).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // Elsewhere there are no mode bits: a new file takes the access rules of its folder.
+    options.open(path)
+}
+
 /// One writer's open write-ahead file, locked against `opsml sync` while the writer lives.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -69,22 +95,13 @@ impl Spool {
         let mut attempts = 0;
         let file = loop {
             attempts += 1;
-            let created = fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .and_then(|()| {
-                    let mut file = OpenOptions::new()
-                        .create_new(true)
-                        .read(true)
-                        .write(true)
-                        .mode(0o600)
-                        .open(&new)?;
-                    file.try_lock()?;
-                    file.write_all(MAGIC)?;
-                    fs::rename(&new, &path)?;
-                    Ok(file)
-                });
+            let created = private_dir_builder().create(&dir).and_then(|()| {
+                let mut file = create_private_file(&new)?;
+                file.try_lock()?;
+                file.write_all(MAGIC)?;
+                fs::rename(&new, &path)?;
+                Ok(file)
+            });
             match created {
                 Ok(file) => break file,
                 // A sync removed the emptied directory in between: once more.

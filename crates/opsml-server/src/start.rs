@@ -81,17 +81,29 @@ fn admin_variables(
 
 pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let Ok(mut terminate) =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        let _ = interrupt.await;
-        return;
-    };
     tokio::select! {
         _ = interrupt => {}
-        _ = terminate.recv() => {}
+        () = terminate() => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Waits for SIGTERM; never ends where it cannot be received.
+#[cfg(unix)]
+async fn terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            terminate.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Windows has no SIGTERM: a service stop or a closed console arrives as Ctrl+C or
+/// Ctrl+Break, so the server stops on Ctrl+C alone.
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await;
 }
 
 /// Runs a server on `host:port` until SIGINT or SIGTERM, then lets running requests finish.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 pub const SPOOL_DIR_ENV: &str = "OPSML_SPOOL_DIR";
 
 /// The directory of write-ahead files: `OPSML_SPOOL_DIR`, else `$XDG_CACHE_HOME/opsml/spool`,
-/// else `~/.cache/opsml/spool`.
+/// else `~/.cache/opsml/spool` (on Windows, without `HOME`: `%LOCALAPPDATA%\opsml\spool`).
 pub fn spool_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(SPOOL_DIR_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
@@ -15,7 +15,17 @@ pub fn spool_dir() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("opsml").join("spool")
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    // Windows usually sets no `HOME`; its per-user cache folder is kept, where the
+    // temporary folder may be emptied by a disk cleanup with batches not yet delivered.
+    #[cfg(windows)]
+    let cache = cache.or_else(|| {
+        std::env::var_os("LOCALAPPDATA")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    cache
+        .unwrap_or_else(std::env::temp_dir)
+        .join("opsml")
+        .join("spool")
 }

@@ -23,15 +23,37 @@ pub(super) struct SqliteWriter {
 }
 
 /// Device and inode of a file.
+#[cfg(unix)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileIdentity(u64, u64);
 
+#[cfg(unix)]
 impl FileIdentity {
     fn of(path: &Path) -> Option<Self> {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(path)
             .ok()
             .map(|m| FileIdentity(m.dev(), m.ino()))
+    }
+}
+
+/// Creation time of a file, where it has one. Elsewhere than on Unix std offers no file
+/// identity (the volume serial and file index of Windows are unstable there). Length and
+/// modification time change with this writer's own writes, so the creation time stands in:
+/// it stays while the file stays in place, a deleted file has no metadata at all, and a
+/// replacing file mostly has its own (NTFS may hand a file created within seconds under a
+/// deleted one's name the old creation time). Windows refuses to delete or replace a
+/// database file that SQLite holds open in the first place.
+#[cfg(not(unix))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity(Option<std::time::SystemTime>);
+
+#[cfg(not(unix))]
+impl FileIdentity {
+    fn of(path: &Path) -> Option<Self> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| FileIdentity(m.created().ok()))
     }
 }
 
