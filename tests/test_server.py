@@ -4,12 +4,15 @@ logging through a server outage, `opsml sync`, and two servers on one database."
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import openapi_spec_validator
 import pytest
 from conftest import SpawnPython
 from opsml import CardRegistry, get_experiment_metrics, start_experiment
@@ -252,6 +255,18 @@ def test_a_damaged_batch_in_the_spool_is_refused_by_sync_not_stored(
     assert spooled.exists(), "the damaged file is kept"
     values = {m.value for m in get_experiment_metrics(uid)}
     assert 49.25 not in values
+
+
+def test_the_api_document_is_valid_openapi(servers: Servers) -> None:
+    """Client generators and API browsers read the document: it must be valid OpenAPI by the
+    specification's own schema (unique operation ids, every reference resolved)."""
+    port = servers.start()
+    url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        document = json.load(answer)
+    openapi_spec_validator.validate(document)
+    assert "/api/v1/experiments/{uid}/batches" in document["paths"]
+    assert document["components"]["schemas"]["Error"]["required"] == ["error"]
 
 
 def test_a_wrong_password_is_said_once_and_names_the_server(

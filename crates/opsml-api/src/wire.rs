@@ -30,9 +30,20 @@ impl<'de> Deserialize<'de> for WireFloat {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for WireFloat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        opsml_types::json_float::JsonFloat::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for WireFloat {}
+
 /// Metric points in columns, each point's name an index into [`BatchBody::names`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PointColumns {
     pub name_ids: Vec<u32>,
     pub steps: Vec<Option<i64>>,
@@ -45,6 +56,7 @@ pub struct PointColumns {
 /// One batch of a remote writer: `POST /api/v1/experiments/{uid}/batches`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchBody {
     pub writer_id: String,
     /// 1 for the writer's first batch, then one more for each.
@@ -114,6 +126,7 @@ fn records(names: &[String], p: &PointColumns) -> Result<Vec<PointRecord>, Strin
 /// What was read back of an experiment's metrics: `GET /api/v1/experiments/{uid}/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsBody {
     pub names: Vec<String>,
     pub points: PointColumns,
@@ -155,15 +168,18 @@ pub struct ListQuery {
 /// as its parsed tree (what clients send), and sort keys likewise.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchBody {
     /// A filter of the search language; empty or absent matches every experiment.
     #[serde(default)]
     pub filter: String,
     /// The filter as a parsed tree, instead of `filter`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub tree: Option<opsml_query::Expr>,
     #[serde(default)]
     pub order_by: Vec<String>,
     /// The sort keys as parsed items, instead of `order_by`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
     pub order: Option<Vec<opsml_query::OrderItem>>,
     pub space: Option<String>,
     pub limit: Option<usize>,
@@ -174,6 +190,7 @@ pub struct SearchBody {
 /// while its server is down and be created later with the same uid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBody {
     pub uid: String,
     pub space: String,
@@ -208,6 +225,7 @@ impl CreateBody {
 /// A new status of an experiment: `PUT /api/v1/experiments/{uid}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusBody {
     pub status: Status,
     pub ended_at: Option<DateTime<Utc>>,
@@ -216,6 +234,7 @@ pub struct StatusBody {
 /// A wrapped data key, base64 (standard alphabet): `/api/v1/experiments/{uid}/key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrappedKeyBody {
     pub wrapped: String,
 }
@@ -223,6 +242,7 @@ pub struct WrappedKeyBody {
 /// `GET /api/v1/experiments/{uid}/objects/{id}/url`: a signed URL that downloads the object
 /// straight from the storage, or `None` where the storage cannot sign one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadUrl {
     pub url: Option<String>,
 }
@@ -230,6 +250,7 @@ pub struct DownloadUrl {
 /// `GET /api/v1/experiments/{uid}/objects/{id}/upload-url`: a signed URL that `PUT`s the
 /// whole object straight into the storage, or `None` where the storage cannot sign one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadUrl {
     pub url: Option<String>,
 }
@@ -237,6 +258,7 @@ pub struct UploadUrl {
 /// `POST /api/v1/experiments/{uid}/objects/{id}/multipart`: the id of a multipart upload
 /// whose parts go straight to the storage, or `None` where the storage cannot sign their URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MultipartUpload {
     pub upload_id: Option<String>,
 }
@@ -244,6 +266,7 @@ pub struct MultipartUpload {
 /// `POST .../multipart/part-urls`: which parts (numbered from 1) of an upload to sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartUrlsRequest {
     pub upload_id: String,
     pub parts: Vec<u32>,
@@ -251,6 +274,7 @@ pub struct PartUrlsRequest {
 
 /// The signed `PUT` URLs of the parts asked for, in the same order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartUrls {
     pub urls: Vec<String>,
 }
@@ -258,6 +282,7 @@ pub struct PartUrls {
 /// `POST .../multipart/complete`: the `ETag` each part's `PUT` answered, in part order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteMultipart {
     pub upload_id: String,
     pub etags: Vec<String>,
@@ -266,12 +291,14 @@ pub struct CompleteMultipart {
 /// `POST .../multipart/abort`: drops an upload and its parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbortMultipart {
     pub upload_id: String,
 }
 
 /// The answer to a batch: `false` for a resend of a batch applied before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Applied {
     pub applied: bool,
 }
@@ -279,6 +306,7 @@ pub struct Applied {
 /// The answer to `POST /api/v1/experiments/{uid}/killed`: `false` when the experiment changed
 /// since it was listed (it is alive after all, or ended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Marked {
     pub marked: bool,
 }

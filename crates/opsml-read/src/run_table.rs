@@ -13,6 +13,7 @@ use crate::Result;
 
 /// Runs and their parameter and metric columns.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunTable {
     pub runs: Vec<CardRecord>,
     /// Each parameter's value per run.
@@ -48,9 +49,41 @@ impl Serialize for FloatCell {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for TableValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some(
+                "The value as a JSON scalar (a float's NaN and infinities as strings)",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for TableValue {}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for FloatCell {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use opsml_types::json_float::JsonFloat;
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(JsonFloat::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for FloatCell {}
+
 /// One metric's summaries, a cell per run; a statistic not asked for is left empty and
 /// not sent (see [`SummaryColumns::keep`]).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SummaryColumns {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub last: Vec<FloatCell>,

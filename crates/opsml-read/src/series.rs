@@ -26,6 +26,7 @@ pub enum SeriesRequest {
 
 /// A metric's points in columns.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesPoints {
     pub name: String,
     /// Points the metric has in all, so that a chart knows where the next ones begin.

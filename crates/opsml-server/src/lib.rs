@@ -41,6 +41,7 @@ pub use auth::{
     bootstrap_admin, hash_password, verify_login, verify_password, Principal, MIN_PASSWORD_CHARS,
 };
 pub use error::ApiError;
+use error::ErrorBody;
 pub use launch::{UiAddress, UiLaunch};
 pub use serve::{serve_with, ServeLimits, MAX_CONNECTIONS_ENV, READ_TIMEOUT_ENV};
 pub use start::{open_state, run, ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV};

@@ -586,13 +586,40 @@ fn documented(team: &Team) -> Vec<(String, Method)> {
     assert_eq!(response.status(), 200, "the document needs no token");
     let doc: Value = response.json().unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    assert_refs_resolve(&doc, &doc);
     let mut pairs = Vec::new();
+    let mut operation_ids = std::collections::HashSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
+        for (method, operation) in item.as_object().unwrap() {
             pairs.push((path.clone(), method.to_uppercase().parse().unwrap()));
+            // Clients generated from the document name their functions after these.
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(
+                operation_ids.insert(id.to_owned()),
+                "operationId {id} is given twice"
+            );
         }
     }
     pairs
+}
+
+/// Fails on a `$ref` of `doc` (met in `value`) that names nothing in it: a schema or answer
+/// described by name but never added to the components.
+fn assert_refs_resolve(doc: &Value, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                let pointer = target.strip_prefix('#').unwrap_or(target);
+                assert!(
+                    doc.pointer(pointer).is_some(),
+                    "{target} is not in the document"
+                );
+            }
+            map.values().for_each(|v| assert_refs_resolve(doc, v));
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_refs_resolve(doc, v)),
+        _ => {}
+    }
 }
 
 /// Whether a concrete path matches a template with `{...}` segments.

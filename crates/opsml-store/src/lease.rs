@@ -26,6 +26,7 @@ pub(crate) fn reset_after_fork() {
 
 /// The process that runs an experiment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lease {
     pub host: String,
     pub pid: u32,

@@ -220,6 +220,7 @@ pub trait ExperimentWriter: Send {
 
 /// A running experiment as the store knows it, for finding dead ones.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunningExperiment {
     pub uid: String,
     /// The process that started or last resumed the experiment.
@@ -231,6 +232,7 @@ pub struct RunningExperiment {
 
 /// A process writing to an experiment, and when it last said so.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriterLease {
     pub lease: Lease,
     pub heartbeat_at: DateTime<Utc>,

@@ -8,6 +8,7 @@ pub const MAX_ARTIFACT_PATH_BYTES: usize = 1024;
 
 /// The record of one stored artifact file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArtifactRecord {
     /// Normalised remote path inside the experiment's artifact root.
     pub path: String,

@@ -10,6 +10,7 @@ use crate::TypesError;
 /// Lifecycle state of an experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     /// Started and not ended yet.
     Running,
@@ -84,6 +85,7 @@ impl FromStr for RegistryType {
 /// written by older versions still load.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComputeEnvironment {
     /// Logical CPUs available to the process.
     pub cpu_count: usize,
@@ -108,6 +110,7 @@ pub struct ComputeEnvironment {
 /// A GPU of the compute environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuDevice {
     pub index: u32,
     pub uuid: String,
@@ -118,6 +121,7 @@ pub struct GpuDevice {
 /// Where the experiment's code came from, when it ran inside a git repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GitInfo {
     /// Commit checked out.
     pub commit: String,
@@ -132,6 +136,7 @@ pub struct GitInfo {
 /// What code capture stored under `code/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeCapture {
     /// The directory (or script) captured.
     pub root: String,
@@ -146,6 +151,7 @@ pub struct CodeCapture {
 /// Facts recorded about an experiment after it starts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExperimentMetadata {
     pub git: Option<GitInfo>,
     pub code: Option<CodeCapture>,
@@ -155,10 +161,12 @@ pub struct ExperimentMetadata {
 
 /// The full record of one experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExperimentCard {
     pub uid: String,
     pub space: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub version: Version,
     pub tags: Vec<String>,
     pub status: Status,
@@ -195,10 +203,12 @@ impl ExperimentCard {
 
 /// One row of a card listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CardRecord {
     pub uid: String,
     pub space: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub version: Version,
     pub tags: Vec<String>,
     pub status: Status,

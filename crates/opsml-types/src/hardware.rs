@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// Resource usage of this process and the processes it started.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessSample {
     /// CPU use summed over the process tree, in percent of one core (can exceed 100).
     pub cpu_percent: f32,
@@ -17,6 +18,7 @@ pub struct ProcessSample {
 /// Bytes moved since the previous sample, and the rates they make.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IoSample {
     /// Bytes read (disk) or received (network) since the previous sample.
     pub read_bytes: u64,
@@ -29,6 +31,7 @@ pub struct IoSample {
 /// One NVIDIA GPU visible to the process.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuSample {
     /// NVML index of the device.
     pub index: u32,
@@ -48,6 +51,7 @@ pub struct GpuSample {
 /// empty for that sample.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HardwareSample {
     /// When the sample was taken, microseconds since the Unix epoch.
     pub timestamp: i64,
@@ -70,6 +74,7 @@ pub struct HardwareSample {
 /// Mean and peak of one quantity over a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeanPeak {
     pub mean: f64,
     pub peak: f64,
@@ -78,6 +83,7 @@ pub struct MeanPeak {
 /// One GPU over a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuSummary {
     pub index: u32,
     pub name: String,
@@ -91,6 +97,7 @@ pub struct GpuSummary {
 /// Hardware use over a whole run, kept on the card.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HardwareSummary {
     pub samples: u64,
     pub cpu_percent: MeanPeak,

@@ -56,6 +56,29 @@ pub mod option {
     }
 }
 
+/// The schema of such a float in the server's OpenAPI document (`value_type` of a field).
+#[cfg(feature = "openapi")]
+pub struct JsonFloat;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for JsonFloat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["NaN", "Infinity", "-Infinity"])),
+            )
+            .description(Some("A float; NaN and the infinities as strings."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for JsonFloat {}
+
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, Serialize};

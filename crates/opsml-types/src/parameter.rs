@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 /// so that a parameter reads back with the type it was logged with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParameterValue {
     Int(i64),
+    /// NaN and the infinities as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
     Float(#[serde(with = "crate::json_float")] f64),
     Str(String),
     Bool(bool),
@@ -60,6 +62,7 @@ impl fmt::Display for ParameterValue {
 
 /// A named parameter (hyper-parameter, configuration value) of an experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Parameter {
     pub name: String,
     pub value: ParameterValue,

@@ -11,6 +11,7 @@ use crate::MetricPoint;
 /// others, ties in the order they were logged (by one writer). NaN values are counted in `count` but left out
 /// of `min`, `max` and `mean` (which are `None` while every value is NaN).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricSummary {
     pub name: String,
     /// Points logged.
@@ -19,16 +20,21 @@ pub struct MetricSummary {
     pub value_count: u64,
     /// Sum of the values that are not NaN.
     #[serde(with = "crate::json_float")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::json_float::JsonFloat))]
     pub sum: f64,
     #[serde(with = "crate::json_float::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::json_float::JsonFloat>))]
     pub min: Option<f64>,
     #[serde(with = "crate::json_float::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::json_float::JsonFloat>))]
     pub max: Option<f64>,
     #[serde(with = "crate::json_float")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::json_float::JsonFloat))]
     pub first: f64,
     /// Step of the first point.
     pub first_step: Option<i64>,
     #[serde(with = "crate::json_float")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::json_float::JsonFloat))]
     pub last: f64,
     /// Step of the last point.
     pub last_step: Option<i64>,

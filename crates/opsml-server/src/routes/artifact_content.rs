@@ -16,14 +16,16 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Extension;
 use opsml_registry::Access;
 use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::artifacts::streamed;
 use super::experiments::authorized_card;
+use super::openapi::{BadRequest, Conflict, NotFound, Unauthorized};
 use crate::{ApiError, AppState, Principal};
 
 /// Media types a browser may show as themselves: pictures (SVG too: in an `<img>` it runs
@@ -49,8 +51,8 @@ static DECRYPTIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2
 /// A document made of these bytes gets no scripts, no plugins and an origin of its own.
 const SANDBOX: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/experiments/{uid}/artifacts/content", get(content))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(content))
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +63,30 @@ struct ContentQuery {
     download: bool,
 }
 
+/// An artifact's plain bytes, decrypted and checked against its SHA-256, for `opsml ui` to show
+/// pictures and text and to download artifacts.
+///
+/// Needs read access to the experiment's space. Only `opsml ui`, which holds the master key,
+/// answers with the bytes; a server never holds the key and answers 409 with the command that
+/// downloads and decrypts. Pictures (PNG, JPEG, GIF, WebP, SVG) and plain text, CSV, Markdown and
+/// JSON are sent as their own media type, anything else as application/octet-stream; every answer
+/// carries a sandboxing Content-Security-Policy.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/artifacts/content",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("path" = String, Query, description = "The artifact's path."),
+        ("download" = Option<bool>, Query, description = "true: sent as a file to save (Content-Disposition: attachment) rather than shown."),
+    ),
+    responses(
+        (status = 200, description = "The artifact's bytes.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+)]
 async fn content(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -10,16 +10,18 @@ use std::io::Read;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
 use opsml_api::wire::{DownloadUrl, WrappedKeyBody};
 use opsml_registry::{experiment_prefix, Access, StreamReader};
 use opsml_types::{normalize_artifact_path, ArtifactRecord};
 use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::experiments::{authorized_card, uuid_like};
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::input::{check_time, no_nul};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
@@ -29,30 +31,37 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// How long a signed download URL stays valid.
 const DOWNLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/experiments/{uid}/key", get(wrapped_key).post(insert_key))
-        .route(
-            "/experiments/{uid}/artifacts",
-            get(list_records)
-                .post(put_records)
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .route("/experiments/{uid}/objects", delete(delete_objects))
-        .route("/experiments/{uid}/objects/{id}/url", get(download_url))
-        .route(
-            "/experiments/{uid}/objects/{id}",
-            put(upload)
-                .get(download)
-                .delete(delete_object)
-                .layer(DefaultBodyLimit::disable()),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(wrapped_key, insert_key))
+        .routes(routes!(list_records, put_records).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .routes(routes!(delete_objects))
+        .routes(routes!(download_url))
+        .routes(routes!(upload, download, delete_object).layer(DefaultBodyLimit::disable()))
 }
 
 fn base64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
+/// The experiment's data key wrapped by the team's master key, or null. The server never sees the
+/// master key.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/key",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Option<WrappedKeyBody>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn wrapped_key(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -69,7 +78,24 @@ async fn wrapped_key(
         .map(Json)
 }
 
-/// Stores a wrapped key unless the experiment has one; answers with the one stored.
+/// Stores a wrapped data key unless one is stored; answers with the stored one.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/key",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = WrappedKeyBody,
+    responses(
+        (status = 200, description = "OK", body = WrappedKeyBody),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn insert_key(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -98,6 +124,24 @@ struct ListQuery {
     prefix: Option<String>,
 }
 
+/// Artifact records, all or those at or under a path.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/artifacts",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("prefix" = Option<String>, Query, description = "Only the artifact at this path or under it."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<ArtifactRecord>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn list_records(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -123,8 +167,25 @@ pub(super) fn object_key(uid: &str, id: &str) -> Result<String, ApiError> {
     Ok(format!("{}/objects/{id}", experiment_prefix(uid)))
 }
 
-/// Records artifacts (replacing records of the same paths); answers with the storage keys
-/// of the objects no longer recorded, which the server removes.
+/// Records artifacts, replacing records of the same paths (their objects are removed). Paths must
+/// be normal; storage keys must name objects of this experiment.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/artifacts",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = Vec<ArtifactRecord>,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn put_records(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -165,7 +226,25 @@ async fn put_records(
         .await
 }
 
-/// Streams the request body into object `id`.
+/// Stores an object (ciphertext), streamed; any size.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    put,
+    path = "/experiments/{uid}/objects/{id}",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn upload(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -189,7 +268,24 @@ async fn upload(
         .await
 }
 
-/// Streams object `id`.
+/// Streams an object.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/objects/{id}",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "The object's bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn download(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -237,9 +333,25 @@ fn pump(mut reader: impl Read, sender: &tokio::sync::mpsc::Sender<std::io::Resul
     }
 }
 
-/// A URL that downloads object `id` straight from the storage (valid 15 minutes), or
-/// `{"url": null}` where the storage cannot sign one: the client then downloads through
-/// `GET /objects/{id}`.
+/// A URL that downloads the object straight from the storage, valid 15 minutes, or {"url": null}
+/// where the storage cannot sign one (then download through GET .../objects/{id}).
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/objects/{id}/url",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = DownloadUrl),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn download_url(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -258,6 +370,24 @@ async fn download_url(
         .map(Json)
 }
 
+/// Removes an object; a missing one is not an error.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    delete,
+    path = "/experiments/{uid}/objects/{id}",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn delete_object(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -274,6 +404,23 @@ async fn delete_object(
         .await
 }
 
+/// Removes every artifact object of the experiment.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    delete,
+    path = "/experiments/{uid}/objects",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn delete_objects(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -2,22 +2,42 @@
 //! of a remote writer, applied at most once per sequence number.
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::wire::{Applied, BatchBody};
 use opsml_registry::{Access, WriteBatch};
 use opsml_types::{validate_name, validate_parameter};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::experiments::{authorized_card, require_on_experiment};
+use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/experiments/{uid}/batches",
-        post(append).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-    )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(append).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
 }
 
+/// Applies a batch of a remote writer (points, parameters, hardware samples) once: a resend of an
+/// applied sequence number changes nothing; a gap is refused with 409.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/batches",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "OK", body = Applied),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, description = "The body is over 16 MiB"),
+    ),
+)]
 async fn append(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

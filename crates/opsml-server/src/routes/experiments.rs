@@ -2,13 +2,15 @@
 
 use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::wire::{CreateBody, ListQuery, SearchBody, MAX_LIST_LIMIT};
 use opsml_registry::{Access, CardQuery, NewExperiment, SearchQuery, Store};
 use opsml_types::{validate_name, CardRecord, ExperimentCard, Version};
 use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use super::repeated;
 use crate::input::{check_optional_time, check_time, no_nul};
 use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
@@ -16,33 +18,38 @@ use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
 /// Most tags one listing may ask for: each is a condition of its own in the store's query.
 const MAX_LIST_TAGS: usize = 64;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/experiments",
-            post(create)
-                .get(list)
-                .layer(DefaultBodyLimit::max(CARD_BODY_BYTES)),
-        )
-        .route(
-            "/experiments/search",
-            post(search).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .route("/experiments/find", get(find))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list).layer(DefaultBodyLimit::max(CARD_BODY_BYTES)))
+        .routes(routes!(search).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .routes(routes!(find))
         // An update carries the whole card, with every child's uid.
-        .route(
-            "/experiments/{uid}",
-            get(load)
-                .put(update)
-                .delete(remove)
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
+        .routes(routes!(load, update, remove).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
 }
 
 pub(super) fn invalid(error: &opsml_types::TypesError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
+/// Creates an experiment; the server allocates its version and records the authenticated user.
+///
+/// Needs write access to the experiment's space and, for a child, to its parent's space (a parent
+/// the user may not read answers 404). created_at must fall in the years 1 to 9999.
+#[utoipa::path(
+    post,
+    path = "/experiments",
+    operation_id = "create_experiment",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created", body = ExperimentCard),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "An experiment with this uid exists (code `uid_taken`), in whatever space", body = crate::ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = crate::ErrorBody),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -190,6 +197,23 @@ fn visible_card(
     Ok(card)
 }
 
+/// The card, children included.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ExperimentCard),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn load(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -204,8 +228,24 @@ async fn load(
         .map(Json)
 }
 
-/// Body of `PUT /experiments/{uid}`: the card with its new tags, status and end time (the
-/// rest of it cannot change).
+/// Saves the card's tags, status and end time (nothing else of it changes).
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    put,
+    path = "/experiments/{uid}",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = ExperimentCard,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -228,6 +268,24 @@ async fn update(
         .await
 }
 
+/// Deletes the experiment, what was logged to it and its artifact objects.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    delete,
+    path = "/experiments/{uid}",
+    operation_id = "remove_experiment",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -280,6 +338,29 @@ fn version(text: Option<&str>) -> Result<Option<Version>, ApiError> {
         .map_err(|e| invalid(&e))
 }
 
+/// Card records of the readable spaces, filtered.
+#[utoipa::path(
+    get,
+    path = "/experiments",
+    operation_id = "list_experiments",
+    params(
+        ("uid" = Option<String>, Query, description = "Only this uid."),
+        ("space" = Option<String>, Query, description = "Only this space (which must be readable)."),
+        ("name" = Option<String>, Query, description = "Only this name."),
+        ("version" = Option<String>, Query, description = "Only this version."),
+        ("tag" = Option<String>, Query, description = "Cards carrying this tag; repeat for several (at most 64)."),
+        ("max_date" = Option<String>, Query, description = "Created at or before this RFC 3339 instant."),
+        ("newest_first" = Option<bool>, Query, description = "Newest first instead of by space, name, version."),
+        ("limit" = Option<usize>, Query, description = "At most this many (1..=10000, default 100)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<CardRecord>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -325,6 +406,24 @@ struct FindQuery {
 }
 
 /// The card of a space, name and version (the newest without one).
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/find",
+    params(
+        ("space" = String, Query, description = "The space."),
+        ("name" = String, Query, description = "The name."),
+        ("version" = Option<String>, Query, description = "The version; the newest when absent."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ExperimentCard),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn find(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -352,6 +451,22 @@ async fn find(
         .map(Json)
 }
 
+/// Experiments matching a filter of the search language, in the readable spaces.
+///
+/// A filter holds at most 200 conditions, 5000 values and 1000 values per `in` list, and an
+/// order-by list at most 32 items; larger searches, and strings with a NUL character, answer 400.
+#[utoipa::path(
+    post,
+    path = "/experiments/search",
+    request_body = SearchBody,
+    responses(
+        (status = 200, description = "OK", body = Vec<CardRecord>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn search(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -4,31 +4,45 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::wire::{Marked, StatusBody};
 use opsml_registry::{Access, Lease, RunningExperiment};
 use opsml_types::ExperimentMetadata;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::input::{check_optional_time, check_time};
 use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/experiments/running", get(running))
-        .route("/experiments/{uid}/claim", post(claim))
-        .route("/experiments/{uid}/status", put(status))
-        .route(
-            "/experiments/{uid}/metadata",
-            put(metadata).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .route(
-            "/experiments/{uid}/killed",
-            post(killed).layer(DefaultBodyLimit::max(CARD_BODY_BYTES)),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(running))
+        .routes(routes!(claim))
+        .routes(routes!(status))
+        .routes(routes!(metadata).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .routes(routes!(killed).layer(DefaultBodyLimit::max(CARD_BODY_BYTES)))
 }
 
+/// Marks the experiment running in the given process (resuming it).
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/claim",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = Lease,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn claim(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -44,6 +58,24 @@ async fn claim(
         .await
 }
 
+/// Sets the status and end time.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    put,
+    path = "/experiments/{uid}/status",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = StatusBody,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn status(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -60,6 +92,24 @@ async fn status(
         .await
 }
 
+/// Saves facts recorded after the start (git state, code capture).
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    put,
+    path = "/experiments/{uid}/metadata",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = ExperimentMetadata,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn metadata(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -75,7 +125,18 @@ async fn metadata(
         .await
 }
 
-/// The running experiments of the spaces the user may write to.
+/// Running experiments of the spaces the user may write, with their writers' leases and heartbeats.
+#[utoipa::path(
+    get,
+    path = "/experiments/running",
+    responses(
+        (status = 200, description = "OK", body = Vec<RunningExperiment>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn running(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -96,7 +157,24 @@ async fn running(
         .map(Json)
 }
 
-/// Marks a running experiment killed unless it changed since the client listed it.
+/// Marks a running experiment killed unless it changed since it was listed.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/killed",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    request_body = RunningExperiment,
+    responses(
+        (status = 200, description = "OK", body = Marked),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn killed(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -18,12 +18,29 @@ mod users;
 
 use axum::middleware::from_fn_with_state;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::require_token;
 use crate::{ApiError, AppState};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
-    let authenticated = Router::new()
+    let (router, _) =
+        routes(|authenticated| authenticated.route_layer(from_fn_with_state(state, require_token)))
+            .split_for_parts();
+    router
+}
+
+/// The OpenAPI document of every route.
+fn described() -> utoipa::openapi::OpenApi {
+    routes(|authenticated| authenticated).into_openapi()
+}
+
+/// Every route with its description; `guard` puts those that need a token behind the check.
+fn routes(
+    guard: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let authenticated = OpenApiRouter::new()
         .merge(experiments::router())
         .merge(lifecycle::router())
         .merge(reads::router())
@@ -35,15 +52,16 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(tokens::authenticated_router())
         .merge(runs::router())
         .merge(series::router())
-        .merge(ui_session::authenticated_router())
-        .route_layer(from_fn_with_state(state, require_token));
-    Router::new().merge(health::router()).nest(
-        "/api/v1",
-        authenticated
-            .merge(tokens::router())
-            .merge(ui_session::router())
-            .merge(openapi::router()),
-    )
+        .merge(ui_session::authenticated_router());
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::router())
+        .nest(
+            "/api/v1",
+            guard(authenticated)
+                .merge(tokens::router())
+                .merge(ui_session::router())
+                .merge(openapi::router()),
+        )
 }
 
 /// Every value of the query parameter `key`, in order (`?name=a&name=b`).

@@ -1,20 +1,117 @@
-//! `GET /api/v1/openapi.json`: the OpenAPI document of the API (no token needed). Tests check
-//! that it describes every route and nothing else.
+//! `GET /api/v1/openapi.json`: the OpenAPI document of the API (no token needed), made from
+//! the handlers' `#[utoipa::path]` attributes and the types they take and give, so that it
+//! describes every route the server serves and nothing else.
+
+use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::{AppState, ErrorBody};
 
-/// The document, kept beside the crate's manifest.
-pub(super) const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+/// What the document says of the API as a whole.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "opsml server",
+        version = "1",
+        description = "A team's experiment registry. Every /api/v1 route but the login routes and \
+            this document needs a bearer token from POST /api/v1/auth/token, or the web UI's \
+            session cookie from POST /api/v1/ui/login (a change made with the cookie also needs \
+            the session's CSRF token in the x-csrf-token header); each checks the user's read or \
+            write access to the space it touches. Errors are JSON: \
+            {\"error\": {\"code\": ..., \"message\": ...}}. An experiment the user may not read \
+            answers exactly as one that does not exist (404). Request bodies are limited to \
+            8 KiB unless a route says otherwise (413 beyond); a client that takes longer than \
+            30 s (OPSML_SERVER_READ_TIMEOUT) to send a request's headers, or to send more of its \
+            body, is cut off.",
+    ),
+    security(("bearer" = [])),
+    components(responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict)),
+    modifiers(&BearerToken),
+)]
+pub(super) struct ApiDoc;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(document))
+/// The `bearer` scheme the document's security requirement names.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
 }
 
+// The answers many routes share, named in the document once. They are never built: a route
+// answers them through `ApiError`.
+
+/// The request is malformed or a value is invalid; the message names it
+#[derive(ToResponse)]
+#[allow(
+    dead_code,
+    reason = "described in the document, answered through ApiError"
+)]
+pub(super) struct BadRequest(ErrorBody);
+
+/// No token, or one that is unknown or expired
+#[derive(ToResponse)]
+#[allow(
+    dead_code,
+    reason = "described in the document, answered through ApiError"
+)]
+pub(super) struct Unauthorized(ErrorBody);
+
+/// The user may not use this space, or may read this experiment but not write it (other
+/// spaces are never named)
+#[derive(ToResponse)]
+#[allow(
+    dead_code,
+    reason = "described in the document, answered through ApiError"
+)]
+pub(super) struct Forbidden(ErrorBody);
+
+/// No such experiment, or one in a space the user may not read: both answer the same
+#[derive(ToResponse)]
+#[allow(
+    dead_code,
+    reason = "described in the document, answered through ApiError"
+)]
+pub(super) struct NotFound(ErrorBody);
+
+/// A batch out of sequence
+#[derive(ToResponse)]
+#[allow(
+    dead_code,
+    reason = "described in the document, answered through ApiError"
+)]
+pub(super) struct Conflict(ErrorBody);
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(document))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    responses(
+        (status = 200, description = "OK", body = Object),
+    ),
+    security(()),
+)]
 async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let json = DOCUMENT.get_or_init(|| {
+        super::described()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"the document did not serialize: {e}\"}}"))
+    });
+    ([(header::CONTENT_TYPE, "application/json")], json.as_str())
 }

@@ -5,22 +5,24 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::ARROW_STREAM_MEDIA_TYPE;
 use opsml_registry::Access;
 use opsml_types::{HardwareSample, MetricSummary, Parameter};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{metrics_body, repeated};
 use crate::{ApiError, AppState, Principal};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/experiments/{uid}/metrics", get(metrics))
-        .route("/experiments/{uid}/parameters", get(parameters))
-        .route("/experiments/{uid}/hardware", get(hardware))
-        .route("/experiments/{uid}/summaries", get(summaries))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(metrics))
+        .routes(routes!(parameters))
+        .routes(routes!(hardware))
+        .routes(routes!(summaries))
 }
 
 /// The names asked for, `None` for all.
@@ -29,9 +31,27 @@ fn names(raw: Option<&str>) -> Option<Vec<String>> {
     (!names.is_empty()).then_some(names)
 }
 
-/// The points in columns: an Arrow IPC stream when the request accepts one
-/// (`Accept: application/vnd.apache.arrow.stream`), else JSON; either is sent in pieces as
-/// the connection takes them (see `metrics_body`).
+/// Every point of the experiment, or of the named metrics, in columns, ordered by (name, step,
+/// insertion): JSON, or an Arrow IPC stream (columns name, step, value, timestamp, created_at) when
+/// the request accepts application/vnd.apache.arrow.stream. The body is sent in pieces as it is
+/// written (chunked).
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/metrics",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("name" = Option<String>, Query, description = "A metric to read; repeat for several; all when absent."),
+    ),
+    responses(
+        (status = 200, description = "OK", content((opsml_api::wire::MetricsBody = "application/json"), (Vec<u8> = "application/vnd.apache.arrow.stream"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn metrics(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -60,6 +80,24 @@ async fn metrics(
         .await
 }
 
+/// The parameters (or the named ones) in the order first logged.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/parameters",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("name" = Option<String>, Query, description = "A parameter to read; repeat for several."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<Parameter>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn parameters(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -76,6 +114,23 @@ async fn parameters(
         .map(Json)
 }
 
+/// Hardware samples in the order taken.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/hardware",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<HardwareSample>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn hardware(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -90,6 +145,23 @@ async fn hardware(
         .map(Json)
 }
 
+/// Summaries of every metric (count, min, max, sum, first, last).
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/summaries",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<MetricSummary>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn summaries(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

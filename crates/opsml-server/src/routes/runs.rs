@@ -4,22 +4,42 @@
 //! only the statistics named by `stat`, as the table shows one at a time).
 
 use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::wire::{SearchBody, MAX_LIST_LIMIT};
 use opsml_read::{RunTable, SUMMARY_STATISTICS};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::experiments::search_query;
+use super::openapi::{BadRequest, Forbidden, Unauthorized};
 use super::{number, repeated, single};
 use crate::{ApiError, AppState, Principal};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/runs", get(runs))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(runs))
 }
 
-/// Query: `filter` (the search language), `space`, `limit` (at most and by default
-/// [`MAX_LIST_LIMIT`]), repeated `order_by` keys and repeated `stat` (of
-/// [`SUMMARY_STATISTICS`]; all by default).
+/// The web UI's runs table: experiments matching a filter with every parameter and each metric's
+/// last, min, max and mean (or the statistics asked for).
+///
+/// Only spaces the user may read. Newest first unless ordered otherwise.
+#[utoipa::path(
+    get,
+    path = "/runs",
+    params(
+        ("filter" = Option<String>, Query, description = "A filter of the search language (as POST /experiments/search)."),
+        ("space" = Option<String>, Query, description = "Only this space."),
+        ("order_by" = Option<String>, Query, description = "A sort key; repeat for more."),
+        ("limit" = Option<usize>, Query, description = "At most this many runs (1 to 10000, default 10000)."),
+        ("stat" = Option<String>, Query, description = "A statistic of each metric to send: last, min, max, mean, last_step or count; repeat for more. All of them when not given; a statistic not asked for is left out of each metric's object."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = RunTable),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+)]
 async fn runs(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -3,13 +3,15 @@
 //! a comparison in one answer, read on every core.
 
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_read::{series_points, PointSelection, SeriesPoints, SeriesRequest};
 use opsml_registry::Access;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{number, repeated, single};
 use crate::input::no_nul;
 use crate::{ApiError, AppState, Principal};
@@ -20,10 +22,10 @@ const MAX_SERIES_RUNS: usize = opsml_query::MAX_LIST_VALUES;
 /// Most points, over all runs, one comparison answer may hold.
 const MAX_COMPARED_POINTS: usize = 2_000_000;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/experiments/{uid}/series", get(series))
-        .route("/series", get(many_series))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(series))
+        .routes(routes!(many_series))
 }
 
 /// Query of `GET /experiments/{uid}/series`.
@@ -47,8 +49,31 @@ struct SeriesQuery {
 /// Most points one downsampled answer may ask for.
 const MAX_SERIES_POINTS: usize = 100_000;
 
-/// One metric's points for a chart: downsampled to `points` over a step range, or the
-/// points logged after the first `after`.
+/// One metric's points for a chart: downsampled (LTTB, first and last kept) over a step or time
+/// range, or only the points after the first `after`.
+///
+/// Needs read access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/series",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("name" = String, Query, description = "The metric."),
+        ("points" = Option<usize>, Query, description = "At most this many points (2 to 100000)."),
+        ("start" = Option<i64>, Query, description = "Only points with step >= start."),
+        ("stop" = Option<i64>, Query, description = "Only points with step < stop."),
+        ("since" = Option<i64>, Query, description = "Only points logged at or after this time, in microseconds since the Unix epoch (a chart by time); not with start or stop."),
+        ("until" = Option<i64>, Query, description = "Only points logged before this time, in microseconds since the Unix epoch."),
+        ("after" = Option<usize>, Query, description = "Only the points after the first `after`, all of them; takes no points, start or stop."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = SeriesPoints),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn series(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -123,10 +148,31 @@ fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
     }))
 }
 
-/// One metric of several runs, in the order of the repeated `uid`s (each once): each
-/// downsampled to `points` (required: the answer's size is bounded by runs × points) over a
-/// step or time range, as `GET /experiments/{uid}/series` does for one. A run the user may
-/// not read answers as one that does not exist.
+/// One metric of several runs for a chart comparing them, in the order of the uids: each
+/// downsampled as GET /experiments/{uid}/series does, read on every core.
+///
+/// Needs read access to every run's space; a run the user may not read answers as one that does not
+/// exist. At most 1000 runs, and at most 2,000,000 points in all (runs times points).
+#[utoipa::path(
+    get,
+    path = "/series",
+    params(
+        ("uid" = String, Query, description = "A run's uid; repeat for each run (1 to 1000)."),
+        ("name" = String, Query, description = "The metric."),
+        ("points" = usize, Query, description = "At most this many points per run (2 to 100000): the chart's width in pixels. Required: runs times points is at most 2,000,000."),
+        ("start" = Option<i64>, Query, description = "Only points with step >= start."),
+        ("stop" = Option<i64>, Query, description = "Only points with step < stop."),
+        ("since" = Option<i64>, Query, description = "Only points logged at or after this time, in microseconds since the Unix epoch (a chart by time); not with start or stop."),
+        ("until" = Option<i64>, Query, description = "Only points logged before this time, in microseconds since the Unix epoch."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<SeriesPoints>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn many_series(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -12,34 +12,37 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::auth::{new_token, verify_login, LoginThrottle, TokenHash, TOKEN_LIFETIME};
 use crate::input::no_nul;
 use crate::serve::PeerAddress;
 use crate::{ApiError, AppState};
 
 /// The login route, which needs no token.
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/auth/token", post(issue))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue))
 }
 
 /// The logout route, behind the token check.
-pub(super) fn authenticated_router() -> Router<AppState> {
-    Router::new().route("/auth/token", delete(revoke_own))
+pub(super) fn authenticated_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(revoke_own))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Credentials {
     pub(super) username: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct Issued {
     pub(super) token: String,
     pub(super) expires_at: DateTime<Utc>,
@@ -57,6 +60,26 @@ fn locked(throttle: &LoginThrottle, username: &str, address: IpAddr) -> Option<R
     Some(([(header::RETRY_AFTER, seconds.to_string())], error).into_response())
 }
 
+/// A bearer token for a username and password (valid 30 days). After 5 failed logins in a row of a
+/// username from one address, that username is refused from that address for 30 s (doubling with
+/// each further failure, up to 15 minutes); after 100 in a row from anywhere, it is refused from
+/// everywhere the same way. Either way whether it exists or not. A disabled user is answered as a
+/// wrong password.
+#[utoipa::path(
+    post,
+    path = "/auth/token",
+    request_body = super::tokens::Credentials,
+    responses(
+        (status = 200, description = "OK", body = super::tokens::Issued),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, description = "The body is over 8 KiB", body = crate::ErrorBody),
+        (status = 429, description = "Too many failed logins for this username (from this address, or from anywhere); Retry-After says how many seconds to wait.", body = crate::ErrorBody, headers(("Retry-After" = u64))),
+    ),
+    security(()),
+)]
 async fn issue(
     State(state): State<AppState>,
     PeerAddress(address): PeerAddress,
@@ -123,8 +146,18 @@ pub(super) async fn log_in(
         .map_err(IntoResponse::into_response)
 }
 
-/// Revokes the request's own token, on this server at once and on the others within the
-/// time they trust a token they looked up.
+/// Logs out: revokes the token the request carries.
+///
+/// Any user, for its own token. Other servers of the same database may honour the token for up to
+/// 10 s more.
+#[utoipa::path(
+    delete,
+    path = "/auth/token",
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 async fn revoke_own(
     State(state): State<AppState>,
     Extension(TokenHash(hash)): Extension<TokenHash>,

@@ -5,29 +5,32 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{BadRequest, Forbidden, Unauthorized};
 use super::tokens::{log_in, revoke, Credentials};
 use crate::auth::{csrf_token, session_cookie_header, SessionToken, TokenHash, TOKEN_LIFETIME};
 use crate::serve::PeerAddress;
 use crate::{ApiError, AppState, Principal};
 
 /// The login route, which needs no session.
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/ui/login", post(login))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
 /// The routes of a logged-in page.
-pub(super) fn authenticated_router() -> Router<AppState> {
-    Router::new()
-        .route("/ui/session", get(session))
-        .route("/ui/logout", post(logout))
+pub(super) fn authenticated_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session))
+        .routes(routes!(logout))
 }
 
 /// What a page needs to know of its session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Session {
     username: String,
     admin: bool,
@@ -37,6 +40,15 @@ struct Session {
     local: bool,
 }
 
+/// The web UI's session: the user and the CSRF token of its cookie.
+#[utoipa::path(
+    get,
+    path = "/ui/session",
+    responses(
+        (status = 200, description = "OK", body = Session),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 async fn session(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -50,6 +62,21 @@ async fn session(
     })
 }
 
+/// Logs in to the web UI: sets the session in an HttpOnly, SameSite=Strict cookie.
+///
+/// No token needed. As POST /auth/token, with the same limits on failed logins. `opsml ui` takes no
+/// login (400).
+#[utoipa::path(
+    post,
+    path = "/ui/login",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "OK", body = LoggedIn),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 429, description = "Too many failed logins; Retry-After says when to try again."),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     PeerAddress(address): PeerAddress,
@@ -67,12 +94,24 @@ async fn login(
 
 /// The answer to a login: the user and the CSRF token of its session (its grants come with
 /// the next session request).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct LoggedIn {
     username: String,
     csrf_token: String,
 }
 
+/// Logs out of the web UI: revokes the session's token and removes the cookie.
+///
+/// With the session cookie, needs its CSRF token in x-csrf-token.
+#[utoipa::path(
+    post,
+    path = "/ui/logout",
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+)]
 async fn logout(
     State(state): State<AppState>,
     Extension(TokenHash(hash)): Extension<TokenHash>,

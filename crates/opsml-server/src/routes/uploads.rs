@@ -6,15 +6,17 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use opsml_api::wire::{
     AbortMultipart, CompleteMultipart, MultipartUpload, PartUrls, PartUrlsRequest, UploadUrl,
 };
 use opsml_registry::{Access, SignedUploads, StorageError, MAX_UPLOAD_PARTS};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::artifacts::object_key;
 use super::experiments::authorized_card;
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 /// How long a signed upload URL stays valid.
@@ -26,26 +28,14 @@ pub(super) const MAX_PART_URLS: usize = 64;
 /// Longest upload id or `ETag` taken (S3's are far shorter).
 const MAX_TOKEN_BYTES: usize = 1024;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/experiments/{uid}/objects/{id}/upload-url",
-            get(upload_url),
-        )
-        .route("/experiments/{uid}/objects/{id}/multipart", post(create))
-        .route(
-            "/experiments/{uid}/objects/{id}/multipart/part-urls",
-            post(part_urls),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_url))
+        .routes(routes!(create))
+        .routes(routes!(part_urls))
         // Up to MAX_UPLOAD_PARTS ETags.
-        .route(
-            "/experiments/{uid}/objects/{id}/multipart/complete",
-            post(complete).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .route(
-            "/experiments/{uid}/objects/{id}/multipart/abort",
-            post(abort),
-        )
+        .routes(routes!(complete).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .routes(routes!(abort))
 }
 
 /// Runs `work` on the storage's signed uploads for object `id` of `uid`, once the principal
@@ -107,6 +97,25 @@ fn no_signed_uploads() -> ApiError {
     )
 }
 
+/// A URL that PUTs the whole object (with a Content-Length) straight into the storage, valid 15
+/// minutes, or {"url": null} where the storage cannot sign one (then PUT .../objects/{id}).
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    get,
+    path = "/experiments/{uid}/objects/{id}/upload-url",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = UploadUrl),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn upload_url(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -119,6 +128,27 @@ async fn upload_url(
     Ok(Json(UploadUrl { url }))
 }
 
+/// Starts a multipart upload whose parts go straight to the storage; {"upload_id": null} where the
+/// storage cannot sign part URLs (then PUT .../objects/{id}). Nothing is visible until it is
+/// completed.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/objects/{id}/multipart",
+    operation_id = "start_multipart_upload",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = MultipartUpload),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -131,6 +161,26 @@ async fn create(
     Ok(Json(MultipartUpload { upload_id }))
 }
 
+/// Signed URLs (valid 15 minutes) that PUT parts of an upload, 1 to 64 at a time, parts numbered 1
+/// to 10,000. The answer of each PUT carries the part's ETag.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/objects/{id}/multipart/part-urls",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    request_body = PartUrlsRequest,
+    responses(
+        (status = 200, description = "OK", body = PartUrls),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn part_urls(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -161,6 +211,26 @@ async fn part_urls(
     Ok(Json(PartUrls { urls }))
 }
 
+/// Joins the parts whose PUTs answered these ETags, in part order, into the object. 404 for an
+/// upload the storage does not have.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/objects/{id}/multipart/complete",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    request_body = CompleteMultipart,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn complete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -187,6 +257,25 @@ async fn complete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Drops an upload and the parts sent so far.
+///
+/// Needs write access to the experiment's space.
+#[utoipa::path(
+    post,
+    path = "/experiments/{uid}/objects/{id}/multipart/abort",
+    params(
+        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ("id" = String, Path, description = "The object id (a UUID)."),
+    ),
+    request_body = AbortMultipart,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn abort(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

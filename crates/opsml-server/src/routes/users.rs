@@ -9,29 +9,29 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use opsml_registry::{Access, AccountStore, UserChange, UserRecord};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::auth::hash_password;
 use crate::{ApiError, AppState, Principal};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", post(create).get(list))
-        .route("/users/{username}", delete(remove))
-        .route("/users/{username}/disable", post(disable))
-        .route("/users/{username}/enable", post(enable))
-        .route("/users/{username}/tokens", delete(revoke_tokens))
-        .route(
-            "/users/{username}/grants/{space}",
-            put(grant).delete(revoke_grant),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(remove))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(revoke_tokens))
+        .routes(routes!(grant, revoke_grant))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
     username: String,
@@ -40,14 +40,14 @@ struct NewUser {
     admin: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CreatedUser {
     username: String,
     admin: bool,
 }
 
 /// A user as listed: never a password hash or a token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ListedUser {
     username: String,
     admin: bool,
@@ -55,7 +55,7 @@ struct ListedUser {
     created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RevokedTokens {
     /// How many tokens the user had.
     revoked: u64,
@@ -88,6 +88,20 @@ fn answer(change: UserChange, username: &str) -> Result<StatusCode, ApiError> {
     }
 }
 
+/// Creates a user (admins only).
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "create_user",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = CreatedUser),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -122,6 +136,20 @@ async fn create(
         .await
 }
 
+/// Every user, by name: whether it is an admin or disabled, and when it was created (admins only).
+/// Never a password hash or a token.
+#[utoipa::path(
+    get,
+    path = "/users",
+    operation_id = "list_users",
+    responses(
+        (status = 200, description = "OK", body = Vec<ListedUser>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -162,6 +190,26 @@ async fn set_disabled(
         .await
 }
 
+/// Disables a user: it can no longer log in, and its tokens are revoked (admins only). Its grants
+/// are kept.
+///
+/// Admins only; any other user gets 403, whether the user named exists or not. Takes effect at once
+/// on the server that answers, and within 10 s on other servers of the same database.
+#[utoipa::path(
+    post,
+    path = "/users/{username}/disable",
+    params(
+        ("username" = String, Path, description = "The user."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The user is the last enabled admin (code last_admin): make another user an admin first", body = crate::ErrorBody),
+    ),
+)]
 async fn disable(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -170,6 +218,24 @@ async fn disable(
     set_disabled(&state, &principal, username, true).await
 }
 
+/// Enables a disabled user again; it must log in anew (admins only).
+///
+/// Admins only; any other user gets 403, whether the user named exists or not. Takes effect at once
+/// on the server that answers, and within 10 s on other servers of the same database.
+#[utoipa::path(
+    post,
+    path = "/users/{username}/enable",
+    params(
+        ("username" = String, Path, description = "The user."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn enable(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -178,6 +244,26 @@ async fn enable(
     set_disabled(&state, &principal, username, false).await
 }
 
+/// Deletes a user with its grants and tokens (admins only).
+///
+/// Admins only; any other user gets 403, whether the user named exists or not. Takes effect at once
+/// on the server that answers, and within 10 s on other servers of the same database.
+#[utoipa::path(
+    delete,
+    path = "/users/{username}",
+    operation_id = "remove_user",
+    params(
+        ("username" = String, Path, description = "The user."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The user is the last enabled admin (code last_admin): make another user an admin first", body = crate::ErrorBody),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -194,6 +280,24 @@ async fn remove(
         .await
 }
 
+/// Revokes every token of a user (admins only); the user may log in again.
+///
+/// Admins only; any other user gets 403, whether the user named exists or not. Takes effect at once
+/// on the server that answers, and within 10 s on other servers of the same database.
+#[utoipa::path(
+    delete,
+    path = "/users/{username}/tokens",
+    params(
+        ("username" = String, Path, description = "The user."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = RevokedTokens),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn revoke_tokens(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -211,13 +315,30 @@ async fn revoke_tokens(
         .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Grant {
     /// `read` or `write`.
     access: String,
 }
 
+/// Grants a user read or write access to a space (admins only).
+#[utoipa::path(
+    put,
+    path = "/users/{username}/grants/{space}",
+    params(
+        ("username" = String, Path, description = "The user."),
+        ("space" = String, Path, description = "The space."),
+    ),
+    request_body = Grant,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn grant(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -247,6 +368,25 @@ async fn grant(
         .await
 }
 
+/// Removes a user's access to a space (admins only); 404 when it had none there.
+///
+/// Admins only; any other user gets 403, whether the user named exists or not. Takes effect at once
+/// on the server that answers, and within 10 s on other servers of the same database.
+#[utoipa::path(
+    delete,
+    path = "/users/{username}/grants/{space}",
+    params(
+        ("username" = String, Path, description = "The user."),
+        ("space" = String, Path, description = "The space."),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn revoke_grant(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
