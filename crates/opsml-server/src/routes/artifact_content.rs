@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 
 use super::artifacts::streamed;
 use super::experiments::authorized_card;
-use super::openapi::{BadRequest, Conflict, NotFound, Unauthorized};
+use super::openapi::{BadRequest, Conflict, ExperimentPath, NotFound, Unauthorized};
 use crate::{ApiError, AppState, Principal};
 
 /// Media types a browser may show as themselves: pictures (SVG too: in an `<img>` it runs
@@ -75,7 +75,7 @@ struct ContentQuery {
     get,
     path = "/experiments/{uid}/artifacts/content",
     params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ExperimentPath,
         ("path" = String, Query, description = "The artifact's path."),
         ("download" = Option<bool>, Query, description = "true: sent as a file to save (Content-Disposition: attachment) rather than shown."),
     ),

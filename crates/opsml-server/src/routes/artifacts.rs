@@ -21,7 +21,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::experiments::{authorized_card, uuid_like};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ExperimentPath, ObjectPath, Refusals};
 use crate::input::{check_time, no_nul};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
@@ -51,15 +51,10 @@ fn base64() -> base64::engine::GeneralPurpose {
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/key",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 200, description = "OK", body = Option<WrappedKeyBody>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn wrapped_key(
@@ -84,16 +79,11 @@ async fn wrapped_key(
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/key",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = WrappedKeyBody,
     responses(
         (status = 200, description = "OK", body = WrappedKeyBody),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn insert_key(
@@ -131,15 +121,12 @@ struct ListQuery {
     get,
     path = "/experiments/{uid}/artifacts",
     params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ExperimentPath,
         ("prefix" = Option<String>, Query, description = "Only the artifact at this path or under it."),
     ),
     responses(
         (status = 200, description = "OK", body = Vec<ArtifactRecord>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn list_records(
@@ -174,16 +161,11 @@ pub(super) fn object_key(uid: &str, id: &str) -> Result<String, ApiError> {
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/artifacts",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = Vec<ArtifactRecord>,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn put_records(
@@ -232,17 +214,11 @@ async fn put_records(
 #[utoipa::path(
     put,
     path = "/experiments/{uid}/objects/{id}",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn upload(
@@ -274,16 +250,10 @@ async fn upload(
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/objects/{id}",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     responses(
         (status = 200, description = "The object's bytes", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn download(
@@ -340,16 +310,10 @@ fn pump(mut reader: impl Read, sender: &tokio::sync::mpsc::Sender<std::io::Resul
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/objects/{id}/url",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     responses(
         (status = 200, description = "OK", body = DownloadUrl),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn download_url(
@@ -376,16 +340,10 @@ async fn download_url(
 #[utoipa::path(
     delete,
     path = "/experiments/{uid}/objects/{id}",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn delete_object(
@@ -410,15 +368,10 @@ async fn delete_object(
 #[utoipa::path(
     delete,
     path = "/experiments/{uid}/objects",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn delete_objects(

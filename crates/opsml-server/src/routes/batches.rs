@@ -10,7 +10,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::experiments::{authorized_card, require_on_experiment};
-use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::openapi::{Conflict, ExperimentPath, Refusals};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -24,16 +24,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/batches",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = BatchBody,
     responses(
         (status = 200, description = "OK", body = Applied),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
         (status = 409, response = Conflict),
         (status = 413, description = "The body is over 16 MiB"),
     ),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ExperimentPath, Refusals};
 use super::repeated;
 use crate::input::{check_optional_time, check_time, no_nul};
 use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
@@ -42,10 +42,7 @@ pub(super) fn invalid(error: &opsml_types::TypesError) -> ApiError {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Created", body = ExperimentCard),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
         (status = 409, description = "An experiment with this uid exists (code `uid_taken`), in whatever space", body = crate::ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = crate::ErrorBody),
     ),
@@ -203,15 +200,10 @@ fn visible_card(
 #[utoipa::path(
     get,
     path = "/experiments/{uid}",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 200, description = "OK", body = ExperimentCard),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn load(
@@ -234,16 +226,11 @@ async fn load(
 #[utoipa::path(
     put,
     path = "/experiments/{uid}",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = ExperimentCard,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn update(
@@ -275,15 +262,10 @@ async fn update(
     delete,
     path = "/experiments/{uid}",
     operation_id = "remove_experiment",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn remove(
@@ -355,10 +337,7 @@ fn version(text: Option<&str>) -> Result<Option<Version>, ApiError> {
     ),
     responses(
         (status = 200, description = "OK", body = Vec<CardRecord>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn list(
@@ -418,10 +397,7 @@ struct FindQuery {
     ),
     responses(
         (status = 200, description = "OK", body = ExperimentCard),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn find(
@@ -461,10 +437,7 @@ async fn find(
     request_body = SearchBody,
     responses(
         (status = 200, description = "OK", body = Vec<CardRecord>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn search(

@@ -12,7 +12,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ExperimentPath, Refusals};
 use crate::input::{check_optional_time, check_time};
 use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES, MAX_BODY_BYTES};
 
@@ -31,16 +31,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/claim",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = Lease,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn claim(
@@ -64,16 +59,11 @@ async fn claim(
 #[utoipa::path(
     put,
     path = "/experiments/{uid}/status",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = StatusBody,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn status(
@@ -98,16 +88,11 @@ async fn status(
 #[utoipa::path(
     put,
     path = "/experiments/{uid}/metadata",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = ExperimentMetadata,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn metadata(
@@ -131,10 +116,7 @@ async fn metadata(
     path = "/experiments/running",
     responses(
         (status = 200, description = "OK", body = Vec<RunningExperiment>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn running(
@@ -163,16 +145,11 @@ async fn running(
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/killed",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     request_body = RunningExperiment,
     responses(
         (status = 200, description = "OK", body = Marked),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn killed(

@@ -2,12 +2,17 @@
 //! the handlers' `#[utoipa::path]` attributes and the types they take and give, so that it
 //! describes every route the server serves and nothing else.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::openapi::{Ref, RefOr, Required};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -92,6 +97,77 @@ pub(super) struct NotFound(ErrorBody);
     reason = "described in the document, answered through ApiError"
 )]
 pub(super) struct Conflict(ErrorBody);
+
+/// The refusals of a route that needs a user with access to what it names: 400, 401, 403 and
+/// 404, each as described once in the document.
+pub(super) enum Refusals {}
+
+impl IntoResponses for Refusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("404", "NotFound"),
+        ]
+        .into_iter()
+        .map(|(status, name)| (status.to_owned(), RefOr::Ref(Ref::from_response_name(name))))
+        .collect()
+    }
+}
+
+/// The path of an experiment's routes: `{uid}`.
+pub(super) enum ExperimentPath {}
+
+impl IntoParams for ExperimentPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![in_path("uid", "The experiment's uid (a UUID).")]
+    }
+}
+
+/// The path of an experiment's object: `{uid}` and `{id}`.
+pub(super) enum ObjectPath {}
+
+impl IntoParams for ObjectPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            in_path("uid", "The experiment's uid (a UUID)."),
+            in_path("id", "The object id (a UUID)."),
+        ]
+    }
+}
+
+/// The path of a user's routes: `{username}`.
+pub(super) enum UserPath {}
+
+impl IntoParams for UserPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![in_path("username", "The user.")]
+    }
+}
+
+/// The path of a user's grant: `{username}` and `{space}`.
+pub(super) enum GrantPath {}
+
+impl IntoParams for GrantPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            in_path("username", "The user."),
+            in_path("space", "The space."),
+        ]
+    }
+}
+
+/// A text segment `name` of the path.
+fn in_path(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(document))

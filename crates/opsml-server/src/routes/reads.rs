@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ExperimentPath, Refusals};
 use super::{metrics_body, repeated};
 use crate::{ApiError, AppState, Principal};
 
@@ -41,15 +41,12 @@ fn names(raw: Option<&str>) -> Option<Vec<String>> {
     get,
     path = "/experiments/{uid}/metrics",
     params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ExperimentPath,
         ("name" = Option<String>, Query, description = "A metric to read; repeat for several; all when absent."),
     ),
     responses(
         (status = 200, description = "OK", content((opsml_api::wire::MetricsBody = "application/json"), (Vec<u8> = "application/vnd.apache.arrow.stream"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn metrics(
@@ -87,15 +84,12 @@ async fn metrics(
     get,
     path = "/experiments/{uid}/parameters",
     params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ExperimentPath,
         ("name" = Option<String>, Query, description = "A parameter to read; repeat for several."),
     ),
     responses(
         (status = 200, description = "OK", body = Vec<Parameter>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn parameters(
@@ -120,15 +114,10 @@ async fn parameters(
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/hardware",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 200, description = "OK", body = Vec<HardwareSample>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn hardware(
@@ -151,15 +140,10 @@ async fn hardware(
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/summaries",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-    ),
+    params(ExperimentPath),
     responses(
         (status = 200, description = "OK", body = Vec<MetricSummary>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn summaries(

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::experiments::authorized_card;
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ExperimentPath, Refusals};
 use super::{number, repeated, single};
 use crate::input::no_nul;
 use crate::{ApiError, AppState, Principal};
@@ -57,7 +57,7 @@ const MAX_SERIES_POINTS: usize = 100_000;
     get,
     path = "/experiments/{uid}/series",
     params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
+        ExperimentPath,
         ("name" = String, Query, description = "The metric."),
         ("points" = Option<usize>, Query, description = "At most this many points (2 to 100000)."),
         ("start" = Option<i64>, Query, description = "Only points with step >= start."),
@@ -68,10 +68,7 @@ const MAX_SERIES_POINTS: usize = 100_000;
     ),
     responses(
         (status = 200, description = "OK", body = SeriesPoints),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn series(
@@ -167,10 +164,7 @@ fn series_request(query: &SeriesQuery) -> Result<SeriesRequest, ApiError> {
     ),
     responses(
         (status = 200, description = "OK", body = Vec<SeriesPoints>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn many_series(

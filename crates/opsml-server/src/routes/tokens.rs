@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{Refusals, Unauthorized};
 use crate::auth::{new_token, verify_login, LoginThrottle, TokenHash, TOKEN_LIFETIME};
 use crate::input::no_nul;
 use crate::serve::PeerAddress;
@@ -71,10 +71,7 @@ fn locked(throttle: &LoginThrottle, username: &str, address: IpAddr) -> Option<R
     request_body = super::tokens::Credentials,
     responses(
         (status = 200, description = "OK", body = super::tokens::Issued),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
         (status = 413, description = "The body is over 8 KiB", body = crate::ErrorBody),
         (status = 429, description = "Too many failed logins for this username (from this address, or from anywhere); Retry-After says how many seconds to wait.", body = crate::ErrorBody, headers(("Retry-After" = u64))),
     ),

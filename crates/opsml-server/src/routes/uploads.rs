@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::artifacts::object_key;
 use super::experiments::authorized_card;
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{ObjectPath, Refusals};
 use crate::{ApiError, AppState, Principal, MAX_BODY_BYTES};
 
 /// How long a signed upload URL stays valid.
@@ -104,16 +104,10 @@ fn no_signed_uploads() -> ApiError {
 #[utoipa::path(
     get,
     path = "/experiments/{uid}/objects/{id}/upload-url",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     responses(
         (status = 200, description = "OK", body = UploadUrl),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn upload_url(
@@ -137,16 +131,10 @@ async fn upload_url(
     post,
     path = "/experiments/{uid}/objects/{id}/multipart",
     operation_id = "start_multipart_upload",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     responses(
         (status = 200, description = "OK", body = MultipartUpload),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn create(
@@ -168,17 +156,11 @@ async fn create(
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/objects/{id}/multipart/part-urls",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     request_body = PartUrlsRequest,
     responses(
         (status = 200, description = "OK", body = PartUrls),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn part_urls(
@@ -218,17 +200,11 @@ async fn part_urls(
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/objects/{id}/multipart/complete",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     request_body = CompleteMultipart,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn complete(
@@ -263,17 +239,11 @@ async fn complete(
 #[utoipa::path(
     post,
     path = "/experiments/{uid}/objects/{id}/multipart/abort",
-    params(
-        ("uid" = String, Path, description = "The experiment's uid (a UUID)."),
-        ("id" = String, Path, description = "The object id (a UUID)."),
-    ),
+    params(ObjectPath),
     request_body = AbortMultipart,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn abort(

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use super::openapi::{GrantPath, Refusals, UserPath};
 use crate::auth::hash_password;
 use crate::{ApiError, AppState, Principal};
 
@@ -96,10 +96,7 @@ fn answer(change: UserChange, username: &str) -> Result<StatusCode, ApiError> {
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = CreatedUser),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn create(
@@ -144,10 +141,7 @@ async fn create(
     operation_id = "list_users",
     responses(
         (status = 200, description = "OK", body = Vec<ListedUser>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn list(
@@ -198,15 +192,10 @@ async fn set_disabled(
 #[utoipa::path(
     post,
     path = "/users/{username}/disable",
-    params(
-        ("username" = String, Path, description = "The user."),
-    ),
+    params(UserPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
         (status = 409, description = "The user is the last enabled admin (code last_admin): make another user an admin first", body = crate::ErrorBody),
     ),
 )]
@@ -225,15 +214,10 @@ async fn disable(
 #[utoipa::path(
     post,
     path = "/users/{username}/enable",
-    params(
-        ("username" = String, Path, description = "The user."),
-    ),
+    params(UserPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn enable(
@@ -252,15 +236,10 @@ async fn enable(
     delete,
     path = "/users/{username}",
     operation_id = "remove_user",
-    params(
-        ("username" = String, Path, description = "The user."),
-    ),
+    params(UserPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
         (status = 409, description = "The user is the last enabled admin (code last_admin): make another user an admin first", body = crate::ErrorBody),
     ),
 )]
@@ -287,15 +266,10 @@ async fn remove(
 #[utoipa::path(
     delete,
     path = "/users/{username}/tokens",
-    params(
-        ("username" = String, Path, description = "The user."),
-    ),
+    params(UserPath),
     responses(
         (status = 200, description = "OK", body = RevokedTokens),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn revoke_tokens(
@@ -326,17 +300,11 @@ struct Grant {
 #[utoipa::path(
     put,
     path = "/users/{username}/grants/{space}",
-    params(
-        ("username" = String, Path, description = "The user."),
-        ("space" = String, Path, description = "The space."),
-    ),
+    params(GrantPath),
     request_body = Grant,
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn grant(
@@ -375,16 +343,10 @@ async fn grant(
 #[utoipa::path(
     delete,
     path = "/users/{username}/grants/{space}",
-    params(
-        ("username" = String, Path, description = "The user."),
-        ("space" = String, Path, description = "The space."),
-    ),
+    params(GrantPath),
     responses(
         (status = 204, description = "Done"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Refusals,
     ),
 )]
 async fn revoke_grant(
