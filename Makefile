@@ -98,7 +98,7 @@ ui-test: install
 python-versions: install
 	rm -rf target/wheels-check
 	$(VENV)/bin/maturin build --release --quiet -o target/wheels-check
-	scripts/python-versions.sh target/wheels-check/opsml-*.whl
+	scripts/python-versions.sh target/wheels-check/opsml_tracker-*.whl
 
 test: rust-check rust-test python-check python-test python-versions ui-check ui-test
 

@@ -198,7 +198,7 @@ def build_wheel() -> Path:
     out = VENVS / "_wheels" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     print(f"building the opsml wheel with maturin into {out.relative_to(REPO)}", flush=True)
     _run([command, "build", "--release", "--quiet", "-o", str(out)], cwd=REPO)
-    wheels = sorted(out.glob("opsml-*.whl"))
+    wheels = sorted(out.glob("opsml_tracker-*.whl"))
     if len(wheels) != 1:
         raise RuntimeError(f"expected one wheel in {out}, found {wheels}")
     built = datetime.datetime.now().isoformat(timespec="minutes")

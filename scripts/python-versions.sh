@@ -3,7 +3,8 @@
 # besides the development one (3.10, 3.12, 3.13) and runs the quickstart and a smoke part of
 # the suite there, against the installed package. An interpreter that is not installed (on
 # PATH as pythonX.Y, or under pyenv) is named and skipped; the run fails if none is found.
-#   scripts/python-versions.sh target/wheels/opsml-*.whl
+#   scripts/python-versions.sh target/wheels/opsml_tracker-*.whl
+# OPSML_PYTHON_VERSIONS="3.10 3.11 3.12 3.13" picks other versions.
 set -euo pipefail
 
 wheel="$1"
@@ -26,7 +27,7 @@ interpreter() {
 }
 
 ran=0
-for version in 3.10 3.12 3.13; do
+for version in ${OPSML_PYTHON_VERSIONS:-3.10 3.12 3.13}; do
     python="$(interpreter "$version")"
     if [ -z "$python" ]; then
         echo "python-versions: CPython $version is not installed here: not checked" >&2
