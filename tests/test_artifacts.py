@@ -540,6 +540,45 @@ def test_a_missing_artifact_raises_artifact_not_found(tmp_path: Path) -> None:
     assert not any((tmp_path / f"o{i}").exists() for i in range(1, 5))
 
 
+def test_a_bare_file_name_finds_the_one_artifact_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with start_experiment(name="bare-name") as exp:
+        exp.log_artifact(write(tmp_path / "data_0.pkl", "zero"), "folder_0/data_0.pkl")
+        exp.log_artifact(write(tmp_path / "model.bin", "one"), "run_a/model.bin")
+        exp.log_artifact(write(tmp_path / "model2.bin", "two"), "run_b/model.bin")
+    card = exp.card
+    got = card.download_artifact("data_0.pkl", tmp_path / "out.pkl")
+    assert got.read_text() == "zero"
+    # Found by name, it lands under its whole path by default.
+    monkeypatch.chdir(tmp_path)
+    assert opsml.experiment.download_artifact(card.uid, "data_0.pkl") == Path(
+        "artifacts/folder_0/data_0.pkl"
+    )
+    # Two of that name: the error lists both, and nothing is written.
+    with pytest.raises(ValueError, match=r"run_a/model\.bin, run_b/model\.bin") as info:
+        card.download_artifact("model.bin", tmp_path / "which.bin")
+    assert card.uid in str(info.value)
+    assert not (tmp_path / "which.bin").exists()
+    with pytest.raises(ArtifactNotFoundError, match=r"nothing\.pkl"):
+        card.download_artifact("nothing.pkl", tmp_path / "none.pkl")
+
+
+def test_remote_paths_may_be_path_objects(tmp_path: Path) -> None:
+    with start_experiment(name="path-objects") as exp:
+        exp.log_artifact(write(tmp_path / "a.txt", "a"), Path("dir") / "a.txt")
+        (tmp_path / "tree").mkdir()
+        write(tmp_path / "tree" / "b.txt", "b")
+        exp.log_artifacts(tmp_path / "tree", Path("more"))
+    card = exp.card
+    assert sorted(card.list_artifacts(Path("dir"))) == ["dir/a.txt"]
+    assert card.download_artifact(Path("dir/a.txt"), tmp_path / "a.out").read_text() == "a"
+    [restored] = card.download_artifacts(Path("more"), tmp_path / "restored")
+    assert restored.read_text() == "b"
+    path = opsml.experiment.download_artifact(card.uid, Path("more/b.txt"), tmp_path / "b.out")
+    assert path.read_text() == "b"
+
+
 def test_artifacts_of_an_unknown_experiment(tmp_path: Path) -> None:
     uid = "01900000-0000-7000-8000-000000000000"
     with pytest.raises(CardNotFoundError, match=uid):

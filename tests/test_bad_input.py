@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from opsml import (
     CardRegistry,
@@ -23,6 +24,15 @@ LONG_NAME = "n" * 256
 HUGE = 10**400
 
 Call = Callable[[Any], object]
+
+
+def deeply_nested(levels: int) -> dict[str, object]:
+    """A dict `levels` dicts deep."""
+    nested: dict[str, object] = {"leaf": 1}
+    for _ in range(levels):
+        nested = {"d": nested}
+    return nested
+
 
 BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
     ("value str", lambda e: e.log_metric("m", "abc"), TypeError, "'abc'"),
@@ -44,9 +54,12 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
     ("timestamp float", lambda e: e.log_metric("m", 1.0, timestamp=2.5), TypeError, "2.5"),
     ("created_at str", lambda e: e.log_metric("m", 1.0, created_at="now"), TypeError, "'now'"),
     ("created_at int", lambda e: e.log_metric("m", 1.0, created_at=17), TypeError, "17"),
-    ("param list", lambda e: e.log_parameter("p", [1, 2]), TypeError, "[1, 2]"),
-    ("param dict", lambda e: e.log_parameter("p", {"a": 1}), TypeError, "{'a': 1}"),
-    ("param None", lambda e: e.log_parameter("p", None), TypeError, "None"),
+    ("param set", lambda e: e.log_parameter("p", {1, 2}), TypeError, "{1, 2}"),
+    ("param object", lambda e: e.log_parameter("p", object()), TypeError, "object"),
+    ("param nested bytes", lambda e: e.log_parameter("p", {"a": [b"x"]}), TypeError, "p.a.0"),
+    ("param dict key", lambda e: e.log_parameter("p", {(1, 2): 3}), TypeError, "(1, 2)"),
+    ("param deep", lambda e: e.log_parameter("p", deeply_nested(40)), ValueError, "32 levels"),
+    ("param huge array", lambda e: e.log_parameter("p", np.zeros(20_000)), ValueError, "20000"),
     ("param bytes", lambda e: e.log_parameter("p", b"xy"), TypeError, "b'xy'"),
     ("param 2**64", lambda e: e.log_parameter("p", 2**64), ValueError, str(2**64)),
     ("param 2**63", lambda e: e.log_parameter("p", 2**63), ValueError, str(2**63)),
@@ -57,9 +70,9 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
     ("params int", lambda e: e.log_parameters(5), TypeError, "5"),
     (
         "params dict with bad value",
-        lambda e: e.log_parameters({"p": 1, "q": [9]}),
+        lambda e: e.log_parameters({"p": 1, "q": [b"9"]}),
         TypeError,
-        "[9]",
+        "q.0",
     ),
     (
         "params list with non-Parameter",

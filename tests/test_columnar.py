@@ -66,8 +66,12 @@ def test_pandas_frame_matches_the_points(uid: str) -> None:
     frame = get_experiment_metrics(uid).to_pandas()
     assert isinstance(frame, pd.DataFrame)
     assert list(frame["name"].astype(str)) == [r[0] for r in expected_rows()]
-    steps = [None if pd.isna(s) else int(s) for s in frame["step"]]
+    # Integers stay integers where a point lacks one: pandas' nullable Int64.
+    assert frame["step"].dtype == pd.Int64Dtype()
+    assert frame["timestamp"].dtype == pd.Int64Dtype()
+    steps = [None if pd.isna(s) else s for s in frame["step"]]
     assert steps == [r[1] for r in expected_rows()]
+    assert all(type(s) is int for s in frame["step"].dropna().tolist())
     for got, (_, _, value, _) in zip(frame["value"], expected_rows(), strict=True):
         assert same(got, value)
     assert frame["created_at"].dt.tz is not None
@@ -92,11 +96,12 @@ def test_numpy_arrays_of_one_metric(uid: str) -> None:
     assert steps.tolist() == [1, 2, 3, 5]
     assert math.isnan(values[0])
     assert values[1:].tolist() == [-1.0, math.inf, 0.5]
-    # A metric with a point without a step gives float steps with NaN there.
+    # A metric with a point without a step gives integer steps, that one masked.
     steps, values = metrics.to_numpy("acc")
-    assert steps.dtype == np.float64
-    assert math.isnan(steps[0])
-    assert steps[1] == 0.0
+    assert isinstance(steps, np.ma.MaskedArray)
+    assert steps.dtype == np.int64
+    assert steps.mask.tolist() == [True, False]
+    assert steps.tolist() == [None, 0]
     assert values.tolist() == [0.25, -math.inf]
     values[0] = 1.0  # the arrays are the caller's to change
     with pytest.raises(KeyError, match="nope"):

@@ -176,6 +176,32 @@ def test_hardware_samples_convert_to_columns_value_for_value() -> None:
         assert (row["cpu_percent"] is None) == (cpu is None)
         if cpu is not None:
             assert row["cpu_percent"] == pytest.approx(cpu)
+    # One column per field of a sample: every plain one under its own name, the cores as
+    # cpu<index>_percent.
+    plain = [
+        name
+        for name in dir(samples[0])
+        if not name.startswith("_") and name not in {"timestamp", "cpu_percent_per_core", "gpus"}
+    ]
+    assert len(plain) >= 16
+    for name in plain:
+        assert name in table.column_names, f"no column {name}"
+        column = table.column(name).to_pylist()
+        for got, sample in zip(column, samples, strict=True):
+            want = getattr(sample, name)
+            assert (got is None) == (want is None), name
+            if want is not None:
+                assert got == pytest.approx(want), name
+    cores = max(len(s.cpu_percent_per_core) for s in samples)
+    assert cores >= 1
+    for core in range(cores):
+        column = table.column(f"cpu{core}_percent").to_pylist()
+        for got, sample in zip(column, samples, strict=True):
+            per_core = sample.cpu_percent_per_core
+            if core < len(per_core):
+                assert got == pytest.approx(per_core[core])
+            else:
+                assert got is None
     # Without a GPU there are no GPU columns.
     assert not [name for name in table.column_names if name.startswith("gpu")]
     assert isinstance(samples.to_pandas(), pd.DataFrame)

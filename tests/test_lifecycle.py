@@ -285,6 +285,30 @@ def test_tags_are_stored() -> None:
     assert stored_card(exp.uid).tags == []
 
 
+def test_tags_added_while_running_are_stored_and_the_card_copy_refuses_changes() -> None:
+    with start_experiment(name="retagged", tags=["baseline"]) as exp:
+        exp.log_metric("loss", 1.0, step=0)
+        exp.add_tags("promising", "baseline", "gpu")
+        # The store has them at once, not only at the end.
+        assert stored_card(exp.uid).tags == ["baseline", "promising", "gpu"]
+        assert exp.card.tags == ["baseline", "promising", "gpu"]
+        # exp.card is a copy: assigning to it would change nothing, so it says so.
+        with pytest.raises(AttributeError, match=r"exp\.add_tags"):
+            exp.card.tags = ["lost"]
+        with pytest.raises(AttributeError, match="when it ends"):
+            exp.card.status = "failed"
+        with pytest.raises(ValueError, match="control"):
+            exp.add_tags("bad\ntag")
+        exp.log_metric("loss", 0.5, step=1)
+    card = stored_card(exp.uid)
+    assert card.tags == ["baseline", "promising", "gpu"]
+    assert card.status == "completed"
+    # A card loaded from the registry is the one to change, with update_card.
+    card.tags = [*card.tags, "reviewed"]
+    CardRegistry("experiment").update_card(card)
+    assert stored_card(exp.uid).tags == ["baseline", "promising", "gpu", "reviewed"]
+
+
 def test_too_short_hardware_interval_is_refused_before_anything_is_created() -> None:
     with pytest.raises(ValueError, match=r"0\.01"):
         start_experiment(name="hw", log_hardware=True, hardware_interval=0.01)

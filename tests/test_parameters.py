@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import enum
 import math
+import pathlib
 
 import numpy as np
+import pydantic
 import pytest
 from opsml import Parameter, Parameters, get_experiment_parameters, start_experiment
 
@@ -180,3 +185,151 @@ def test_single_parameter_str_is_singular() -> None:
     with start_experiment(name="one") as exp:
         exp.log_parameter("lr", 0.1)
     assert str(get_experiment_parameters(exp.uid)).endswith("\n1 parameter")
+
+
+class Optimizer(enum.Enum):
+    ADAM = "adam"
+    SGD = "sgd"
+
+
+class Size(enum.Enum):
+    SMALL = object()
+
+
+@dataclasses.dataclass
+class Schedule:
+    warmup: int
+    decay: float | None
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    lr: float
+    optimizer: Optimizer
+    schedule: Schedule
+    layers: list[int]
+    output: pathlib.Path
+
+
+class ModelConfig(pydantic.BaseModel):
+    hidden: int
+    dropout: float
+    activation: str
+
+
+def test_nested_configs_are_flattened_to_dotted_names(tmp_path: pathlib.Path) -> None:
+    with start_experiment(name="nested") as exp:
+        exp.log_parameters(
+            {
+                "optimizer": {"name": "adam", "lr": 1e-3, "betas": (0.9, 0.999)},
+                "layers": [{"units": 64}, {"units": 32}],
+                "seed": None,
+                "empty_list": [],
+                "empty_dict": {},
+                7: "an int key",
+            }
+        )
+        exp.log_parameter("data", {"path": tmp_path / "train.csv", "shuffle": True})
+    params = get_experiment_parameters(exp.uid).to_dict()
+    assert params == {
+        "optimizer.name": "adam",
+        "optimizer.lr": 1e-3,
+        "optimizer.betas.0": 0.9,
+        "optimizer.betas.1": 0.999,
+        "layers.0.units": 64,
+        "layers.1.units": 32,
+        "seed": None,
+        "empty_list": "[]",
+        "empty_dict": "{}",
+        "7": "an int key",
+        "data.path": str(tmp_path / "train.csv"),
+        "data.shuffle": True,
+    }
+    assert type(params["layers.0.units"]) is int
+
+
+def test_dataclasses_pydantic_models_and_namespaces_log_their_fields(
+    tmp_path: pathlib.Path,
+) -> None:
+    config = TrainConfig(
+        lr=0.01,
+        optimizer=Optimizer.SGD,
+        schedule=Schedule(warmup=100, decay=None),
+        layers=[128, 64],
+        output=tmp_path,
+    )
+    model = ModelConfig(hidden=256, dropout=0.1, activation="gelu")
+    args = argparse.ArgumentParser()
+    args.add_argument("--epochs", type=int, default=3)
+    args.add_argument("--amp", action="store_true")
+    with start_experiment(name="records") as exp:
+        exp.log_parameters(config)
+        exp.log_parameter("model", model)
+        exp.log_parameters(args.parse_args(["--amp"]))
+        exp.log_parameter("size", Size.SMALL)
+    params = get_experiment_parameters(exp.uid).to_dict()
+    assert params == {
+        "lr": 0.01,
+        "optimizer": "sgd",
+        "schedule.warmup": 100,
+        "schedule.decay": None,
+        "layers.0": 128,
+        "layers.1": 64,
+        "output": str(tmp_path),
+        "model.hidden": 256,
+        "model.dropout": 0.1,
+        "model.activation": "gelu",
+        "epochs": 3,
+        "amp": True,
+        # An enum whose value is not plain is logged by name.
+        "size": "SMALL",
+    }
+
+
+def test_numpy_values_keep_their_kind() -> None:
+    with start_experiment(name="numpy-kinds") as exp:
+        exp.log_parameters(
+            {
+                "flag": np.bool_(True),
+                "off": np.bool_(False),
+                "count": np.int32(5),
+                "unsigned": np.uint8(200),
+                "scale": np.float16(0.5),
+                "zero_d": np.array(2.5),
+                "sizes": np.array([3, 4]),
+                "name": np.str_("resnet"),
+            }
+        )
+    params = get_experiment_parameters(exp.uid).to_dict()
+    assert params == {
+        "flag": True,
+        "off": False,
+        "count": 5,
+        "unsigned": 200,
+        "scale": 0.5,
+        "zero_d": 2.5,
+        "sizes.0": 3,
+        "sizes.1": 4,
+        "name": "resnet",
+    }
+    assert type(params["flag"]) is bool
+    assert type(params["count"]) is int
+    assert type(params["zero_d"]) is float
+
+
+def test_none_reads_back_as_none_and_prints_as_none() -> None:
+    with start_experiment(name="none") as exp:
+        exp.log_parameter("checkpoint", None)
+    [parameter] = get_experiment_parameters(exp.uid)
+    assert parameter.value is None
+    assert repr(parameter) == "Parameter(name='checkpoint', value=None)"
+    assert Parameter("checkpoint", None) == parameter
+
+
+def test_a_name_given_twice_in_one_call_is_refused_and_nothing_is_logged() -> None:
+    with (
+        start_experiment(name="twice") as exp,
+        pytest.raises(ValueError, match=r'"a\.b" is given twice'),
+    ):
+        exp.log_parameters({"a.b": 1, "a": {"b": 2}})
+    assert get_experiment_parameters(exp.uid).to_dict() == {}

@@ -97,6 +97,14 @@ def test_bad_requests_are_refused_clearly(uids: list[str], tmp_path: Path) -> No
         plot_metrics(uids, path=tmp_path / "no-such-dir" / "x.png")
 
 
+def test_a_metric_no_experiment_has_is_named_not_drawn_empty(
+    uids: list[str], tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match=r'"nope".*they have accuracy, loss'):
+        plot_metrics(uids, names=["loss", "nope"], path=tmp_path / "typo.png")
+    assert not (tmp_path / "typo.png").exists()
+
+
 def test_html_report_is_self_contained_with_one_chart_per_metric(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")

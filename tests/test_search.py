@@ -237,6 +237,22 @@ def test_compare_to_pandas_matches_the_rows(experiments: dict[str, str]) -> None
     assert len(frame) == len(table)
 
 
+def test_compare_never_gives_two_columns_one_label() -> None:
+    uids = []
+    for space in ["team-a", "team-b"]:
+        with start_experiment(space=space, name="twin") as exp:
+            exp.log_parameter("lr", 0.1 if space == "team-a" else 0.2)
+        uids.append(exp.uid)
+    table = compare_experiments([*uids, uids[0]])
+    assert table.columns[1] == "team-b/twin:0.1.0"
+    # The same run given twice: its second column says which it is.
+    assert table.columns[0] == "team-a/twin:0.1.0"
+    assert table.columns[2] == "team-a/twin:0.1.0 [2]"
+    assert len(set(table.columns)) == 3
+    frame = table.to_pandas()
+    assert frame.loc[("parameter", "lr"), "team-b/twin:0.1.0"] == 0.2
+
+
 def test_compare_refuses_unknown_uids_and_empty_lists() -> None:
     with pytest.raises(CardNotFoundError, match="no-such-uid"):
         compare_experiments(["no-such-uid"])

@@ -1,10 +1,13 @@
 """Type stubs of the native module `opsml._opsml`."""
 
+import argparse
 import datetime
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, SupportsFloat, SupportsIndex, final, overload
+from typing import Any, Literal, Protocol, SupportsFloat, SupportsIndex, final, overload
+
+from _typeshed import DataclassInstance
 
 __version__: str
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "StoreError",
     "UiServer",
     "WrongMasterKeyError",
+    "_RunsBatch",
     "__version__",
     "_after_fork_in_child",
     "_after_fork_in_parent",
@@ -53,6 +57,7 @@ __all__ = [
     "get_experiment_metrics",
     "get_experiment_parameters",
     "plot_metrics",
+    "runs",
     "search_experiments",
     "start_experiment",
     "ui",
@@ -60,7 +65,13 @@ __all__ = [
 ]
 
 _Number = SupportsFloat | SupportsIndex
-_ParameterValue = int | float | str | bool
+_ParameterValue = int | float | str | bool | None
+
+class _PydanticModel(Protocol):
+    def model_dump(self) -> dict[str, Any]: ...
+
+# What log_parameters takes: fields by name, nested ones flattened to dotted names.
+_ParameterFields = Mapping[str, object] | DataclassInstance | argparse.Namespace | _PydanticModel
 _Status = Literal["running", "completed", "failed", "killed"]
 
 class OpsmlError(Exception):
@@ -319,11 +330,15 @@ class ExperimentCard:
     ) -> Metrics: ...
     def get_parameters(self, names: str | Iterable[str] | None = None) -> Parameters: ...
     def metric_summary(self) -> dict[str, MetricSummary]: ...
-    def list_artifacts(self, path: str | None = None) -> list[str]: ...
+    def list_artifacts(self, path: str | os.PathLike[str] | None = None) -> list[str]: ...
     def download_artifacts(
-        self, path: str | None = None, lpath: str | os.PathLike[str] | None = None
+        self,
+        path: str | os.PathLike[str] | None = None,
+        lpath: str | os.PathLike[str] | None = None,
     ) -> list[Path]: ...
-    def download_artifact(self, path: str, lpath: str | os.PathLike[str] | None = None) -> Path: ...
+    def download_artifact(
+        self, path: str | os.PathLike[str], lpath: str | os.PathLike[str] | None = None
+    ) -> Path: ...
     def get_hardware_metrics(self) -> HardwareSamples: ...
     @property
     def hardware_summary(self) -> dict[str, Any] | None: ...
@@ -471,12 +486,14 @@ class Experiment:
         created_at: datetime.datetime | None = None,
     ) -> None: ...
     def log_metrics(self, metrics: Iterable[Metric]) -> None: ...
-    def log_parameter(self, name: str, value: _ParameterValue) -> None: ...
-    def log_parameters(
-        self, parameters: dict[str, _ParameterValue] | Iterable[Parameter]
+    def log_parameter(self, name: str, value: object) -> None: ...
+    def log_parameters(self, parameters: _ParameterFields | Iterable[Parameter]) -> None: ...
+    def log_artifact(
+        self, lpath: str | os.PathLike[str], rpath: str | os.PathLike[str] | None = None
     ) -> None: ...
-    def log_artifact(self, lpath: str | os.PathLike[str], rpath: str | None = None) -> None: ...
-    def log_artifacts(self, path: str | os.PathLike[str], rpath: str | None = None) -> None: ...
+    def log_artifacts(
+        self, path: str | os.PathLike[str], rpath: str | os.PathLike[str] | None = None
+    ) -> None: ...
     def log_figure_from_path(
         self, lpath: str | os.PathLike[str], rpath: str | None = None
     ) -> None: ...
@@ -497,6 +514,7 @@ class Experiment:
     def card(self) -> ExperimentCard: ...
     @property
     def uid(self) -> str: ...
+    def add_tags(self, *tags: str) -> None: ...
     def flush(self) -> None: ...
     def end(self, status: str = "completed") -> None: ...
     def __enter__(self) -> Experiment: ...
@@ -524,7 +542,9 @@ def get_experiment_metrics(
 ) -> Metrics: ...
 def get_experiment_parameters(uid: str, names: str | Iterable[str] | None = None) -> Parameters: ...
 def download_artifact(
-    experiment_uid: str, path: str, lpath: str | os.PathLike[str] | None = None
+    experiment_uid: str,
+    path: str | os.PathLike[str],
+    lpath: str | os.PathLike[str] | None = None,
 ) -> Path: ...
 def get_experiment_hardware_metrics(uid: str) -> HardwareSamples: ...
 def compare_experiments(uids: list[str]) -> Comparison: ...
@@ -556,6 +576,20 @@ def search_experiments(
     order_by: str | Iterable[str] | None = None,
     limit: int = 100,
 ) -> CardList: ...
+
+@final
+class _RunsBatch:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+def runs(
+    filter: str | None = None,
+    space: str | None = None,
+    order_by: str | Iterable[str] | None = None,
+    limit: int = 10_000,
+    output: Literal["pandas", "polars", "arrow"] = "pandas",
+) -> Any:
+    """One row per matching run: card fields, `params.<name>`, `metrics.<name>.<stat>`."""
+
 def _runtime_alive_tasks() -> int: ...
 def _after_fork_in_child() -> None: ...
 def _after_fork_in_parent() -> None: ...

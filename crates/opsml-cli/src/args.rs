@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 pub(crate) struct Cli {
-    /// Store to use instead of OPSML_TRACKING_URI (sqlite:///path.db or a path ending in .db).
+    /// Store to use instead of OPSML_TRACKING_URI: sqlite:///path.db (or a path ending in
+    /// .db), postgres://user:password@host:port/database, or an opsml server http(s)://host:port.
     #[arg(
         long,
         global = true,
@@ -26,7 +27,8 @@ pub(crate) struct Cli {
     )]
     pub tracking_uri: Option<String>,
 
-    /// Artifact storage to use instead of OPSML_STORAGE_URI (a directory).
+    /// Artifact storage to use instead of OPSML_STORAGE_URI: a directory, or s3://bucket/prefix
+    /// (endpoint, region and credentials from AWS_*).
     #[arg(
         long,
         global = true,
@@ -201,7 +203,7 @@ pub(crate) enum ExperimentsCommand {
     /// (--max-points, chosen with largest-triangle-three-buckets). Points come ordered by
     /// (name, step, order logged). created_at is ISO-8601 UTC with microseconds. Non-finite
     /// values are written as nan, inf and -inf in tables and CSV, and as the strings "NaN",
-    /// "inf" and "-inf" in JSON. A missing step or timestamp is an empty field in CSV and
+    /// "Infinity" and "-Infinity" in JSON (as the server's API does). A missing step or timestamp is an empty field in CSV and
     /// null in JSON.
     Metrics(MetricsArgs),
     /// Print the parameters of an experiment (name, type, value) in the order first logged.

@@ -5,14 +5,15 @@ pub(crate) use opsml_types::{float_text, human_bytes};
 use opsml_types::{micros_to_datetime, ParameterValue};
 use serde_json::Value;
 
-/// A float as JSON: a number when finite, else the string `"NaN"`, `"inf"` or `"-inf"`
-/// (JSON has no numbers for them).
+/// A float as JSON: a number when finite, else the string `"NaN"`, `"Infinity"` or
+/// `"-Infinity"` (JSON has no numbers for them), as the server's API writes them and as
+/// Python's `float()` and JavaScript's `Number()` read them back.
 pub(crate) fn float_json(value: f64) -> Value {
     match serde_json::Number::from_f64(value) {
         Some(number) => Value::Number(number),
         None if value.is_nan() => Value::from("NaN"),
-        None if value > 0.0 => Value::from("inf"),
-        None => Value::from("-inf"),
+        None if value > 0.0 => Value::from("Infinity"),
+        None => Value::from("-Infinity"),
     }
 }
 
@@ -31,6 +32,7 @@ pub(crate) fn parameter_json(value: &ParameterValue) -> Value {
         ParameterValue::Float(v) => float_json(*v),
         ParameterValue::Str(v) => Value::from(v.as_str()),
         ParameterValue::Bool(v) => Value::from(*v),
+        ParameterValue::Null => Value::Null,
     }
 }
 
@@ -111,8 +113,8 @@ mod tests {
     #[test]
     fn non_finite_floats_are_json_strings() {
         assert_eq!(float_json(f64::NAN), Value::from("NaN"));
-        assert_eq!(float_json(f64::INFINITY), Value::from("inf"));
-        assert_eq!(float_json(f64::NEG_INFINITY), Value::from("-inf"));
+        assert_eq!(float_json(f64::INFINITY), Value::from("Infinity"));
+        assert_eq!(float_json(f64::NEG_INFINITY), Value::from("-Infinity"));
         assert_eq!(float_json(0.5), serde_json::json!(0.5));
     }
 

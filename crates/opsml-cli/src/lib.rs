@@ -29,7 +29,7 @@
 //! lines with a header (tabs, line breaks and backslashes in values escaped as
 //! `\t`, `\n`, `\\`), ISO-8601 UTC times and durations in seconds. Values: floats
 //! in their shortest round-tripping form, non-finite ones as `nan`/`inf`/`-inf`
-//! in tables and CSV and as the strings `"NaN"`/`"inf"`/`"-inf"` in JSON.
+//! in tables and CSV and as the strings `"NaN"`/`"Infinity"`/`"-Infinity"` in JSON.
 //! A Parquet export (zstd-compressed) has typed columns: `uid` and `name`
 //! (`Dictionary<UInt32, Utf8>`), `step` and `timestamp` (nullable `Int64`), `value`
 //! (`Float64`, non-finite values as they are) and `created_at`

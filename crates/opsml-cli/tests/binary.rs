@@ -45,6 +45,13 @@ fn help_describes_the_commands() {
     let help = text(&output.stdout);
     assert!(help.contains("experiments"), "{help}");
     assert!(help.contains("--tracking-uri"), "{help}");
+    // Every kind of store and storage a user can name.
+    for scheme in ["sqlite:///", "postgres://", "http(s)://", "s3://"] {
+        assert!(
+            help.contains(scheme),
+            "{scheme} is not in the help:\n{help}"
+        );
+    }
     let output = opsml(&fx, &["experiments", "export", "--help"], true)
         .output()
         .unwrap();

@@ -65,8 +65,8 @@ fn expected_json(expected: &Expected, stat: &str) -> Value {
     let number = |v: Option<f64>| match v {
         None => Value::Null,
         Some(v) if v.is_nan() => Value::from("NaN"),
-        Some(v) if v == f64::INFINITY => Value::from("inf"),
-        Some(v) if v == f64::NEG_INFINITY => Value::from("-inf"),
+        Some(v) if v == f64::INFINITY => Value::from("Infinity"),
+        Some(v) if v == f64::NEG_INFINITY => Value::from("-Infinity"),
         Some(v) => Value::from(v),
     };
     match stat {
@@ -86,6 +86,7 @@ fn parameter_json(value: &ParameterValue) -> Value {
         ParameterValue::Float(v) => Value::from(*v),
         ParameterValue::Str(v) => Value::from(v.as_str()),
         ParameterValue::Bool(v) => Value::from(*v),
+        ParameterValue::Null => Value::Null,
     }
 }
 

@@ -103,9 +103,9 @@ fn metrics_json_parses_back_with_non_finite_values_as_strings() {
         if point.value.is_nan() {
             assert_eq!(v, "NaN");
         } else if point.value == f64::INFINITY {
-            assert_eq!(v, "inf");
+            assert_eq!(v, "Infinity");
         } else if point.value == f64::NEG_INFINITY {
-            assert_eq!(v, "-inf");
+            assert_eq!(v, "-Infinity");
         } else {
             assert_eq!(
                 v.as_f64().unwrap().to_bits(),

@@ -174,9 +174,44 @@ pub fn download_artifacts(
     Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Restores one artifact (exactly `path`) to `destination`: a directory
-/// (existing, or given with a trailing separator) receives the file under its
-/// name, anything else is the file to write. Default: `./artifacts/<path>`.
+/// The artifact at `path`, or, for a bare file name, the one artifact of that name in any
+/// folder (`data_0.pkl` finds `folder_0/data_0.pkl`); several of that name are an error that
+/// lists them.
+fn find_artifact(artifacts: &Artifacts, uid: &str, path: &str) -> Result<ArtifactRecord> {
+    let not_found = || RegistryError::ArtifactNotFound {
+        uid: uid.to_owned(),
+        path: path.to_owned(),
+    };
+    if let Some(record) = artifacts
+        .list(uid, Some(path))?
+        .into_iter()
+        .find(|r| r.path == path)
+    {
+        return Ok(record);
+    }
+    if path.contains('/') {
+        return Err(not_found().into());
+    }
+    let mut named: Vec<ArtifactRecord> = artifacts
+        .list(uid, None)?
+        .into_iter()
+        .filter(|r| r.path.rsplit('/').next() == Some(path))
+        .collect();
+    match named.len() {
+        0 => Err(not_found().into()),
+        1 => Ok(named.remove(0)),
+        _ => Err(RegistryError::ArtifactAmbiguous {
+            uid: uid.to_owned(),
+            name: path.to_owned(),
+            paths: named.into_iter().map(|r| r.path).collect(),
+        }
+        .into()),
+    }
+}
+
+/// Restores one artifact (`path`, or a bare file name found in any folder) to
+/// `destination`: a directory (existing, or given with a trailing separator) receives the
+/// file under its name, anything else is the file to write. Default: `./artifacts/<path>`.
 pub fn download_artifact(
     artifacts: &Artifacts,
     uid: &str,
@@ -184,14 +219,8 @@ pub fn download_artifact(
     destination: Option<&Path>,
 ) -> Result<PathBuf> {
     let path = normalize_artifact_path(path)?;
-    let record = artifacts
-        .list(uid, Some(&path))?
-        .into_iter()
-        .find(|r| r.path == path)
-        .ok_or_else(|| RegistryError::ArtifactNotFound {
-            uid: uid.to_owned(),
-            path: path.clone(),
-        })?;
+    let record = find_artifact(artifacts, uid, &path)?;
+    let path = record.path.clone();
     let file_name = path.rsplit('/').next().unwrap_or(&path);
     let dest = match destination {
         None => Path::new("artifacts").join(&path),

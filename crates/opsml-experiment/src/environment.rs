@@ -3,6 +3,8 @@ use std::sync::OnceLock;
 use opsml_types::ComputeEnvironment;
 use sysinfo::System;
 
+use crate::name_words::{ADJECTIVES, NOUNS};
+
 /// The host facts of this process, read once.
 fn host() -> &'static ComputeEnvironment {
     static HOST: OnceLock<ComputeEnvironment> = OnceLock::new();
@@ -45,7 +47,7 @@ pub(crate) fn username() -> String {
 
 /// A readable random name such as `brave-falcon`, for experiments started without one.
 pub(crate) fn generated_name() -> String {
-    names::Generator::default()
+    names::Generator::new(ADJECTIVES, NOUNS, names::Name::Plain)
         .next()
         .unwrap_or_else(|| "experiment".to_owned())
 }

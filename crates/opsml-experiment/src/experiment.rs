@@ -405,6 +405,27 @@ impl Experiment {
     /// The store the experiment writes to.
     ///
     /// In a forked child, the store through the child's own connections.
+    /// Adds `tags` to the card, in the store and in this process's copy; a tag it has
+    /// already is kept once. Needs the store to answer (a server that is down is an error).
+    pub fn add_tags(&self, tags: &[String]) -> Result<()> {
+        for tag in tags {
+            validate_name("tag", tag)?;
+        }
+        let store = self.store()?;
+        let uid = self.uid();
+        let mut stored = store
+            .get_experiment(uid)?
+            .ok_or_else(|| StoreError::ExperimentNotFound(uid.to_owned()))?;
+        for tag in tags {
+            if !stored.tags.contains(tag) {
+                stored.tags.push(tag.clone());
+            }
+        }
+        store.update_experiment(&stored)?;
+        self.inner.card.lock().tags = stored.tags;
+        Ok(())
+    }
+
     pub fn store(&self) -> Result<Arc<dyn Store>> {
         if self.inner.pipeline.owned_here() {
             Ok(Arc::clone(&self.inner.store))

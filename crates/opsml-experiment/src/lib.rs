@@ -34,6 +34,7 @@ mod error;
 mod experiment;
 mod forked;
 mod live;
+mod name_words;
 mod names;
 mod pipeline;
 mod runtime;
@@ -70,8 +71,8 @@ pub use runtime::runtime;
 // What reads runs back, for callers that also log: the functions below flush this process's
 // running experiments first.
 pub use opsml_read::{
-    hardware_batch, metric_schema, select_points, Align, Cell, Comparison, MetricTable,
-    PointSelection, Row, Section, TextTable, COMPARED_STATISTICS,
+    distinct_labels, hardware_batch, metric_schema, runs_batch, select_points, Align, Cell,
+    Comparison, MetricTable, PointSelection, Row, Section, TextTable, COMPARED_STATISTICS,
 };
 
 use std::path::Path;
@@ -160,6 +161,17 @@ pub fn search_experiments(
         inner.flush()?;
     }
     Ok(store.search_experiments(query)?)
+}
+
+/// The runs table of the experiments `query` finds: their cards with every parameter and
+/// metric summary in columns, read at once (see [`opsml_read::run_table`]). Experiments of
+/// this process are flushed first.
+pub fn runs_table(
+    store: &dyn Store,
+    query: &opsml_registry::SearchQuery,
+) -> Result<opsml_read::RunTable> {
+    let records = search_experiments(store, query)?;
+    Ok(opsml_read::run_table(store, records)?)
 }
 
 /// To be called right before `fork`: no thread is inside SQLite while the

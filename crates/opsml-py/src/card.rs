@@ -13,10 +13,10 @@ use opsml_experiment::{
     human_bytes, CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, GitInfo, Status,
 };
 use opsml_experiment::{Align, TextTable};
-use pyo3::exceptions::{PyIndexError, PyValueError};
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::convert::{py_str, tags as extract_tags};
+use crate::convert::{py_str, tags as extract_tags, RemotePath};
 use crate::detach::experiment_work;
 use crate::metric::PyMetrics;
 use crate::parameter::PyParameters;
@@ -255,6 +255,22 @@ impl PyCodeCapture {
 pub struct PyExperimentCard {
     pub(crate) card: ExperimentCard,
     pub(crate) store: Arc<dyn Store>,
+    /// A copy of a running experiment's card (`exp.card`), which changes nothing when
+    /// assigned to: its setters say so instead of appearing to work.
+    pub(crate) of_running_experiment: bool,
+}
+
+impl PyExperimentCard {
+    /// Refuses a change to the copy of a running experiment's card.
+    fn check_changeable(&self, what: &str, instead: &str) -> PyResult<()> {
+        if self.of_running_experiment {
+            return Err(PyAttributeError::new_err(format!(
+                "exp.card is a copy of the running experiment's card: setting its {what} \
+                 would change nothing; {instead}"
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -291,6 +307,7 @@ impl PyExperimentCard {
 
     #[setter]
     fn set_tags(&mut self, tags: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.check_changeable("tags", "use exp.add_tags(...)")?;
         self.card.tags = extract_tags(Some(tags))?;
         Ok(())
     }
@@ -303,6 +320,10 @@ impl PyExperimentCard {
 
     #[setter]
     fn set_status(&mut self, status: &str) -> PyResult<()> {
+        self.check_changeable(
+            "status",
+            "the run sets it when it ends (raise to end it failed)",
+        )?;
         self.card.status = status
             .parse::<Status>()
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -380,8 +401,9 @@ impl PyExperimentCard {
 
     /// Remote paths of the artifacts, all or those at or under `path`.
     #[pyo3(signature = (path=None))]
-    fn list_artifacts(&self, py: Python<'_>, path: Option<&str>) -> PyResult<Vec<String>> {
+    fn list_artifacts(&self, py: Python<'_>, path: Option<RemotePath>) -> PyResult<Vec<String>> {
         let uid = &self.card.uid;
+        let path = path.as_ref().map(RemotePath::as_str);
         let records = experiment_work(py, || {
             let artifacts = Artifacts::for_reading(Arc::clone(&self.store))?;
             Ok(artifacts.list(uid, path)?)
@@ -396,10 +418,11 @@ impl PyExperimentCard {
     fn download_artifacts(
         &self,
         py: Python<'_>,
-        path: Option<&str>,
+        path: Option<RemotePath>,
         lpath: Option<PathBuf>,
     ) -> PyResult<Vec<PathBuf>> {
         let uid = &self.card.uid;
+        let path = path.as_ref().map(RemotePath::as_str);
         let destination = lpath.unwrap_or_else(|| PathBuf::from("artifacts"));
         experiment_work(py, || {
             let artifacts = Artifacts::for_reading(Arc::clone(&self.store))?;
@@ -414,10 +437,10 @@ impl PyExperimentCard {
     fn download_artifact(
         &self,
         py: Python<'_>,
-        path: &str,
+        path: RemotePath,
         lpath: Option<PathBuf>,
     ) -> PyResult<PathBuf> {
-        download_one(py, &self.store, &self.card.uid, path, lpath)
+        download_one(py, &self.store, &self.card.uid, path.as_str(), lpath)
     }
 
     /// Hardware samples of this experiment, in the order taken.

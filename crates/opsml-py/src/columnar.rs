@@ -7,7 +7,7 @@ use arrow_array::RecordBatchIterator;
 use opsml_experiment::{metric_schema, MetricTable};
 use pyo3::exceptions::{PyImportError, PyKeyError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyCapsule, PyTuple};
+use pyo3::types::{PyByteArray, PyCapsule, PyDict, PyTuple};
 
 /// Name of the capsule the Arrow C stream interface expects.
 pub(crate) const STREAM_CAPSULE: &std::ffi::CStr = c"arrow_array_stream";
@@ -55,23 +55,23 @@ pub(crate) fn numpy_arrays<'py>(
         .iter()
         .flat_map(|&i| table.values()[i].to_ne_bytes())
         .collect();
-    let all_steps = points.iter().all(|&i| table.step(i).is_some());
-    let (steps, dtype): (Vec<u8>, &str) = if all_steps {
-        let bytes = points
-            .iter()
-            .flat_map(|&i| table.step(i).unwrap_or_default().to_ne_bytes())
-            .collect();
-        (bytes, "int64")
-    } else {
-        let bytes = points
-            .iter()
-            .flat_map(|&i| table.step(i).map_or(f64::NAN, |s| s as f64).to_ne_bytes())
-            .collect();
-        (bytes, "float64")
-    };
+    let steps: Vec<u8> = points
+        .iter()
+        .flat_map(|&i| table.step(i).unwrap_or_default().to_ne_bytes())
+        .collect();
     // numpy views the bytearray's memory: one copy, and the array is writable.
     let array = |bytes: Vec<u8>, dtype: &str| -> PyResult<Bound<'py, PyAny>> {
         numpy.call_method1("frombuffer", (PyByteArray::new(py, &bytes), dtype))
     };
-    PyTuple::new(py, [array(steps, dtype)?, array(values, "float64")?])
+    let mut steps = array(steps, "int64")?;
+    if points.iter().any(|&i| table.step(i).is_none()) {
+        // Integers stay integers: a point without a step is masked, not a float NaN.
+        let missing: Vec<bool> = points.iter().map(|&i| table.step(i).is_none()).collect();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("mask", missing)?;
+        steps = numpy
+            .getattr("ma")?
+            .call_method("MaskedArray", (steps,), Some(&kwargs))?;
+    }
+    PyTuple::new(py, [steps, array(values, "float64")?])
 }

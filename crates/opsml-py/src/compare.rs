@@ -2,7 +2,7 @@
 
 use opsml_experiment::default_store;
 use opsml_experiment::ParameterValue;
-use opsml_experiment::{Align, Cell, Comparison, Section, TextTable};
+use opsml_experiment::{distinct_labels, Align, Cell, Comparison, Section, TextTable};
 use pyo3::exceptions::{PyImportError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -34,6 +34,7 @@ fn cell_text(cell: &Cell) -> String {
         Cell::Parameter(ParameterValue::Int(n)) => n.to_string(),
         Cell::Parameter(ParameterValue::Str(s)) => s.clone(),
         Cell::Parameter(ParameterValue::Bool(b)) => if *b { "True" } else { "False" }.to_owned(),
+        Cell::Parameter(ParameterValue::Null) => "None".to_owned(),
         Cell::Count(n) => n.to_string(),
     }
 }
@@ -48,11 +49,7 @@ fn section_name(section: Section) -> &'static str {
 impl PyComparison {
     /// Column headers: `name:version` of each experiment.
     fn labels(&self) -> Vec<String> {
-        self.comparison
-            .experiments
-            .iter()
-            .map(|card| format!("{}:{}", card.name, card.version))
-            .collect()
+        distinct_labels(&self.comparison.experiments)
     }
 }
 

@@ -5,6 +5,30 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBool, PyFloat, PyInt, PyList, PyString};
 
+/// A remote artifact path given as a str or a path object (`pathlib.Path("folder/a.pkl")`).
+pub(crate) struct RemotePath(pub(crate) String);
+
+impl FromPyObject<'_, '_> for RemotePath {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        let path: std::path::PathBuf = ob.extract()?;
+        path.into_os_string()
+            .into_string()
+            .map(Self)
+            .map_err(|raw| {
+                let shown = std::path::Path::new(&raw).display().to_string();
+                PyValueError::new_err(format!("artifact path {shown:?} is not UTF-8"))
+            })
+    }
+}
+
+impl RemotePath {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// `repr(value)` shortened for messages.
 pub(crate) fn short_repr(value: &Bound<'_, PyAny>) -> String {
     let text = value
@@ -153,9 +177,12 @@ pub(crate) fn micros_to_py(py: Python<'_>, micros: i64) -> PyResult<Bound<'_, Py
         .map(Bound::into_any)
 }
 
-/// A parameter value: bool, int, float or str (numpy scalars through
+/// A parameter value: `None`, bool, int, float or str (numpy scalars through
 /// `__index__` / `__float__`).
 pub(crate) fn parameter_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<ParameterValue> {
+    if value.is_none() {
+        return Ok(ParameterValue::Null);
+    }
     if let Ok(b) = value.cast::<PyBool>() {
         return Ok(ParameterValue::Bool(b.is_true()));
     }
@@ -181,7 +208,8 @@ pub(crate) fn parameter_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<
         return value.extract::<f64>().map(ParameterValue::Float);
     }
     Err(PyTypeError::new_err(format!(
-        "parameter {name:?}: value must be an int, float, str or bool, got {} of type {}",
+        "parameter {name:?}: value must be None, an int, float, str or bool (or a dict, list, \
+         dataclass, enum or path of them), got {} of type {}",
         short_repr(value),
         type_name(value)
     )))
@@ -197,6 +225,7 @@ pub(crate) fn parameter_to_py<'py>(
         ParameterValue::Float(v) => v.into_pyobject(py)?.into_any(),
         ParameterValue::Str(v) => v.into_pyobject(py)?.into_any(),
         ParameterValue::Bool(v) => v.into_pyobject(py)?.to_owned().into_any(),
+        ParameterValue::Null => py.None().into_bound(py),
     })
 }
 

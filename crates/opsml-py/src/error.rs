@@ -94,6 +94,7 @@ pub(crate) fn registry_error(error: RegistryError) -> PyErr {
             PyOSError::new_err(message)
         }
         RegistryError::ArtifactNotFound { .. } => ArtifactNotFoundError::new_err(message),
+        RegistryError::ArtifactAmbiguous { .. } => PyValueError::new_err(message),
         RegistryError::Crypt { source, .. } | RegistryError::MasterKey(source) => {
             crypt_error(&source, message)
         }

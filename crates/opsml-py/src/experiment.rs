@@ -7,16 +7,18 @@ use opsml_experiment::{now_micros, MetricPoint, Parameter};
 use opsml_experiment::{Artifacts, Experiment, PointRecord, StartOptions, Status};
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 use crate::card::PyExperimentCard;
 use crate::convert::{
-    datetime_micros, metric_value, name_str, optional_int, py_str, short_repr, tags as extract_tags,
+    datetime_micros, metric_value, name_str, optional_int, py_str, short_repr,
+    tags as extract_tags, RemotePath,
 };
 use crate::detach::{experiment_work, guarded, store_work};
 use crate::error::{experiment_error, registry_error};
 #[cfg(feature = "fault-injection")]
 use crate::fault;
+use crate::flatten::{fields_of, flatten};
 use crate::metric::{PyMetric, PyMetrics};
 use crate::parameter::{PyParameter, PyParameters};
 use crate::read;
@@ -159,23 +161,37 @@ impl PyExperiment {
         experiment_work(py, || self.experiment.log_records(&records))
     }
 
-    /// Logs (or replaces) a parameter: int, float, str or bool.
+    /// Logs (or replaces) a parameter: None, int, float, str or bool, or a dict, list,
+    /// dataclass, pydantic model or `argparse.Namespace` of them, flattened to dotted names
+    /// under `name`.
     fn log_parameter(&self, name: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let parameter = PyParameter::build(name, value)?;
+        let mut batch = Vec::new();
+        flatten(name_str("parameter", name)?, value, &mut batch)?;
         guarded(|| {
             self.experiment
-                .log_parameters(vec![parameter])
+                .log_parameters(batch)
                 .map_err(experiment_error)
         })
     }
 
-    /// Logs (or replaces) parameters from a dict of name → value or a list of
-    /// `Parameter`. A bad entry rejects the whole call.
+    /// Logs (or replaces) parameters from a mapping of name → value (nested mappings and lists
+    /// flattened to dotted names: `optimizer.lr`, `layers.0`), a dataclass, pydantic model or
+    /// `argparse.Namespace` (its fields), or a list of `Parameter`. A bad entry rejects the
+    /// whole call.
     fn log_parameters(&self, parameters: &Bound<'_, PyAny>) -> PyResult<()> {
-        let batch: Vec<Parameter> = if let Ok(dict) = parameters.cast::<PyDict>() {
-            dict.iter()
-                .map(|(name, value)| PyParameter::build(&name, &value))
-                .collect::<PyResult<_>>()?
+        let batch: Vec<Parameter> = if let Some(fields) = fields_of(parameters)? {
+            let mut batch = Vec::new();
+            for (name, value) in fields {
+                flatten(&name, &value, &mut batch)?;
+            }
+            let mut seen = std::collections::HashSet::new();
+            if let Some(twice) = batch.iter().find(|p| !seen.insert(p.name.as_str())) {
+                return Err(PyValueError::new_err(format!(
+                    "parameter {:?} is given twice in one call (a dotted name and a nested one?)",
+                    twice.name
+                )));
+            }
+            batch
         } else if parameters.is_instance_of::<PyString>() {
             return Err(PyTypeError::new_err(format!(
                 "log_parameters takes a dict or a list of Parameter, got the str {}",
@@ -215,14 +231,26 @@ impl PyExperiment {
     /// file is streamed, compressed when it helps, and encrypted; it is never
     /// modified.
     #[pyo3(signature = (lpath, rpath=None))]
-    fn log_artifact(&self, py: Python<'_>, lpath: PathBuf, rpath: Option<&str>) -> PyResult<()> {
+    fn log_artifact(
+        &self,
+        py: Python<'_>,
+        lpath: PathBuf,
+        rpath: Option<RemotePath>,
+    ) -> PyResult<()> {
+        let rpath = rpath.as_ref().map(RemotePath::as_str);
         experiment_work(py, || self.experiment.log_artifact(&lpath, rpath)).map(drop)
     }
 
     /// Stores a directory tree under `rpath` (default: the artifact root),
     /// keeping relative paths; many files are stored at once.
     #[pyo3(signature = (path, rpath=None))]
-    fn log_artifacts(&self, py: Python<'_>, path: PathBuf, rpath: Option<&str>) -> PyResult<()> {
+    fn log_artifacts(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        rpath: Option<RemotePath>,
+    ) -> PyResult<()> {
+        let rpath = rpath.as_ref().map(RemotePath::as_str);
         experiment_work(py, || self.experiment.log_artifacts(&path, rpath)).map(drop)
     }
 
@@ -326,7 +354,15 @@ impl PyExperiment {
         Ok(PyExperimentCard {
             card: self.experiment.card(),
             store,
+            of_running_experiment: true,
         })
+    }
+
+    /// Adds tags to the experiment's card (in the store, at once); one it has is kept once.
+    #[pyo3(signature = (*tags))]
+    fn add_tags(&self, py: Python<'_>, tags: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let tags = extract_tags(Some(tags.as_any()))?;
+        experiment_work(py, || self.experiment.add_tags(&tags))
     }
 
     /// The experiment's uid.
@@ -486,11 +522,11 @@ fn is_image(name: &str) -> bool {
 pub(crate) fn download_artifact(
     py: Python<'_>,
     experiment_uid: &str,
-    path: &str,
+    path: RemotePath,
     lpath: Option<PathBuf>,
 ) -> PyResult<PathBuf> {
     let store = store_work(py, default_store)?;
-    crate::card::download_one(py, &store, experiment_uid, path, lpath)
+    crate::card::download_one(py, &store, experiment_uid, path.as_str(), lpath)
 }
 
 /// Metric points of experiment `uid` (or of the named metrics), ordered by

@@ -14,6 +14,7 @@ mod error;
 mod experiment;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod flatten;
 mod hardware;
 mod hardware_table;
 mod logging;
@@ -22,6 +23,7 @@ mod parameter;
 mod plot;
 mod read;
 mod registry;
+mod runs;
 mod search;
 mod summary;
 mod ui;
@@ -62,6 +64,8 @@ mod _opsml {
     use crate::plot::{plot_metrics, write_report};
     #[pymodule_export]
     use crate::registry::{PyCardRegistries, PyCardRegistry, PyRegistryType};
+    #[pymodule_export]
+    use crate::runs::{runs, PyRunsBatch};
     #[pymodule_export]
     use crate::search::search_experiments;
     #[pymodule_export]

@@ -7,7 +7,7 @@ use opsml_experiment::MetricTable;
 use opsml_experiment::{float_text, now_micros, Align, MetricPoint, TextTable};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PySlice, PyTuple};
+use pyo3::types::{PyCapsule, PyDict, PySlice, PyTuple};
 
 use crate::card::plural;
 use crate::columnar;
@@ -194,8 +194,18 @@ impl PyMetrics {
     /// The points as a `pandas.DataFrame` (name as a categorical). Needs pandas and pyarrow.
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        columnar::import_optional(py, "pandas", "Metrics.to_pandas")?;
-        Self::to_arrow(slf)?.call_method0("to_pandas")
+        let pandas = columnar::import_optional(py, "pandas", "Metrics.to_pandas")?;
+        let pyarrow = columnar::import_optional(py, "pyarrow", "Metrics.to_pandas")?;
+        // step and timestamp as pandas' nullable Int64, whether or not a point lacks one
+        // (pyarrow would make a column with a missing value float64).
+        let nullable = PyDict::new(py);
+        nullable.set_item(
+            pyarrow.call_method0("int64")?,
+            pandas.call_method0("Int64Dtype")?,
+        )?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("types_mapper", nullable.getattr("get")?)?;
+        Self::to_arrow(slf)?.call_method("to_pandas", (), Some(&kwargs))
     }
 
     /// The points as a `polars.DataFrame`. Needs polars.
@@ -205,8 +215,8 @@ impl PyMetrics {
             .call_method1("DataFrame", (slf,))
     }
 
-    /// Steps and values of metric `name` as numpy arrays `(steps, values)`:
-    /// steps int64, or float64 with NaN where a point has no step. Needs numpy.
+    /// Steps and values of metric `name` as numpy arrays `(steps, values)`: steps int64,
+    /// a masked int64 array (`numpy.ma`) where a point has no step. Needs numpy.
     fn to_numpy<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyTuple>> {
         columnar::numpy_arrays(py, &self.table, name)
     }

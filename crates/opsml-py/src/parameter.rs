@@ -73,6 +73,7 @@ fn py_repr(value: &ParameterValue) -> String {
         ParameterValue::Str(s) => py_str(s),
         ParameterValue::Float(f) => opsml_experiment::float_text(*f),
         ParameterValue::Int(i) => i.to_string(),
+        ParameterValue::Null => "None".to_owned(),
     }
 }
 

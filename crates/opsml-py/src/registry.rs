@@ -154,6 +154,7 @@ impl PyCardRegistry {
         Ok(PyExperimentCard {
             card,
             store: self.registry.store().clone(),
+            of_running_experiment: false,
         })
     }
 

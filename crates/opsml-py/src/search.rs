@@ -27,6 +27,22 @@ pub(crate) fn search_experiments(
     order_by: Option<&Bound<'_, PyAny>>,
     limit: usize,
 ) -> PyResult<PyCardList> {
+    let query = search_query(filter, space, order_by, limit)?;
+    let store = store_work(py, default_store)?;
+    let records = experiment_work(py, || {
+        opsml_experiment::search_experiments(store.as_ref(), &query)
+    })?;
+    Ok(PyCardList { records })
+}
+
+/// The query of a filter, space, sort keys and limit given from Python; a syntax error is a
+/// `ValueError` naming the position.
+pub(crate) fn search_query(
+    filter: Option<&str>,
+    space: Option<String>,
+    order_by: Option<&Bound<'_, PyAny>>,
+    limit: usize,
+) -> PyResult<SearchQuery> {
     let filter = filter
         .map(opsml_experiment::parse_filter)
         .transpose()
@@ -35,18 +51,13 @@ pub(crate) fn search_experiments(
     let items: Vec<&str> = order_items.iter().map(String::as_str).collect();
     let order_by = opsml_experiment::parse_order_by(&items)
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let query = SearchQuery {
+    Ok(SearchQuery {
         filter,
         space,
         spaces: None,
         order_by,
         limit,
-    };
-    let store = store_work(py, default_store)?;
-    let records = experiment_work(py, || {
-        opsml_experiment::search_experiments(store.as_ref(), &query)
-    })?;
-    Ok(PyCardList { records })
+    })
 }
 
 /// `order_by` as a list of strings: None, one string, or a sequence of strings.

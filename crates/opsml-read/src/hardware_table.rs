@@ -27,7 +27,7 @@ fn gpu(sample: &HardwareSample, index: u32) -> Option<&GpuSample> {
     sample.gpus.iter().find(|g| g.index == index)
 }
 
-/// Five columns per GPU index seen in any sample (`gpu<index>_...`, null where a sample lacks
+/// Six columns per GPU index seen in any sample (`gpu<index>_...`, null where a sample lacks
 /// the device).
 fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>) {
     let gpus: BTreeSet<u32> = samples
@@ -35,7 +35,7 @@ fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>
         .flat_map(|s| s.gpus.iter().map(|g| g.index))
         .collect();
     for index in gpus {
-        let per_gpu: [(&str, ArrayRef); 5] = [
+        let per_gpu: [(&str, ArrayRef); 6] = [
             (
                 "utilization_percent",
                 floats(samples, |s| {
@@ -45,6 +45,12 @@ fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>
             (
                 "memory_used_bytes",
                 ints(samples, |s| gpu(s, index).and_then(|g| g.memory_used_bytes)),
+            ),
+            (
+                "memory_total_bytes",
+                ints(samples, |s| {
+                    gpu(s, index).and_then(|g| g.memory_total_bytes)
+                }),
             ),
             (
                 "process_memory_bytes",
@@ -69,7 +75,26 @@ fn gpu_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>
     }
 }
 
-/// The samples as one record batch: fixed host and process columns, then the GPU columns.
+/// One column per CPU core seen in any sample (`cpu<index>_percent`, null where a sample has
+/// fewer cores).
+fn core_columns(samples: &[HardwareSample], columns: &mut Vec<(String, ArrayRef)>) {
+    let cores = samples
+        .iter()
+        .map(|s| s.cpu_percent_per_core.len())
+        .max()
+        .unwrap_or(0);
+    for core in 0..cores {
+        columns.push((
+            format!("cpu{core}_percent"),
+            floats(samples, |s| {
+                s.cpu_percent_per_core.get(core).copied().map(f64::from)
+            }),
+        ));
+    }
+}
+
+/// The samples as one record batch: fixed host, process, disk and network columns, then a
+/// column per CPU core and the GPU columns.
 pub fn hardware_batch(samples: &[HardwareSample]) -> Result<RecordBatch, ArrowError> {
     let mut columns: Vec<(String, ArrayRef)> = Vec::new();
     let mut push = |name: &str, array: ArrayRef| columns.push((name.to_owned(), array));
@@ -130,6 +155,31 @@ pub fn hardware_batch(samples: &[HardwareSample]) -> Result<RecordBatch, ArrowEr
         "network_sent_bytes",
         ints(samples, |s| s.network.as_ref().map(|n| n.write_bytes)),
     );
+    push(
+        "disk_read_bytes_per_second",
+        floats(samples, |s| {
+            s.disk.as_ref().map(|d| d.read_bytes_per_second)
+        }),
+    );
+    push(
+        "disk_write_bytes_per_second",
+        floats(samples, |s| {
+            s.disk.as_ref().map(|d| d.write_bytes_per_second)
+        }),
+    );
+    push(
+        "network_receive_bytes_per_second",
+        floats(samples, |s| {
+            s.network.as_ref().map(|n| n.read_bytes_per_second)
+        }),
+    );
+    push(
+        "network_send_bytes_per_second",
+        floats(samples, |s| {
+            s.network.as_ref().map(|n| n.write_bytes_per_second)
+        }),
+    );
+    core_columns(samples, &mut columns);
     gpu_columns(samples, &mut columns);
     let fields: Vec<Field> = columns
         .iter()
@@ -153,7 +203,7 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type};
     use arrow_array::Array;
-    use opsml_types::ProcessSample;
+    use opsml_types::{IoSample, ProcessSample};
 
     use super::*;
 
@@ -203,6 +253,38 @@ mod tests {
             schema.field(0).data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
+    }
+
+    #[test]
+    fn every_field_has_a_column_cores_and_rates_included() {
+        let mut first = sample(1, &[]);
+        first.cpu_percent_per_core = vec![10.0, 20.0, 30.0];
+        first.network = Some(IoSample {
+            read_bytes: 100,
+            write_bytes: 50,
+            read_bytes_per_second: 1000.0,
+            write_bytes_per_second: 500.0,
+        });
+        let mut second = sample(2, &[]);
+        second.cpu_percent_per_core = vec![40.0];
+        let batch = hardware_batch(&[first, second]).unwrap();
+        let schema = batch.schema();
+        let column = |name: &str| {
+            let index = schema
+                .index_of(name)
+                .unwrap_or_else(|_| panic!("no column {name}"));
+            batch.column(index).as_primitive::<Float64Type>().clone()
+        };
+        let core2 = column("cpu2_percent");
+        assert_eq!((core2.value(0), core2.is_null(1)), (30.0, true));
+        assert_eq!(column("cpu0_percent").value(1), 40.0);
+        assert!(schema.index_of("cpu3_percent").is_err());
+        let received = column("network_receive_bytes_per_second");
+        assert_eq!((received.value(0), received.is_null(1)), (1000.0, true));
+        assert_eq!(column("network_send_bytes_per_second").value(0), 500.0);
+        for rate in ["disk_read_bytes_per_second", "disk_write_bytes_per_second"] {
+            assert_eq!(column(rate).null_count(), 2, "{rate}");
+        }
     }
 
     #[test]

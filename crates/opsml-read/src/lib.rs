@@ -8,10 +8,12 @@
 mod compare;
 mod error;
 mod hardware_table;
+mod labels;
 mod metric_table;
 mod plot;
 mod report;
 mod run_table;
+mod runs_frame;
 mod select;
 mod series;
 mod text_table;
@@ -19,12 +21,14 @@ mod text_table;
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use error::{ReadError, Result};
 pub use hardware_table::hardware_batch;
+pub use labels::distinct_labels;
 pub use metric_table::{metric_schema, MetricTable};
 pub use plot::{metric_panels, plot_metrics};
 pub use report::{render_report, write_report};
 pub use run_table::{
     run_table, FloatCell, RunTable, SummaryColumns, TableValue, SUMMARY_STATISTICS,
 };
+pub use runs_frame::runs_batch;
 pub use select::{select_points, PointSelection};
 pub use series::{series_points, SeriesPoints, SeriesRequest};
 pub use text_table::{tsv_field, write_tsv_row, Align, TextTable};

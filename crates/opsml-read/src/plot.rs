@@ -8,13 +8,13 @@ use opsml_plot::{suggested_size, Panel, Series};
 use opsml_store::{Store, StoreError};
 
 use crate::select::{select_points, PointSelection};
-use crate::Result;
+use crate::{ReadError, Result};
 
 /// Points per metric and experiment kept for a chart: far more than its pixels.
 const CHART_POINTS: usize = 4_000;
 
 /// One panel per metric (all metrics, or `names`), one series per experiment labelled
-/// `name:version`.
+/// `name:version` (see [`crate::distinct_labels`]).
 pub fn metric_panels(
     store: &dyn Store,
     uids: &[&str],
@@ -26,11 +26,15 @@ pub fn metric_panels(
             panels.entry(name.clone()).or_default();
         }
     }
-    for uid in uids {
-        let card = store
-            .get_experiment(uid)?
-            .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()))?;
-        let label = format!("{}:{}", card.name, card.version);
+    let cards = uids
+        .iter()
+        .map(|uid| {
+            store
+                .get_experiment(uid)?
+                .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    for (uid, label) in uids.iter().zip(crate::distinct_labels(&cards)) {
         let columns = select_points(
             store.read_metrics(uid, names)?,
             &PointSelection {
@@ -56,10 +60,36 @@ pub fn metric_panels(
                 .push(Series::new(label.clone(), steps, values));
         }
     }
+    if let Some((missing, _)) = panels.iter().find(|(_, series)| series.is_empty()) {
+        return Err(no_such_metric(store, uids, missing)?);
+    }
     Ok(panels
         .into_iter()
         .map(|(name, series)| Panel::new(name, "step", series))
         .collect())
+}
+
+/// The error for a metric asked for by name that none of `uids` logged: it names the metrics
+/// they have, so that a typo is seen at once rather than as an empty chart.
+fn no_such_metric(store: &dyn Store, uids: &[&str], missing: &str) -> Result<ReadError> {
+    let mut logged = std::collections::BTreeSet::new();
+    for uid in uids {
+        logged.extend(store.metric_summaries(uid)?.into_iter().map(|s| s.name));
+    }
+    let logged: Vec<String> = logged.into_iter().collect();
+    let reason = if logged.is_empty() {
+        "no metric was logged by these experiments".to_owned()
+    } else {
+        format!(
+            "no such metric in these experiments; they have {}",
+            logged.join(", ")
+        )
+    };
+    Ok(ReadError::InvalidOption {
+        name: "names",
+        value: missing.to_owned(),
+        reason,
+    })
 }
 
 /// Draws the metrics of experiments `uids` (all metrics, or `names`) to `path`, as PNG or

@@ -41,6 +41,7 @@ fn parameter(value: &ParameterValue) -> String {
         ParameterValue::Float(x) => number(Some(*x)),
         ParameterValue::Str(s) => s.clone(),
         ParameterValue::Bool(b) => b.to_string(),
+        ParameterValue::Null => "null".to_owned(),
     }
 }
 
@@ -256,11 +257,7 @@ pub fn render_report(store: &dyn Store, uids: &[&str]) -> Result<String> {
                 .ok_or_else(|| StoreError::ExperimentNotFound((*uid).to_owned()).into())
         })
         .collect::<Result<Vec<_>>>()?;
-    let title = cards
-        .iter()
-        .map(|c| format!("{}:{}", c.name, c.version))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let title = crate::distinct_labels(&cards).join(", ");
     let metric_charts = metric_panels(store, uids, None)?
         .into_iter()
         .map(|panel| {

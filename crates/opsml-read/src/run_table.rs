@@ -35,6 +35,7 @@ impl Serialize for TableValue {
             ParameterValue::Float(v) => opsml_types::json_float::serialize(v, serializer),
             ParameterValue::Str(v) => serializer.serialize_str(v),
             ParameterValue::Bool(v) => serializer.serialize_bool(*v),
+            ParameterValue::Null => serializer.serialize_none(),
         }
     }
 }

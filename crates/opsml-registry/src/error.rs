@@ -33,6 +33,13 @@ pub enum RegistryError {
     /// The experiment has no artifact at this path.
     #[error("experiment {uid} has no artifact {path:?}")]
     ArtifactNotFound { uid: String, path: String },
+    /// A bare file name that several artifacts of the experiment have.
+    #[error("experiment {uid} has {} artifacts named {name:?}: {}; give the whole path", paths.len(), paths.join(", "))]
+    ArtifactAmbiguous {
+        uid: String,
+        name: String,
+        paths: Vec<String>,
+    },
     /// A stored artifact failed decryption or authentication.
     #[error("artifact {artifact:?}: {source}")]
     Crypt {

@@ -13,6 +13,8 @@ pub enum ParameterValue {
     Float(#[serde(with = "crate::json_float")] f64),
     Str(String),
     Bool(bool),
+    /// No value (Python's `None`): the parameter exists and says "not set".
+    Null,
 }
 
 impl ParameterValue {
@@ -23,6 +25,7 @@ impl ParameterValue {
             Self::Float(_) => "float",
             Self::Str(_) => "str",
             Self::Bool(_) => "bool",
+            Self::Null => "null",
         }
     }
 
@@ -35,6 +38,7 @@ impl ParameterValue {
             Self::Float(v) => format!("{v:?}"),
             Self::Str(v) => v.clone(),
             Self::Bool(v) => v.to_string(),
+            Self::Null => String::new(),
         }
     }
 
@@ -46,6 +50,7 @@ impl ParameterValue {
             "float" => text.parse().ok().map(Self::Float),
             "str" => Some(Self::Str(text.to_owned())),
             "bool" => text.parse().ok().map(Self::Bool),
+            "null" => text.is_empty().then_some(Self::Null),
             _ => None,
         }
     }
@@ -55,6 +60,7 @@ impl fmt::Display for ParameterValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Str(v) => write!(f, "{v:?}"),
+            Self::Null => f.write_str("null"),
             other => f.write_str(&other.to_stored()),
         }
     }
@@ -85,6 +91,7 @@ mod tests {
             ParameterValue::Str("adam \u{1F600}".into()),
             ParameterValue::Str(String::new()),
             ParameterValue::Bool(true),
+            ParameterValue::Null,
         ];
         for value in values {
             let back = ParameterValue::from_stored(value.kind(), &value.to_stored()).unwrap();
@@ -95,6 +102,16 @@ mod tests {
             Some(ParameterValue::Float(v)) => assert!(v.is_nan()),
             other => panic!("NaN did not round-trip: {other:?}"),
         }
+    }
+
+    #[test]
+    fn null_travels_as_its_own_kind() {
+        let json = serde_json::to_string(&ParameterValue::Null).unwrap();
+        assert_eq!(json, r#"{"type":"null"}"#);
+        let back: ParameterValue = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ParameterValue::Null);
+        assert_eq!(ParameterValue::Null.to_string(), "null");
+        assert_eq!(ParameterValue::from_stored("null", "x"), None);
     }
 
     #[test]

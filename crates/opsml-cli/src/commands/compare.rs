@@ -7,7 +7,7 @@
 //! keys carry a `param.` or `metric.` prefix instead. CSV and JSON name each
 //! experiment's field by its uid.
 
-use opsml_read::{compare_experiments, Cell, Comparison, Row, Section};
+use opsml_read::{compare_experiments, distinct_labels, Cell, Comparison, Row, Section};
 use serde_json::Value;
 
 use crate::args::{CompareArgs, TableFormat};
@@ -117,10 +117,9 @@ fn table(comparison: &Comparison, terminal: bool) -> Table {
         ("key".to_owned(), Align::Left),
     ];
     columns.extend(
-        comparison
-            .experiments
-            .iter()
-            .map(|card| (format!("{}:{}", card.name, card.version), Align::Right)),
+        distinct_labels(&comparison.experiments)
+            .into_iter()
+            .map(|label| (label, Align::Right)),
     );
     let mut table = Table::with_columns(columns);
     let mut section = None;
