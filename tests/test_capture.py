@@ -149,6 +149,49 @@ def test_the_running_script_and_packages_are_captured(tmp_path: Path) -> None:
     assert len(names) == len(set(names)), "a package is listed twice"
 
 
+def run_module(args: list[str], *, cwd: Path) -> str:
+    """Runs `python <args>` in a fresh interpreter; returns its stdout."""
+    proc = subprocess.run(
+        [sys.executable, *args],
+        env=os.environ.copy(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_under_pytest_the_test_file_is_captured_not_pytests_main(tmp_path: Path) -> None:
+    test_file = write(
+        tmp_path / "test_training.py",
+        "import opsml\n\n\n"
+        "def test_train():\n"
+        "    with opsml.start_experiment(name='under-pytest') as exp:\n"
+        "        exp.log_metric('loss', 0.5)\n"
+        "    print('UID', exp.uid)\n",
+    )
+    pytest_args = ["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(test_file)]
+    out = run_module(pytest_args, cwd=tmp_path)
+    uid = next(line.split()[1] for line in out.splitlines() if line.startswith("UID "))
+    card = load(uid)
+    assert code_files(card) == ["code/test_training.py"]
+    code = card.code
+    assert code is not None
+    assert Path(code.root).resolve() == test_file.resolve()
+
+
+def test_a_module_run_with_python_m_is_captured(tmp_path: Path) -> None:
+    write(tmp_path / "trainer" / "__init__.py", "")
+    module = write(tmp_path / "trainer" / "train.py", SCRIPT)
+    uid = run_module(["-m", "trainer.train"], cwd=tmp_path).strip()
+    card = load(uid)
+    assert code_files(card) == ["code/train.py"]
+    assert downloaded(card, "code/train.py", tmp_path / "t.py") == module.read_bytes()
+
+
 def test_a_script_in_a_subdirectory_is_captured_by_name(tmp_path: Path) -> None:
     script = write(tmp_path / "jobs" / "nested" / "job.py", SCRIPT)
     write(tmp_path / "jobs" / "nested" / "helper.py", "ignored = True\n")

@@ -72,7 +72,8 @@ pub use runtime::runtime;
 // running experiments first.
 pub use opsml_read::{
     distinct_labels, hardware_batch, metric_schema, runs_batch, select_points, Align, Cell,
-    Comparison, MetricTable, PointSelection, Row, Section, TextTable, COMPARED_STATISTICS,
+    Comparison, HtmlEscape, MetricTable, PointSelection, Row, Section, TextTable,
+    COMPARED_STATISTICS,
 };
 
 use std::path::Path;

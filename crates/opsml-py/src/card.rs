@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use crate::convert::{py_str, tags as extract_tags, RemotePath};
 use crate::detach::experiment_work;
 use crate::metric::PyMetrics;
+use crate::notebook;
 use crate::parameter::PyParameters;
 use crate::read;
 use crate::summary::PyMetricSummary;
@@ -501,6 +502,11 @@ impl PyExperimentCard {
         )
     }
 
+    /// The card as it prints, for a notebook.
+    fn _repr_html_(&self, py: Python<'_>) -> String {
+        notebook::preformatted(&self.__str__(py))
+    }
+
     fn __str__(&self, py: Python<'_>) -> String {
         let c = &self.card;
         let env = &c.compute_environment;
@@ -686,6 +692,22 @@ impl PyCardList {
     }
 
     fn __str__(&self) -> String {
+        let out = format!(
+            "{}\n{}",
+            self.text_table().aligned(),
+            plural(self.records.len(), "card")
+        );
+        opsml_experiment::printable(&out).into_owned()
+    }
+
+    /// The cards as an HTML table, for a notebook.
+    fn _repr_html_(&self) -> String {
+        notebook::table(&self.text_table(), &plural(self.records.len(), "card"))
+    }
+}
+
+impl PyCardList {
+    fn text_table(&self) -> TextTable {
         let mut table = TextTable::new(
             &["space", "name", "version", "status", "created_at", "uid"].map(|c| (c, Align::Left)),
         );
@@ -699,11 +721,6 @@ impl PyCardList {
                 r.uid.clone(),
             ]);
         }
-        let out = format!(
-            "{}\n{}",
-            table.aligned(),
-            plural(self.records.len(), "card")
-        );
-        opsml_experiment::printable(&out).into_owned()
+        table
     }
 }

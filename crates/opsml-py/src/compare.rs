@@ -9,6 +9,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::convert::parameter_to_py;
 use crate::detach::{experiment_work, store_work};
+use crate::notebook;
 use crate::summary::short_number;
 
 /// Experiments side by side: parameters (those that differ first), then the
@@ -146,6 +147,21 @@ impl PyComparison {
     }
 
     fn __str__(&self) -> String {
+        opsml_experiment::printable(&self.text_table().aligned()).into_owned()
+    }
+
+    /// The comparison as an HTML table, for a notebook.
+    fn _repr_html_(&self) -> String {
+        let note = format!(
+            "{} experiments; * marks a parameter that differs",
+            self.comparison.experiments.len()
+        );
+        notebook::table(&self.text_table(), &note)
+    }
+}
+
+impl PyComparison {
+    fn text_table(&self) -> TextTable {
         let mut columns = vec![(String::new(), Align::Left), (String::new(), Align::Left)];
         columns.extend(self.labels().into_iter().map(|label| (label, Align::Left)));
         let mut table = TextTable::with_columns(columns);
@@ -162,7 +178,7 @@ impl PyComparison {
             line.extend(row.cells.iter().map(cell_text));
             table.push(line);
         }
-        opsml_experiment::printable(&table.aligned()).into_owned()
+        table
     }
 }
 

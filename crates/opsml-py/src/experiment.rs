@@ -49,13 +49,7 @@ fn start_options(
         })
         .transpose()?;
     let sys = py.import("sys")?;
-    // The script being run, if any: absent in notebooks and interactive sessions.
-    let script = sys
-        .getattr("modules")?
-        .get_item("__main__")
-        .ok()
-        .and_then(|main| main.getattr("__file__").ok())
-        .and_then(|file| file.extract::<PathBuf>().ok());
+    let script = crate::script::started_by(py)?;
     let python_paths = sys
         .getattr("path")?
         .try_iter()?

@@ -12,6 +12,7 @@ use pyo3::types::{PyCapsule, PyDict, PySlice, PyTuple};
 use crate::card::plural;
 use crate::columnar;
 use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int, py_str};
+use crate::notebook;
 
 /// One value of a metric.
 ///
@@ -248,6 +249,47 @@ impl PyMetrics {
         }
         out.push(')');
         out
+    }
+
+    /// A row per metric for a notebook: its points, last value, range and a sparkline.
+    fn _repr_html_(&self) -> String {
+        let mut table = TextTable::new(&[
+            ("metric", Align::Left),
+            ("points", Align::Right),
+            ("last", Align::Right),
+            ("min", Align::Right),
+            ("max", Align::Right),
+        ]);
+        let mut lines = Vec::new();
+        for (id, name) in self.table.names().iter().enumerate() {
+            let values: Vec<f64> = (0..self.table.len())
+                .filter(|&i| self.table.name_ids()[i] as usize == id)
+                .map(|i| self.table.values()[i])
+                .collect();
+            let finite = values.iter().copied().filter(|v| !v.is_nan());
+            let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let shown = |v: f64| {
+                if v.is_finite() {
+                    float_text(v)
+                } else {
+                    "-".to_owned()
+                }
+            };
+            table.push(vec![
+                name.clone(),
+                values.len().to_string(),
+                values
+                    .last()
+                    .map_or_else(|| "-".to_owned(), |v| float_text(*v)),
+                shown(min),
+                shown(max),
+            ]);
+            lines.push(notebook::sparkline(&values));
+        }
+        let out = table.html_with_markup_column(&lines);
+        format!("{out}\n<p>{}</p>", plural(self.table.len(), "point"))
     }
 
     fn __str__(&self) -> String {

@@ -7,6 +7,7 @@ use pyo3::types::PyDict;
 
 use crate::card::plural;
 use crate::convert::{name_str, parameter_to_py, parameter_value, py_str};
+use crate::notebook;
 
 /// A named parameter: int, float, str or bool (bool stays bool).
 ///
@@ -129,14 +130,28 @@ impl PyParameters {
     }
 
     fn __str__(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.text_table().aligned(),
+            plural(self.parameters.len(), "parameter")
+        )
+    }
+
+    /// The parameters as an HTML table, for a notebook.
+    fn _repr_html_(&self) -> String {
+        notebook::table(
+            &self.text_table(),
+            &plural(self.parameters.len(), "parameter"),
+        )
+    }
+}
+
+impl PyParameters {
+    fn text_table(&self) -> TextTable {
         let mut table = TextTable::new(&[("name", Align::Left), ("value", Align::Left)]);
         for p in &self.parameters {
             table.push(vec![p.name.clone(), py_repr(&p.value)]);
         }
-        format!(
-            "{}\n{}",
-            table.aligned(),
-            plural(self.parameters.len(), "parameter")
-        )
+        table
     }
 }

@@ -23,6 +23,8 @@ pub use error::{ReadError, Result};
 pub use hardware_table::hardware_batch;
 pub use labels::distinct_labels;
 pub use metric_table::{metric_schema, MetricTable};
+/// HTML escaping of text, as the report and the tables' HTML use it.
+pub use minijinja::HtmlEscape;
 pub use plot::{metric_panels, plot_metrics};
 pub use report::{render_report, write_report};
 pub use run_table::{

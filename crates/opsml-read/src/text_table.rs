@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, LineStyle, TableStyle};
+use minijinja::HtmlEscape;
 
 use std::borrow::Cow;
 
@@ -87,6 +88,67 @@ impl TextTable {
         let mut text = String::from_utf8_lossy(&out).into_owned();
         text.truncate(text.trim_end_matches('\n').len());
         text
+    }
+
+    /// The table as HTML, for a notebook's output: every text escaped, numbers on the right,
+    /// each section title as a row of its own.
+    pub fn html(&self) -> String {
+        self.html_with_markup_column(&[])
+    }
+
+    /// [`TextTable::html`] with a last, untitled column of `markup`, one cell per row, put in
+    /// as it is: HTML this program made (a chart), never text from a user.
+    pub fn html_with_markup_column(&self, markup: &[String]) -> String {
+        use std::fmt::Write as _;
+        let side = |align: &Align| match align {
+            Align::Left => "left",
+            Align::Right => "right",
+        };
+        let mut out = String::from("<table>\n<thead><tr>");
+        for (title, align) in self.header.iter().zip(&self.align) {
+            let _ = write!(
+                out,
+                "<th style=\"text-align:{}\">{}</th>",
+                side(align),
+                HtmlEscape(title)
+            );
+        }
+        if !markup.is_empty() {
+            out.push_str("<th></th>");
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        let heading_row = |out: &mut String, title: &str| {
+            let _ = writeln!(
+                out,
+                "<tr><th colspan=\"{}\" style=\"text-align:left\">{}</th></tr>",
+                self.header.len(),
+                HtmlEscape(title)
+            );
+        };
+        let mut headings = self.headings.iter().peekable();
+        for (i, row) in self.rows.iter().enumerate() {
+            while let Some((_, title)) = headings.next_if(|(before, _)| *before == i) {
+                heading_row(&mut out, title);
+            }
+            out.push_str("<tr>");
+            for (cell, align) in row.iter().zip(&self.align) {
+                let _ = write!(
+                    out,
+                    "<td style=\"text-align:{}\">{}</td>",
+                    side(align),
+                    HtmlEscape(cell)
+                );
+            }
+            if let Some(cell) = markup.get(i) {
+                let _ = write!(out, "<td>{cell}</td>");
+            }
+            out.push_str("</tr>\n");
+        }
+        for (_, title) in headings {
+            heading_row(&mut out, title);
+        }
+        out.push_str("</tbody>\n</table>");
+        out
     }
 
     fn write_aligned(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -177,6 +239,33 @@ mod tests {
         table.push(vec!["loss".into(), "0.5".into()]);
         table.push(vec!["accuracy\tx".into(), "10".into()]);
         table
+    }
+
+    #[test]
+    fn html_tables_escape_every_text_and_keep_sections() {
+        let mut table = TextTable::new(&[("<b>name</b>", Align::Left), ("value", Align::Right)]);
+        table.heading("PARAMETERS & CO");
+        table.push(vec!["<script>alert(1)</script>".into(), "0.5".into()]);
+        table.heading("EMPTY");
+        let html = table.html();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;b&gt;name&lt;&#x2f;b&gt;"), "{html}");
+        assert!(html.contains(">PARAMETERS &amp; CO</th>"), "{html}");
+        assert!(html.contains(">EMPTY</th>"), "{html}");
+        assert!(
+            html.contains("<td style=\"text-align:right\">0.5</td>"),
+            "{html}"
+        );
+        let charted = table.html_with_markup_column(&["<svg></svg>".to_owned()]);
+        assert!(
+            charted.contains("0.5</td><td><svg></svg></td></tr>"),
+            "{charted}"
+        );
+        assert!(charted.contains("</th><th></th></tr></thead>"), "{charted}");
     }
 
     #[test]
