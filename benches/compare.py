@@ -55,7 +55,7 @@ MARKER = "BENCH-RESULT "
 TRACKERS = ("opsml", "opsml3", "mlflow", "wandb", "trackio")
 # Distribution whose version names the tracker, and how the column is titled.
 DISTRIBUTION = {
-    "opsml": "opsml",
+    "opsml": "opsml-tracker",
     "opsml3": "opsml",
     "mlflow": "mlflow",
     "wandb": "wandb",

@@ -8,7 +8,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from opsml import runs, start_experiment
+from opsml import CardRegistry, runs, start_experiment
 
 
 @pytest.fixture
@@ -95,6 +95,17 @@ def test_polars_and_arrow_give_the_same_rows(sweep: dict[str, str]) -> None:
     assert table.schema.field("params.layers").type == pa.int64()
     assert table.schema.field("params.optimizer").type == pa.string()
     assert table.schema.field("params.amp").type == pa.bool_()
+
+
+def test_a_card_list_converts_with_the_same_columns_in_its_own_order(
+    sweep: dict[str, str],
+) -> None:
+    cards = CardRegistry("experiment").list_cards(space="sweep", limit=10)
+    frame = cards.to_pandas()
+    assert list(frame["uid"]) == [card.uid for card in cards]
+    assert list(frame.columns) == list(runs(space="sweep").columns)
+    assert cards.to_arrow().num_rows == len(cards)
+    assert cards.to_polars()["uid"].to_list() == [card.uid for card in cards]
 
 
 def test_bad_arguments_are_named() -> None:

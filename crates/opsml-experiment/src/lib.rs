@@ -72,7 +72,7 @@ pub use runtime::runtime;
 // running experiments first.
 pub use opsml_read::{
     distinct_labels, hardware_batch, metric_schema, runs_batch, select_points, Align, Cell,
-    Comparison, HtmlEscape, MetricTable, PointSelection, Row, Section, TextTable,
+    Comparison, HtmlEscape, MetricTable, PointSelection, Row, RunTable, Section, TextTable,
     COMPARED_STATISTICS,
 };
 
@@ -172,6 +172,18 @@ pub fn runs_table(
     query: &opsml_registry::SearchQuery,
 ) -> Result<opsml_read::RunTable> {
     let records = search_experiments(store, query)?;
+    Ok(opsml_read::run_table(store, records)?)
+}
+
+/// The runs table of `records` (a card listing), in their order; experiments of this process
+/// are flushed first.
+pub fn cards_table(
+    store: &dyn Store,
+    records: Vec<opsml_types::CardRecord>,
+) -> Result<opsml_read::RunTable> {
+    for inner in live::running(None) {
+        inner.flush()?;
+    }
     Ok(opsml_read::run_table(store, records)?)
 }
 

@@ -704,6 +704,23 @@ impl PyCardList {
     fn _repr_html_(&self) -> String {
         notebook::table(&self.text_table(), &plural(self.records.len(), "card"))
     }
+
+    /// The cards as a `pandas.DataFrame`, a row a card in this order, with the columns of
+    /// `opsml.runs()`: card fields, `params.<name>` and `metrics.<name>.<stat>`. Needs pandas
+    /// and pyarrow.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::runs::cards_frame(py, &self.records, "pandas")
+    }
+
+    /// The same as a `polars.DataFrame`. Needs polars.
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::runs::cards_frame(py, &self.records, "polars")
+    }
+
+    /// The same as a `pyarrow.Table`. Needs pyarrow.
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::runs::cards_frame(py, &self.records, "arrow")
+    }
 }
 
 impl PyCardList {

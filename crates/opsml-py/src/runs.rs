@@ -3,7 +3,7 @@
 
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{RecordBatch, RecordBatchIterator};
-use opsml_experiment::default_store;
+use opsml_experiment::{default_store, CardRecord, RunTable};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -69,17 +69,36 @@ pub(crate) fn runs<'py>(
     let query = search_query(filter, space, order_by, limit)?;
     let store = store_work(py, default_store)?;
     let table = experiment_work(py, || opsml_experiment::runs_table(store.as_ref(), &query))?;
-    let batch = opsml_experiment::runs_batch(&table)
+    frame(py, &table, output)
+}
+
+/// The cards of a listing as a data frame, with their parameters and metric statistics.
+pub(crate) fn cards_frame<'py>(
+    py: Python<'py>,
+    records: &[CardRecord],
+    output: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let store = store_work(py, default_store)?;
+    let table = experiment_work(py, || {
+        opsml_experiment::cards_table(store.as_ref(), records.to_vec())
+    })?;
+    frame(py, &table, output)
+}
+
+/// `table` as a pandas (integer columns nullable `Int64`) or polars data frame, or a pyarrow
+/// table.
+fn frame<'py>(py: Python<'py>, table: &RunTable, output: &str) -> PyResult<Bound<'py, PyAny>> {
+    let batch = opsml_experiment::runs_batch(table)
         .map_err(|e| PyValueError::new_err(format!("exporting the runs to Arrow failed: {e}")))?;
     let batch = Bound::new(py, PyRunsBatch { batch })?;
     match output {
-        "polars" => import_optional(py, "polars", "runs(output=\"polars\")")?
+        "polars" => import_optional(py, "polars", "a polars frame of runs")?
             .call_method1("DataFrame", (batch,)),
-        "arrow" => import_optional(py, "pyarrow", "runs(output=\"arrow\")")?
+        "arrow" => import_optional(py, "pyarrow", "an Arrow table of runs")?
             .call_method1("table", (batch,)),
         _ => {
-            let pandas = import_optional(py, "pandas", "runs()")?;
-            let pyarrow = import_optional(py, "pyarrow", "runs()")?;
+            let pandas = import_optional(py, "pandas", "a pandas frame of runs")?;
+            let pyarrow = import_optional(py, "pyarrow", "a pandas frame of runs")?;
             let table = pyarrow.call_method1("table", (batch,))?;
             // Integer columns stay integers where a run lacks the value.
             let nullable = PyDict::new(py);
