@@ -60,6 +60,13 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
     ("param dict key", lambda e: e.log_parameter("p", {(1, 2): 3}), TypeError, "(1, 2)"),
     ("param deep", lambda e: e.log_parameter("p", deeply_nested(40)), ValueError, "32 levels"),
     ("param huge array", lambda e: e.log_parameter("p", np.zeros(20_000)), ValueError, "20000"),
+    ("param huge list", lambda e: e.log_parameter("p", [0] * 20_000), ValueError, "20000"),
+    (
+        "params huge dict",
+        lambda e: e.log_parameters({f"k{i}": i for i in range(20_000)}),
+        ValueError,
+        "20000 entries",
+    ),
     ("param bytes", lambda e: e.log_parameter("p", b"xy"), TypeError, "b'xy'"),
     ("param 2**64", lambda e: e.log_parameter("p", 2**64), ValueError, str(2**64)),
     ("param 2**63", lambda e: e.log_parameter("p", 2**63), ValueError, str(2**63)),

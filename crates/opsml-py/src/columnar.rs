@@ -22,6 +22,28 @@ pub(crate) fn arrow_stream<'py>(
     PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
 }
 
+/// A pandas DataFrame of the Arrow stream `source` (anything with `__arrow_c_stream__`),
+/// integer columns as pandas' nullable `Int64`: pyarrow would make one with a missing value
+/// float64. Needs pandas and pyarrow.
+pub(crate) fn pandas_frame<'py>(
+    source: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = source.py();
+    let pandas = import_optional(py, "pandas", what)?;
+    let pyarrow = import_optional(py, "pyarrow", what)?;
+    let nullable = PyDict::new(py);
+    nullable.set_item(
+        pyarrow.call_method0("int64")?,
+        pandas.call_method0("Int64Dtype")?,
+    )?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("types_mapper", nullable.getattr("get")?)?;
+    pyarrow
+        .call_method1("table", (source,))?
+        .call_method("to_pandas", (), Some(&kwargs))
+}
+
 /// Imports an optional package, or says which one to install for `what`.
 pub(crate) fn import_optional<'py>(
     py: Python<'py>,

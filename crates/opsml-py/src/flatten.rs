@@ -22,9 +22,17 @@ pub(crate) type Fields<'py> = Vec<(String, Bound<'py, PyAny>)>;
 /// `argparse.Namespace`; `None` for any other value.
 pub(crate) fn fields_of<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Fields<'py>>> {
     let py = value.py();
-    let items = if let Ok(dict) = value.cast::<PyDict>() {
-        dict.items().into_any()
-    } else if value.is_instance(&py.import("collections.abc")?.getattr("Mapping")?)? {
+    let is_mapping = value.is_instance_of::<PyDict>()
+        || value.is_instance(&py.import("collections.abc")?.getattr("Mapping")?)?;
+    let items = if is_mapping {
+        // Bounded before anything is read: a mapping of millions of keys is no config.
+        let size = value.len()?;
+        if size > MAX_FLATTENED {
+            return Err(PyValueError::new_err(format!(
+                "a mapping of {size} entries holds more than the {MAX_FLATTENED} values \
+                 parameters may flatten to; log it as an artifact"
+            )));
+        }
         value.call_method0("items")?
     } else if is_dataclass_instance(value)? {
         let fields = py.import("dataclasses")?.call_method1("fields", (value,))?;
@@ -133,6 +141,13 @@ fn flatten_at(
         return Ok(());
     }
     if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        let size = value.len()?;
+        if out.len() + size > MAX_FLATTENED {
+            return Err(PyValueError::new_err(format!(
+                "parameter {name:?}: a list of {size} values is more than the \
+                 {MAX_FLATTENED} parameters may flatten to; log it as an artifact"
+            )));
+        }
         let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
         if items.is_empty() {
             return push(name, ParameterValue::Str("[]".to_owned()), out);

@@ -7,7 +7,7 @@ use opsml_experiment::MetricTable;
 use opsml_experiment::{float_text, now_micros, Align, MetricPoint, TextTable};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PySlice, PyTuple};
+use pyo3::types::{PyCapsule, PySlice, PyTuple};
 
 use crate::card::plural;
 use crate::columnar;
@@ -194,19 +194,8 @@ impl PyMetrics {
 
     /// The points as a `pandas.DataFrame` (name as a categorical). Needs pandas and pyarrow.
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let pandas = columnar::import_optional(py, "pandas", "Metrics.to_pandas")?;
-        let pyarrow = columnar::import_optional(py, "pyarrow", "Metrics.to_pandas")?;
-        // step and timestamp as pandas' nullable Int64, whether or not a point lacks one
-        // (pyarrow would make a column with a missing value float64).
-        let nullable = PyDict::new(py);
-        nullable.set_item(
-            pyarrow.call_method0("int64")?,
-            pandas.call_method0("Int64Dtype")?,
-        )?;
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("types_mapper", nullable.getattr("get")?)?;
-        Self::to_arrow(slf)?.call_method("to_pandas", (), Some(&kwargs))
+        // step and timestamp stay integers (nullable Int64) where a point lacks one.
+        columnar::pandas_frame(slf.as_any(), "Metrics.to_pandas")
     }
 
     /// The points as a `polars.DataFrame`. Needs polars.

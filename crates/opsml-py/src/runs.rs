@@ -6,9 +6,9 @@ use arrow_array::{RecordBatch, RecordBatchIterator};
 use opsml_experiment::{default_store, CardRecord, RunTable};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::PyCapsule;
 
-use crate::columnar::{import_optional, STREAM_CAPSULE};
+use crate::columnar::{import_optional, pandas_frame, STREAM_CAPSULE};
 use crate::detach::{experiment_work, store_work};
 use crate::search::search_query;
 
@@ -96,19 +96,7 @@ fn frame<'py>(py: Python<'py>, table: &RunTable, output: &str) -> PyResult<Bound
             .call_method1("DataFrame", (batch,)),
         "arrow" => import_optional(py, "pyarrow", "an Arrow table of runs")?
             .call_method1("table", (batch,)),
-        _ => {
-            let pandas = import_optional(py, "pandas", "a pandas frame of runs")?;
-            let pyarrow = import_optional(py, "pyarrow", "a pandas frame of runs")?;
-            let table = pyarrow.call_method1("table", (batch,))?;
-            // Integer columns stay integers where a run lacks the value.
-            let nullable = PyDict::new(py);
-            nullable.set_item(
-                pyarrow.call_method0("int64")?,
-                pandas.call_method0("Int64Dtype")?,
-            )?;
-            let kwargs = PyDict::new(py);
-            kwargs.set_item("types_mapper", nullable.getattr("get")?)?;
-            table.call_method("to_pandas", (), Some(&kwargs))
-        }
+        // Integer columns stay integers where a run lacks the value.
+        _ => pandas_frame(batch.as_any(), "a pandas frame of runs"),
     }
 }
