@@ -18,6 +18,8 @@ pytestmark = pytest.mark.sqlite_only("the examples run on their own default SQLi
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_the_example_runs(script: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSML_")}
+    # Keras keeps its settings file here rather than in the home directory.
+    env["KERAS_HOME"] = str(tmp_path / ".keras")
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
         cwd=tmp_path,
