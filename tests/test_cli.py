@@ -117,3 +117,52 @@ def test_text_from_the_store_cannot_drive_the_readers_terminal() -> None:
     ).stdout.decode()
     rows = list(csv.DictReader(io.StringIO(as_csv, newline="")))
     assert [(r["name"], r["value"]) for r in rows] == [("note", ATTACK)]
+
+
+def test_list_and_search_show_parameters_and_metric_statistics_as_columns() -> None:
+    for lr, losses in ((0.1, [1.0, 0.5]), (0.01, [0.9, 0.2, 0.1])):
+        with start_experiment(space="columns", name="run") as exp:
+            exp.log_parameters({"optimizer": {"lr": lr}})
+            for step, loss in enumerate(losses):
+                exp.log_metric("val.loss", loss, step=step)
+    listed = opsml(
+        "experiments",
+        "list",
+        "--space",
+        "columns",
+        "--columns",
+        "params.optimizer.lr,metrics.val.loss.min",
+        "--columns",
+        "metrics.val.loss.count",
+    )
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = (line.split("\t") for line in listed.stdout.splitlines())
+    assert header[-3:] == ["params.optimizer.lr", "metrics.val.loss.min", "metrics.val.loss.count"]
+    assert [row[-3:] for row in rows] == [["0.01", "0.1", "3"], ["0.1", "0.5", "2"]]
+    found = opsml(
+        "experiments",
+        "search",
+        "params.`optimizer.lr` < 0.05",
+        "--columns",
+        "metrics.val.loss,params.nope",
+    )
+    header, row = (line.split("\t") for line in found.stdout.splitlines())
+    assert header[-2:] == ["metrics.val.loss.last", "params.nope"]
+    assert row[-2:] == ["0.1", ""]
+    # A mistyped column is named, not silently left empty.
+    assert "no listed experiment has a value for params.nope" in found.stderr
+    wrong = opsml("experiments", "list", "--columns", "lr")
+    assert wrong.returncode == 2
+    assert '"lr"' in wrong.stderr
+    assert "params.NAME" in wrong.stderr
+
+
+def test_show_prints_the_description_and_evaluation_metrics() -> None:
+    with start_experiment(space="cli", name="noted") as exp:
+        exp.set_description("Baseline.\nSecond line.")
+        exp.log_eval_metrics({"test.auc": 0.875})
+    shown = opsml("experiments", "show", exp.uid)
+    assert shown.returncode == 0, shown.stderr
+    fields = dict(line.split("\t", 1) for line in shown.stdout.splitlines())
+    assert fields["description"] == "Baseline.\\nSecond line."
+    assert fields["eval.test.auc"] == "0.875"

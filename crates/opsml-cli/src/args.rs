@@ -43,7 +43,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// List, search, show, compare, plot, report, export, download and delete experiments.
+    /// List, search, show, compare, diff, plot, report, export, download and delete experiments.
     #[command(subcommand, visible_alias = "exp")]
     Experiments(ExperimentsCommand),
     /// Run an opsml server: a team's registry over HTTP.
@@ -197,6 +197,16 @@ pub(crate) enum ExperimentsCommand {
     /// param. or metric. CSV and JSON rows have the fields section, key, differs and one field
     /// per experiment uid; a missing value is an empty field in CSV and null in JSON.
     Compare(CompareArgs),
+    /// What changed from run FIRST to run SECOND: why is one worse than the other?
+    ///
+    /// The parameters that differ, the last, min and max of every metric and the evaluation
+    /// metrics side by side, the installed packages added, removed or changed (from the
+    /// package list code capture stored), each run's git commit and uncommitted changes, and
+    /// a unified diff of the captured code files (decrypted with the key at hand). Files over
+    /// 1 MiB are compared by size. With --json, one object with the fields first, second,
+    /// git, parameters, metrics, eval_metrics (rows of key, first, second), packages (null
+    /// when a run has no package list), code (path, change, diff) and code_left_out.
+    Diff(DiffArgs),
     /// Print the metric points of an experiment (name, step, value, timestamp, created_at).
     ///
     /// All points, or those of a step range (--steps) and/or at most N per metric
@@ -257,6 +267,10 @@ pub(crate) struct ListArgs {
     /// Most experiments listed; 0 lists all.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Extra columns: params.NAME or metrics.NAME[.STAT] (STAT: last, min, max, mean,
+    /// last_step, count; last by default), comma-separated or repeated.
+    #[arg(long = "columns", value_name = "COLUMNS")]
+    pub columns: Vec<String>,
 }
 
 /// The filter language, after the options of `search --help`.
@@ -291,6 +305,10 @@ pub(crate) struct SearchArgs {
     /// Most experiments listed; 0 lists all.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Extra columns: params.NAME or metrics.NAME[.STAT] (STAT: last, min, max, mean,
+    /// last_step, count; last by default), comma-separated or repeated.
+    #[arg(long = "columns", value_name = "COLUMNS")]
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -361,6 +379,19 @@ pub(crate) struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// Uid of the run to compare from (the one that was fine).
+    #[arg(value_name = "FIRST")]
+    pub first: String,
+    /// Uid of the run to compare to.
+    #[arg(value_name = "SECOND")]
+    pub second: String,
+    /// Write one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,10 +17,7 @@ use crate::Result;
 
 /// Largest file stored by code capture unless `OPSML_CODE_MAX_FILE_BYTES` says otherwise.
 pub const DEFAULT_CODE_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
-/// Remote path of the installed-packages list.
-pub const REQUIREMENTS_PATH: &str = "environment/requirements.txt";
-/// Where captured code files are stored, as artifact paths.
-pub(crate) const CODE_PREFIX: &str = "code/";
+pub(crate) use opsml_types::{CODE_PREFIX, REQUIREMENTS_PATH};
 
 /// Directories never captured as code.
 const SKIPPED_DIRECTORIES: &[&str] = &[
@@ -49,12 +46,24 @@ pub(crate) fn reset_after_fork() {
 }
 
 /// What to capture.
+/// Code that started an experiment without being a file: the cells a notebook ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptSource {
+    /// The file name it is stored under, in `code/`.
+    pub name: String,
+    /// Where it came from, as `card.code.root` shows it.
+    pub origin: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CapturePlan {
     /// A directory to store under `code/`.
     pub code_dir: Option<PathBuf>,
     /// Otherwise, the script that started the experiment.
     pub script: Option<PathBuf>,
+    /// Otherwise, the source that started it, without a file of its own.
+    pub script_source: Option<ScriptSource>,
     /// Directories searched for installed Python packages (`sys.path`).
     pub python_paths: Vec<PathBuf>,
     /// Files never to capture (the store's own files).
@@ -251,7 +260,7 @@ pub(crate) fn capture(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> E
     ExperimentMetadata {
         git,
         code,
-        hardware: None,
+        ..ExperimentMetadata::default()
     }
 }
 
@@ -269,6 +278,18 @@ fn store_code(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> Result<Op
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         (script.clone(), vec![(script.clone(), name)], Vec::new())
+    } else if let Some(source) = &plan.script_source {
+        let record = artifacts.log_bytes(
+            uid,
+            &remote_join(Some(CODE_PREFIX), &source.name)?,
+            source.text.as_bytes(),
+        )?;
+        return Ok(Some(CodeCapture {
+            root: source.origin.clone(),
+            files: 1,
+            bytes: record.size,
+            skipped: Vec::new(),
+        }));
     } else {
         tracing::info!(
             uid,

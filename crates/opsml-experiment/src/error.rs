@@ -23,6 +23,9 @@ pub enum ExperimentError {
     /// and written again on the next flush.
     #[error("experiment {uid}: storing logged data failed: {message}")]
     Write { uid: String, message: String },
+    /// The captured files of a run could not be read back.
+    #[error("experiment {uid}: reading its captured files failed: {message}")]
+    ReadFiles { uid: String, message: String },
     /// The store refused logged data for good; it is kept in a recovery file that `opsml
     /// sync` stores.
     #[error(
@@ -88,6 +91,14 @@ impl From<opsml_read::ReadError> for ExperimentError {
             ReadError::Store(e) => e.into(),
             ReadError::Plot(e) => Self::Plot(e),
             ReadError::Output { path, source } => Self::Output { path, source },
+            // Artifact errors keep their kind (a tampered file stays one).
+            ReadError::Files { uid, source } => match source.downcast::<ExperimentError>() {
+                Ok(error) => *error,
+                Err(other) => Self::ReadFiles {
+                    uid,
+                    message: other.to_string(),
+                },
+            },
             ReadError::InvalidOption {
                 name,
                 value,

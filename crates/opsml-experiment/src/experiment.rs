@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -9,15 +10,15 @@ use opsml_registry::{
     default_store, Artifacts, Lease, NewExperiment, PointRecord, RegistryError, Store, StoreError,
 };
 use opsml_types::{
-    new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, MetricPoint, Parameter,
-    ParameterValue, Status,
+    new_uid, now_micros, validate_name, ArtifactRecord, ExperimentCard, ExperimentMetadata,
+    MetricPoint, Parameter, ParameterValue, Status,
 };
 use parking_lot::Mutex;
 
 use opsml_hardware::{HardwareQueue, MIN_INTERVAL};
 
 use crate::artifacts::log_directory;
-use crate::capture::{capture, CapturePlan, CODE_PREFIX, REQUIREMENTS_PATH};
+use crate::capture::{capture, CapturePlan, ScriptSource, CODE_PREFIX, REQUIREMENTS_PATH};
 use crate::environment::{compute_environment, generated_name, username};
 use crate::forked::ForkedWriter;
 use crate::pipeline::{NameInterner, Pipeline, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
@@ -54,6 +55,9 @@ pub struct StartOptions {
     /// The script that started the experiment, stored as code when no
     /// `code_dir` is given.
     pub script: Option<PathBuf>,
+    /// Without a script file, source code that started the experiment (the cells a
+    /// notebook ran), stored as a file of this name.
+    pub script_source: Option<ScriptSource>,
     /// Where installed Python packages are found (`sys.path`), for the
     /// `environment/requirements.txt` artifact.
     pub python_paths: Vec<PathBuf>,
@@ -76,6 +80,7 @@ impl Default for StartOptions {
             log_hardware: false,
             hardware_interval: None,
             script: None,
+            script_source: None,
             python_paths: Vec::new(),
             python_version: None,
             flush_interval: flush_interval_from_env(),
@@ -93,6 +98,9 @@ pub(crate) struct Inner {
     /// The hardware sampler, while it runs.
     hardware: Mutex<Option<HardwareQueue>>,
     card: Mutex<ExperimentCard>,
+    /// Held while the card's metadata is changed and stored, so that changes from different
+    /// threads (capture, the hardware summary, the user's notes) never overwrite each other.
+    metadata_writes: Mutex<()>,
     pipeline: Pipeline,
     /// This process's own writer when it is a forked child of the process running the
     /// experiment (see [`crate::forked`]).
@@ -125,14 +133,28 @@ impl Inner {
             return;
         };
         let summary = queue.stop();
-        let metadata = {
-            let mut card = self.card.lock();
-            card.metadata.hardware = Some(summary);
-            card.metadata.clone()
-        };
-        if let Err(e) = self.store.set_metadata(&self.uid, &metadata) {
+        let saved = self.update_metadata(self.store.as_ref(), |metadata| {
+            metadata.hardware = Some(summary);
+            Ok(())
+        });
+        if let Err(e) = saved {
             tracing::warn!(uid = %self.uid, error = %e, "saving the hardware summary failed");
         }
+    }
+
+    /// Applies `change` to the card's metadata and stores the whole of it in `store`. A
+    /// change that fails leaves the card as it was.
+    fn update_metadata(
+        &self,
+        store: &dyn Store,
+        change: impl FnOnce(&mut ExperimentMetadata) -> Result<()>,
+    ) -> Result<()> {
+        let _one_at_a_time = self.metadata_writes.lock();
+        let mut metadata = self.card.lock().metadata.clone();
+        change(&mut metadata)?;
+        store.set_metadata(&self.uid, &metadata)?;
+        self.card.lock().metadata = metadata;
+        Ok(())
     }
 
     fn check_running(&self) -> Result<()> {
@@ -339,6 +361,7 @@ impl Experiment {
             capture_done: Mutex::new(capture_code.then_some(capture_done)),
             hardware: Mutex::new(None),
             card: Mutex::new(card),
+            metadata_writes: Mutex::new(()),
             ended: AtomicBool::new(false),
             python_version: options.python_version.clone(),
         });
@@ -357,16 +380,21 @@ impl Experiment {
             let plan = CapturePlan {
                 code_dir: options.code_dir,
                 script: options.script,
+                script_source: options.script_source,
                 python_paths: options.python_paths,
                 excluded: inner.store.local_files(),
             };
             let task = Arc::clone(&inner);
             runtime().spawn_blocking(move || {
-                let metadata = capture(&task.artifacts, &task.uid, &plan);
-                if let Err(e) = task.store.set_metadata(&task.uid, &metadata) {
+                let captured = capture(&task.artifacts, &task.uid, &plan);
+                let saved = task.update_metadata(task.store.as_ref(), |metadata| {
+                    metadata.git = captured.git;
+                    metadata.code = captured.code;
+                    Ok(())
+                });
+                if let Err(e) = saved {
                     tracing::warn!(uid = %task.uid, error = %e, "saving captured metadata failed");
                 }
-                task.card.lock().metadata = metadata;
                 drop(capture_sender);
             });
         }
@@ -424,6 +452,31 @@ impl Experiment {
         store.update_experiment(&stored)?;
         self.inner.card.lock().tags = stored.tags;
         Ok(())
+    }
+
+    /// Sets what the run is for (an empty text removes it), in the store and in this
+    /// process's copy. Needs the store to answer.
+    pub fn set_description(&self, text: &str) -> Result<()> {
+        opsml_types::validate_description(text)?;
+        let store = self.store()?;
+        self.inner.update_metadata(store.as_ref(), |metadata| {
+            metadata.description = Some(text.to_owned()).filter(|t| !t.trim().is_empty());
+            Ok(())
+        })
+    }
+
+    /// Records final evaluation results, kept apart from the metrics logged over steps: a
+    /// name given again takes the new value. Needs the store to answer.
+    pub fn log_eval_metrics(&self, metrics: &BTreeMap<String, f64>) -> Result<()> {
+        opsml_types::validate_eval_metrics(metrics.keys().map(String::as_str))?;
+        let store = self.store()?;
+        self.inner.update_metadata(store.as_ref(), |metadata| {
+            let mut merged = metadata.eval_metrics.clone();
+            merged.extend(metrics.iter().map(|(name, value)| (name.clone(), *value)));
+            opsml_types::validate_eval_metrics(merged.keys().map(String::as_str))?;
+            metadata.eval_metrics = merged;
+            Ok(())
+        })
     }
 
     pub fn store(&self) -> Result<Arc<dyn Store>> {

@@ -29,6 +29,7 @@
 mod artifacts;
 mod batch;
 mod capture;
+mod diff;
 mod environment;
 mod error;
 mod experiment;
@@ -40,12 +41,14 @@ mod pipeline;
 mod runtime;
 
 pub use artifacts::{download_artifact, download_artifacts, log_directory};
-pub use capture::{DEFAULT_CODE_MAX_FILE_BYTES, REQUIREMENTS_PATH};
+pub use capture::{ScriptSource, DEFAULT_CODE_MAX_FILE_BYTES};
+pub use diff::diff_runs;
 pub use error::{ExperimentError, Result};
 pub use experiment::{
     Experiment, StartOptions, DEFAULT_HARDWARE_INTERVAL, DEFAULT_SPACE, HARDWARE_INTERVAL_ENV,
 };
 pub use opsml_registry::{Artifacts, PointRecord};
+pub use opsml_types::REQUIREMENTS_PATH;
 pub use opsml_types::{
     ArtifactRecord, ExperimentCard, MetricColumns, MetricPoint, Parameter, ParameterValue, Status,
 };
@@ -63,8 +66,9 @@ pub use opsml_registry::{
 };
 pub use opsml_types::{
     float_text, human_bytes, micros_to_datetime, normalize_artifact_path, now_micros,
-    parse_version, printable, validate_name, CardRecord, CodeCapture, ComputeEnvironment, GitInfo,
-    GpuSample, HardwareSample, MetricSummary, RegistryType, TypesError, Version,
+    parse_version, printable, validate_description, validate_eval_metrics, validate_name,
+    CardRecord, CodeCapture, ComputeEnvironment, GitInfo, GpuSample, HardwareSample, MetricSummary,
+    RegistryType, TypesError, Version, MAX_EVAL_METRICS,
 };
 pub use pipeline::{NameInterner, DEFAULT_FLUSH_INTERVAL, DEFAULT_QUEUE_CAPACITY};
 pub use runtime::runtime;
@@ -72,8 +76,8 @@ pub use runtime::runtime;
 // running experiments first.
 pub use opsml_read::{
     distinct_labels, hardware_batch, metric_schema, runs_batch, select_points, Align, Cell,
-    Comparison, HtmlEscape, MetricTable, PointSelection, Row, RunTable, Section, TextTable,
-    COMPARED_STATISTICS,
+    Comparison, FileChange, HtmlEscape, MetricTable, PackageChanges, PointSelection, Row, RunDiff,
+    RunTable, Section, TextTable, COMPARED_STATISTICS,
 };
 
 use std::path::Path;

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{py_str, tags as extract_tags, RemotePath};
 use crate::detach::experiment_work;
+use crate::eval_metrics::{eval_metrics_from, PyEvalMetrics};
 use crate::metric::PyMetrics;
 use crate::notebook;
 use crate::parameter::PyParameters;
@@ -328,6 +329,40 @@ impl PyExperimentCard {
         self.card.status = status
             .parse::<Status>()
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(())
+    }
+
+    /// What the run is for, or None; set it with `exp.set_description(...)`, or assign it
+    /// here and call `CardRegistry.update_card` to save it.
+    #[getter]
+    fn description(&self) -> Option<&str> {
+        self.card.metadata.description.as_deref()
+    }
+
+    #[setter]
+    fn set_description(&mut self, text: Option<String>) -> PyResult<()> {
+        self.check_changeable("description", "use exp.set_description(...)")?;
+        if let Some(text) = &text {
+            opsml_experiment::validate_description(text)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        self.card.metadata.description = text.filter(|t| !t.trim().is_empty());
+        Ok(())
+    }
+
+    /// Final evaluation results by name (`card.eval_metrics["auc"]`); log them with
+    /// `exp.log_eval_metrics(...)`, or assign here and call `CardRegistry.update_card`.
+    #[getter]
+    fn eval_metrics(&self) -> PyEvalMetrics {
+        PyEvalMetrics {
+            metrics: self.card.metadata.eval_metrics.clone(),
+        }
+    }
+
+    #[setter]
+    fn set_eval_metrics(&mut self, metrics: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.check_changeable("evaluation metrics", "use exp.log_eval_metrics(...)")?;
+        self.card.metadata.eval_metrics = eval_metrics_from(metrics)?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub struct PyComparison {
     comparison: Comparison,
 }
 
-fn cell_to_python<'py>(py: Python<'py>, cell: &Cell) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn cell_to_python<'py>(py: Python<'py>, cell: &Cell) -> PyResult<Bound<'py, PyAny>> {
     Ok(match cell {
         Cell::Missing => py.None().into_bound(py),
         Cell::Parameter(value) => parameter_to_py(py, value)?,
@@ -153,7 +153,7 @@ impl PyComparison {
     /// The comparison as an HTML table, for a notebook.
     fn _repr_html_(&self) -> String {
         let note = format!(
-            "{} experiments; * marks a parameter that differs",
+            "{} experiments; * marks a row whose values differ",
             self.comparison.experiments.len()
         );
         notebook::table(&self.text_table(), &note)

@@ -143,9 +143,9 @@ pub(crate) fn experiment_error(error: ExperimentError) -> PyErr {
         }
         e @ ExperimentError::Ended { .. } => ExperimentEndedError::new_err(e.to_string()),
         e @ ExperimentError::Forked { .. } => OpsmlError::new_err(e.to_string()),
-        e @ (ExperimentError::Write { .. } | ExperimentError::Kept { .. }) => {
-            StoreError::new_err(e.to_string())
-        }
+        e @ (ExperimentError::Write { .. }
+        | ExperimentError::Kept { .. }
+        | ExperimentError::ReadFiles { .. }) => StoreError::new_err(e.to_string()),
         ExperimentError::Plot(e) => plot_error(&e),
         ExperimentError::Output { path, source } => PyOSError::new_err((
             source.raw_os_error().unwrap_or(0),

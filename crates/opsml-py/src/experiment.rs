@@ -22,6 +22,7 @@ use crate::flatten::{fields_of, flatten};
 use crate::metric::{PyMetric, PyMetrics};
 use crate::parameter::{PyParameter, PyParameters};
 use crate::read;
+use crate::script::Notebook;
 
 /// The running Python's version, as "3.11.7".
 fn python_version(py: Python<'_>) -> String {
@@ -49,7 +50,14 @@ fn start_options(
         })
         .transpose()?;
     let sys = py.import("sys")?;
-    let script = crate::script::started_by(py)?;
+    let (script, script_source) = match crate::script::started_by(py)? {
+        Some(file) => (Some(file), None),
+        None => match crate::script::notebook(py)? {
+            Some(Notebook::File(file)) => (Some(file), None),
+            Some(Notebook::Cells(source)) => (None, Some(source)),
+            None => (None, None),
+        },
+    };
     let python_paths = sys
         .getattr("path")?
         .try_iter()?
@@ -65,6 +73,7 @@ fn start_options(
         log_hardware,
         hardware_interval,
         script,
+        script_source,
         python_paths,
         python_version: Some(python_version(py)),
         ..StartOptions::default()
@@ -357,6 +366,20 @@ impl PyExperiment {
     fn add_tags(&self, py: Python<'_>, tags: &Bound<'_, PyTuple>) -> PyResult<()> {
         let tags = extract_tags(Some(tags.as_any()))?;
         experiment_work(py, || self.experiment.add_tags(&tags))
+    }
+
+    /// Sets what the run is for, shown with its card (an empty text removes it). Stored at
+    /// once; needs the store to answer.
+    fn set_description(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        experiment_work(py, || self.experiment.set_description(text))
+    }
+
+    /// Records final evaluation results (an `EvalMetrics` or a dict of names to numbers),
+    /// kept on the card apart from the metrics logged over steps; a name given again takes
+    /// the new value. Stored at once; needs the store to answer.
+    fn log_eval_metrics(&self, py: Python<'_>, metrics: &Bound<'_, PyAny>) -> PyResult<()> {
+        let metrics = crate::eval_metrics::eval_metrics_from(metrics)?;
+        experiment_work(py, || self.experiment.log_eval_metrics(&metrics))
     }
 
     /// The experiment's uid.

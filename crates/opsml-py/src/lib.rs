@@ -10,7 +10,9 @@ mod columnar;
 mod compare;
 mod convert;
 mod detach;
+mod diff;
 mod error;
+mod eval_metrics;
 mod experiment;
 #[cfg(feature = "fault-injection")]
 mod fault;
@@ -42,10 +44,14 @@ mod _opsml {
     #[pymodule_export]
     use crate::compare::{compare_experiments, PyComparison};
     #[pymodule_export]
+    use crate::diff::{diff, PyRunDiff};
+    #[pymodule_export]
     use crate::error::{
         ArtifactNotFoundError, ArtifactTamperedError, CardNotFoundError, ConfigurationError,
         EncryptionError, ExperimentEndedError, OpsmlError, StoreError, WrongMasterKeyError,
     };
+    #[pymodule_export]
+    use crate::eval_metrics::PyEvalMetrics;
     #[pymodule_export]
     use crate::experiment::{
         _after_fork_in_child, _after_fork_in_parent, _before_fork, _end_running_experiments,

@@ -13,6 +13,7 @@ use crate::card::plural;
 use crate::columnar;
 use crate::convert::{datetime_micros, metric_value, micros_to_py, name_str, optional_int, py_str};
 use crate::notebook;
+use crate::summary::short_number;
 
 /// One value of a metric.
 ///
@@ -259,9 +260,10 @@ impl PyMetrics {
             let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
+            // Six significant digits, as the comparison shows them: a summary, not the data.
             let shown = |v: f64| {
                 if v.is_finite() {
-                    float_text(v)
+                    short_number(Some(v))
                 } else {
                     "-".to_owned()
                 }
@@ -271,7 +273,7 @@ impl PyMetrics {
                 values.len().to_string(),
                 values
                     .last()
-                    .map_or_else(|| "-".to_owned(), |v| float_text(*v)),
+                    .map_or_else(|| "-".to_owned(), |v| short_number(Some(*v))),
                 shown(min),
                 shown(max),
             ]);

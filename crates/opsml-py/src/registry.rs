@@ -158,7 +158,7 @@ impl PyCardRegistry {
         })
     }
 
-    /// Saves a card's tags and status.
+    /// Saves a card's tags, status, description and evaluation metrics.
     fn update_card(&self, py: Python<'_>, card: &Bound<'_, PyExperimentCard>) -> PyResult<()> {
         let card = card.borrow().card.clone();
         store_work(py, || self.registry.update_card(&card))

@@ -1,10 +1,83 @@
 //! Which file started an experiment, for code capture: the script being run, unless that is
 //! an installed tool's (pytest's `__main__.py`, a launcher's entry point), in which case the
-//! user's file that called `start_experiment`. None in notebooks and interactive sessions.
+//! user's file that called `start_experiment`. In a Jupyter kernel, the notebook's file when
+//! the front end names it, otherwise the source of the cells run so far.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use opsml_experiment::ScriptSource;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// What code capture stores for a notebook.
+pub(crate) enum Notebook {
+    /// The `.ipynb` file, named by the front end.
+    File(PathBuf),
+    /// The cells run so far, in order.
+    Cells(ScriptSource),
+}
+
+/// The notebook running in this process, when it is a Jupyter kernel: the file VS Code
+/// (`__vsc_ipynb_file__`) or a Jupyter server (`JPY_SESSION_NAME`, relative to the kernel's
+/// directory or absolute) names, else the cells of the kernel's input history.
+pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
+    let sys = py.import("sys")?;
+    let Ok(ipython) = sys.getattr("modules")?.get_item("IPython") else {
+        return Ok(None);
+    };
+    let shell = ipython.call_method0("get_ipython")?;
+    if shell.is_none() {
+        return Ok(None);
+    }
+    let user_ns = shell.getattr("user_ns")?;
+    if let Some(file) = user_ns
+        .get_item("__vsc_ipynb_file__")
+        .ok()
+        .and_then(|f| f.extract::<PathBuf>().ok())
+        .filter(|f| f.is_file())
+    {
+        return Ok(Some(Notebook::File(absolute(&file))));
+    }
+    if let Some(session) = std::env::var_os("JPY_SESSION_NAME").map(PathBuf::from) {
+        let candidates = [
+            Some(session.clone()),
+            session.file_name().map(PathBuf::from),
+        ];
+        if let Some(file) = candidates
+            .into_iter()
+            .flatten()
+            .map(|f| absolute(&f))
+            .find(|f| f.is_file() && f.extension().is_some_and(|e| e == "ipynb"))
+        {
+            return Ok(Some(Notebook::File(file)));
+        }
+    }
+    let Ok(history) = user_ns
+        .get_item("In")
+        .and_then(|h| h.cast_into::<PyList>().map_err(PyErr::from))
+    else {
+        return Ok(None);
+    };
+    let mut text = String::new();
+    for (number, cell) in history.iter().enumerate() {
+        let Ok(source) = cell.extract::<String>() else {
+            continue;
+        };
+        if source.trim().is_empty() {
+            continue;
+        }
+        let _ = write!(text, "# In[{number}]:\n{}\n\n", source.trim_end());
+    }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Notebook::Cells(ScriptSource {
+        name: "notebook_cells.py".to_owned(),
+        origin: "notebook cells".to_owned(),
+        text,
+    })))
+}
 
 /// The user's file that started the experiment being created now.
 pub(crate) fn started_by(py: Python<'_>) -> PyResult<Option<PathBuf>> {

@@ -62,7 +62,7 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
-fn row(section: Section, key: String, cells: Vec<Cell>) -> Row {
+pub(crate) fn row(section: Section, key: String, cells: Vec<Cell>) -> Row {
     let differs = cells.windows(2).any(|pair| !pair[0].same_as(&pair[1]));
     Row {
         section,

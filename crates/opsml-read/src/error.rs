@@ -17,6 +17,13 @@ pub enum ReadError {
         source: std::io::Error,
     },
 
+    /// The captured files of a run could not be read (see [`crate::RunFiles`]).
+    #[error("{source}")]
+    Files {
+        uid: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// An option given by value that cannot be used.
     #[error("{name} = {value:?}: {reason}")]
     InvalidOption {

@@ -6,6 +6,7 @@
 //! `opsml-experiment`) flushes its running experiments before it reads through these.
 
 mod compare;
+mod diff;
 mod error;
 mod hardware_table;
 mod labels;
@@ -19,6 +20,10 @@ mod series;
 mod text_table;
 
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
+pub use diff::{
+    diff_runs, FileChange, PackageChanges, RunDiff, RunFiles, MAX_DIFFED_FILES,
+    MAX_DIFFED_FILE_BYTES,
+};
 pub use error::{ReadError, Result};
 pub use hardware_table::hardware_batch;
 pub use labels::distinct_labels;

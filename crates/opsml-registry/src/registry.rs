@@ -68,9 +68,11 @@ impl CardRegistry {
             })
     }
 
-    /// Saves the card's tags, status and end time.
+    /// Saves the card's tags, status, end time, description and evaluation metrics.
     pub fn update_card(&self, card: &ExperimentCard) -> Result<()> {
-        Ok(self.store.update_experiment(card)?)
+        card.metadata.validate().map_err(StoreError::Invalid)?;
+        self.store.update_experiment(card)?;
+        Ok(self.store.set_metadata(&card.uid, &card.metadata)?)
     }
 
     /// Deletes the card with its metrics, parameters and artifacts (from the

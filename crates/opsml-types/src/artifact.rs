@@ -6,6 +6,11 @@ use crate::TypesError;
 /// Longest remote artifact path accepted, in bytes.
 pub const MAX_ARTIFACT_PATH_BYTES: usize = 1024;
 
+/// Where code capture stores a run's installed Python packages, one `name==version` a line.
+pub const REQUIREMENTS_PATH: &str = "environment/requirements.txt";
+/// Where code capture stores a run's code files, as artifact paths.
+pub const CODE_PREFIX: &str = "code/";
+
 /// The record of one stored artifact file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

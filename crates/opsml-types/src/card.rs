@@ -157,6 +157,26 @@ pub struct ExperimentMetadata {
     pub code: Option<CodeCapture>,
     /// Hardware use over the run, when it was monitored.
     pub hardware: Option<crate::HardwareSummary>,
+    /// What the run is for, in its author's words.
+    pub description: Option<String>,
+    /// Final evaluation results by name, kept apart from the metrics logged over steps.
+    #[serde(with = "crate::json_float::map")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeMap<String, crate::json_float::JsonFloat>)
+    )]
+    pub eval_metrics: std::collections::BTreeMap<String, f64>,
+}
+
+impl ExperimentMetadata {
+    /// Checks what a user writes here (the description and the evaluation metrics), as
+    /// [`crate::validate_description`] and [`crate::validate_eval_metrics`] do.
+    pub fn validate(&self) -> Result<(), TypesError> {
+        if let Some(description) = &self.description {
+            crate::validate_description(description)?;
+        }
+        crate::validate_eval_metrics(self.eval_metrics.keys().map(String::as_str))
+    }
 }
 
 /// The full record of one experiment.

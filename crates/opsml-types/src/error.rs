@@ -40,6 +40,16 @@ pub enum TypesError {
     /// An artifact path that cannot be stored.
     #[error("invalid artifact path {path:?}: {reason}")]
     InvalidPath { path: String, reason: String },
+    /// A description longer than the limit.
+    #[error("a description is {len} characters long; the limit is {limit}")]
+    DescriptionTooLong { len: usize, limit: usize },
+    /// A description holding a control character other than a newline or a tab, or a
+    /// character that reorders or hides text.
+    #[error("a description must not contain the character {character:?}")]
+    DescriptionCharacter { character: char },
+    /// More evaluation metrics on one run than the limit.
+    #[error("{count} evaluation metrics given; a run keeps at most {limit}")]
+    TooManyEvalMetrics { count: usize, limit: usize },
     /// A version string that is not valid semver.
     #[error("invalid version {value:?}: {reason}")]
     InvalidVersion { value: String, reason: String },

@@ -56,6 +56,38 @@ pub mod option {
     }
 }
 
+/// The same for the values of a map by name.
+pub mod map {
+    use std::collections::BTreeMap;
+
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wrapped(#[serde(with = "super")] f64);
+
+    pub fn serialize<S: Serializer>(
+        values: &BTreeMap<String, f64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(values.len()))?;
+        for (name, value) in values {
+            map.serialize_entry(name, &Wrapped(*value))?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, f64>, D::Error> {
+        let wrapped = BTreeMap::<String, Wrapped>::deserialize(deserializer)?;
+        Ok(wrapped
+            .into_iter()
+            .map(|(name, Wrapped(value))| (name, value))
+            .collect())
+    }
+}
+
 /// The schema of such a float in the server's OpenAPI document (`value_type` of a field).
 #[cfg(feature = "openapi")]
 pub struct JsonFloat;
@@ -121,5 +153,22 @@ mod tests {
         assert_eq!(text, r#"{"value":"NaN","maybe":2.5}"#);
         let err = serde_json::from_str::<Sample>(r#"{"value":"lots","maybe":null}"#).unwrap_err();
         assert!(err.to_string().contains("lots"), "{err}");
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Named(#[serde(with = "super::map")] std::collections::BTreeMap<String, f64>);
+
+    #[test]
+    fn maps_keep_every_value_and_name() {
+        let values = [("auc", 0.93), ("loss", f64::NAN), ("rmse", f64::INFINITY)]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        let text = serde_json::to_string(&Named(values)).unwrap();
+        assert_eq!(text, r#"{"auc":0.93,"loss":"NaN","rmse":"Infinity"}"#);
+        let Named(back) = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["auc"], 0.93);
+        assert!(back["loss"].is_nan());
+        assert_eq!(back["rmse"], f64::INFINITY);
     }
 }

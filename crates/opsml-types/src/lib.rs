@@ -16,7 +16,10 @@ mod time;
 mod validate;
 mod version;
 
-pub use artifact::{normalize_artifact_path, ArtifactRecord, MAX_ARTIFACT_PATH_BYTES};
+pub use artifact::{
+    normalize_artifact_path, ArtifactRecord, CODE_PREFIX, MAX_ARTIFACT_PATH_BYTES,
+    REQUIREMENTS_PATH,
+};
 pub use card::{
     CardRecord, CodeCapture, ComputeEnvironment, ExperimentCard, ExperimentMetadata, GitInfo,
     GpuDevice, RegistryType, Status,
@@ -34,7 +37,10 @@ pub use printable::{is_unprintable, printable, push_printable};
 pub use semver::Version;
 pub use summary::MetricSummary;
 pub use time::{micros_to_datetime, now_micros};
-pub use validate::{validate_name, validate_parameter, MAX_NAME_CHARS};
+pub use validate::{
+    validate_description, validate_eval_metrics, validate_name, validate_parameter,
+    MAX_DESCRIPTION_CHARS, MAX_EVAL_METRICS, MAX_NAME_CHARS,
+};
 pub use version::{is_pending, parse_version, pending_version, PENDING_PRE_RELEASE};
 
 /// A new time-ordered unique identifier (`UUIDv7`) as a string.

@@ -41,6 +41,48 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<(), TypesError> {
     Ok(())
 }
 
+/// Longest description a run keeps, in characters: a paragraph or a page of notes, not a
+/// document (artifacts hold those).
+pub const MAX_DESCRIPTION_CHARS: usize = 16_384;
+
+/// Most evaluation metrics one run keeps (each is a name and a number on the card).
+pub const MAX_EVAL_METRICS: usize = 1_000;
+
+/// Checks a run's description: at most [`MAX_DESCRIPTION_CHARS`], free of control
+/// characters other than newlines and tabs, and of characters that reorder or hide text.
+pub fn validate_description(text: &str) -> Result<(), TypesError> {
+    let len = text.chars().count();
+    if len > MAX_DESCRIPTION_CHARS {
+        return Err(TypesError::DescriptionTooLong {
+            len,
+            limit: MAX_DESCRIPTION_CHARS,
+        });
+    }
+    let refused = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_deceptive(c);
+    match text.chars().find(|&c| refused(c)) {
+        Some(character) => Err(TypesError::DescriptionCharacter { character }),
+        None => Ok(()),
+    }
+}
+
+/// Checks evaluation metrics: each name as [`validate_name`] does, at most
+/// [`MAX_EVAL_METRICS`] of them.
+pub fn validate_eval_metrics<'a>(
+    names: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<(), TypesError> {
+    let count = names.len();
+    if count > MAX_EVAL_METRICS {
+        return Err(TypesError::TooManyEvalMetrics {
+            count,
+            limit: MAX_EVAL_METRICS,
+        });
+    }
+    for name in names {
+        validate_name("evaluation metric", name)?;
+    }
+    Ok(())
+}
+
 /// Bidirectional controls (they reorder what follows them), and characters that take no
 /// room and join nothing (one name could pass for another).
 fn is_deceptive(c: char) -> bool {
@@ -83,6 +125,33 @@ pub fn validate_parameter(parameter: &Parameter) -> Result<(), TypesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_keep_lines_and_refuse_what_hides_text() {
+        validate_description("Baseline.\n\n\tSame data as run 12, lr halved.").unwrap();
+        validate_description(&"x".repeat(MAX_DESCRIPTION_CHARS)).unwrap();
+        let long = validate_description(&"x".repeat(MAX_DESCRIPTION_CHARS + 1)).unwrap_err();
+        assert!(long.to_string().contains("16385"), "{long}");
+        for (text, character) in [("a\u{1b}[31mred", '\u{1b}'), ("b\u{202e}c", '\u{202e}')] {
+            let err = validate_description(text).unwrap_err();
+            assert_eq!(err, TypesError::DescriptionCharacter { character });
+        }
+    }
+
+    #[test]
+    fn eval_metrics_are_named_and_counted() {
+        validate_eval_metrics(["auc", "test.rmse"].into_iter()).unwrap();
+        let err = validate_eval_metrics(["ok", ""].into_iter()).unwrap_err();
+        assert_eq!(
+            err,
+            TypesError::EmptyName {
+                kind: "evaluation metric"
+            }
+        );
+        let names: Vec<String> = (0..=MAX_EVAL_METRICS).map(|i| format!("m{i}")).collect();
+        let err = validate_eval_metrics(names.iter().map(String::as_str)).unwrap_err();
+        assert!(err.to_string().contains("1001"), "{err}");
+    }
 
     #[test]
     fn look_alike_and_invisible_names_are_refused_with_the_character() {

@@ -1,6 +1,7 @@
 """Experiments: start them, log metrics and parameters, read them back."""
 
 from opsml._opsml import (
+    EvalMetrics,
     Experiment,
     GpuMetrics,
     HardwareMetrics,
@@ -16,8 +17,13 @@ from opsml._opsml import (
     start_experiment,
 )
 
+# The name opsml 3 gave it.
+ExperimentEvalMetrics = EvalMetrics
+
 __all__ = [
+    "EvalMetrics",
     "Experiment",
+    "ExperimentEvalMetrics",
     "GpuMetrics",
     "HardwareMetrics",
     "HardwareSamples",

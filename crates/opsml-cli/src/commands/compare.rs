@@ -97,7 +97,7 @@ fn cell_text(cell: &Cell, missing: &str) -> String {
     }
 }
 
-fn cell_json(cell: &Cell) -> Value {
+pub(crate) fn cell_json(cell: &Cell) -> Value {
     match cell {
         Cell::Missing => Value::Null,
         Cell::Parameter(value) => parameter_json(value),

@@ -1,8 +1,10 @@
 //! One module per command; [`run`] dispatches to them.
 
 mod accounts;
+mod columns;
 mod compare;
 mod delete;
+mod diff;
 mod download;
 mod export;
 mod list;
@@ -30,6 +32,7 @@ pub(crate) fn run(context: &mut Context<'_, '_>, command: Command) -> Result<()>
             ExperimentsCommand::Search(args) => search::run(context, &args),
             ExperimentsCommand::Show(args) => show::run(context, &args.uid),
             ExperimentsCommand::Compare(args) => compare::run(context, &args),
+            ExperimentsCommand::Diff(args) => diff::run(context, &args),
             ExperimentsCommand::Metrics(args) => metrics::run(context, &args),
             ExperimentsCommand::Params(args) => params::run(context, &args),
             ExperimentsCommand::Export(args) => export::run(context, &args),

@@ -2,7 +2,7 @@
 //!
 //! On a terminal: titled sections of aligned `key  value` lines. Piped: one
 //! `key<TAB>value` line each, keys prefixed by their section (`compute.os`,
-//! `git.commit`, `param.lr`, `metric.loss.count`), times in ISO-8601 UTC, durations in
+//! `git.commit`, `param.lr`, `metric.loss.count`, `eval.auc`), times in ISO-8601 UTC, durations in
 //! seconds and sizes in bytes.
 //!
 //! Metrics are shown from the summaries the writer keeps (count, min, max, last value
@@ -124,6 +124,13 @@ pub(super) fn run(context: &mut Context<'_, '_>, uid: &str) -> Result<()> {
         &get_metric_summaries(store.as_ref(), uid)?,
         style,
     ));
+    if !card.metadata.eval_metrics.is_empty() {
+        let mut section = Section::new("Evaluation metrics", "eval.");
+        for (name, value) in &card.metadata.eval_metrics {
+            section.row(name.clone(), float_text(*value));
+        }
+        sections.push(section);
+    }
     let artifacts = store.list_artifacts(uid, None)?;
     let mut section = Section::new("Artifacts", "artifacts.");
     section.row("files", artifacts.len().to_string());
@@ -157,6 +164,10 @@ fn card_section(store: &dyn Store, card: &ExperimentCard, style: Style) -> Resul
     section.row("user", card.username.clone());
     section.row("opsml_version", card.opsml_version.clone());
     section.row("tags", card.tags.join(", "));
+    section.row(
+        "description",
+        card.metadata.description.clone().unwrap_or_default(),
+    );
     let describe = |uid: &str| -> Result<String> {
         Ok(match store.get_experiment(uid)? {
             Some(other) if style.terminal => {

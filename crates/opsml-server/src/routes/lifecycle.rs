@@ -82,7 +82,8 @@ async fn status(
         .await
 }
 
-/// Saves facts recorded after the start (git state, code capture).
+/// Saves facts recorded after the start (git state, code capture, hardware summary) and the
+/// user's description and evaluation metrics.
 ///
 /// Needs write access to the experiment's space.
 #[utoipa::path(
@@ -101,6 +102,8 @@ async fn metadata(
     Path(uid): Path<String>,
     Json(body): Json<ExperimentMetadata>,
 ) -> Result<StatusCode, ApiError> {
+    body.validate()
+        .map_err(|e| super::experiments::invalid(&e))?;
     state
         .with_store(move |store| {
             authorized_card(store, &principal, &uid, Access::Write)?;

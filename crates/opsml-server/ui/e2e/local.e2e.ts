@@ -39,7 +39,9 @@ files.mkdir()
 (files / "report.html").write_text(${JSON.stringify(HOSTILE)})
 uids = {}
 with opsml.start_experiment(space="vision", name="resnet", tags=["baseline"]) as exp:
+    exp.set_description("Baseline for the sweep.\n" + ${JSON.stringify(HOSTILE)})
     exp.log_parameters({"lr": 0.1, "optimizer": "adam", "epochs": 5})
+    exp.log_eval_metrics({"test.accuracy": 0.93, "test.loss": float("nan")})
     exp.log_figure_from_path(files / "red.png")
     exp.log_artifact(files / "notes.txt")
     exp.log_artifact(files / "report.html")
@@ -189,6 +191,12 @@ describe("opsml ui", () => {
     await page.getByTestId("run-page").waitFor();
     expect(await page.getByTestId("run-status").textContent()).toBe("completed");
     expect(await page.getByTestId("git").textContent()).toContain(commit.slice(0, 12));
+    // The description keeps its lines and shows markup as text.
+    expect(await page.getByTestId("description").innerText()).toBe(`Baseline for the sweep.\n${HOSTILE}`);
+    expect(await page.getByTestId("description").locator("*").count()).toBe(0);
+    const evaluation = await page.getByTestId("eval-metrics").textContent();
+    expect(evaluation).toContain("test.accuracy0.93");
+    expect(evaluation).toContain("test.lossNaN");
     const parameters = await page.getByTestId("parameters").textContent();
     expect(parameters).toContain("optimizer");
     expect(parameters).toContain("adam");

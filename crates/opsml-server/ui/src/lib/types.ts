@@ -88,7 +88,13 @@ export interface GitInfo {
 
 /** `GET /api/v1/experiments/{uid}`: the card's fields and more (environment, metadata). */
 export interface ExperimentCard extends CardRecord {
-  metadata?: { git?: GitInfo | null };
+  metadata?: {
+    git?: GitInfo | null;
+    /** What the run is for, in its author's words. */
+    description?: string | null;
+    /** Final evaluation results by name (NaN and the infinities as strings). */
+    eval_metrics?: Record<string, JsonFloat>;
+  };
   [field: string]: unknown;
 }
 

@@ -1,0 +1,82 @@
+//! What changed between two runs (see [`opsml_read::diff_runs`]), their captured files read
+//! from the artifact storage and decrypted with the key at hand.
+
+use std::sync::Arc;
+
+use opsml_read::{ReadError, RunDiff, RunFiles};
+use opsml_registry::Artifacts;
+use opsml_types::ArtifactRecord;
+
+use crate::{flush_running, ExperimentError, Result, Store};
+
+/// The runs' artifacts, each read through a scratch file that is removed after it.
+struct ArtifactFiles {
+    artifacts: Artifacts,
+    scratch: tempfile::TempDir,
+}
+
+impl ArtifactFiles {
+    fn records(&self, uid: &str, prefix: &str) -> Result<Vec<ArtifactRecord>> {
+        Ok(self.artifacts.list(uid, Some(prefix))?)
+    }
+
+    fn bytes(&self, uid: &str, path: &str) -> Result<Vec<u8>> {
+        let record = self
+            .records(uid, path)?
+            .into_iter()
+            .find(|record| record.path == path)
+            .ok_or_else(|| opsml_registry::RegistryError::ArtifactNotFound {
+                uid: uid.to_owned(),
+                path: path.to_owned(),
+            })?;
+        let key = self.artifacts.stored_data_key(uid)?;
+        let file = self.scratch.path().join("file");
+        self.artifacts.download(&key, &record, &file)?;
+        let bytes =
+            std::fs::read(&file).map_err(|source| opsml_registry::RegistryError::LocalIo {
+                path: file.clone(),
+                source,
+            })?;
+        let _ = std::fs::remove_file(&file);
+        Ok(bytes)
+    }
+}
+
+fn files_error(uid: &str, error: ExperimentError) -> ReadError {
+    ReadError::Files {
+        uid: uid.to_owned(),
+        source: Box::new(error),
+    }
+}
+
+impl RunFiles for ArtifactFiles {
+    fn list(&self, uid: &str, prefix: &str) -> opsml_read::Result<Vec<(String, u64)>> {
+        let records = self.records(uid, prefix).map_err(|e| files_error(uid, e))?;
+        Ok(records.into_iter().map(|r| (r.path, r.size)).collect())
+    }
+
+    fn read(&self, uid: &str, path: &str) -> opsml_read::Result<Vec<u8>> {
+        self.bytes(uid, path).map_err(|e| files_error(uid, e))
+    }
+}
+
+/// What changed from run `first` to run `second` of `store`, after flushing those of this
+/// process.
+pub fn diff_runs(store: &Arc<dyn Store>, first: &str, second: &str) -> Result<RunDiff> {
+    flush_running(first)?;
+    flush_running(second)?;
+    let scratch = tempfile::tempdir().map_err(|source| opsml_registry::RegistryError::LocalIo {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let files = ArtifactFiles {
+        artifacts: Artifacts::for_reading(Arc::clone(store))?,
+        scratch,
+    };
+    Ok(opsml_read::diff_runs(
+        store.as_ref(),
+        &files,
+        first,
+        second,
+    )?)
+}
