@@ -184,3 +184,23 @@ def test_code_that_would_act_on_a_terminal_is_shown_escaped(tmp_path: Path) -> N
     assert "\x1b" not in text
     assert "\x07" not in text
     assert "\\u001b[31m red" in text
+
+
+def test_large_files_are_listed_as_not_compared_and_a_running_run_is_diffed_whole(
+    tmp_path: Path,
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("lr = 0.1\n")
+    (code / "weights.txt").write_text("a" * (1 << 20) + "a\n")
+    with opsml.start_experiment(name="big", code_dir=code) as first:
+        pass
+    (code / "train.py").write_text("lr = 0.2\n")
+    # The same size, other bytes: over 1 MiB, so not read, and never reported "the same".
+    (code / "weights.txt").write_text("b" * (1 << 20) + "b\n")
+    with opsml.start_experiment(name="big", code_dir=code) as second:
+        # Right after the start: the diff waits for this run's code to be stored.
+        diff = opsml.diff(first.uid, second.uid)
+    assert diff.code["weights.txt"] == "not compared"
+    assert "+lr = 0.2" in diff.code["train.py"]
+    assert "? weights.txt (1048578 and 1048578 bytes: not compared" in str(diff)

@@ -323,14 +323,16 @@ def test_lightning_logger_fails_the_run_of_a_training_that_raises() -> None:
 @pytest.mark.sqlite_only(
     "three interpreters importing torch: the hand-over is the same on every store"
 )
-def test_lightning_logger_logs_from_rank_zero_of_a_spawned_ddp_training(
-    tmp_path: Path,
+@pytest.mark.parametrize("strategy", ["ddp_spawn", "ddp_fork"])
+def test_lightning_logger_logs_from_rank_zero_of_a_ddp_training(
+    tmp_path: Path, strategy: str
 ) -> None:
-    # Two CPU processes (gloo), started with spawn: the logger is pickled into each; the run is
-    # started by the launching process and only rank 0 logs into it.
+    # Two CPU processes (gloo). Spawned, the logger is pickled into each, the run started by
+    # the launching process and resumed by rank 0; forked, rank 0 starts it. Only rank 0 logs.
     script = tmp_path / "ddp.py"
     script.write_text(
         LIGHTNING_MODULE
+        + f"STRATEGY = {strategy!r}\n"
         + textwrap.dedent("""
             if __name__ == "__main__":
                 import warnings
@@ -341,7 +343,7 @@ def test_lightning_logger_logs_from_rank_zero_of_a_spawned_ddp_training(
                 train, valid = loaders()
                 logger = OpsmlLogger(space="ddp", name="spawned")
                 trainer = Trainer(
-                    max_epochs=2, accelerator="cpu", strategy="ddp_spawn", devices=2,
+                    max_epochs=2, accelerator="cpu", strategy=STRATEGY, devices=2,
                     logger=logger, enable_progress_bar=False, enable_model_summary=False,
                     enable_checkpointing=False, log_every_n_steps=1,
                 )
@@ -353,9 +355,12 @@ def test_lightning_logger_logs_from_rank_zero_of_a_spawned_ddp_training(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    uid = done.stdout.split()[-1]
     [record] = CardRegistry("experiment").list_cards(space="ddp")
-    assert (record.uid, record.name, record.status) == (uid, "spawned", "completed")
+    assert (record.name, record.status) == ("spawned", "completed")
+    uid = record.uid
+    if strategy == "ddp_spawn":
+        # The launching process started the run, so it knows it too.
+        assert done.stdout.split()[-1] == uid
     assert get_experiment_parameters(uid).to_dict()["hidden"] == 4
     # Each rank trains on half of the 4 batches of an epoch: 2 steps an epoch, logged once.
     assert steps_of(uid, "train_loss") == list(range(4))

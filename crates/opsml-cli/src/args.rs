@@ -202,8 +202,8 @@ pub(crate) enum ExperimentsCommand {
     /// The parameters that differ, the last, min and max of every metric and the evaluation
     /// metrics side by side, the installed packages added, removed or changed (from the
     /// package list code capture stored), each run's git commit and uncommitted changes, and
-    /// a unified diff of the captured code files (decrypted with the key at hand). Files over
-    /// 1 MiB are compared by size. With --json, one object with the fields first, second,
+    /// a unified diff of the captured code files (decrypted with the key at hand). A file over
+    /// 1 MiB (or past 32 MiB read in all) is listed as not compared. With --json, one object with the fields first, second,
     /// git, parameters, metrics, eval_metrics (rows of key, first, second), packages (null
     /// when a run has no package list), code (path, change, diff) and code_left_out.
     Diff(DiffArgs),

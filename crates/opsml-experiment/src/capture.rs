@@ -45,7 +45,6 @@ pub(crate) fn reset_after_fork() {
     }
 }
 
-/// What to capture.
 /// Code that started an experiment without being a file: the cells a notebook ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptSource {
@@ -56,6 +55,7 @@ pub struct ScriptSource {
     pub text: String,
 }
 
+/// What to capture.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CapturePlan {
     /// A directory to store under `code/`.
@@ -277,7 +277,12 @@ fn store_code(artifacts: &Artifacts, uid: &str, plan: &CapturePlan) -> Result<Op
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        (script.clone(), vec![(script.clone(), name)], Vec::new())
+        let size = std::fs::metadata(script).map_or(0, |m| m.len());
+        if size > max_file_bytes() {
+            (script.clone(), Vec::new(), vec![name])
+        } else {
+            (script.clone(), vec![(script.clone(), name)], Vec::new())
+        }
     } else if let Some(source) = &plan.script_source {
         let record = artifacts.log_bytes(
             uid,

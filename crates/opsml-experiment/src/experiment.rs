@@ -115,12 +115,15 @@ pub(crate) struct Inner {
 /// an instant, so running out means a thread held it when the process was forked.
 const FORKED_SLOT_WAIT: Duration = Duration::from_secs(1);
 
+/// Longest a metadata change waits for another one of this process (a store round trip).
+const METADATA_LOCK_WAIT: Duration = Duration::from_secs(5);
+
 impl Inner {
     pub(crate) fn uid(&self) -> &str {
         &self.uid
     }
 
-    fn wait_for_capture(&self) {
+    pub(crate) fn wait_for_capture(&self) {
         if let Some(done) = self.capture_done.lock().take() {
             // Returns when the capture task drops its sender.
             let _ = done.recv();
@@ -133,24 +136,43 @@ impl Inner {
             return;
         };
         let summary = queue.stop();
+        self.record_metadata(|metadata| metadata.hardware = Some(summary.clone()));
+    }
+
+    /// Keeps what this process found out (git, code, hardware) on the card and stores it. A
+    /// failed save is warned about; the next metadata write of this process carries it.
+    fn record_metadata(&self, change: impl Fn(&mut ExperimentMetadata)) {
+        change(&mut self.card.lock().metadata);
         let saved = self.update_metadata(self.store.as_ref(), |metadata| {
-            metadata.hardware = Some(summary);
+            change(metadata);
             Ok(())
         });
         if let Err(e) = saved {
-            tracing::warn!(uid = %self.uid, error = %e, "saving the hardware summary failed");
+            tracing::warn!(uid = %self.uid, error = %e, "saving the run's metadata failed");
         }
     }
 
-    /// Applies `change` to the card's metadata and stores the whole of it in `store`. A
-    /// change that fails leaves the card as it was.
+    /// Applies `change` to the metadata the store holds and saves the whole of it, the card's
+    /// copy following. Read from the store each time: another process (a resumed run, an
+    /// evaluation job, the registry) may have set a description or evaluation metrics since.
+    /// What only this process finds out (git, code, hardware) is taken from its copy where the
+    /// store lacks it. A change that fails leaves the card as it was.
     fn update_metadata(
         &self,
         store: &dyn Store,
         change: impl FnOnce(&mut ExperimentMetadata) -> Result<()>,
     ) -> Result<()> {
-        let _one_at_a_time = self.metadata_writes.lock();
-        let mut metadata = self.card.lock().metadata.clone();
+        // One change at a time in this process. A lock held when the process forked belongs
+        // to a thread the child does not have: after the wait, the child goes on without it.
+        let _one_at_a_time = self.metadata_writes.try_lock_for(METADATA_LOCK_WAIT);
+        let copy = self.card.lock().metadata.clone();
+        let mut metadata = match store.get_experiment(&self.uid)? {
+            Some(stored) => stored.metadata,
+            None => copy.clone(),
+        };
+        metadata.git = metadata.git.or(copy.git);
+        metadata.code = metadata.code.or(copy.code);
+        metadata.hardware = metadata.hardware.or(copy.hardware);
         change(&mut metadata)?;
         store.set_metadata(&self.uid, &metadata)?;
         self.card.lock().metadata = metadata;
@@ -387,14 +409,14 @@ impl Experiment {
             let task = Arc::clone(&inner);
             runtime().spawn_blocking(move || {
                 let captured = capture(&task.artifacts, &task.uid, &plan);
-                let saved = task.update_metadata(task.store.as_ref(), |metadata| {
-                    metadata.git = captured.git;
-                    metadata.code = captured.code;
-                    Ok(())
+                task.record_metadata(|metadata| {
+                    metadata.git.clone_from(&captured.git);
+                    // A capture that stored nothing keeps what an earlier one (of a resumed
+                    // run) recorded.
+                    if captured.code.is_some() {
+                        metadata.code.clone_from(&captured.code);
+                    }
                 });
-                if let Err(e) = saved {
-                    tracing::warn!(uid = %task.uid, error = %e, "saving captured metadata failed");
-                }
                 drop(capture_sender);
             });
         }

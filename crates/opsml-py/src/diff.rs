@@ -99,7 +99,7 @@ impl PyRunDiff {
     }
 
     /// Captured files that differ: `{path: change}`, where change is the unified diff of a
-    /// text file, or "added", "removed", "binary" or "too large".
+    /// text file, or "added", "removed", "binary" or "not compared" (over the size limits).
     #[getter]
     fn code<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
@@ -108,7 +108,7 @@ impl PyRunDiff {
                 FileChange::Added { .. } => "added",
                 FileChange::Removed { .. } => "removed",
                 FileChange::Binary { .. } => "binary",
-                FileChange::TooLarge { .. } => "too large",
+                FileChange::NotCompared { .. } => "not compared",
                 FileChange::Changed { unified, .. } => unified.as_str(),
             };
             dict.set_item(change.path(), text)?;

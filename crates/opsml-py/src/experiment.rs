@@ -52,7 +52,7 @@ fn start_options(
     let sys = py.import("sys")?;
     let (script, script_source) = match crate::script::started_by(py)? {
         Some(file) => (Some(file), None),
-        None => match crate::script::notebook(py)? {
+        None => match crate::script::notebook(py) {
             Some(Notebook::File(file)) => (Some(file), None),
             Some(Notebook::Cells(source)) => (None, Some(source)),
             None => (None, None),

@@ -6,9 +6,19 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use opsml_experiment::ScriptSource;
+use opsml_experiment::{ScriptSource, DEFAULT_CODE_MAX_FILE_BYTES};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+
+/// Most bytes of cell source stored for a notebook without a file.
+fn max_cells_bytes() -> usize {
+    usize::try_from(DEFAULT_CODE_MAX_FILE_BYTES).unwrap_or(usize::MAX)
+}
+
+/// A notebook file on disk (a name in the user's namespace could name any file).
+fn is_notebook_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "ipynb") && path.is_file()
+}
 
 /// What code capture stores for a notebook.
 pub(crate) enum Notebook {
@@ -21,7 +31,14 @@ pub(crate) enum Notebook {
 /// The notebook running in this process, when it is a Jupyter kernel: the file VS Code
 /// (`__vsc_ipynb_file__`) or a Jupyter server (`JPY_SESSION_NAME`, relative to the kernel's
 /// directory or absolute) names, else the cells of the kernel's input history.
-pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
+///
+/// Never an error: code capture must not fail a run, so anything unexpected (an `IPython` module
+/// that is not IPython's) is "no notebook".
+pub(crate) fn notebook(py: Python<'_>) -> Option<Notebook> {
+    found_notebook(py).ok().flatten()
+}
+
+fn found_notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
     let sys = py.import("sys")?;
     let Ok(ipython) = sys.getattr("modules")?.get_item("IPython") else {
         return Ok(None);
@@ -35,7 +52,7 @@ pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
         .get_item("__vsc_ipynb_file__")
         .ok()
         .and_then(|f| f.extract::<PathBuf>().ok())
-        .filter(|f| f.is_file())
+        .filter(|f| is_notebook_file(f))
     {
         return Ok(Some(Notebook::File(absolute(&file))));
     }
@@ -48,7 +65,7 @@ pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
             .into_iter()
             .flatten()
             .map(|f| absolute(&f))
-            .find(|f| f.is_file() && f.extension().is_some_and(|e| e == "ipynb"))
+            .find(|f| is_notebook_file(f))
         {
             return Ok(Some(Notebook::File(file)));
         }
@@ -60,6 +77,7 @@ pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
         return Ok(None);
     };
     let mut text = String::new();
+    let mut left_out = 0;
     for (number, cell) in history.iter().enumerate() {
         let Ok(source) = cell.extract::<String>() else {
             continue;
@@ -67,7 +85,19 @@ pub(crate) fn notebook(py: Python<'_>) -> PyResult<Option<Notebook>> {
         if source.trim().is_empty() {
             continue;
         }
+        // The default limit of a captured file: the first cells are kept.
+        if text.len() + source.len() > max_cells_bytes() {
+            left_out += 1;
+            continue;
+        }
         let _ = write!(text, "# In[{number}]:\n{}\n\n", source.trim_end());
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            text,
+            "# {left_out} later cell(s) left out: over {} bytes in all",
+            max_cells_bytes()
+        );
     }
     if text.is_empty() {
         return Ok(None);

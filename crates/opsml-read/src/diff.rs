@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use opsml_store::Store;
 use opsml_types::{float_text, printable, ExperimentCard, GitInfo, CODE_PREFIX, REQUIREMENTS_PATH};
@@ -16,10 +17,17 @@ use similar::TextDiff;
 use crate::compare::{compare_experiments, row, Cell, Row, Section};
 use crate::{distinct_labels, Align, Result, TextTable};
 
-/// Largest file compared line by line; a larger one is reported by size alone.
+/// Largest file compared line by line (and largest package list read); a larger one is
+/// reported as not compared.
 pub const MAX_DIFFED_FILE_BYTES: u64 = 1 << 20;
+/// Most bytes of captured files read for one diff; files past it are reported as not
+/// compared.
+pub const MAX_DIFFED_TOTAL_BYTES: u64 = 32 << 20;
 /// Most captured files compared; beyond them the diff says how many were left out.
 pub const MAX_DIFFED_FILES: usize = 2_000;
+/// Longest the line diff of one file may take: two large files of unrelated lines would
+/// otherwise take minutes. Past it, the diff is coarser, never wrong.
+const LINE_DIFF_TIMEOUT: Duration = Duration::from_secs(1);
 /// The statistics of each metric a diff shows.
 const DIFFED_STATISTICS: [&str; 3] = ["last", "min", "max"];
 
@@ -59,8 +67,9 @@ pub enum FileChange {
     Changed { path: String, unified: String },
     /// Both have it, with other bytes that are not text.
     Binary { path: String },
-    /// Larger than [`MAX_DIFFED_FILE_BYTES`] in one run: compared by size alone.
-    TooLarge { path: String, sizes: (u64, u64) },
+    /// Both have it, not read: larger than [`MAX_DIFFED_FILE_BYTES`] in a run, or past
+    /// [`MAX_DIFFED_TOTAL_BYTES`]. It may or may not differ.
+    NotCompared { path: String, sizes: (u64, u64) },
 }
 
 impl FileChange {
@@ -70,7 +79,7 @@ impl FileChange {
             | Self::Removed { path }
             | Self::Changed { path, .. }
             | Self::Binary { path }
-            | Self::TooLarge { path, .. } => path,
+            | Self::NotCompared { path, .. } => path,
         }
     }
 }
@@ -86,7 +95,8 @@ pub struct RunDiff {
     pub metrics: Vec<Row>,
     /// The evaluation metrics of either run.
     pub eval_metrics: Vec<Row>,
-    /// `None` when a run has no package list (started outside Python, or capture was off).
+    /// `None` when a run has no package list (started outside Python, or capture was off),
+    /// or one over [`MAX_DIFFED_FILE_BYTES`].
     pub packages: Option<PackageChanges>,
     /// Captured files that differ, by path.
     pub code: Vec<FileChange>,
@@ -147,10 +157,14 @@ fn eval_rows(a: &ExperimentCard, b: &ExperimentCard) -> Vec<Row> {
         .collect()
 }
 
-/// The package list of a run by normalised name, `None` when it has none.
+/// The package list of a run by normalised name, `None` when it has none or one too large
+/// to read.
 fn packages(files: &dyn RunFiles, uid: &str) -> Result<Option<BTreeMap<String, String>>> {
     let listed = files.list(uid, REQUIREMENTS_PATH)?;
-    if !listed.iter().any(|(path, _)| path == REQUIREMENTS_PATH) {
+    if !listed
+        .iter()
+        .any(|(path, size)| path == REQUIREMENTS_PATH && *size <= MAX_DIFFED_FILE_BYTES)
+    {
         return Ok(None);
     }
     let text = String::from_utf8_lossy(&files.read(uid, REQUIREMENTS_PATH)?).into_owned();
@@ -215,20 +229,22 @@ fn code_changes(files: &dyn RunFiles, a: &str, b: &str) -> Result<(Vec<FileChang
     let paths: BTreeSet<&String> = first.keys().chain(second.keys()).collect();
     let left_out = paths.len().saturating_sub(MAX_DIFFED_FILES);
     let mut changes = Vec::new();
+    let mut budget = MAX_DIFFED_TOTAL_BYTES;
     for path in paths.into_iter().take(MAX_DIFFED_FILES) {
         let path_owned = path.clone();
         let change = match (first.get(path), second.get(path)) {
             (None, _) => Some(FileChange::Added { path: path_owned }),
             (_, None) => Some(FileChange::Removed { path: path_owned }),
             (Some(&size_a), Some(&size_b))
-                if size_a > MAX_DIFFED_FILE_BYTES || size_b > MAX_DIFFED_FILE_BYTES =>
+                if size_a.max(size_b) > MAX_DIFFED_FILE_BYTES || size_a + size_b > budget =>
             {
-                (size_a != size_b).then_some(FileChange::TooLarge {
+                Some(FileChange::NotCompared {
                     path: path_owned,
                     sizes: (size_a, size_b),
                 })
             }
-            (Some(_), Some(_)) => {
+            (Some(&size_a), Some(&size_b)) => {
+                budget -= size_a + size_b;
                 let remote = format!("{CODE_PREFIX}{path}");
                 let (old, new) = (files.read(a, &remote)?, files.read(b, &remote)?);
                 file_change(path_owned, &old, &new)
@@ -246,7 +262,9 @@ fn file_change(path: String, old: &[u8], new: &[u8]) -> Option<FileChange> {
     let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
         return Some(FileChange::Binary { path });
     };
-    let unified = TextDiff::from_lines(old, new)
+    let unified = TextDiff::configure()
+        .timeout(LINE_DIFF_TIMEOUT)
+        .diff_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
@@ -322,7 +340,9 @@ impl RunDiff {
             text.push_str("Parameters: the same\n");
         }
         match &self.packages {
-            None => text.push_str("Packages: not captured in both runs\n"),
+            None => text.push_str(
+                "Packages: not compared (a run has no package list, or one over 1 MiB)\n",
+            ),
             Some(changes) if changes.is_empty() => text.push_str("Packages: the same\n"),
             Some(changes) => {
                 text.push_str("Packages\n");
@@ -340,7 +360,11 @@ impl RunDiff {
         if self.code.is_empty() {
             text.push_str("Code: the same\n");
         } else {
-            let _ = writeln!(text, "Code: {} file(s) differ", self.code.len());
+            let _ = writeln!(
+                text,
+                "Code: {} file(s) differ or could not be compared",
+                self.code.len()
+            );
             for change in &self.code {
                 match change {
                     FileChange::Added { path } => {
@@ -352,10 +376,10 @@ impl RunDiff {
                     FileChange::Binary { path } => {
                         let _ = writeln!(text, "  ~ {path} (binary, differs)");
                     }
-                    FileChange::TooLarge { path, sizes } => {
+                    FileChange::NotCompared { path, sizes } => {
                         let _ = writeln!(
                             text,
-                            "  ~ {path} ({} and {} bytes, too large to compare line by line)",
+                            "  ? {path} ({} and {} bytes: not compared, over the size limits)",
                             sizes.0, sizes.1
                         );
                     }

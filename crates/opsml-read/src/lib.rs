@@ -22,7 +22,7 @@ mod text_table;
 pub use compare::{compare_experiments, Cell, Comparison, Row, Section, COMPARED_STATISTICS};
 pub use diff::{
     diff_runs, FileChange, PackageChanges, RunDiff, RunFiles, MAX_DIFFED_FILES,
-    MAX_DIFFED_FILE_BYTES,
+    MAX_DIFFED_FILE_BYTES, MAX_DIFFED_TOTAL_BYTES,
 };
 pub use error::{ReadError, Result};
 pub use hardware_table::hardware_batch;

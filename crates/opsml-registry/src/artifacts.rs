@@ -412,8 +412,11 @@ impl Artifacts {
                 },
                 other => other,
             })?;
-        let mut plaintext =
-            DecryptingReader::new(stored, key, record.path.as_bytes()).map_err(crypt)?;
+        // One byte past the recorded size is enough to tell that the object does not match:
+        // a larger one is never written out whole.
+        let mut plaintext = DecryptingReader::new(stored, key, record.path.as_bytes())
+            .map_err(crypt)?
+            .take(record.size.saturating_add(1));
         let mut temp = tempfile::Builder::new()
             .prefix(".download-")
             .tempfile_in(dir)

@@ -72,7 +72,17 @@ impl CardRegistry {
     pub fn update_card(&self, card: &ExperimentCard) -> Result<()> {
         card.metadata.validate().map_err(StoreError::Invalid)?;
         self.store.update_experiment(card)?;
-        Ok(self.store.set_metadata(&card.uid, &card.metadata)?)
+        // Only the user's fields: what the run's process recorded since the card was loaded
+        // (git, code, hardware) stays as stored.
+        let Some(stored) = self.store.get_experiment(&card.uid)? else {
+            return Err(StoreError::ExperimentNotFound(card.uid.clone()).into());
+        };
+        let mut metadata = stored.metadata;
+        metadata.description.clone_from(&card.metadata.description);
+        metadata
+            .eval_metrics
+            .clone_from(&card.metadata.eval_metrics);
+        Ok(self.store.set_metadata(&card.uid, &metadata)?)
     }
 
     /// Deletes the card with its metrics, parameters and artifacts (from the

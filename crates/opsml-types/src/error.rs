@@ -48,7 +48,7 @@ pub enum TypesError {
     #[error("a description must not contain the character {character:?}")]
     DescriptionCharacter { character: char },
     /// More evaluation metrics on one run than the limit.
-    #[error("{count} evaluation metrics given; a run keeps at most {limit}")]
+    #[error("a run keeps at most {limit} evaluation metrics; this would make {count}")]
     TooManyEvalMetrics { count: usize, limit: usize },
     /// A version string that is not valid semver.
     #[error("invalid version {value:?}: {reason}")]

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import sys
+import weakref
 from argparse import Namespace
 from collections.abc import Iterable, Mapping
 from enum import Enum
@@ -52,8 +53,10 @@ class OpsmlLogger(Logger):
     Lightning's names and steps. With `log_checkpoints=True`, each checkpoint that
     `ModelCheckpoint` saves is stored as the artifact `checkpoints/<file name>`.
 
-    `name` is the run's name and `version` its uid. The logger pickles (for `ddp_spawn`): the
-    run is then started in the launching process and the worker of rank 0 logs into it.
+    `name` is the run's name and `version` its uid. For `ddp_spawn` (the logger is pickled)
+    and `ddp_fork` (the launching process forks), a run not started yet is started in the
+    launching process and handed over: the worker of rank 0 resumes it, logs into it and ends
+    it, and the launching process marks it failed when the training raised.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class OpsmlLogger(Logger):
         self._given = experiment is not None
         self._ended = False
         self._logged_checkpoints: set[tuple[str, float]] = set()
+        _hand_over_at_fork(self)
 
     @property
     @rank_zero_experiment
@@ -173,18 +177,52 @@ class OpsmlLogger(Logger):
         self.experiment.end("killed" if interrupted else "failed")
         self._ended = True
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled for worker processes (`ddp_spawn`): the run is started here, so that this
-        # process knows it and can mark it failed, and handed over: the copy resumes it by uid
-        # and ends it when its training ends (a run of the caller's, it only stores into).
+    def _hand_over(self) -> None:
+        """Starts the run here, so that this process knows it and can mark it failed, and
+        ends it for now: a worker resumes it by uid and ends it when its training ends (a run
+        of the caller's, the worker only stores into)."""
         if _global_rank() == 0 and self._uid is None:
             _ = self.experiment
         if self._experiment is not None and not self._given and not self._ended:
             self._experiment.end("completed")
             self._ended = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for worker processes (`ddp_spawn`).
+        self._hand_over()
         state = self.__dict__.copy()
         state.update(_experiment=None, _ended=False)
         return state
+
+    def _before_fork(self) -> None:
+        # A fork before the run started is a launcher's (`ddp_fork`): the run is handed over.
+        # Once it runs here, forks (data-loader workers) inherit it as any opsml run.
+        if self._uid is None and not self._given:
+            self._hand_over()
+            self._handed_over = True
+
+    def _after_fork_in_child(self) -> None:
+        if getattr(self, "_handed_over", False):
+            self._experiment = None
+            self._ended = False
+
+
+def _hand_over_at_fork(logger: OpsmlLogger) -> None:
+    """Hands `logger`'s run over to forked workers while the logger lives (see
+    `OpsmlLogger._before_fork`); nothing where processes do not fork."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    alive = weakref.ref(logger)
+
+    def before() -> None:
+        if (me := alive()) is not None:
+            me._before_fork()
+
+    def after_in_child() -> None:
+        if (me := alive()) is not None:
+            me._after_fork_in_child()
+
+    os.register_at_fork(before=before, after_in_child=after_in_child)
 
 
 def _global_rank() -> int:

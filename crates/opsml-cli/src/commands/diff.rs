@@ -68,7 +68,7 @@ fn json_fields(diff: &RunDiff) -> Vec<(&'static str, Value)> {
                 FileChange::Added { .. } => ("added", None),
                 FileChange::Removed { .. } => ("removed", None),
                 FileChange::Binary { .. } => ("binary", None),
-                FileChange::TooLarge { .. } => ("too_large", None),
+                FileChange::NotCompared { .. } => ("not_compared", None),
                 FileChange::Changed { unified, .. } => ("changed", Some(unified.as_str())),
             };
             json!({"path": change.path(), "change": kind, "diff": unified})

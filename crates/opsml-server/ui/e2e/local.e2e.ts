@@ -39,7 +39,7 @@ files.mkdir()
 (files / "report.html").write_text(${JSON.stringify(HOSTILE)})
 uids = {}
 with opsml.start_experiment(space="vision", name="resnet", tags=["baseline"]) as exp:
-    exp.set_description("Baseline for the sweep.\n" + ${JSON.stringify(HOSTILE)})
+    exp.set_description("Baseline for the sweep.\\n" + ${JSON.stringify(HOSTILE)})
     exp.log_parameters({"lr": 0.1, "optimizer": "adam", "epochs": 5})
     exp.log_eval_metrics({"test.accuracy": 0.93, "test.loss": float("nan")})
     exp.log_figure_from_path(files / "red.png")
