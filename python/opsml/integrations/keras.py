@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from opsml import Experiment, Metric, start_experiment
+from opsml.integrations._parameters import log_parameters, plain
 from opsml.integrations._require import missing
 
 try:
@@ -25,8 +26,6 @@ except ImportError as error:
     raise missing("keras", "keras") from error
 
 log = logging.getLogger(__name__)
-
-_DROP = object()
 
 
 class OpsmlCallback(keras.callbacks.Callback):  # type: ignore[misc]
@@ -89,7 +88,7 @@ class OpsmlCallback(keras.callbacks.Callback):  # type: ignore[misc]
         fields["model"] = {"name": self.model.name}
         with contextlib.suppress(ValueError):  # a model not built yet has no weights to count
             fields["model"]["parameters"] = self.model.count_params()
-        _log_parameters(experiment, _plain(fields))
+        log_parameters(experiment, plain(fields))
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         step = self._batches
@@ -145,34 +144,3 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return float(array) if array.size == 1 and array.dtype.kind in "iuf" else None
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """`value` with mappings and lists kept for flattening and what is not a plain value left
-    out (`_DROP` for a value that is not one itself)."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if depth > 16:
-        return _DROP
-    if isinstance(value, Mapping):
-        kept = {str(k): _plain(v, depth + 1) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not _DROP}
-    if isinstance(value, (list, tuple)):
-        return [v for v in (_plain(v, depth + 1) for v in value) if v is not _DROP]
-    return _DROP
-
-
-def _log_parameters(experiment: Experiment, fields: dict[str, Any]) -> None:
-    """Logs `fields`; where the whole refuses (a bad name), each part alone, leaving out the
-    ones refused."""
-    try:
-        experiment.log_parameters(fields)
-        return
-    except (TypeError, ValueError):
-        pass
-    for prefix, part in fields.items():
-        for name, value in part.items():
-            try:
-                experiment.log_parameters({prefix: {name: value}})
-            except (TypeError, ValueError) as error:
-                log.warning("parameter %s.%s not logged: %s", prefix, name, error)

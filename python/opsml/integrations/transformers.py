@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from opsml import Experiment, Metric, start_experiment
+from opsml.integrations._parameters import log_parameters, plain
 from opsml.integrations._require import missing
 
 try:
@@ -25,8 +26,6 @@ except ImportError as error:
     raise missing("transformers", "transformers") from error
 
 log = logging.getLogger(__name__)
-
-_DROP = object()
 
 
 class OpsmlCallback(TrainerCallback):
@@ -98,7 +97,7 @@ class OpsmlCallback(TrainerCallback):
         config = getattr(model, "config", None)
         if config is not None and callable(getattr(config, "to_dict", None)):
             fields["model"] = config.to_dict()
-        self._log(args, lambda experiment: _log_parameters(experiment, _plain(fields)))
+        self._log(args, lambda experiment: log_parameters(experiment, plain(fields)))
 
     def on_log(
         self,
@@ -153,34 +152,3 @@ def _number(value: Any) -> float | None:
         item = value.item()
         return None if isinstance(item, bool) else float(item)
     return None
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """`value` with mappings and lists kept for flattening and what is not a plain value left
-    out (`_DROP` for a value that is not one itself)."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if depth > 16:
-        return _DROP
-    if isinstance(value, Mapping):
-        kept = {str(k): _plain(v, depth + 1) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not _DROP}
-    if isinstance(value, (list, tuple)):
-        return [v for v in (_plain(v, depth + 1) for v in value) if v is not _DROP]
-    return _DROP
-
-
-def _log_parameters(experiment: Experiment, fields: dict[str, Any]) -> None:
-    """Logs `fields`; where the whole refuses (a bad name, too many values), each part alone,
-    leaving out the ones refused."""
-    try:
-        experiment.log_parameters(fields)
-        return
-    except (TypeError, ValueError):
-        pass
-    for prefix, part in fields.items():
-        for name, value in part.items() if isinstance(part, dict) else [(None, part)]:
-            try:
-                experiment.log_parameters({prefix: {name: value} if name is not None else value})
-            except (TypeError, ValueError) as error:
-                log.warning("parameter %s.%s not logged: %s", prefix, name, error)
