@@ -4,8 +4,11 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use opsml_types::{
-    ComputeEnvironment, HardwareSample, MetricColumns, MetricPoint, Parameter, Status,
+    ComputeEnvironment, HardwareSample, MetricColumns, MetricPoint, MetricSummary, Parameter,
+    ParameterValue, Status,
 };
 
 use opsml_store::{Lease, NewExperiment, PointRecord, RemoteWriter};
@@ -301,6 +304,28 @@ pub struct AbortMultipart {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Applied {
     pub applied: bool,
+}
+
+/// Most runs of one `POST /api/v1/experiments/table-cells`; a client asks for more in parts.
+pub const MAX_TABLE_CELLS_RUNS: usize = 1_000;
+
+/// `POST /api/v1/experiments/table-cells`: the runs whose parameters and metric summaries a
+/// table of runs shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TableCellsBody {
+    /// Uids of the runs, each once; at most [`MAX_TABLE_CELLS_RUNS`].
+    pub uids: Vec<String>,
+}
+
+/// Its answer: each parameter's value and each metric's summary per run, in the order of the
+/// uids asked for; `null` where a run lacks it, is not there or may not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TableCellsAnswer {
+    pub parameters: BTreeMap<String, Vec<Option<ParameterValue>>>,
+    pub summaries: BTreeMap<String, Vec<Option<MetricSummary>>>,
 }
 
 /// The answer to `POST /api/v1/experiments/{uid}/killed`: `false` when the experiment changed

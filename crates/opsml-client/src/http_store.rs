@@ -17,14 +17,15 @@ use parking_lot::Mutex;
 use reqwest::Method;
 
 use opsml_api::wire::{
-    Applied, CreateBody, Marked, SearchBody, StatusBody, WrappedKeyBody, MAX_LIST_LIMIT,
+    Applied, CreateBody, Marked, SearchBody, StatusBody, TableCellsAnswer, TableCellsBody,
+    WrappedKeyBody, MAX_LIST_LIMIT, MAX_TABLE_CELLS_RUNS,
 };
 use opsml_api::{decode_ipc, ARROW_STREAM_MEDIA_TYPE};
 use opsml_process::runtime;
 use opsml_storage::ArtifactStorage;
 use opsml_store::{
     spool_dir, CardQuery, ExperimentWriter, Lease, NewExperiment, RemoteWriter, Result,
-    RunningExperiment, SearchQuery, Store, StoreError, TrackingUri, WriteBatch,
+    RunningExperiment, SearchQuery, Store, StoreError, TableCells, TrackingUri, WriteBatch,
 };
 
 use crate::client::{is_status, ApiClient};
@@ -243,6 +244,35 @@ impl Store for HttpStore {
 
     fn running_experiments(&self) -> Result<Vec<RunningExperiment>> {
         self.client.get("/experiments/running", &[])
+    }
+
+    /// One request for up to [`MAX_TABLE_CELLS_RUNS`] runs, not two a run.
+    fn table_cells(&self, uids: &[String]) -> Result<TableCells> {
+        let mut table = TableCells::new(uids);
+        for part in uids.chunks(MAX_TABLE_CELLS_RUNS) {
+            let body = TableCellsBody {
+                uids: part.to_vec(),
+            };
+            let answer: TableCellsAnswer =
+                self.client
+                    .call(&Method::POST, "/experiments/table-cells", Some(&body))?;
+            let rows: Vec<Option<usize>> = part.iter().map(|uid| table.row_of(uid)).collect();
+            for (name, column) in answer.parameters {
+                for (row, value) in rows.iter().zip(column) {
+                    if let (Some(row), Some(value)) = (row, value) {
+                        table.set_parameter(*row, &name, value);
+                    }
+                }
+            }
+            for (name, column) in answer.summaries {
+                for (row, summary) in rows.iter().zip(column) {
+                    if let (Some(row), Some(summary)) = (row, summary) {
+                        table.set_summary(*row, &name, summary);
+                    }
+                }
+            }
+        }
+        Ok(table)
     }
 
     fn mark_killed(&self, running: &RunningExperiment) -> Result<bool> {

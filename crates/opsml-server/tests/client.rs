@@ -602,3 +602,66 @@ fn an_artifact_logged_during_an_outage_waits_on_disk_and_follows() {
     );
     assert_eq!(steps_of(store.as_ref(), &uid), (0..20).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_table_of_runs_comes_in_one_request_with_only_the_runs_a_user_may_read() {
+    spool_dir();
+    let server = Server::start();
+    let owner = client(
+        &server,
+        "gi",
+        &[("team", Access::Write), ("secret", Access::Write)],
+    );
+    let mut uids = Vec::new();
+    for (n, space) in [(40, "team"), (41, "secret"), (42, "team")] {
+        let uid = new_experiment(&owner, n, space, "row");
+        let mut writer = owner.open_writer(&uid).unwrap();
+        writer
+            .write(&WriteBatch {
+                names: &names(),
+                points: &points(0, 4),
+                parameters: &[Parameter {
+                    name: "lr".to_owned(),
+                    value: ParameterValue::Int(i64::from(n)),
+                }],
+                hardware: &[],
+            })
+            .unwrap();
+        writer.finish().unwrap();
+        uids.push(uid);
+    }
+    uids.push(common::uid(99)); // not there
+    let cells = owner.table_cells(&uids).unwrap();
+    assert_eq!(
+        cells.parameters["lr"],
+        [
+            Some(ParameterValue::Int(40)),
+            Some(ParameterValue::Int(41)),
+            Some(ParameterValue::Int(42)),
+            None
+        ]
+    );
+    assert_eq!(cells.summaries["loss"].iter().flatten().count(), 3);
+    // What the embedded store says, through the server.
+    let direct = server.store.table_cells(&uids).unwrap();
+    assert_eq!(cells.parameters, direct.parameters);
+    // As text: a last value of NaN is never equal to itself.
+    assert_eq!(
+        format!("{:?}", cells.summaries),
+        format!("{:?}", direct.summaries)
+    );
+
+    // A reader of one space: the other space's run is as absent as one that is not there.
+    let reader = client(&server, "hu", &[("team", Access::Read)]);
+    let seen = reader.table_cells(&uids).unwrap();
+    assert_eq!(
+        seen.parameters["lr"],
+        [
+            Some(ParameterValue::Int(40)),
+            None,
+            Some(ParameterValue::Int(42)),
+            None
+        ]
+    );
+    assert!(seen.summaries["loss"][1].is_none());
+}

@@ -11,6 +11,7 @@ mod openapi;
 mod reads;
 mod runs;
 mod series;
+mod table_cells;
 mod tokens;
 mod ui_session;
 mod uploads;
@@ -51,6 +52,7 @@ fn routes(
         .merge(users::router())
         .merge(tokens::authenticated_router())
         .merge(runs::router())
+        .merge(table_cells::router())
         .merge(series::router())
         .merge(ui_session::authenticated_router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
