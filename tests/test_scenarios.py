@@ -462,6 +462,9 @@ def test_a_run_started_while_its_server_is_down_is_complete_once_up(runs, use_st
     # (and the captured code), encrypted with the key made while it was down.
     paths = set(card.list_artifacts())
     assert {"config.yaml", "model.txt", "environment/requirements.txt"} <= paths, paths
+    # The capture's record of the script reached the card too, from the outbox.
+    assert card.code is not None, "the code capture's metadata was lost in the outage"
+    assert card.code.files == 1
     download_artifact(uid, "config.yaml", run.cwd / "back.yaml")
     assert (run.cwd / "back.yaml").read_text() == "lr: 0.1\nepochs: 2\n"
     assert not any(Path(run.env["OPSML_SPOOL_DIR"]).rglob("*.*")), "nothing is left to sync"

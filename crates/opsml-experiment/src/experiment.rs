@@ -115,6 +115,17 @@ pub(crate) struct Inner {
 /// an instant, so running out means a thread held it when the process was forked.
 const FORKED_SLOT_WAIT: Duration = Duration::from_secs(1);
 
+/// What a metadata change does when the store cannot say what it holds now.
+#[derive(Clone, Copy)]
+enum Unanswered {
+    /// Start from this process's copy: what only this process found out (git, code,
+    /// hardware) is worth keeping even then, and a server that is down takes the write into
+    /// its outbox, as before the notes were part of the metadata.
+    StartFromCopy,
+    /// Fail: a user's note written over a copy could erase another process's notes.
+    Fail,
+}
+
 /// Longest a metadata change waits for another one of this process (a store round trip).
 const METADATA_LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -143,10 +154,11 @@ impl Inner {
     /// failed save is warned about; the next metadata write of this process carries it.
     fn record_metadata(&self, change: impl Fn(&mut ExperimentMetadata)) {
         change(&mut self.card.lock().metadata);
-        let saved = self.update_metadata(self.store.as_ref(), |metadata| {
-            change(metadata);
-            Ok(())
-        });
+        let saved =
+            self.update_metadata(self.store.as_ref(), Unanswered::StartFromCopy, |metadata| {
+                change(metadata);
+                Ok(())
+            });
         if let Err(e) = saved {
             tracing::warn!(uid = %self.uid, error = %e, "saving the run's metadata failed");
         }
@@ -160,15 +172,17 @@ impl Inner {
     fn update_metadata(
         &self,
         store: &dyn Store,
+        unanswered: Unanswered,
         change: impl FnOnce(&mut ExperimentMetadata) -> Result<()>,
     ) -> Result<()> {
         // One change at a time in this process. A lock held when the process forked belongs
         // to a thread the child does not have: after the wait, the child goes on without it.
         let _one_at_a_time = self.metadata_writes.try_lock_for(METADATA_LOCK_WAIT);
         let copy = self.card.lock().metadata.clone();
-        let mut metadata = match store.get_experiment(&self.uid)? {
-            Some(stored) => stored.metadata,
-            None => copy.clone(),
+        let mut metadata = match (store.get_experiment(&self.uid), unanswered) {
+            (Ok(Some(stored)), _) => stored.metadata,
+            (Ok(None), _) | (Err(_), Unanswered::StartFromCopy) => copy.clone(),
+            (Err(e), Unanswered::Fail) => return Err(e.into()),
         };
         metadata.git = metadata.git.or(copy.git);
         metadata.code = metadata.code.or(copy.code);
@@ -481,10 +495,11 @@ impl Experiment {
     pub fn set_description(&self, text: &str) -> Result<()> {
         opsml_types::validate_description(text)?;
         let store = self.store()?;
-        self.inner.update_metadata(store.as_ref(), |metadata| {
-            metadata.description = Some(text.to_owned()).filter(|t| !t.trim().is_empty());
-            Ok(())
-        })
+        self.inner
+            .update_metadata(store.as_ref(), Unanswered::Fail, |metadata| {
+                metadata.description = Some(text.to_owned()).filter(|t| !t.trim().is_empty());
+                Ok(())
+            })
     }
 
     /// Records final evaluation results, kept apart from the metrics logged over steps: a
@@ -492,13 +507,14 @@ impl Experiment {
     pub fn log_eval_metrics(&self, metrics: &BTreeMap<String, f64>) -> Result<()> {
         opsml_types::validate_eval_metrics(metrics.keys().map(String::as_str))?;
         let store = self.store()?;
-        self.inner.update_metadata(store.as_ref(), |metadata| {
-            let mut merged = metadata.eval_metrics.clone();
-            merged.extend(metrics.iter().map(|(name, value)| (name.clone(), *value)));
-            opsml_types::validate_eval_metrics(merged.keys().map(String::as_str))?;
-            metadata.eval_metrics = merged;
-            Ok(())
-        })
+        self.inner
+            .update_metadata(store.as_ref(), Unanswered::Fail, |metadata| {
+                let mut merged = metadata.eval_metrics.clone();
+                merged.extend(metrics.iter().map(|(name, value)| (name.clone(), *value)));
+                opsml_types::validate_eval_metrics(merged.keys().map(String::as_str))?;
+                metadata.eval_metrics = merged;
+                Ok(())
+            })
     }
 
     pub fn store(&self) -> Result<Arc<dyn Store>> {

@@ -631,6 +631,22 @@ fn a_table_of_runs_comes_in_one_request_with_only_the_runs_a_user_may_read() {
         uids.push(uid);
     }
     uids.push(common::uid(99)); // not there
+                                // A table longer than one request holds: sent in full requests, answered in order.
+    let many: Vec<String> = (1_000..2_500)
+        .map(common::uid)
+        .chain(uids.clone())
+        .collect();
+    let long = owner.table_cells(&many).unwrap();
+    assert_eq!(
+        long.parameters["lr"][1_500..],
+        [
+            Some(ParameterValue::Int(40)),
+            Some(ParameterValue::Int(41)),
+            Some(ParameterValue::Int(42)),
+            None
+        ]
+    );
+    assert!(long.parameters["lr"][..1_500].iter().all(Option::is_none));
     let cells = owner.table_cells(&uids).unwrap();
     assert_eq!(
         cells.parameters["lr"],

@@ -4,18 +4,19 @@
 
 use std::collections::HashSet;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::{Extension, Json};
 use opsml_api::wire::{TableCellsAnswer, TableCellsBody, MAX_TABLE_CELLS_RUNS};
 use opsml_registry::Access;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::openapi::{BadRequest, Unauthorized};
-use crate::{ApiError, AppState, Principal};
+use crate::{ApiError, AppState, Principal, CARD_BODY_BYTES};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(table_cells))
+    // A full request (1,000 uids of 36 characters) is about 40 KB.
+    OpenApiRouter::new().routes(routes!(table_cells).layer(DefaultBodyLimit::max(CARD_BODY_BYTES)))
 }
 
 /// Each parameter's value and each metric's summary of many runs, in the order asked for.
